@@ -1,0 +1,43 @@
+/* Image decoding (JPEG through libjpeg-turbo, PNG through libpng, BMP/GIF/TGA/PNM/PSD through
+ * stb_image), conversion to 8-bit RGB like PIL's convert("RGB"), writing PNG/JPEG, and CLIP
+ * preprocessing that matches Pillow + torchvision bit for bit. */
+#ifndef CTCIR_IMAGE_H
+#define CTCIR_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctcir/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Images larger than this many pixels are refused before any pixel buffer is allocated. */
+#define CT_IMAGE_MAX_PIXELS (1 << 28)
+
+typedef struct {
+    int w, h;
+    uint8_t *rgb; /* [h, w, 3], owned */
+} ct_image;
+
+ct_status ct_image_load(ct_image *out, const char *path);
+/* `name` is used only in error messages. */
+ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char *name);
+void ct_image_free(ct_image *img);  /* NULL-safe, resets the struct */
+
+ct_status ct_image_save_png(const ct_image *img, const char *path);
+ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality);
+
+/* Pillow's Image.resize((out_w, out_h), BICUBIC), exactly (fixed point, horizontal pass first). */
+ct_status ct_image_resize_bicubic(ct_image *out, const ct_image *in, int out_w, int out_h);
+
+/* CLIP preprocessing: short side -> `size` (long side truncated), centre crop `crop` x `crop`
+ * (Python round-half-even offsets), then ((u/255) - mean[c]) / std[c] channel-first.
+ * out: [3, crop, crop]. Optionally returns the resized image (before crop) in *resized. */
+ct_status ct_clip_preprocess(float *out, const ct_image *in, int size, int crop, ct_image *resized);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

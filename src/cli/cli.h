@@ -1,0 +1,27 @@
+/* Helpers shared by the subcommands: uniform messages and exit codes. */
+#ifndef CTCIR_CLI_CLI_H
+#define CTCIR_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "ctcir/status.h"
+
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
+
+/* Prints "ctcir <cmd>: <message>" and a hint to use --help on stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "ctcir <cmd>: <ct_error()>" on stderr; returns CLI_RUNTIME. */
+int cli_fail(const char *cmd, ct_status s);
+
+/* True when argv holds --help or -h (commands check this first). */
+bool cli_wants_help(int argc, char **argv);
+
+/* Parses a whole decimal integer/float; false on junk or overflow. */
+bool cli_parse_int(const char *s, long *out);
+bool cli_parse_float(const char *s, double *out);
+
+/* Applies -t/--threads: sets OpenBLAS and OpenMP thread counts (<= 0: all cores). */
+void cli_set_threads(int n);
+
+#endif

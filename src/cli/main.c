@@ -1,0 +1,75 @@
+/* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+#define X(name, summary) {#name, cmd_##name, summary},
+    CTCIR_COMMANDS(X)
+#undef X
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void print_help(FILE *out) {
+    fprintf(out,
+            "ctcir %s: ConText-CIR composed image retrieval (train, index, query, eval)\n\n"
+            "usage: ctcir <command> [options]\n"
+            "       ctcir help <command>\n"
+            "       ctcir --version\n\ncommands:\n",
+            CTCIR_VERSION);
+    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nexit codes: 0 ok, 1 runtime error, 2 usage error\n");
+}
+
+static const command *find(const char *name) {
+    for (int i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+int cmd_version(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    printf("ctcir %s\n", CTCIR_VERSION);
+    return CLI_OK;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) return cmd_version(argc - 1, argv + 1);
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            print_help(stdout);
+            return CLI_OK;
+        }
+        const command *c = find(argv[2]);
+        if (!c) {
+            fprintf(stderr, "ctcir: unknown command '%s'\n", argv[2]);
+            return CLI_USAGE;
+        }
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return c->fn(2, help_argv);
+    }
+    const command *c = find(name);
+    if (!c) {
+        fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
+        return CLI_USAGE;
+    }
+    return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,18 @@
+/* The only door to BLAS: every matrix product in ctcir goes through ct_sgemm.
+ * Row-major. C[M,N] = alpha * op(A) op(B) + beta * C, op(X) = X or X^T. */
+#ifndef CTCIR_CORE_BLAS_H
+#define CTCIR_CORE_BLAS_H
+
+#include <stdbool.h>
+
+void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Threads used by OpenBLAS outside OpenMP regions. */
+void ct_blas_set_threads(int n);
+int ct_blas_get_threads(void);
+
+/* Sets both OpenBLAS and OpenMP thread counts; n <= 0 means all cores. */
+void ct_set_threads(int n);
+
+#endif
