@@ -1,0 +1,62 @@
+/* Kernels as forward/backward pairs (see ../shared/docs/style.md).
+ *
+ * Conventions: row-major, contiguous. Linear weights are (OC, C) like torch. Forward
+ * overwrites its outputs; backward ACCUMULATES (+=) into every gradient buffer it is given.
+ * A NULL gradient pointer means "not wanted" (frozen weight, or input that needs no grad).
+ * Kernels never allocate, log or fail; scratch comes from the caller.
+ * Shape letters: B batch, T tokens, C channels, OC out channels, NH heads, HS head size,
+ * Tq query tokens, Tk key tokens, N rows. */
+#ifndef CTCIR_NN_NN_H
+#define CTCIR_NN_NN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- linear: out = inp W^T + b -------------------------------------------------------- */
+/* out [N,OC], inp [N,C], weight [OC,C], bias [OC] or NULL */
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    int N, int C, int OC);
+/* dinp [N,C] += dout W; dweight [OC,C] += dout^T inp; dbias [OC] += sum_n dout */
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int C, int OC);
+
+/* ---- layernorm (biased variance) -------------------------------------------------------- */
+/* out [N,C], mean [N], rstd [N] (saved for backward), inp [N,C], weight/bias [C] */
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C, float eps);
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C);
+
+/* ---- elementwise activations: out/inp/dout/dinp [n] ------------------------------------- */
+void quick_gelu_forward(float *out, const float *inp, size_t n);   /* x * sigmoid(1.702 x) */
+void quick_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void gelu_forward(float *out, const float *inp, size_t n);         /* 0.5 x (1 + erf(x/sqrt2)) */
+void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void relu_forward(float *out, const float *inp, size_t n);
+void relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* ---- softmax over the last axis --------------------------------------------------------- */
+/* out/inp [N,C] */
+void softmax_forward(float *out, const float *inp, int N, int C);
+/* dinp [N,C] += out * (dout - sum(dout * out)) */
+void softmax_backward(float *dinp, const float *dout, const float *out, int N, int C);
+
+/* ---- multi-head attention (the projections are separate linear calls) --------------------
+ * q [B,Tq,C], k/v [B,Tk,C], heads are consecutive slices of width HS = C/NH.
+ * att [B,NH,Tq,Tk]: the softmax weights, saved for backward and exposed to callers (the
+ * concept-consistency loss reads them). out [B,Tq,C] = concat_h(att_h v_h).
+ * Scores are scale * q_h k_h^T. Masks: `causal` masks key j > query i; key_len [B] (or NULL)
+ * masks keys j >= key_len[b]. A fully masked row is impossible by construction
+ * (key_len >= 1), so no row is all -inf. */
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
+                       const int *key_len, bool causal, float scale,
+                       int B, int Tq, int Tk, int C, int NH);
+/* dq [B,Tq,C], dk/dv [B,Tk,C] accumulate; any may be NULL. datt_in [B,NH,Tq,Tk] or NULL:
+ * an extra gradient arriving at the softmax weights themselves (from a loss on att).
+ * scratch: B*NH*Tq*Tk floats. */
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
+                        const float *att, const float *q, const float *k, const float *v,
+                        float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
+
+#endif
