@@ -122,7 +122,7 @@ static int describe_ref(np_tree *tr, const ct_synth_triplet *t, const ct_synth_o
         int extra = (1 << ct_rng_below(r, 3)) & allowed;
         if (!(extra & A_CELL) || ct_rng_uniform(r) < 0.5) mask |= extra;
     }
-    char base[CT_SYNTH_PHRASE_LEN] = "the";
+    char base[40] = "the"; /* longest: "the little turquoise plus sign" */
     if (mask & A_SIZE) cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_SIZE, d->size));
     if (mask & A_COLOR) cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_COLOR, d->color));
     cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_SHAPE, d->shape));
@@ -138,7 +138,7 @@ static int describe_ref(np_tree *tr, const ct_synth_triplet *t, const ct_synth_o
 
 /* "a [size] [colour] shape" with the attributes in `mask`. */
 static int describe_new(np_tree *tr, const ct_synth_object *o, int mask, ct_rng *r) {
-    char words[CT_SYNTH_PHRASE_LEN] = "";
+    char words[40] = "";
     if (mask & A_SIZE) cat(words, sizeof words, "%s ", pick_word(r, CT_ATTR_SIZE, o->size));
     if (mask & A_COLOR) cat(words, sizeof words, "%s ", pick_word(r, CT_ATTR_COLOR, o->color));
     cat(words, sizeof words, "%s", pick_word(r, CT_ATTR_SHAPE, o->shape));
