@@ -129,6 +129,7 @@ ct_status ct_clip_load_weights(ct_clip *m, const char *path) {
             continue;
         }
         const ct_param_entry *e = &p->entries[idx];
+        seen[idx] = true; /* present: reported below if unusable, never also as missing */
         bool same = t->ndim == e->ndim;
         for (int d = 0; same && d < e->ndim; d++) same = t->shape[d] == e->shape[d];
         if (!same) {
@@ -144,7 +145,6 @@ ct_status ct_clip_load_weights(ct_clip *m, const char *path) {
             continue;
         }
         if ((s = ct_st_read_f32(f, t, ct_param(p, idx))) != CT_OK) goto done;
-        seen[idx] = true;
     }
     for (int i = 0; i < p->count; i++) {
         bool mine = i >= m->txt.tok_emb && i <= m->logit_scale; /* the head may share the table */
