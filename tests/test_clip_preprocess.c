@@ -10,6 +10,7 @@
 
 #include "ctcir/image.h"
 #include "st_mini.h"
+#include "test_tmpdir.h"
 #include "test_util.h"
 
 static void test_model(const char *model, const st_mini *rgb, int expect_size) {
@@ -75,8 +76,6 @@ static void test_model(const char *model, const st_mini *rgb, int expect_size) {
     free(out);
     st_mini_close(&ref);
 }
-
-static char tmpdir[256];
 
 static ct_status load_json(const char *text, int *size, int *crop, float *mean, float *std) {
     char path[512];
@@ -147,8 +146,7 @@ static void test_resize_edges(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ctcir_test_clip_pre.XXXXXX");
-    if (!mkdtemp(tmpdir)) return 1;
+    if (!tmpdir_make("clip_pre")) return 1;
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/images/decoded_rgb.safetensors", test_shared_dir());
     st_mini rgb;
@@ -161,8 +159,6 @@ int main(void) {
     }
     test_config();
     test_resize_edges();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    tmpdir_remove();
     return test_finish();
 }
