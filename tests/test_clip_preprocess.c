@@ -13,6 +13,9 @@
 #include "test_tmpdir.h"
 #include "test_util.h"
 
+static const char *parity_files[5] = {"img0_97x61.png", "img1_300x157.jpg", "img2_61x203_rgba.png",
+                                      "img3_131x65_gray.jpg", "img4_640x427.jpg"};
+
 static void test_model(const char *model, const st_mini *rgb, int expect_size) {
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/models/%s", test_shared_dir(), model);
@@ -34,7 +37,7 @@ static void test_model(const char *model, const st_mini *rgb, int expect_size) {
     const float *pv = st_mini_get(&ref, "input.pixel_values", "F32", pd, &pn);
     CHECK(pv && pn == 4 && pd[1] == 3 && pd[2] == crop && pd[3] == crop);
     float *out = malloc(sizeof(float) * 3 * (size_t)crop * crop);
-    for (int i = 0; pv && i < pd[0]; i++) {
+    for (int i = 0; pv && i < pd[0] && i < 5; i++) {
         char name[64];
         int64_t d[8], rd[8];
         int nd = 0, rn = 0;
@@ -72,6 +75,22 @@ static void test_model(const char *model, const st_mini *rgb, int expect_size) {
             free(o2);
         }
         ct_image_free(&resized);
+        /* End to end from the file itself (our decoder, then preprocessing). */
+        snprintf(path, sizeof path, "%s/parity/images/%s", test_shared_dir(), parity_files[i]);
+        ct_image file;
+        s = ct_image_load(&file, path);
+        CHECK_MSG(s == CT_OK, "%s", ct_error());
+        if (s == CT_OK) {
+            s = ct_clip_preprocess_norm(out, &file, size, crop, mean, std, NULL);
+            double fd = 0;
+            for (size_t k = 0; s == CT_OK && k < (size_t)3 * crop * crop; k++) {
+                double e = fabs((double)out[k] - (double)ref_i[k]);
+                if (e > fd) fd = e;
+            }
+            CHECK_MSG(s == CT_OK && fd <= 1e-6, "%s: %s end to end differs by %g", model,
+                      parity_files[i], fd);
+        }
+        ct_image_free(&file);
     }
     free(out);
     st_mini_close(&ref);
