@@ -318,6 +318,35 @@ static void test_stb_formats(void) {
     expect_rgb("PGM", &img, gwant, W, H, 0);
     ct_image_free(&img);
 
+    /* Plain formats, scaled maxval, bitmaps (1 = black), 16-bit raw. */
+    static const char p3[] = "P3\n# plain\n2 1\n15\n15 0 7\n 8 15 1\n";
+    static const uint8_t p3want[6] = {255, 0, 119, 136, 255, 17}; /* round(v * 255 / 15) */
+    img = load_tmp("plain.ppm", (const uint8_t *)p3, sizeof p3 - 1);
+    expect_rgb("P3 maxval 15", &img, p3want, 2, 1, 0);
+    ct_image_free(&img);
+    static const char p1[] = "P1 3 2 #c\n010\n1 1 0\n";
+    static const uint8_t p1want[18] = {255, 255, 255, 0, 0, 0, 255, 255, 255,
+                                       0, 0, 0, 0, 0, 0, 255, 255, 255};
+    img = load_tmp("plain.pbm", (const uint8_t *)p1, sizeof p1 - 1);
+    expect_rgb("P1", &img, p1want, 3, 2, 0);
+    ct_image_free(&img);
+    static const uint8_t p4[] = {'P', '4', '\n', '3', ' ', '2', '\n', 0x40, 0xc0};
+    img = load_tmp("raw.pbm", p4, sizeof p4);
+    expect_rgb("P4", &img, p1want, 3, 2, 0);
+    ct_image_free(&img);
+    static const uint8_t p6_16[] = {'P', '6', ' ', '1', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n',
+                                    0xff, 0xff, 0x00, 0x00, 0x80, 0x00};
+    static const uint8_t p6want[3] = {255, 0, 128}; /* round(32768 * 255 / 65535) */
+    img = load_tmp("raw16.ppm", p6_16, sizeof p6_16);
+    expect_rgb("P6 16-bit", &img, p6want, 1, 1, 0);
+    ct_image_free(&img);
+    static const char *bad[] = {"P2 2 1 10 3 11", "P2 2 1 10 3", "P5 2 2 255\n\x01\x02\x03",
+                                "P6 1 1 0\n\x01\x02\x03", "P2 9999999999 1 255 0", "P1 2 1 0 2"};
+    for (int i = 0; i < 6; i++) {
+        ct_status s = ct_image_decode(&img, bad[i], strlen(bad[i]), "bad.pnm");
+        CHECK_MSG(s == CT_ERR_FORMAT && img.rgb == NULL, "bad PNM %d accepted", i);
+    }
+
     /* GIF89a, 4-colour global palette, LZW with minimum code size 2 (3-bit codes), written
      * without compression: a clear code before every pixel keeps the code width at 3 bits. */
     static const uint8_t gpal[4][3] = {{0, 0, 0}, {255, 0, 0}, {12, 200, 34}, {90, 91, 250}};

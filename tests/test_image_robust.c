@@ -178,6 +178,10 @@ static void test_huge_headers(void) {
     }
     free(b);
 
+    static const char ppm[] = "P6 100000 100000 255\n\x01\x02\x03";
+    st = ct_image_decode(&img, ppm, sizeof ppm - 1, "huge.ppm");
+    CHECK_MSG(st == CT_ERR_NOMEM && img.rgb == NULL, "huge PPM: %s", ct_error());
+
     /* A BMP header claiming 60000 x 60000 (stb_image path). */
     uint8_t bmp[54] = {'B', 'M'};
     bmp[10] = 54;

@@ -1,6 +1,7 @@
-/* Image decoding (JPEG through libjpeg-turbo, PNG through libpng, BMP/GIF/TGA/PNM/PSD through
- * stb_image), conversion to 8-bit RGB like PIL's convert("RGB"), writing PNG/JPEG, and CLIP
- * preprocessing that matches Pillow + torchvision bit for bit. */
+/* Image decoding (JPEG through libjpeg-turbo, PNG through libpng, PNM natively, BMP/GIF/TGA/PSD
+ * through stb_image; the format is detected from the bytes), conversion to 8-bit RGB like PIL's
+ * convert("RGB"), writing PNG/JPEG, and CLIP preprocessing that matches Pillow + torchvision
+ * bit for bit. */
 #ifndef CTCIR_IMAGE_H
 #define CTCIR_IMAGE_H
 
