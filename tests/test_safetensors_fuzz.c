@@ -109,7 +109,7 @@ static void splice(image *im, size_t at, size_t del, const void *ins, size_t nin
     if (del > im->n - at) del = im->n - at;
     if (im->n - del + nins > MAX_IMAGE) return;
     memmove(im->p + at + nins, im->p + at + del, im->n - at - del);
-    memcpy(im->p + at, ins, nins);
+    if (nins) memcpy(im->p + at, ins, nins);
     im->n = im->n - del + nins;
 }
 
