@@ -8,13 +8,12 @@
 
 #include "ctcir/image.h"
 #include "st_mini.h"
+#include "test_tmpdir.h"
 #include "test_util.h"
 
 static const char *parity_images[5] = {"img0_97x61.png", "img1_300x157.jpg",
                                        "img2_61x203_rgba.png", "img3_131x65_gray.jpg",
                                        "img4_640x427.jpg"};
-
-static char tmpdir[256];
 
 static void tmp_path(char *dst, size_t cap, const char *name) {
     snprintf(dst, cap, "%s/%s", tmpdir, name);
@@ -119,15 +118,9 @@ static void test_save_roundtrip(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ctcir_test_image_io.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmpdir_make("image_io")) return 1;
     test_parity_decode();
     test_save_roundtrip();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    tmpdir_remove();
     return test_finish();
 }
