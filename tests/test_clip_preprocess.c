@@ -9,14 +9,14 @@
 #include <unistd.h>
 
 #include "ctcir/image.h"
-#include "st_mini.h"
+#include "ctcir/safetensors.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
 
 static const char *parity_files[5] = {"img0_97x61.png", "img1_300x157.jpg", "img2_61x203_rgba.png",
                                       "img3_131x65_gray.jpg", "img4_640x427.jpg"};
 
-static void test_model(const char *model, const st_mini *rgb, int expect_size) {
+static void test_model(const char *model, const ct_st_file *rgb, int expect_size) {
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/models/%s", test_shared_dir(), model);
     int size = 0, crop = 0;
@@ -27,26 +27,35 @@ static void test_model(const char *model, const st_mini *rgb, int expect_size) {
     CHECK(mean[0] == 0.48145466f && mean[2] == 0.40821073f && std[1] == 0.26130258f);
     if (s != CT_OK) return;
     snprintf(path, sizeof path, "%s/parity/models/%s/reference.safetensors", test_shared_dir(), model);
-    st_mini ref;
-    if (!st_mini_open(&ref, path)) {
-        CHECK_MSG(0, "cannot read %s", path);
+    ct_st_file *ref = NULL;
+    if (ct_st_open(&ref, path) != CT_OK) {
+        CHECK_MSG(0, "%s", ct_error());
         return;
     }
-    int64_t pd[8];
-    int pn = 0;
-    const float *pv = st_mini_get(&ref, "input.pixel_values", "F32", pd, &pn);
-    CHECK(pv && pn == 4 && pd[1] == 3 && pd[2] == crop && pd[3] == crop);
+    const ct_st_tensor *pt = ct_st_find(ref, "input.pixel_values");
+    const int64_t *pd = pt ? pt->shape : NULL;
+    float *pv = NULL;
+    if (pt && pt->ndim == 4 && pd[1] == 3 && pd[2] == crop && pd[3] == crop) {
+        pv = malloc(sizeof(float) * pt->numel);
+        if (ct_st_read_f32(ref, pt, pv) != CT_OK) {
+            free(pv);
+            pv = NULL;
+        }
+    }
+    CHECK_MSG(pv != NULL, "input.pixel_values missing or not [N,3,%d,%d]", crop, crop);
     float *out = malloc(sizeof(float) * 3 * (size_t)crop * crop);
     for (int i = 0; pv && i < pd[0] && i < 5; i++) {
         char name[64];
-        int64_t d[8], rd[8];
-        int nd = 0, rn = 0;
         snprintf(name, sizeof name, "image.%d.rgb", i);
-        const uint8_t *src = st_mini_get(rgb, name, "U8", d, &nd);
+        const ct_st_tensor *ts = ct_st_find(rgb, name);
         snprintf(name, sizeof name, "input.image.%d.resized", i);
-        const uint8_t *want = st_mini_get(&ref, name, "U8", rd, &rn);
-        CHECK_MSG(src && want, "image %d missing", i);
-        if (!src || !want) continue;
+        const ct_st_tensor *tw = ct_st_find(ref, name);
+        int good = ts && tw && ts->dtype == CT_DT_U8 && tw->dtype == CT_DT_U8 && ts->ndim == 3 &&
+                   tw->ndim == 3 && ts->shape[2] == 3 && tw->shape[2] == 3;
+        CHECK_MSG(good, "image %d missing or not U8 [H,W,3]", i);
+        if (!good) continue;
+        const uint8_t *src = ts->data, *want = tw->data;
+        const int64_t *d = ts->shape, *rd = tw->shape;
         ct_image in = {(int)d[1], (int)d[0], (uint8_t *)src}, resized;
         s = ct_clip_preprocess_norm(out, &in, size, crop, mean, std, &resized);
         CHECK_MSG(s == CT_OK, "%s", ct_error());
@@ -93,7 +102,8 @@ static void test_model(const char *model, const st_mini *rgb, int expect_size) {
         ct_image_free(&file);
     }
     free(out);
-    st_mini_close(&ref);
+    free(pv);
+    ct_st_close(ref);
 }
 
 static ct_status load_json(const char *text, int *size, int *crop, float *mean, float *std) {
@@ -168,13 +178,13 @@ int main(void) {
     if (!tmpdir_make("clip_pre")) return 1;
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/images/decoded_rgb.safetensors", test_shared_dir());
-    st_mini rgb;
-    if (st_mini_open(&rgb, path)) {
-        test_model("tiny-vit-b", &rgb, 96);
-        test_model("tiny-gelu", &rgb, 80);
-        st_mini_close(&rgb);
+    ct_st_file *rgb = NULL;
+    if (ct_st_open(&rgb, path) == CT_OK) {
+        test_model("tiny-vit-b", rgb, 96);
+        test_model("tiny-gelu", rgb, 80);
+        ct_st_close(rgb);
     } else {
-        CHECK_MSG(0, "cannot read %s", path);
+        CHECK_MSG(0, "%s", ct_error());
     }
     test_config();
     test_resize_edges();

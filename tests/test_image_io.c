@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "ctcir/image.h"
-#include "st_mini.h"
+#include "ctcir/safetensors.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
 
@@ -31,19 +31,20 @@ static int max_abs_diff(const uint8_t *a, const uint8_t *b, size_t n) {
 static void test_parity_decode(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/images/decoded_rgb.safetensors", test_shared_dir());
-    st_mini st;
-    if (!st_mini_open(&st, path)) {
-        CHECK_MSG(0, "cannot read %s", path);
+    ct_st_file *st = NULL;
+    if (ct_st_open(&st, path) != CT_OK) {
+        CHECK_MSG(0, "%s", ct_error());
         return;
     }
     for (int i = 0; i < 5; i++) {
         char name[64];
         snprintf(name, sizeof name, "image.%d.rgb", i);
-        int64_t dims[8];
-        int nd = 0;
-        const uint8_t *ref = st_mini_get(&st, name, "U8", dims, &nd);
-        CHECK_MSG(ref && nd == 3 && dims[2] == 3, "%s missing", name);
-        if (!ref) continue;
+        const ct_st_tensor *t = ct_st_find(st, name);
+        int good = t && t->dtype == CT_DT_U8 && t->ndim == 3 && t->shape[2] == 3;
+        CHECK_MSG(good, "%s missing or not U8 [H,W,3]", name);
+        if (!good) continue;
+        const uint8_t *ref = t->data;
+        const int64_t *dims = t->shape;
         snprintf(path, sizeof path, "%s/parity/images/%s", test_shared_dir(), parity_images[i]);
         ct_image img;
         ct_status s = ct_image_load(&img, path);
@@ -58,7 +59,7 @@ static void test_parity_decode(void) {
         }
         ct_image_free(&img);
     }
-    st_mini_close(&st);
+    ct_st_close(st);
 }
 
 static void fill_pattern(ct_image *img, int w, int h) {
