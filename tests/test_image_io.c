@@ -7,14 +7,13 @@
 #include <unistd.h>
 
 #include "ctcir/image.h"
-#include "st_mini.h"
+#include "ctcir/safetensors.h"
+#include "test_tmpdir.h"
 #include "test_util.h"
 
 static const char *parity_images[5] = {"img0_97x61.png", "img1_300x157.jpg",
                                        "img2_61x203_rgba.png", "img3_131x65_gray.jpg",
                                        "img4_640x427.jpg"};
-
-static char tmpdir[256];
 
 static void tmp_path(char *dst, size_t cap, const char *name) {
     snprintf(dst, cap, "%s/%s", tmpdir, name);
@@ -32,19 +31,20 @@ static int max_abs_diff(const uint8_t *a, const uint8_t *b, size_t n) {
 static void test_parity_decode(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/parity/images/decoded_rgb.safetensors", test_shared_dir());
-    st_mini st;
-    if (!st_mini_open(&st, path)) {
-        CHECK_MSG(0, "cannot read %s", path);
+    ct_st_file *st = NULL;
+    if (ct_st_open(&st, path) != CT_OK) {
+        CHECK_MSG(0, "%s", ct_error());
         return;
     }
     for (int i = 0; i < 5; i++) {
         char name[64];
         snprintf(name, sizeof name, "image.%d.rgb", i);
-        int64_t dims[8];
-        int nd = 0;
-        const uint8_t *ref = st_mini_get(&st, name, "U8", dims, &nd);
-        CHECK_MSG(ref && nd == 3 && dims[2] == 3, "%s missing", name);
-        if (!ref) continue;
+        const ct_st_tensor *t = ct_st_find(st, name);
+        int good = t && t->dtype == CT_DT_U8 && t->ndim == 3 && t->shape[2] == 3;
+        CHECK_MSG(good, "%s missing or not U8 [H,W,3]", name);
+        if (!good) continue;
+        const uint8_t *ref = t->data;
+        const int64_t *dims = t->shape;
         snprintf(path, sizeof path, "%s/parity/images/%s", test_shared_dir(), parity_images[i]);
         ct_image img;
         ct_status s = ct_image_load(&img, path);
@@ -59,7 +59,7 @@ static void test_parity_decode(void) {
         }
         ct_image_free(&img);
     }
-    st_mini_close(&st);
+    ct_st_close(st);
 }
 
 static void fill_pattern(ct_image *img, int w, int h) {
@@ -119,15 +119,9 @@ static void test_save_roundtrip(void) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ctcir_test_image_io.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!tmpdir_make("image_io")) return 1;
     test_parity_decode();
     test_save_roundtrip();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    tmpdir_remove();
     return test_finish();
 }

@@ -54,6 +54,14 @@ static void expect_fail(const char *label, const char *header, size_t ndata, con
     expect_fail_file(label, path, want);
 }
 
+/* Writes n raw bytes to a file called `label`, then expects failure. */
+static void expect_fail_bytes(const char *label, const char *bytes, size_t n, const char *want) {
+    char path[256];
+    tmp_path(path, sizeof path, label);
+    write_bytes(path, bytes, n);
+    expect_fail_file(label, path, want);
+}
+
 static ct_st_file *open_ok(const char *path) {
     ct_st_file *f = NULL;
     ct_status s = ct_st_open(&f, path);
@@ -64,32 +72,17 @@ static ct_st_file *open_ok(const char *path) {
 static void test_hostile(void) {
     char path[256];
     /* Size field problems. */
-    tmp_path(path, sizeof path, "empty");
-    write_bytes(path, "", 0);
-    expect_fail_file("empty", path, "empty file");
-    tmp_path(path, sizeof path, "short");
-    write_bytes(path, "\x10\0\0\0\0", 5);
-    expect_fail_file("short", path, "truncated");
-    tmp_path(path, sizeof path, "hdr_too_big");
-    write_bytes(path, "\x40\0\0\0\0\0\0\0{}      ", 16);
-    expect_fail_file("hdr_too_big", path, "larger than");
-    tmp_path(path, sizeof path, "hdr_absurd");
-    write_bytes(path, "\0\0\0\0\0\x01\0\0{}      ", 16);
-    expect_fail_file("hdr_absurd", path, "limit");
-    tmp_path(path, sizeof path, "hdr_absurd_max");
-    write_bytes(path, "\xff\xff\xff\xff\xff\xff\xff\xff{}      ", 16);
-    expect_fail_file("hdr_absurd_max", path, "limit");
+    expect_fail_bytes("empty", "", 0, "empty file");
+    expect_fail_bytes("short", "\x10\0\0\0\0", 5, "truncated");
+    expect_fail_bytes("hdr_too_big", "\x40\0\0\0\0\0\0\0{}      ", 16, "larger than");
+    expect_fail_bytes("hdr_absurd", "\0\0\0\0\0\x01\0\0{}      ", 16, "limit");
+    expect_fail_bytes("hdr_absurd_max", "\xff\xff\xff\xff\xff\xff\xff\xff{}      ", 16, "limit");
 
     /* Header JSON problems. */
     expect_fail("not_json", "{\"a\": ", 0, "not valid JSON");
     expect_fail("not_object", "[1, 2]  ", 0, "not a JSON object");
     expect_fail("junk_after", "{} xyz  ", 0, "junk after");
-    {
-        /* a NUL inside the header region after the object */
-        tmp_path(path, sizeof path, "nul_in_hdr");
-        write_bytes(path, "\x04\0\0\0\0\0\0\0{}\0 ", 12);
-        expect_fail_file("nul_in_hdr", path, "junk after");
-    }
+    expect_fail_bytes("nul_in_hdr", "\x04\0\0\0\0\0\0\0{}\0 ", 12, "junk after");
     expect_fail("entry_number", "{\"a\": 5}", 0, "expected an object");
     expect_fail("entry_array", "{\"a\": [1]}", 0, "expected an object");
 

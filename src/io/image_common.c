@@ -44,8 +44,11 @@ ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char
     if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
         return ct_img_decode_jpeg(out, p, len, name);
     if (len >= 8 && memcmp(p, png_magic, 8) == 0) return ct_img_decode_png(out, p, len, name);
-    /* BMP ("BM"), GIF ("GIF8"), PSD ("8BPS"), PNM ("P5"/"P6") and TGA (no magic: stb_image
-     * tests the header) all go to stb_image, which reports "unknown format" otherwise. */
+    if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
+        (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r' || p[2] == '#'))
+        return ct_img_decode_pnm(out, p, len, name);
+    /* BMP ("BM"), GIF ("GIF8"), PSD ("8BPS") and TGA (no magic: stb_image tests the header)
+     * go to stb_image, which reports "unknown format" otherwise. */
     return ct_img_decode_stb(out, p, len, name);
 }
 

@@ -15,6 +15,7 @@ ct_status ct_img_alloc(ct_image *out, int w, int h, const char *fmt, const char 
 /* Format decoders: `out` is zeroed on entry and left empty on failure. */
 ct_status ct_img_decode_jpeg(ct_image *out, const uint8_t *buf, size_t len, const char *name);
 ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const char *name);
+ct_status ct_img_decode_pnm(ct_image *out, const uint8_t *buf, size_t len, const char *name);
 ct_status ct_img_decode_stb(ct_image *out, const uint8_t *buf, size_t len, const char *name);
 
 /* Writes go to "<path>.tmp.<pid>" first and are renamed onto `path` on success.

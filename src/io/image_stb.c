@@ -1,4 +1,4 @@
-/* BMP, GIF (first frame), TGA, PNM (binary P5/P6) and PSD through stb_image. The header is read
+/* BMP, GIF (first frame), TGA and PSD through stb_image. The header is read
  * with stbi_info_from_memory first so that the pixel cap holds before stb allocates. Alpha is
  * dropped, grey copied to R,G,B (stb's conversion to 3 channels). */
 #include <limits.h>
