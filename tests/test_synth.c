@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ctcir/dataset.h"
 #include "ctcir/synth.h"
 #include "data/synth_internal.h"
 #include "test_util.h"
@@ -408,6 +409,23 @@ static void test_dataset(void) {
     CHECK_MSG(bad == 0, "%d bad manifest lines", bad);
     free(text);
     free(gallery);
+    /* the generic manifest reader takes every split as it is (strict: no record skipped) */
+    static const char *splits[] = {"train", "val", "test"};
+    static const int n_queries[] = {40, 6, 12}, n_gallery[] = {80, 30, 60};
+    for (int sp = 0; sp < 3; sp++) {
+        char file[512], gal[512];
+        snprintf(file, sizeof file, "%s/%s.jsonl", d1, splits[sp]);
+        snprintf(gal, sizeof gal, "%s/%s_gallery.txt", d1, splits[sp]);
+        ct_dataset_opts opts = {.root = d1, .file = file, .gallery_file = gal,
+                                .check_images = true, .strict = true, .quiet = true};
+        ct_dataset *ds = NULL;
+        ct_status st = ct_dataset_load(&ds, CT_DS_MANIFEST, &opts);
+        CHECK_MSG(st == CT_OK, "manifest reader on %s: %s", file, ct_error());
+        if (st != CT_OK) continue;
+        CHECK(ds->n_queries == n_queries[sp] && ds->n_gallery == n_gallery[sp] && ds->n_skipped == 0);
+        CHECK(ds->queries[0].n_nps >= 1 && ds->queries[0].n_targets == 1);
+        ct_dataset_free(ds);
+    }
     char cmd[1100];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", d1, d2);
     CHECK(system(cmd) == 0);
