@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "clip/text.h"
 #include "io/json_line.h"
 
 static int hex4(const char *s, size_t n, size_t i, uint32_t *v) {
@@ -14,29 +15,6 @@ static int hex4(const char *s, size_t n, size_t i, uint32_t *v) {
         *v = *v << 4 | (uint32_t)d;
     }
     return 1;
-}
-
-static size_t put_utf8(uint32_t c, char *o) {
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -92,7 +70,7 @@ ct_status ct_json_string_line(const char *s, size_t n, char **out, size_t *out_l
                     i += 6;
                 } else cp = 0xFFFD;
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) cp = 0xFFFD;
-            k += put_utf8(cp, o + k);
+            k += (size_t)ct_utf8_put(cp, (uint8_t *)o + k);
             break;
         default:
             free(o);
