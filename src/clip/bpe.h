@@ -14,7 +14,7 @@
 typedef struct bpe_cache_entry bpe_cache_entry;
 
 typedef struct {
-    pthread_mutex_t lock;
+    _Alignas(64) pthread_mutex_t lock; /* one cache line per shard: no false sharing */
     bpe_cache_entry **slots;
     size_t cap, count;
 } bpe_cache_shard;

@@ -188,6 +188,13 @@ static ct_status fix_segment(ct_cps *seg, ct_cps *tmp, bool unescape) {
 }
 
 ct_status ct_ftfy_fix(ct_cps *text, ct_cps *scratch) {
+    /* printable ASCII without '&' (and tabs, newlines) is left as it is by every fix */
+    bool plain = true;
+    for (size_t i = 0; i < text->n && plain; i++) {
+        uint32_t c = text->v[i];
+        plain = (c >= 0x20 && c < 0x7F && c != '&') || c == '\t' || c == '\n';
+    }
+    if (plain) return CT_OK;
     ct_cps out = {0}, seg = {0};
     bool unescape = true;
     ct_status s = ct_cps_reserve(&out, text->n);
