@@ -1,6 +1,7 @@
-/* Image decoding (JPEG through libjpeg-turbo, PNG through libpng, BMP/GIF/TGA/PNM/PSD through
- * stb_image), conversion to 8-bit RGB like PIL's convert("RGB"), writing PNG/JPEG, and CLIP
- * preprocessing that matches Pillow + torchvision bit for bit. */
+/* Image decoding (JPEG through libjpeg-turbo, PNG through libpng, PNM natively, BMP/GIF/TGA/PSD
+ * through stb_image; the format is detected from the bytes), conversion to 8-bit RGB like PIL's
+ * convert("RGB"), writing PNG/JPEG, and CLIP preprocessing that matches Pillow + torchvision
+ * bit for bit. */
 #ifndef CTCIR_IMAGE_H
 #define CTCIR_IMAGE_H
 
@@ -36,6 +37,19 @@ ct_status ct_image_resize_bicubic(ct_image *out, const ct_image *in, int out_w, 
  * (Python round-half-even offsets), then ((u/255) - mean[c]) / std[c] channel-first.
  * out: [3, crop, crop]. Optionally returns the resized image (before crop) in *resized. */
 ct_status ct_clip_preprocess(float *out, const ct_image *in, int size, int crop, ct_image *resized);
+
+/* The same with explicit per-channel mean and std (float32, as a preprocessor config gives). */
+ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int crop,
+                                  const float mean[3], const float std[3], ct_image *resized);
+
+/* Reads a Hugging Face preprocessor_config.json (`path` is the file or the model directory
+ * holding it). Both spellings are accepted: "size": 224 / {"shortest_edge": 224} and
+ * "crop_size": 224 / {"height": 224, "width": 224}. Missing keys take CLIPImageProcessor's
+ * defaults (224, 224, openai's mean and std). Settings this pipeline cannot reproduce
+ * (resample other than bicubic, resize to a fixed height x width, non-square crop, disabled
+ * resize/crop/normalise) fail with CT_ERR_UNSUPPORTED. */
+ct_status ct_clip_preprocessor_config_load(const char *path, int *size, int *crop, float mean[3],
+                                           float std[3]);
 
 #ifdef __cplusplus
 }

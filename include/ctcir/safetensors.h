@@ -41,6 +41,9 @@ typedef struct ct_st_file ct_st_file;
  * naming the file and the offending tensor or field. */
 ct_status ct_st_open(ct_st_file **out, const char *path);
 void ct_st_close(ct_st_file *f);                 /* NULL-safe */
+/* Validates a safetensors image already in memory (size bytes at data, which must outlive
+ * the handle; nothing is copied). `name` stands for the path in messages. */
+ct_status ct_st_open_memory(ct_st_file **out, const void *data, size_t size, const char *name);
 
 const char *ct_st_path(const ct_st_file *f);
 int ct_st_count(const ct_st_file *f);
@@ -53,6 +56,10 @@ const char *ct_st_metadata(const ct_st_file *f, const char *key); /* NULL if abs
 
 const char *ct_dtype_name(ct_dtype dt);          /* "F32", ... */
 size_t ct_dtype_size(ct_dtype dt);
+
+/* Exact conversions of one IEEE half / bfloat16 value (subnormals, infinities, NaNs kept). */
+float ct_f16_to_f32(uint16_t h);
+float ct_bf16_to_f32(uint16_t h);
 
 /* Copies a floating-point tensor (F64/F32/F16/BF16) into dst as float32. */
 ct_status ct_st_read_f32(const ct_st_file *f, const ct_st_tensor *t, float *dst);

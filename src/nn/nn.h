@@ -59,4 +59,48 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
                         const float *att, const float *q, const float *k, const float *v,
                         float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
 
+/* ---- residual add: out [n] = a + b; da/db [n] += dout (either may be NULL) --------------- */
+void residual_forward(float *out, const float *a, const float *b, size_t n);
+void residual_backward(float *da, float *db, const float *dout, size_t n);
+
+/* ---- patch embedding: stride-p convolution without bias, as im2col + GEMM ----------------
+ * pix [B,Cin,S,S], weight [D,Cin,p,p], G = S/p, P = G*G patches taken row-major
+ * (patch = row * G + col). out [B,P,D]. cols [B*P, Cin*p*p] is the im2col buffer, saved for
+ * backward. scratch for backward: B*P*Cin*p*p floats (only when dpix is wanted). */
+void patch_embed_forward(float *out, float *cols, const float *pix, const float *weight,
+                         int B, int Cin, int S, int p, int D);
+void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols,
+                          const float *weight, float *scratch, int B, int Cin, int S, int p, int D);
+
+/* ---- embeddings ---------------------------------------------------------------------------
+ * Vision: out [B,T,D] with out[b,0] = cls + pos[0], out[b,t] = patches[b,t-1] + pos[t];
+ * patches [B,T-1,D], cls [D], pos [T,D]. */
+void class_pos_embed_forward(float *out, const float *patches, const float *cls, const float *pos,
+                             int B, int T, int D);
+void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const float *dout,
+                              int B, int T, int D);
+/* Text: out [B,T,D] = wte[ids[b,t]] + wpe[t] (wpe may be NULL); ids [B,T] must be valid rows
+ * of wte [V,D] (the caller checks). dwte [V,D] is dense but only the rows of ids are touched;
+ * the gradient w.r.t. the looked-up embeddings (inputs_embeds) is dout itself. */
+void token_embed_forward(float *out, const int *ids, const float *wte, const float *wpe,
+                         int B, int T, int D);
+void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int *ids,
+                          int B, int T, int D);
+
+/* ---- plain reference versions of the optimised kernels (tests and benchmarks) ------------ */
+void linear_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        int N, int C, int OC);
+void attention_forward_ref(float *out, float *att, const float *q, const float *k, const float *v,
+                           const int *key_len, bool causal, float scale,
+                           int B, int Tq, int Tk, int C, int NH);
+void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
+                            const float *att, const float *q, const float *k, const float *v,
+                            float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
+void patch_embed_forward_ref(float *out, const float *pix, const float *weight,
+                             int B, int Cin, int S, int p, int D);
+
+/* Row helpers shared by softmax and attention: y [C] = softmax(x) (may alias), dx += ... */
+void softmax_row(float *y, const float *x, int C);
+void softmax_row_backward(float *dx, const float *dy, const float *y, int C);
+
 #endif

@@ -1,0 +1,101 @@
+/* Text Concept-Consistency loss (model.md section 6). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cir/loss.h"
+
+int ct_cc_find_span(const int32_t *cap, int eot, const int32_t *ph, int ph_len) {
+    if (ph_len <= 0) return -1;
+    for (int s = 1; s + ph_len <= eot; s++) {
+        int k = 0;
+        while (k < ph_len && cap[s + k] == ph[k]) k++;
+        if (k == ph_len) return s;
+    }
+    return -1;
+}
+
+/* a [Nv-1] = mean over t in [t0, t1) of map[1 + p, t] (CLS row dropped) */
+static void column_mean(double *a, const float *map, int Nv, int T, int t0, int t1) {
+    for (int p = 0; p < Nv - 1; p++) {
+        double s = 0;
+        for (int t = t0; t < t1; t++) s += map[(size_t)(p + 1) * T + t];
+        a[p] = s / (t1 - t0);
+    }
+}
+
+/* Spreads da [Nv-1] back over the span's columns of dmap. */
+static void column_mean_backward(float *dmap, const double *da, int Nv, int T, int t0, int t1, double scale) {
+    for (int p = 0; p < Nv - 1; p++) {
+        float v = (float)(da[p] * scale / (t1 - t0));
+        for (int t = t0; t < t1; t++) dmap[(size_t)(p + 1) * T + t] += v;
+    }
+}
+
+/* In place: a /= sum(a); keeps the sum for the backward pass. */
+static double normalize_sum(double *a, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i];
+    if (s == 0) s = 1e-12;
+    for (int i = 0; i < n; i++) a[i] /= s;
+    return s;
+}
+
+/* da = (dan - sum(dan * an)) / s, in place on da (holding dan). */
+static void normalize_sum_backward(double *da, const double *an, double s, int n) {
+    double d = 0;
+    for (int i = 0; i < n; i++) d += da[i] * an[i];
+    for (int i = 0; i < n; i++) da[i] = (da[i] - d) / s;
+}
+
+double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
+                  const ct_cc_phrase *ph, int M, int B, int Nv, int T, int n_total,
+                  const ct_cir_options *o, double grad_scale) {
+    const size_t plane = (size_t)Nv * T;
+    if (dmap_ctx) memset(dmap_ctx, 0, (size_t)B * plane * sizeof(float));
+    if (dmap_iso) memset(dmap_iso, 0, (size_t)M * plane * sizeof(float));
+    if (M == 0 || n_total == 0) return 0.0;
+    const int np = Nv - 1;
+    double *ac = malloc((size_t)np * sizeof *ac), *ai = malloc((size_t)np * sizeof *ai);
+    double *gc = malloc((size_t)np * sizeof *gc), *gi = malloc((size_t)np * sizeof *gi);
+    double total = NAN;
+    if (!ac || !ai || !gc || !gi) goto done;
+    total = 0;
+    const double eps = o->cc_eps;
+    for (int m = 0; m < M; m++) {
+        const ct_cc_phrase *f = &ph[m];
+        column_mean(ac, map_ctx + (size_t)f->sample * plane, Nv, T, f->start, f->end);
+        column_mean(ai, map_iso + (size_t)m * plane, Nv, T, 1, 1 + f->iso_len);
+        double sc = 1, si = 1;
+        if (o->cc_normalize == CT_CCNORM_PATCHES) {
+            sc = normalize_sum(ac, np);
+            si = normalize_sum(ai, np);
+        }
+        double lm = 0;
+        for (int p = 0; p < np; p++) {
+            double d = ac[p] - ai[p], term, g;
+            if (o->cc_abs) {
+                term = fabs(d) - eps;
+                g = term > 0 ? (d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0) : 0.0;
+            } else {
+                term = d - eps;
+                g = term > 0 ? 1.0 : 0.0;
+            }
+            lm += term > 0 ? term : 0;
+            gc[p] = g / np;
+            gi[p] = -g / np;
+        }
+        total += lm / np;
+        if (o->cc_normalize == CT_CCNORM_PATCHES) {
+            normalize_sum_backward(gc, ac, sc, np);
+            normalize_sum_backward(gi, ai, si, np);
+        }
+        const double scale = grad_scale / n_total;
+        if (dmap_ctx) column_mean_backward(dmap_ctx + (size_t)f->sample * plane, gc, Nv, T, f->start, f->end, scale);
+        if (dmap_iso) column_mean_backward(dmap_iso + (size_t)m * plane, gi, Nv, T, 1, 1 + f->iso_len, scale);
+    }
+    total /= n_total;
+done:
+    free(ac), free(ai), free(gc), free(gi);
+    return total;
+}

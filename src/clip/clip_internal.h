@@ -1,0 +1,25 @@
+/* Shared by the two towers: the activation plan and the pre-LN encoder stack. */
+#ifndef CTCIR_CLIP_INTERNAL_H
+#define CTCIR_CLIP_INTERNAL_H
+
+#include "clip/clip.h"
+#include "core/plan.h"
+
+/* Plans the per-layer buffers (one layer's scratch shared by all when !training; `out` is
+ * always per layer) and, when training, the encoder's backward scratch. */
+void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g,
+                       const ct_clip_tower_config *t, int B, int T, bool training);
+/* Plans a tower's activations twice over one block (see core/plan.h): measure, allocate
+ * (logging the size), bind. `layout` is the tower's layout function, `acts` its struct. */
+typedef void (*clip_layout_fn)(ct_plan *p, void *acts, const ct_clip_config *cfg, int B, bool training);
+ct_status clip_plan_build(clip_layout_fn layout, void *acts, const ct_clip_config *cfg, int B, bool training,
+                          const char *what, float **mem, size_t *bytes);
+
+void clip_encoder_forward(const ct_params *P, const ct_clip_layer *layers, const ct_clip_tower_config *t,
+                          ct_clip_layer_acts *acts, const float *x0, int B, int T, bool causal);
+/* g->dx holds d(last layer's out) on entry and d(x0) on exit. */
+void clip_encoder_backward(ct_params *P, const ct_clip_layer *layers, const ct_clip_tower_config *t,
+                           ct_clip_layer_acts *acts, ct_clip_encoder_grads *g, const float *x0, int B,
+                           int T, bool weight_grads);
+
+#endif

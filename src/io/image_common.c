@@ -1,0 +1,148 @@
+/* The image object: allocation under the pixel cap, format detection by magic bytes, file
+ * loading. The format decoders live in image_jpeg.c, image_png.c and image_stb.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/image_internal.h"
+
+/* Files larger than this are refused before they are read into memory. */
+#define CT_IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
+
+ct_status ct_img_alloc(ct_image *out, int w, int h, const char *fmt, const char *name) {
+    if (w <= 0 || h <= 0)
+        return ct_fail(CT_ERR_FORMAT, "image: %s: %s has empty dimensions %d x %d", name, fmt, w, h);
+    if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_MAX_PIXELS)
+        return ct_fail(CT_ERR_NOMEM,
+                       "image: %s: %s of %d x %d pixels exceeds the limit of %d pixels "
+                       "(CT_IMAGE_MAX_PIXELS)", name, fmt, w, h, CT_IMAGE_MAX_PIXELS);
+    out->rgb = malloc((size_t)w * (size_t)h * 3);
+    if (!out->rgb)
+        return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %d x %d RGB pixels", name, w, h);
+    out->w = w;
+    out->h = h;
+    return CT_OK;
+}
+
+void ct_image_free(ct_image *img) {
+    if (!img) return;
+    free(img->rgb);
+    img->rgb = NULL;
+    img->w = img->h = 0;
+}
+
+ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char *name) {
+    if (!out) return ct_fail(CT_ERR_ARG, "image: decode: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!name) name = "<memory>";
+    if (!buf || len == 0) return ct_fail(CT_ERR_FORMAT, "image: %s: empty file", name);
+    const uint8_t *p = buf;
+    static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+        return ct_img_decode_jpeg(out, p, len, name);
+    if (len >= 8 && memcmp(p, png_magic, 8) == 0) return ct_img_decode_png(out, p, len, name);
+    if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
+        (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r' || p[2] == '#'))
+        return ct_img_decode_pnm(out, p, len, name);
+    /* BMP ("BM"), GIF ("GIF8"), PSD ("8BPS") and TGA (no magic: stb_image tests the header)
+     * go to stb_image, which reports "unknown format" otherwise. */
+    return ct_img_decode_stb(out, p, len, name);
+}
+
+ct_status ct_image_load(ct_image *out, const char *path) {
+    if (!out || !path) return ct_fail(CT_ERR_ARG, "image: load: NULL argument");
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return ct_fail(CT_ERR_IO, "image: %s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = NULL;
+    ct_status st = CT_OK;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) {
+        st = ct_fail(CT_ERR_IO, "image: %s: cannot stat: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st = ct_fail(CT_ERR_IO, "image: %s: not a regular file", path);
+        goto fail;
+    }
+    size_t len = (size_t)sb.st_size;
+    if (len == 0) {
+        st = ct_fail(CT_ERR_FORMAT, "image: %s: empty file", path);
+        goto fail;
+    }
+    if (len > CT_IMAGE_MAX_FILE_BYTES) {
+        st = ct_fail(CT_ERR_NOMEM, "image: %s: file of %zu bytes exceeds the %zu-byte limit", path,
+                     len, CT_IMAGE_MAX_FILE_BYTES);
+        goto fail;
+    }
+    buf = malloc(len);
+    if (!buf) {
+        st = ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %zu bytes", path, len);
+        goto fail;
+    }
+    if (fread(buf, 1, len, f) != len) {
+        st = ct_fail(CT_ERR_IO, "image: %s: short read (expected %zu bytes)", path, len);
+        goto fail;
+    }
+    st = ct_image_decode(out, buf, len, path);
+fail:
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+static ct_status check_writable(const ct_image *img, const char *path, const char *fmt) {
+    if (!img || !path) return ct_fail(CT_ERR_ARG, "image: save %s: NULL argument", fmt);
+    if (!img->rgb || img->w <= 0 || img->h <= 0)
+        return ct_fail(CT_ERR_ARG, "image: %s: cannot save an empty %d x %d image as %s", path,
+                       img->w, img->h, fmt);
+    if ((uint64_t)img->w * (uint64_t)img->h > (uint64_t)CT_IMAGE_MAX_PIXELS)
+        return ct_fail(CT_ERR_ARG, "image: %s: %d x %d exceeds CT_IMAGE_MAX_PIXELS", path, img->w,
+                       img->h);
+    return CT_OK;
+}
+
+ct_status ct_img_open_temp(const ct_image *img, const char *path, const char *fmt, char **tmp,
+                           FILE **f) {
+    *tmp = NULL;
+    *f = NULL;
+    ct_status st = check_writable(img, path, fmt);
+    if (st != CT_OK) return st;
+    size_t cap = strlen(path) + 32;
+    char *name = malloc(cap);
+    if (!name) return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate a temporary name", path);
+    snprintf(name, cap, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(name, "wb");
+    if (!fp) {
+        st = ct_fail(CT_ERR_IO, "image: %s: cannot create %s: %s", path, name, strerror(errno));
+        free(name);
+        return st;
+    }
+    *tmp = name;
+    *f = fp;
+    return CT_OK;
+}
+
+void ct_img_abort(FILE *f, char *tmp) {
+    if (f) fclose(f);
+    if (tmp) remove(tmp);
+    free(tmp);
+}
+
+ct_status ct_img_commit(FILE *f, char *tmp, const char *path) {
+    ct_status st = CT_OK;
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        st = ct_fail(CT_ERR_IO, "image: %s: write failed: %s", path, strerror(errno));
+        remove(tmp);
+    } else if (rename(tmp, path) != 0) {
+        st = ct_fail(CT_ERR_IO, "image: %s: cannot rename %s onto it: %s", path, tmp,
+                     strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return st;
+}

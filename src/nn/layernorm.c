@@ -1,0 +1,64 @@
+/* LayerNorm over the last axis with the biased variance (torch.nn.LayerNorm). */
+#include <math.h>
+
+#include "nn/nn.h"
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C, float eps) {
+    #pragma omp parallel for if ((size_t)N * C > 32768)
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *y = out + (size_t)n * C;
+        float m = 0.0f;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= (float)C;
+        float v = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float d = x[c] - m;
+            v += d * d;
+        }
+        v /= (float)C;
+        float s = 1.0f / sqrtf(v + eps);
+        for (int c = 0; c < C; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+        if (mean) mean[n] = m;
+        if (rstd) rstd[n] = s;
+    }
+}
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C) {
+    if (dinp) {
+        #pragma omp parallel for if ((size_t)N * C > 32768)
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+            float m = mean[n], s = rstd[n];
+            float sum_g = 0.0f, sum_gx = 0.0f; /* g = dy * w, xhat = (x - m) s */
+            for (int c = 0; c < C; c++) {
+                float g = dy[c] * weight[c];
+                sum_g += g;
+                sum_gx += g * (x[c] - m) * s;
+            }
+            sum_g /= (float)C;
+            sum_gx /= (float)C;
+            float *dx = dinp + (size_t)n * C;
+            for (int c = 0; c < C; c++) {
+                float xhat = (x[c] - m) * s;
+                dx[c] += s * (dy[c] * weight[c] - sum_g - xhat * sum_gx);
+            }
+        }
+    }
+    if (dweight || dbias) {
+        #pragma omp parallel for if ((size_t)N * C > 32768)
+        for (int c = 0; c < C; c++) {
+            float gw = 0.0f, gb = 0.0f;
+            for (int n = 0; n < N; n++) {
+                float dy = dout[(size_t)n * C + c];
+                gw += dy * (inp[(size_t)n * C + c] - mean[n]) * rstd[n];
+                gb += dy;
+            }
+            if (dweight) dweight[c] += gw;
+            if (dbias) dbias[c] += gb;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/* Row softmax, max-subtracted. */
+#include <math.h>
+
+#include "nn/nn.h"
+
+void softmax_row(float *y, const float *x, int C) {
+    float mx = -INFINITY;
+    for (int c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
+    float s = 0.0f;
+    for (int c = 0; c < C; c++) {
+        y[c] = expf(x[c] - mx);
+        s += y[c];
+    }
+    float inv = 1.0f / s;
+    for (int c = 0; c < C; c++) y[c] *= inv;
+}
+
+void softmax_row_backward(float *dx, const float *dy, const float *y, int C) {
+    float dot = 0.0f;
+    for (int c = 0; c < C; c++) dot += dy[c] * y[c];
+    for (int c = 0; c < C; c++) dx[c] += y[c] * (dy[c] - dot);
+}
+
+void softmax_forward(float *out, const float *inp, int N, int C) {
+    #pragma omp parallel for if ((size_t)N * C > 32768)
+    for (int n = 0; n < N; n++) softmax_row(out + (size_t)n * C, inp + (size_t)n * C, C);
+}
+
+void softmax_backward(float *dinp, const float *dout, const float *out, int N, int C) {
+    #pragma omp parallel for if ((size_t)N * C > 32768)
+    for (int n = 0; n < N; n++)
+        softmax_row_backward(dinp + (size_t)n * C, dout + (size_t)n * C, out + (size_t)n * C, C);
+}

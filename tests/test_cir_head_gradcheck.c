@@ -1,0 +1,114 @@
+/* Finite-difference checks of the ConText-CIR head: fusion blocks (with a loss on their mean
+ * attention map) followed by PMA pooling, with respect to the image tokens, the text tokens
+ * and a sample of elements of every head parameter. */
+#include <string.h>
+
+#include "cir/fusion.h"
+#include "cir/pool.h"
+#include "core/rng.h"
+#include "test_util.h"
+
+enum { L = 2, H = 2, DV = 8, DT = 6, P = 5, B = 2, NV = 4, T = 5 };
+
+typedef struct {
+    ct_params params;
+    ct_fusion fusion;
+    ct_pool pool;
+    ct_fusion_acts fa;
+    ct_fusion_scratch fs;
+    ct_pool_acts pa;
+    ct_pool_scratch ps;
+    float *mem_f, *mem_p;
+    float v0[B * NV * DV], tx[B * T * DT], r_out[B * P], r_map[B * NV * T], map[B * NV * T];
+    int key_len[B];
+} head;
+
+static double loss(head *h) {
+    ct_fusion_forward(&h->fusion, &h->params, &h->fa, h->v0, h->tx, h->key_len, B, NV, T);
+    ct_fusion_mean_map(h->map, &h->fusion, &h->fa, B, NV, T);
+    const float *z = h->fa.blk[L - 1].v2;
+    ct_pool_forward(&h->pool, &h->params, &h->pa, z, B, NV);
+    double s = 0;
+    for (int i = 0; i < B * P; i++) s += (double)h->pa.r[i] * h->r_out[i];
+    for (int i = 0; i < B * NV * T; i++) s += (double)h->map[i] * h->r_map[i];
+    return s;
+}
+
+static int close_enough(double a, double n) { return fabs(a - n) <= 1e-4 + 1e-2 * fabs(n); }
+
+static double numeric(head *h, float *x, float step) {
+    float keep = *x, xp = keep + step, xm = keep - step;
+    *x = xp;
+    double lp = loss(h);
+    *x = xm;
+    double lm = loss(h);
+    *x = keep;
+    return (lp - lm) / ((double)xp - (double)xm);
+}
+
+int main(void) {
+    static head h;
+    ct_params_init(&h.params);
+    CHECK(ct_fusion_register(&h.fusion, &h.params, L, H, DV, DT) == CT_OK);
+    CHECK(ct_pool_register(&h.pool, &h.params, H, DV, P) == CT_OK);
+    CHECK(ct_params_alloc(&h.params) == CT_OK);
+    ct_rng r;
+    ct_rng_seed(&r, 5);
+    /* random values everywhere (the real init zeroes out_proj and fc2, which would hide paths) */
+    for (size_t i = 0; i < h.params.total; i++) h.params.param[i] = (float)(ct_rng_normal(&r) * 0.5);
+    for (int i = 0; i < h.params.count; i++)
+        if (strstr(h.params.entries[i].name, "ln") && strstr(h.params.entries[i].name, "weight"))
+            for (size_t k = 0; k < h.params.entries[i].numel; k++) ct_param(&h.params, i)[k] += 1.0f;
+    for (int i = 0; i < B * NV * DV; i++) h.v0[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < B * T * DT; i++) h.tx[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < B * P; i++) h.r_out[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < B * NV * T; i++) h.r_map[i] = (float)ct_rng_normal(&r);
+    h.key_len[0] = 3, h.key_len[1] = T;
+
+    CHECK(ct_fusion_acts_new(&h.fa, &h.fusion) == CT_OK);
+    ct_plan pf = {0}, pp = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        ct_fusion_acts_plan(&h.fa, &h.fusion, &pf, B, NV, T);
+        ct_fusion_scratch_plan(&h.fs, &h.fusion, &pf, B, NV, T);
+        ct_pool_acts_plan(&h.pa, &h.pool, &pp, B, NV);
+        ct_pool_scratch_plan(&h.ps, &h.pool, &pp, B, NV);
+        if (pass == 0) h.mem_f = ct_plan_alloc(&pf), h.mem_p = ct_plan_alloc(&pp);
+    }
+
+    /* analytic gradients */
+    loss(&h);
+    static float dz[B * NV * DV], dv0[B * NV * DV], dtx[B * T * DT];
+    memset(dz, 0, sizeof dz), memset(dv0, 0, sizeof dv0), memset(dtx, 0, sizeof dtx);
+    ct_params_zero_grad(&h.params);
+    ct_pool_backward(&h.pool, &h.params, true, &h.pa, &h.ps, dz, h.r_out, h.fa.blk[L - 1].v2, B, NV);
+    ct_fusion_backward(&h.fusion, &h.params, true, &h.fa, &h.fs, dv0, dtx, dz, h.r_map, h.v0, h.tx, h.key_len, B, NV, T);
+
+    int bad = 0, checked = 0;
+    for (int i = 0; i < B * NV * DV; i++, checked++)
+        if (!close_enough(dv0[i], numeric(&h, &h.v0[i], 1e-2f)) && bad++ < 5) fprintf(stderr, "dv0[%d]\n", i);
+    for (int i = 0; i < B * T * DT; i++, checked++) {
+        double n = numeric(&h, &h.tx[i], 1e-2f);
+        if (!close_enough(dtx[i], n) && bad++ < 5) fprintf(stderr, "dtx[%d] %g vs %g\n", i, dtx[i], n);
+    }
+    /* padded keys of sample 0 get exactly no gradient */
+    int pad_zero = 1;
+    for (int t = 3; t < T; t++)
+        for (int c = 0; c < DT; c++) pad_zero &= dtx[t * DT + c] == 0.0f;
+    CHECK(pad_zero);
+    for (int e = 0; e < h.params.count; e++) {
+        const ct_param_entry *pe = &h.params.entries[e];
+        size_t n = pe->numel, stride = n > 6 ? n / 6 : 1;
+        for (size_t k = 0; k < n; k += stride, checked++) {
+            double num = numeric(&h, ct_param(&h.params, e) + k, 1e-2f);
+            double ana = ct_grad(&h.params, e)[k];
+            if (!close_enough(ana, num) && bad++ < 10) fprintf(stderr, "%s[%zu]: %g vs %g\n", pe->name, k, ana, num);
+        }
+    }
+    CHECK_MSG(bad == 0, "%d of %d head gradients off", bad, checked);
+    printf("checked %d gradient elements\n", checked);
+    ct_fusion_acts_free(&h.fa);
+    ct_fusion_free(&h.fusion);
+    free(h.mem_f), free(h.mem_p);
+    ct_params_free(&h.params);
+    return test_finish();
+}
