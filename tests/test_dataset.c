@@ -10,27 +10,7 @@
 
 #include "ctcir/dataset.h"
 #include "test_util.h"
-
-static char tmpdir[256];
-
-static void write_file(const char *rel, const char *text) {
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
-    for (char *s = p + strlen(tmpdir) + 1; *s; s++)
-        if (*s == '/') { *s = 0; mkdir(p, 0755); *s = '/'; }
-    FILE *f = fopen(p, "w");
-    if (!f) { perror(p); exit(1); }
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *tpath(const char *rel) {
-    static char p[8][768];
-    static int i;
-    i = (i + 1) % 8;
-    snprintf(p[i], sizeof p[i], "%s/%s", tmpdir, rel);
-    return p[i];
-}
+#include "cir_fixture.h"
 
 static ct_dataset *load(ct_dataset_kind kind, const char *root, const char *split, const char *cat) {
     ct_dataset_opts o = {.root = root, .split = split, .category = cat, .quiet = true};
@@ -75,51 +55,10 @@ static void test_cirr(const char *shared) {
 }
 
 /* CIRCO with a stand-in COCO image list holding every id the annotations use. */
-static void test_circo(const char *shared) {
-    char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/cir-annotations/circo/annotations", shared);
-    snprintf(dst, sizeof dst, "%s/circo/annotations", tmpdir);
-    mkdir(tpath("circo"), 0755);
-    CHECK(symlink(src, dst) == 0);
-    cJSON *info = cJSON_CreateObject(), *imgs = cJSON_AddArrayToObject(info, "images");
-    const char *splits[2] = {"val", "test"};
-    int seen = 0;
-    for (int s = 0; s < 2; s++) {
-        char p[1100];
-        snprintf(p, sizeof p, "%s/%s.json", src, splits[s]);
-        FILE *f = fopen(p, "rb");
-        char *buf = malloc(1 << 20);
-        size_t n = fread(buf, 1, (1 << 20) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        cJSON *a = cJSON_Parse(buf), *r;
-        free(buf);
-        cJSON_ArrayForEach(r, a) {
-            int ids[32], k = 0;
-            ids[k++] = cJSON_GetObjectItem(r, "reference_img_id")->valueint;
-            cJSON *gt = cJSON_GetObjectItem(r, "gt_img_ids"), *e;
-            cJSON_ArrayForEach(e, gt) ids[k++] = e->valueint;
-            for (int i = 0; i < k; i++) {
-                char fn[32];
-                snprintf(fn, sizeof fn, "%012d.jpg", ids[i]);
-                bool dup = false;
-                cJSON *x;
-                cJSON_ArrayForEach(x, imgs) dup |= cJSON_GetObjectItem(x, "id")->valueint == ids[i];
-                if (dup) continue;
-                cJSON *o = cJSON_CreateObject();
-                cJSON_AddNumberToObject(o, "id", ids[i]);
-                cJSON_AddStringToObject(o, "file_name", fn);
-                cJSON_AddItemToArray(imgs, o);
-                seen++;
-            }
-        }
-        cJSON_Delete(a);
-    }
-    char *txt = cJSON_PrintUnformatted(info);
-    write_file("circo/COCO2017_unlabeled/annotations/image_info_unlabeled2017.json", txt);
-    free(txt);
-    cJSON_Delete(info);
-    ct_dataset *ds = load(CT_DS_CIRCO, tpath("circo"), "val", NULL);
+static void test_circo(void) {
+    int seen = fx_make_circo();
+    CHECK(seen > 0);
+    ct_dataset *ds = load(CT_DS_CIRCO, fx_path("circo"), "val", NULL);
     if (!ds) return;
     CHECK(ds->n_queries == 220 && ds->n_gallery == seen && ds->n_skipped == 0);
     const ct_query *q = &ds->queries[0];
@@ -129,15 +68,15 @@ static void test_circo(const char *shared) {
     CHECK(q->n_targets == 3 && strcmp(q->targets[0], "355099") == 0 && strcmp(q->targets[2], "534704") == 0);
     CHECK(ds->queries[95].n_targets == 14);
     char want[1100];
-    snprintf(want, sizeof want, "%s/COCO2017_unlabeled/unlabeled2017/000000355099.jpg", tpath("circo"));
+    snprintf(want, sizeof want, "%s/COCO2017_unlabeled/unlabeled2017/000000355099.jpg", fx_path("circo"));
     CHECK_MSG(strcmp(q->target_path, want) == 0, "%s", q->target_path);
     ct_dataset_free(ds);
-    ds = load(CT_DS_CIRCO, tpath("circo"), "test", NULL);
+    ds = load(CT_DS_CIRCO, fx_path("circo"), "test", NULL);
     if (!ds) return;
     CHECK(ds->n_queries == 800 && ds->queries[0].n_targets == 0 && strcmp(ds->queries[799].id, "799") == 0);
     ct_dataset_free(ds);
     /* A custom template. */
-    ct_dataset_opts o = {.root = tpath("circo"), .split = "val", .quiet = true,
+    ct_dataset_opts o = {.root = fx_path("circo"), .split = "val", .quiet = true,
                          .circo_template = "Find a picture that also {shared_concept}, but {relative_caption}."};
     CHECK(ct_dataset_load(&ds, CT_DS_CIRCO, &o) == CT_OK);
     if (ds) CHECK(strcmp(ds->queries[0].caption, "Find a picture that also a girl with a traditional Chinese "
@@ -195,7 +134,7 @@ static void test_join(void) {
 static void test_lasco(const char *shared) {
     char src[1024];
     snprintf(src, sizeof src, "%s/cir-annotations/lasco/downloads/lasco_val_corpus.json", shared);
-    write_file("lasco/downloads/lasco_val.json",
+    fx_write("lasco/downloads/lasco_val.json",
                "[{\"qid\": 42000, \"query-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],\n"
                "  \"query-text\": \"The dog is brown\", \"target-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"]},\n"
                " {\"qid\": 73001, \"query-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"],\n"
@@ -203,13 +142,13 @@ static void test_lasco(const char *shared) {
                " {\"qid\": 74002, \"query-image\": [74, \"val2014/COCO_val2014_000000000074.jpg\"],\n"
                "  \"query-text\": \"two cats\", \"target-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],"
                "  \"noun_phrases\": [\"two cats\"]}]\n");
-    CHECK(symlink(src, tpath("lasco/downloads/lasco_val_corpus.json")) == 0);
-    ct_dataset *ds = load(CT_DS_LASCO, tpath("lasco"), "val", NULL);
+    CHECK(symlink(src, fx_path("lasco/downloads/lasco_val_corpus.json")) == 0);
+    ct_dataset *ds = load(CT_DS_LASCO, fx_path("lasco"), "val", NULL);
     if (!ds) return;
     CHECK_MSG(ds->n_gallery == 39826, "%d", ds->n_gallery);
     CHECK(strcmp(ds->gallery_names[0], "42") == 0);
     char want[1200];
-    snprintf(want, sizeof want, "%s/val2014/COCO_val2014_000000000042.jpg", tpath("lasco"));
+    snprintf(want, sizeof want, "%s/val2014/COCO_val2014_000000000042.jpg", fx_path("lasco"));
     CHECK_MSG(strcmp(ds->gallery_paths[0], want) == 0, "%s", ds->gallery_paths[0]);
     CHECK(ds->n_queries == 2 && ds->n_skipped == 1 && ds->n_records == 3);
     CHECK(strcmp(ds->queries[0].id, "42000") == 0 && strcmp(ds->queries[0].targets[0], "73") == 0);
@@ -217,24 +156,24 @@ static void test_lasco(const char *shared) {
     CHECK(ds->queries[1].n_nps == 1 && strcmp(ds->queries[1].nps[0], "two cats") == 0);
     ct_dataset_free(ds);
     /* The dict form of a corpus. */
-    write_file("lasco2/lasco_val_corpus.json", "{\"42\": \"val/val2014/a.jpg\", \"73\": \"val2014/b.jpg\"}");
-    write_file("lasco2/lasco_val.json", "[{\"qid\": 1, \"query-image\": [42, \"val2014/a.jpg\"], \"query-text\": \"t\", "
+    fx_write("lasco2/lasco_val_corpus.json", "{\"42\": \"val/val2014/a.jpg\", \"73\": \"val2014/b.jpg\"}");
+    fx_write("lasco2/lasco_val.json", "[{\"qid\": 1, \"query-image\": [42, \"val2014/a.jpg\"], \"query-text\": \"t\", "
                                         "\"target-image\": [73, \"val2014/b.jpg\"]}]");
-    ds = load(CT_DS_LASCO, tpath("lasco2"), "val", NULL);
-    if (ds) CHECK(ds->n_gallery == 2 && ds->n_queries == 1 && strcmp(ds->gallery_paths[0], tpath("lasco2/val2014/a.jpg")) == 0);
+    ds = load(CT_DS_LASCO, fx_path("lasco2"), "val", NULL);
+    if (ds) CHECK(ds->n_gallery == 2 && ds->n_queries == 1 && strcmp(ds->gallery_paths[0], fx_path("lasco2/val2014/a.jpg")) == 0);
     ct_dataset_free(ds);
 }
 
 static void test_malformed(void) {
     /* Bad JSON: line and column in the message. */
-    write_file("bad/captions/cap.rc2.val.json", "[\n  {\"pairid\": 1,\n   \"reference\": \"a\" \"caption\": \"x\"}\n]\n");
-    write_file("bad/image_splits/split.rc2.val.json", "{\"a\": \"./dev/a.png\", \"b\": \"./dev/b.png\", \"c\": \"./dev/c.png\"}");
+    fx_write("bad/captions/cap.rc2.val.json", "[\n  {\"pairid\": 1,\n   \"reference\": \"a\" \"caption\": \"x\"}\n]\n");
+    fx_write("bad/image_splits/split.rc2.val.json", "{\"a\": \"./dev/a.png\", \"b\": \"./dev/b.png\", \"c\": \"./dev/c.png\"}");
     ct_dataset *ds = NULL;
-    ct_dataset_opts o = {.root = tpath("bad"), .split = "val", .quiet = true};
+    ct_dataset_opts o = {.root = fx_path("bad"), .split = "val", .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR, &o) == CT_ERR_FORMAT && !ds);
     CHECK_MSG(strstr(ct_error(), "line 3, column 21") && strstr(ct_error(), "cap.rc2.val.json"), "%s", ct_error());
     /* A missing field, a wrong type and an unknown target: skipped and counted. */
-    write_file("bad/captions/cap.rc2.val.json",
+    fx_write("bad/captions/cap.rc2.val.json",
                "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", \"img_set\": {\"members\": [\"a\", \"b\", \"c\"]}},\n"
                " {\"pairid\": 2, \"target_hard\": \"b\", \"caption\": \"x\"},\n"
                " {\"pairid\": 3, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": 7},\n"
@@ -247,10 +186,10 @@ static void test_malformed(void) {
     CHECK_MSG(strstr(ct_error(), "record 1") && strstr(ct_error(), "'reference'"), "%s", ct_error());
     o.strict = false;
     /* CIRR_R: difference captions, each its own query. */
-    write_file("bad/good4cir.json",
+    fx_write("bad/good4cir.json",
                "[{\"pairid\": 9, \"reference\": \"a\", \"target_hard\": \"b\", \"difference_captions\": [\"d0\", \"d1\"]},\n"
                " {\"pairid\": 8, \"reference\": \"b\", \"target_hard\": \"c\", \"caption\": \"c0\", \"difference_captions\": [\"e0\"]}]");
-    o.file = tpath("bad/good4cir.json");
+    o.file = fx_path("bad/good4cir.json");
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR_R, &o) == CT_OK);
     if (ds) {
         CHECK(ds->n_queries == 4 && strcmp(ds->queries[0].id, "9_0") == 0 && strcmp(ds->queries[1].caption, "d1") == 0);
@@ -260,7 +199,7 @@ static void test_malformed(void) {
     ct_dataset_free(ds);
     o.file = NULL;
     /* The wrong top-level type. */
-    write_file("bad/captions/cap.rc2.val.json", "{\"x\": 1}");
+    fx_write("bad/captions/cap.rc2.val.json", "{\"x\": 1}");
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR, &o) == CT_ERR_FORMAT && strstr(ct_error(), "list"));
     /* A missing file. */
     o.split = "nosuch";
@@ -268,17 +207,17 @@ static void test_malformed(void) {
 }
 
 static void test_manifest(void) {
-    write_file("man/m.jsonl",
+    fx_write("man/m.jsonl",
                "{\"reference\": \"imgs/r1.jpg\", \"target\": \"imgs/t1.png\", \"caption\": \"make it red\"}\n"
                "\n"
                "{\"reference\": \"imgs/t1.png\", \"target\": \"imgs/r2.jpg\", \"caption\": \"c2\", \"noun_phrases\": [\"a cat\", \"hat\"], \"id\": \"q7\"}\n"
                "{\"reference\": \"imgs/r1.jpg\", \"caption\": \"no target\"}\n"
                "{\"reference\": \"imgs/r1.jpg\", \"target\": 3, \"caption\": \"bad\"}\n"
                "{\"reference\": \"imgs/r1.png\", \"target\": \"imgs/t1.png\", \"caption\": \"name clash\"}\n");
-    write_file("man/imgs/r1.jpg", "x");
-    write_file("man/imgs/t1.png", "x");
+    fx_write("man/imgs/r1.jpg", "x");
+    fx_write("man/imgs/t1.png", "x");
     ct_dataset *ds = NULL;
-    ct_dataset_opts o = {.root = tpath("man"), .file = tpath("man/m.jsonl"), .quiet = true};
+    ct_dataset_opts o = {.root = fx_path("man"), .file = fx_path("man/m.jsonl"), .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_OK);
     if (ds) {
         CHECK_MSG(ds->n_queries == 3 && ds->n_skipped == 2 && ds->n_records == 5, "%d %d %d", ds->n_queries, ds->n_skipped, ds->n_records);
@@ -286,7 +225,7 @@ static void test_manifest(void) {
               strcmp(ds->gallery_names[2], "imgs/r2") == 0);
         CHECK(strcmp(ds->queries[0].id, "1") == 0 && strcmp(ds->queries[1].id, "q7") == 0 && strcmp(ds->queries[2].id, "4") == 0);
         CHECK(ds->queries[1].n_nps == 2 && strcmp(ds->queries[1].nps[1], "hat") == 0 && ds->queries[0].n_nps == -1);
-        CHECK(strcmp(ds->queries[0].target_path, tpath("man/imgs/t1.png")) == 0 && ds->queries[2].n_targets == 0);
+        CHECK(strcmp(ds->queries[0].target_path, fx_path("man/imgs/t1.png")) == 0 && ds->queries[2].n_targets == 0);
     }
     ct_dataset_free(ds);
     /* check_images: r2.jpg does not exist. */
@@ -296,8 +235,8 @@ static void test_manifest(void) {
     ct_dataset_free(ds);
     o.check_images = false;
     /* An explicit gallery list. */
-    write_file("man/gallery.txt", "imgs/r1.jpg\nimgs/t1.png\nimgs/x.jpg\n");
-    o.gallery_file = tpath("man/gallery.txt");
+    fx_write("man/gallery.txt", "imgs/r1.jpg\nimgs/t1.png\nimgs/x.jpg\n");
+    o.gallery_file = fx_path("man/gallery.txt");
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_OK);
     /* q7's target imgs/r2 is not in the list: skipped with the malformed one. */
     if (ds) CHECK_MSG(ds->n_gallery == 3 && strcmp(ds->gallery_names[2], "imgs/x") == 0 && ds->n_queries == 3 &&
@@ -305,14 +244,14 @@ static void test_manifest(void) {
     ct_dataset_free(ds);
     o.gallery_file = NULL;
     /* A malformed line: an error with its line and column. */
-    write_file("man/bad.jsonl", "{\"reference\": \"a.jpg\", \"target\": \"b.jpg\", \"caption\": \"x\"}\n\n{\"reference\": \"a.jpg\",, }\n");
-    o.file = tpath("man/bad.jsonl");
+    fx_write("man/bad.jsonl", "{\"reference\": \"a.jpg\", \"target\": \"b.jpg\", \"caption\": \"x\"}\n\n{\"reference\": \"a.jpg\",, }\n");
+    o.file = fx_path("man/bad.jsonl");
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_ERR_FORMAT);
     /* The second comma is column 23; cJSON reports the position just after it. */
     CHECK_MSG(strstr(ct_error(), "line 3, column 23") || strstr(ct_error(), "line 3, column 24"), "%s", ct_error());
     /* Hotel-CIR: the manifest format with a "captions" list. */
-    write_file("hotel/hotel_val.jsonl", "{\"id\": 5, \"reference\": \"h/a.jpg\", \"target\": \"h/b.jpg\", \"captions\": [\"x\", \"y\"]}\n");
-    ct_dataset_opts h = {.root = tpath("hotel"), .split = "val", .quiet = true};
+    fx_write("hotel/hotel_val.jsonl", "{\"id\": 5, \"reference\": \"h/a.jpg\", \"target\": \"h/b.jpg\", \"captions\": [\"x\", \"y\"]}\n");
+    ct_dataset_opts h = {.root = fx_path("hotel"), .split = "val", .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_HOTEL, &h) == CT_OK);
     if (ds) CHECK(ds->n_queries == 2 && strcmp(ds->queries[1].id, "5_1") == 0 && strcmp(ds->queries[1].caption, "y") == 0);
     ct_dataset_free(ds);
@@ -375,24 +314,16 @@ static void test_sampler(void) {
 }
 
 int main(void) {
-    /* Absolute, so that symlinks made in the temp folder resolve. */
-    static char shared[512];
-    const char *sd = test_shared_dir();
-    char cwd[256] = "";
-    if (sd[0] != '/' && !getcwd(cwd, sizeof cwd)) return 1;
-    snprintf(shared, sizeof shared, "%s%s%s", cwd, cwd[0] ? "/" : "", sd);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ctcir_ds_XXXXXX");
-    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
+    if (!fx_init("ds")) { perror("mkdtemp"); return 1; }
+    const char *shared = fx_shared;
     test_join();
     test_cirr(shared);
-    test_circo(shared);
+    test_circo();
     test_fashioniq(shared);
     test_lasco(shared);
     test_malformed();
     test_manifest();
     test_sampler();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    fx_done();
     return test_finish();
 }

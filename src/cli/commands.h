@@ -8,6 +8,7 @@
 #define CTCIR_COMMANDS(X) \
     X(version, "print the version") \
     X(inspect, "validate a .safetensors file and list its tensors and metadata") \
+    X(tokenize, "texts (JSON strings, one per line) -> CLIP token ids") \
     X(synth_shapes, "generate the synthetic shapes CIR benchmark (images + manifests)")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
