@@ -6,7 +6,8 @@
 #define CTCIR_CLI_COMMANDS_H
 
 #define CTCIR_COMMANDS(X) \
-    X(version, "print the version")
+    X(version, "print the version") \
+    X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)
