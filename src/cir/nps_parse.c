@@ -32,6 +32,8 @@ typedef struct {
 typedef struct {
     int verb;   /* the verb whose preposition frames apply inside this phrase */
     bool in_of; /* the object of "of": only further "of" phrases attach inside it */
+    bool in_pp; /* the object of another preposition: a participle after it modifies the
+                 * phrase above ("a woman in a raincoat | walking her dog") */
 } np_ctx;
 
 static bool is_word(const parser *p, int i, const char *w) {
@@ -221,19 +223,20 @@ static int parse_np(parser *p, int i, int *end, np_ctx ctx) {
     int j, node = parse_base(p, i, &j);
     if (node < 0) return -1;
     bool pronoun = tag_at(p, i) == NPS_PRON || tag_at(p, i) == NPS_EX;
+    bool pp_done = false;
     for (;;) {
         /* prepositional attachment, also "next to", "right behind" */
-        int q = j;
+        int q = pp_done ? -1 : j;
         if (tag_at(p, q) == NPS_ADV && (is_word(p, q, "next") || is_word(p, q, "right") || is_word(p, q, "close") ||
                                         is_word(p, q, "directly") || is_word(p, q, "just")) &&
             tag_at(p, q + 1) == NPS_PREP)
             q++;
         bool multi = q > j;
         bool of = is_word(p, q, "of");
-        if (tag_at(p, q) == NPS_PREP && (noun_prep(p, q) || (multi && is_word(p, q, "to"))) &&
+        if (!pp_done && tag_at(p, q) == NPS_PREP && (noun_prep(p, q) || (multi && is_word(p, q, "to"))) &&
             !(pronoun && !of) && !(ctx.in_of && !of) && !verb_frame(p, ctx.verb, multi ? j : q) &&
             !verb_frame(p, ctx.verb, q) && np_start(p, q + 1)) {
-            int e, obj = parse_coord(p, q + 1, &e, (np_ctx){ctx.verb, of});
+            int e, obj = parse_coord(p, q + 1, &e, (np_ctx){ctx.verb, of, !of});
             if (obj >= 0) {
                 int outer = add_node(p, i, e - 1);
                 adopt(p, outer, node, 1);
@@ -243,20 +246,21 @@ static int parse_np(parser *p, int i, int *end, np_ctx ctx) {
                 /* "a plate of pasta | next to a glass": after an of-phrase, further phrases
                  * attach to the whole; otherwise the object took them (right-branching) */
                 if (of && !ctx.in_of) continue;
-                break;
+                pp_done = true;
+                continue;
             }
         }
         /* participial modifier: "a man holding a cup", "a cake covered in cream" */
         int v = j;
         const nps_token *vt = v < p->n ? &p->tok[v] : NULL;
-        if (!pronoun && vt && vt->tag == NPS_VERB && nominal(tag_at(p, v - 1)) &&
+        if (!pronoun && !ctx.in_pp && vt && vt->tag == NPS_VERB && nominal(tag_at(p, v - 1)) &&
             ((vt->flags & TF_ING) || ((vt->flags & TF_ED) && tag_at(p, v + 1) == NPS_PREP))) {
             int e = v + 1, obj = -1, pobj = -1;
             if (tag_at(p, e) == NPS_ADV && tag_at(p, e + 1) != NPS_ADJ) e++;
-            if (np_start(p, e) && tag_at(p, e) != NPS_ADJ) obj = parse_coord(p, e, &e, (np_ctx){v, false});
+            if (np_start(p, e) && tag_at(p, e) != NPS_ADJ) obj = parse_coord(p, e, &e, (np_ctx){v, false, false});
             if (tag_at(p, e) == NPS_PREP && np_start(p, e + 1)) {
                 int e2;
-                pobj = parse_coord(p, e + 1, &e2, (np_ctx){-1, false});
+                pobj = parse_coord(p, e + 1, &e2, (np_ctx){-1, false, false});
                 if (pobj >= 0) e = e2;
             }
             if (obj >= 0 || pobj >= 0 || e > v + 1) {
@@ -336,20 +340,22 @@ static bool small_clause_verb(const parser *p, int v) {
 
 int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes, int cap) {
     parser p = {caption, tok, n, nodes, cap, 0};
-    int level = 2, chain_base = 2, verb = -1;
+    int level = 2, chain_base = 2, verb = -1, last_depth = -1, forced = -1;
     bool pp = false, saw_verb = false;
     int i = 0;
     while (i < n) {
         nps_tag t = tok[i].tag;
         if (np_start(&p, i) || t == NPS_EX) {
             bool direct = verb >= 0 && !pp && (i == verb + 1 || (i == verb + 2 && tok[verb + 1].tag == NPS_ADV));
-            int j, node = parse_coord(&p, i, &j, (np_ctx){direct ? verb : -1, false});
+            int j, node = parse_coord(&p, i, &j, (np_ctx){direct ? verb : -1, false, false});
             if (node >= 0) {
                 /* "make the dog sit", "make the sky darker": the object is the subject of a
                  * small clause, one level deeper */
                 bool small = direct && small_clause_verb(&p, verb) &&
                              (tag_at(&p, j) == NPS_ADJ || tag_at(&p, j) == NPS_VERB);
-                nodes[node].depth = level + (pp ? 1 : 0) + (small ? 1 : 0);
+                nodes[node].depth = forced >= 0 ? forced : level + (pp ? 1 : 0) + (small ? 1 : 0);
+                last_depth = nodes[node].depth;
+                forced = -1;
                 nodes[node].rel = 0;
                 i = j;
                 pp = false;
@@ -369,9 +375,17 @@ int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes,
             if (u == NPS_VERB || u == NPS_AUX || u == NPS_MODAL) {
                 level = chain_base; /* coordinated verb phrases */
             } else if (np_start(&p, i + 1) || u == NPS_EX) {
-                level = chain_base = 2; /* a new clause with its own subject */
-                saw_verb = false;
-                verb = -1;
+                int k = i + 1;
+                while (k < n && tok[k].tag != NPS_PUNCT && tok[k].tag != NPS_CONJ && tok[k].tag != NPS_VERB &&
+                       tok[k].tag != NPS_AUX && tok[k].tag != NPS_MODAL)
+                    k++;
+                if (tag_at(&p, k) == NPS_VERB || tag_at(&p, k) == NPS_AUX || tag_at(&p, k) == NPS_MODAL) {
+                    level = chain_base = 2; /* a new clause with its own subject */
+                    saw_verb = false;
+                    verb = -1;
+                } else if (last_depth >= 0) {
+                    forced = last_depth; /* "make the horse brown and the rider older" */
+                }
             }
             pp = false;
         } else if (t == NPS_PUNCT && (is_word(&p, i, ".") || is_word(&p, i, ";") || is_word(&p, i, "!") ||
