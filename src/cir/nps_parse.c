@@ -70,9 +70,22 @@ static int scan_mods(const parser *p, int k, int *end, bool allow_adj) {
     int head = -1, last_adj = -1;
     while (k < p->n) {
         nps_tag t = tag_at(p, k);
+        /* a proper noun right after a common noun starts something else ("director Nov. 29") */
+        if (t == NPS_PROPN && head >= 0 && tag_at(p, head) == NPS_NOUN) break;
         if (nominal(t) || t == NPS_NUM) {
             head = k++;
             continue;
+        }
+        /* a proper noun used as a modifier: "this British industrial conglomerate" */
+        if (t == NPS_ADJ && head >= 0 && tag_at(p, head) == NPS_PROPN) {
+            int a = k;
+            while (tag_at(p, a) == NPS_ADJ) a++;
+            if (tag_at(p, a) == NPS_NOUN) {
+                head = -1;
+                last_adj = a - 1;
+                k = a;
+                continue;
+            }
         }
         if (head >= 0 && !(nominal(tag_at(p, head)) || tag_at(p, head) == NPS_NUM)) break;
         if (t == NPS_ADJ && head < 0) {

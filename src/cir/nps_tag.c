@@ -225,6 +225,13 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
     }
     if (t->tag == NPS_PUNCT) return NPS_PUNCT;
     if (t->flags & TF_NUMERIC) return m & LX_ADJ ? NPS_ADJ : m & LX_NOUN ? NPS_NOUN : NPS_NUM;
+    /* a currency sign before a number belongs to it: "$ 295 million" */
+    if (t->end - t->start == 1 && strchr("$#", caption[t->start]) && nx && (nx->flags & TF_NUMERIC)) return NPS_NUM;
+    /* a possessor is nominal whatever its usual class: "today 's", "yesterday 's" */
+    if (nx && (text_is(caption, nx, "'s") || text_is(caption, nx, "'")) && nx->start == t->end &&
+        !(m & (LX_PRON | LX_WH | LX_DET | LX_POSSDET)) && t->tag != NPS_PUNCT && !(m & LX_NUM) &&
+        !text_is(caption, t, "there") && !text_is(caption, t, "here") && !text_is(caption, t, "let"))
+        return (t->flags & TF_CAP) && i > 0 ? NPS_PROPN : NPS_NOUN;
 
     /* function words with their own rules */
     if (text_is(caption, t, "the") || text_is(caption, t, "a") || text_is(caption, t, "an") ||
@@ -300,7 +307,10 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
         return open_class_default(m & ~LX_NOUN);
     }
     if ((pt == NPS_MODAL || pt == NPS_TO || pt == NPS_PART) && (m & LX_VERB)) return NPS_VERB;
-    if (pt == NPS_MODAL && (m & LX_NOUN) && nx && (nm & (LX_DET | LX_POSSDET | LX_PRON))) return NPS_VERB;
+    /* after a modal (and adverbs) comes a verb: "can capture", "can vary" */
+    if ((pt == NPS_MODAL || (pt == NPS_ADV && i > 1 && tok[i - 2].tag == NPS_MODAL)) && (m & (LX_NOUN | LX_VERB)) &&
+        !(m & LX_AUX))
+        return NPS_VERB;
     if (pt == NPS_PRON && i > 0 && (m & LX_VERB) && !(m & LX_ADJ && !(m & LX_NOUN) && !ing_ed)) {
         const nps_token *p = &tok[i - 1];
         static const char *const subj[] = {"i", "you", "he", "she", "it", "we", "they", "them", "him",
@@ -339,7 +349,7 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
         return open_class_default(m);
     }
     if (pt == NPS_VERB) {
-        if ((m & LX_ADJ) && next_nominal && (nm & LX_NOUN)) return NPS_ADJ;
+        if ((m & LX_ADJ) && next_nominal && ((nm & LX_NOUN) || ing_ed)) return NPS_ADJ;
         if ((m & LX_ADV) && !next_nominal && !((m & LX_NOUN) && (!nx || nx->tag == NPS_PUNCT || (nm & LX_PREP))))
             return NPS_ADV;
         if ((m & LX_ADV) && !(m & LX_NOUN)) return NPS_ADV;
