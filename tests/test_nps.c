@@ -324,6 +324,14 @@ static void test_api(void) {
         const char *w3[] = {"one of them"};
         CHECK(expect_list("keep one of them", 10, w3, 1));
     }
+    /* relative clauses and participles make branch phrases */
+    {
+        const char *w[] = {"the dog that is sitting on the sofa", "the dog", "the sofa"};
+        CHECK(expect_list("the dog that is sitting on the sofa", 10, w, 3));
+        const char *w2[] = {"a woman in a yellow raincoat walking her dog", "a woman in a yellow raincoat",
+                            "a woman", "her dog", "a yellow raincoat"};
+        CHECK(expect_list("a woman in a yellow raincoat walking her dog", 10, w2, 5));
+    }
     /* contractions, possessives with curly apostrophes, hyphens, numbers */
     {
         const char *w[] = {"the dog\u2019s collar", "the dog\u2019s"};
@@ -370,6 +378,28 @@ static void test_robust(void) {
     }
 }
 
+/* Long hostile captions: deep nesting, long modifier runs, long lists. Must stay fast
+ * (bounded recursion and bounded work per token) and keep max_phrases. */
+static void test_long(void) {
+    static const char *const unit[] = {"the cat on ", "red ", "very ", "a dog that saw ", "x, ", "and "};
+    size_t cap = CT_NPS_MAX_CAPTION;
+    char *s = malloc(cap + 1);
+    for (size_t u = 0; u < sizeof unit / sizeof unit[0]; u++) {
+        size_t len = 0, k = strlen(unit[u]);
+        while (len + k + 8 < cap) {
+            memcpy(s + len, unit[u], k);
+            len += k;
+        }
+        memcpy(s + len, "the mat", 8);
+        char **p = NULL;
+        int n = 0;
+        CHECK_MSG(ct_noun_phrases(s, 10, &p, &n) == CT_OK && n <= 10, "unit '%s'", unit[u]);
+        for (int i = 0; i < n; i++) CHECK(strstr(s, p[i]) != NULL);
+        ct_noun_phrases_free(p, n);
+    }
+    free(s);
+}
+
 /* Two threads extracting the same captions agree with a single-threaded run. */
 static const char *const thread_caps[] = {
     "replace the small red circle with a large blue square and make the background striped",
@@ -404,6 +434,7 @@ static void test_threads(void) {
 int main(void) {
     test_api();
     test_robust();
+    test_long();
     test_threads();
     test_cases();
     test_wsj();

@@ -26,7 +26,13 @@ typedef struct {
     int n;
     nps_node *nodes;
     int cap_nodes, count;
+    int nest; /* parse_np recursion depth, bounded by NPS_MAX_NEST */
 } parser;
+
+/* Deeper nesting than this is parsed flat (keeps the stack small on hostile input). */
+#define NPS_MAX_NEST 48
+/* At most this many modifiers before a head noun. */
+#define NPS_MAX_MODS 32
 
 /* The governing verb of a direct object, for its preposition frames (-1: none). */
 typedef struct {
@@ -67,9 +73,11 @@ static bool nominal(nps_tag t) { return t == NPS_NOUN || t == NPS_PROPN; }
 /* Modifiers and head after a determiner (or a possessor) starting at k; returns the head
  * token (last noun/number), or the last adjective when there is no noun and allow_adj. */
 static int scan_mods(const parser *p, int k, int *end, bool allow_adj) {
-    int head = -1, last_adj = -1;
+    int head = -1, last_adj = -1, start = k;
     while (k < p->n) {
         nps_tag t = tag_at(p, k);
+        /* bounded work per start token: no noun within NPS_MAX_MODS modifiers, no phrase */
+        if (head < 0 && k - start > NPS_MAX_MODS) break;
         /* a proper noun right after a common noun starts something else ("director Nov. 29") */
         if (t == NPS_PROPN && head >= 0 && tag_at(p, head) == NPS_NOUN) break;
         if (nominal(t) || t == NPS_NUM) {
@@ -79,7 +87,7 @@ static int scan_mods(const parser *p, int k, int *end, bool allow_adj) {
         /* a proper noun used as a modifier: "this British industrial conglomerate" */
         if (t == NPS_ADJ && head >= 0 && tag_at(p, head) == NPS_PROPN) {
             int a = k;
-            while (tag_at(p, a) == NPS_ADJ) a++;
+            while (tag_at(p, a) == NPS_ADJ && a - k < NPS_MAX_MODS) a++;
             if (tag_at(p, a) == NPS_NOUN) {
                 head = -1;
                 last_adj = a - 1;
@@ -99,7 +107,7 @@ static int scan_mods(const parser *p, int k, int *end, bool allow_adj) {
         }
         if (t == NPS_ADV && head < 0) { /* "very large", "about 50" */
             int a = k;
-            while (tag_at(p, a) == NPS_ADV) a++;
+            while (tag_at(p, a) == NPS_ADV && a - k < NPS_MAX_MODS) a++;
             if (tag_at(p, a) == NPS_ADJ || tag_at(p, a) == NPS_NUM) {
                 k = a;
                 continue;
@@ -110,7 +118,7 @@ static int scan_mods(const parser *p, int k, int *end, bool allow_adj) {
         if ((t == NPS_CONJ || (t == NPS_PUNCT && is_word(p, k, ","))) && head < 0 && last_adj == k - 1 &&
             tag_at(p, k + 1) == NPS_ADJ) {
             int a = k + 1;
-            while (tag_at(p, a) == NPS_ADJ || tag_at(p, a) == NPS_ADV) a++;
+            while ((tag_at(p, a) == NPS_ADJ || tag_at(p, a) == NPS_ADV) && a - k < NPS_MAX_MODS) a++;
             if (nominal(tag_at(p, a)) || tag_at(p, a) == NPS_NUM) {
                 k++;
                 continue;
@@ -232,10 +240,36 @@ static bool noun_prep(const parser *p, int q) {
 static int parse_coord(parser *p, int i, int *end, np_ctx ctx);
 
 /* A noun phrase with its attachments at i. */
+static void parse_clause(parser *p, int from);
+
+/* A relative clause starts at i: "that is brown", "which she drew", "who wears a hat". */
+static bool relative_at(const parser *p, int i) {
+    if (tag_at(p, i) != NPS_WH) return false;
+    if (!(is_word(p, i, "that") || is_word(p, i, "which") || is_word(p, i, "who") || is_word(p, i, "whom") ||
+          is_word(p, i, "whose") || is_word(p, i, "where")))
+        return false;
+    nps_tag u = tag_at(p, i + 1);
+    return u == NPS_VERB || u == NPS_AUX || u == NPS_MODAL || u == NPS_ADV || u == NPS_PART || u == NPS_PRON ||
+           u == NPS_DET || u == NPS_POSSDET || u == NPS_PROPN;
+}
+
+static int parse_np_at(parser *p, int i, int *end, np_ctx ctx);
+
 static int parse_np(parser *p, int i, int *end, np_ctx ctx) {
+    p->nest++;
+    int node = parse_np_at(p, i, end, ctx);
+    p->nest--;
+    return node;
+}
+
+static int parse_np_at(parser *p, int i, int *end, np_ctx ctx) {
     int j, node = parse_base(p, i, &j);
     if (node < 0) return -1;
     bool pronoun = tag_at(p, i) == NPS_PRON || tag_at(p, i) == NPS_EX;
+    if (p->nest > NPS_MAX_NEST) {
+        *end = j;
+        return node;
+    }
     bool pp_done = false;
     for (;;) {
         /* prepositional attachment, also "next to", "right behind" */
@@ -284,6 +318,24 @@ static int parse_np(parser *p, int i, int *end, np_ctx ctx) {
                 node = outer;
                 j = e;
             }
+        }
+        /* relative clause, up to the next punctuation (or the governing verb's preposition):
+         * "the dog that is sitting on the sofa" */
+        if (!pronoun && relative_at(p, j)) {
+            int k = j + 1;
+            while (k < p->n && !(p->tok[k].tag == NPS_PUNCT && !is_word(p, k, "'") && !is_word(p, k, "-")) &&
+                   !(p->tok[k].tag == NPS_PREP && verb_frame(p, ctx.verb, k)))
+                k++;
+            int saved_n = p->n, first_new = p->count;
+            p->n = k;
+            parse_clause(p, j + 1);
+            p->n = saved_n;
+            int outer = add_node(p, i, k - 1);
+            for (int q = first_new; outer >= 0 && q < outer; q++)
+                if (p->nodes[q].parent < 0) adopt(p, outer, q, p->nodes[q].depth + 1); /* NP > SBAR > S > ... */
+            adopt(p, outer, node, 1);
+            if (outer >= 0) node = outer;
+            j = k;
         }
         break;
     }
@@ -351,21 +403,25 @@ static bool small_clause_verb(const parser *p, int v) {
     return false;
 }
 
-int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes, int cap) {
-    parser p = {caption, tok, n, nodes, cap, 0};
+/* The clause-level pass from token `from` to p->n: finds the top-level noun phrases and
+ * gives each its depth (subject 2, one more per verb or auxiliary, one more inside a PP). */
+static void parse_clause(parser *p, int from) {
+    const nps_token *tok = p->tok;
+    nps_node *nodes = p->nodes;
+    int n = p->n;
     int level = 2, chain_base = 2, verb = -1, last_depth = -1, forced = -1;
     bool pp = false, saw_verb = false;
-    int i = 0;
+    int i = from;
     while (i < n) {
         nps_tag t = tok[i].tag;
-        if (np_start(&p, i) || t == NPS_EX) {
+        if (np_start(p, i) || t == NPS_EX) {
             bool direct = verb >= 0 && !pp && (i == verb + 1 || (i == verb + 2 && tok[verb + 1].tag == NPS_ADV));
-            int j, node = parse_coord(&p, i, &j, (np_ctx){direct ? verb : -1, false, false});
+            int j, node = parse_coord(p, i, &j, (np_ctx){direct ? verb : -1, false, false});
             if (node >= 0) {
                 /* "make the dog sit", "make the sky darker": the object is the subject of a
                  * small clause, one level deeper */
-                bool small = direct && small_clause_verb(&p, verb) &&
-                             (tag_at(&p, j) == NPS_ADJ || tag_at(&p, j) == NPS_VERB);
+                bool small = direct && small_clause_verb(p, verb) &&
+                             (tag_at(p, j) == NPS_ADJ || tag_at(p, j) == NPS_VERB);
                 nodes[node].depth = forced >= 0 ? forced : level + (pp ? 1 : 0) + (small ? 1 : 0);
                 last_depth = nodes[node].depth;
                 forced = -1;
@@ -384,15 +440,15 @@ int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes,
         } else if (t == NPS_PREP) {
             pp = true;
         } else if (t == NPS_CONJ) {
-            nps_tag u = tag_at(&p, i + 1);
+            nps_tag u = tag_at(p, i + 1);
             if (u == NPS_VERB || u == NPS_AUX || u == NPS_MODAL) {
                 level = chain_base; /* coordinated verb phrases */
-            } else if (np_start(&p, i + 1) || u == NPS_EX) {
+            } else if (np_start(p, i + 1) || u == NPS_EX) {
                 int k = i + 1;
                 while (k < n && tok[k].tag != NPS_PUNCT && tok[k].tag != NPS_CONJ && tok[k].tag != NPS_VERB &&
                        tok[k].tag != NPS_AUX && tok[k].tag != NPS_MODAL)
                     k++;
-                if (tag_at(&p, k) == NPS_VERB || tag_at(&p, k) == NPS_AUX || tag_at(&p, k) == NPS_MODAL) {
+                if (tag_at(p, k) == NPS_VERB || tag_at(p, k) == NPS_AUX || tag_at(p, k) == NPS_MODAL) {
                     level = chain_base = 2; /* a new clause with its own subject */
                     saw_verb = false;
                     verb = -1;
@@ -401,8 +457,8 @@ int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes,
                 }
             }
             pp = false;
-        } else if (t == NPS_PUNCT && (is_word(&p, i, ".") || is_word(&p, i, ";") || is_word(&p, i, "!") ||
-                                      is_word(&p, i, "?"))) {
+        } else if (t == NPS_PUNCT && (is_word(p, i, ".") || is_word(p, i, ";") || is_word(p, i, "!") ||
+                                      is_word(p, i, "?"))) {
             level = chain_base = 2;
             saw_verb = false;
             verb = -1;
@@ -414,6 +470,11 @@ int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes,
         }
         i++;
     }
+}
+
+int nps_parse(const char *caption, const nps_token *tok, int n, nps_node *nodes, int cap) {
+    parser p = {caption, tok, n, nodes, cap, 0, 0};
+    parse_clause(&p, 0);
     /* absolute depths: a parent is always created after its children */
     for (int k = p.count - 1; k >= 0; k--)
         if (nodes[k].parent >= 0) nodes[k].depth = nodes[nodes[k].parent].depth + nodes[k].rel;

@@ -198,7 +198,7 @@ static nps_tag open_class_default(int m) {
  * numbers or adverbs ("a darker ...", "the two small ...")? */
 static bool article_before(const char *caption, const nps_token *tok, int i) {
     int k = i - 1;
-    while (k >= 0 && (tok[k].tag == NPS_ADJ || tok[k].tag == NPS_NUM || tok[k].tag == NPS_ADV)) k--;
+    while (k >= 0 && k > i - 16 && (tok[k].tag == NPS_ADJ || tok[k].tag == NPS_NUM || tok[k].tag == NPS_ADV)) k--;
     if (k < 0) return false;
     const nps_token *p = &tok[k];
     return p->tag == NPS_POSSDET || p->tag == NPS_POS || text_is(caption, p, "the") || text_is(caption, p, "a") ||
