@@ -66,7 +66,7 @@ static int inflected(const char *w, int len, int *flags) {
         m = stem_lookup(w, k, "");
         if (!(m & LX_ADJ)) m = stem_lookup(w, k, "e");
         if (!(m & LX_ADJ) && k > 2 && w[k - 1] == w[k - 2]) m = stem_lookup(w, k - 1, "");
-        if (!(m & LX_ADJ) && w[k - 1] == 'i') m = stem_lookup(w, k - 1, "y");
+        if (!(m & LX_ADJ) && k > 1 && w[k - 1] == 'i') m = stem_lookup(w, k - 1, "y");
         if (m & LX_ADJ) return LX_ADJ;
     }
     if (ends_with(w, len, "ly")) {
