@@ -10,7 +10,8 @@
     X(inspect, "validate a .safetensors file and list its tensors and metadata") \
     X(tokenize, "texts (JSON strings, one per line) -> CLIP token ids") \
     X(synth_shapes, "generate the synthetic shapes CIR benchmark (images + manifests)") \
-    X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors")
+    X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors") \
+    X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)
