@@ -7,7 +7,8 @@
 
 #define CTCIR_COMMANDS(X) \
     X(version, "print the version") \
-    X(tokenize, "texts (JSON strings, one per line) -> CLIP token ids")
+    X(tokenize, "texts (JSON strings, one per line) -> CLIP token ids") \
+    X(bpe_train, "learn a CLIP-format BPE vocabulary from captions")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)

@@ -1,4 +1,5 @@
 /* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,13 +26,26 @@ static void print_help(FILE *out) {
             "       ctcir help <command>\n"
             "       ctcir --version\n\ncommands:\n",
             CTCIR_VERSION);
-    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < n_commands; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s", commands[i].name);
+        for (char *p = name; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(out, "  %-14s %s\n", name, commands[i].summary);
+    }
     fprintf(out, "\nexit codes: 0 ok, 1 runtime error, 2 usage error\n");
+}
+
+/* Command names are C identifiers in the table; users type '-' for '_' (bpe-train). */
+static bool same_name(const char *table, const char *typed) {
+    for (; *table && *typed; table++, typed++)
+        if (*table != *typed && !(*table == '_' && *typed == '-')) return false;
+    return *table == *typed;
 }
 
 static const command *find(const char *name) {
     for (int i = 0; i < n_commands; i++)
-        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+        if (same_name(commands[i].name, name)) return &commands[i];
     return NULL;
 }
 
