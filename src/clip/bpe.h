@@ -38,6 +38,10 @@ int ct_bpe_symbol_byte(uint32_t cp);
 /* Byte b's position in bytes_to_unicode's order (its id in a CLIP vocabulary). */
 int ct_bpe_byte_rank(uint8_t b);
 
+/* The hashes of the tables (FNV-1a with a final mix; a 64-bit finaliser). */
+uint64_t ct_hash_bytes(const void *p, size_t n);
+uint64_t ct_hash_u64(uint64_t x);
+
 /* Builds from token strings and merges. `src` names the input in messages. */
 ct_status ct_bpe_init(ct_bpe *b, int32_t n_vocab_hint, size_t n_merges_hint);
 ct_status ct_bpe_add_token(ct_bpe *b, const char *s, size_t len, int32_t id, const char *src);

@@ -65,20 +65,6 @@ typedef struct {
 
 static ct_status oom(void) { return ct_fail(CT_ERR_NOMEM, "bpe-train: out of memory"); }
 
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ull;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dull;
-    return x ^ (x >> 33);
-}
-
-static uint64_t str_hash(const uint8_t *s, size_t n) {
-    uint64_t h = 0x243F6A8885A308D3ull;
-    for (size_t i = 0; i < n; i++) h = mix(h + s[i]);
-    return h;
-}
-
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return true;
     size_t c = *cap ? *cap : 64;
@@ -100,7 +86,7 @@ static ct_status word_table_rehash(trainer *t) {
         if (!t->word_hash[i]) continue;
         size_t w = (size_t)t->word_hash[i] - 1;
         const char *k = t->word_keys[w];
-        size_t h = str_hash((const uint8_t *)k, strlen(k)) & (cap - 1);
+        size_t h = ct_hash_bytes((const uint8_t *)k, strlen(k)) & (cap - 1);
         while (tab[h]) h = (h + 1) & (cap - 1);
         tab[h] = t->word_hash[i];
     }
@@ -115,7 +101,7 @@ static ct_status add_word(trainer *t, const uint8_t *w, size_t len) {
         ct_status s = word_table_rehash(t);
         if (s) return s;
     }
-    size_t mask = t->word_tab_cap - 1, h = str_hash(w, len) & mask;
+    size_t mask = t->word_tab_cap - 1, h = ct_hash_bytes(w, len) & mask;
     for (; t->word_hash[h]; h = (h + 1) & mask) {
         size_t i = (size_t)t->word_hash[h] - 1;
         if (strlen(t->word_keys[i]) == len && memcmp(t->word_keys[i], w, len) == 0) {
@@ -155,7 +141,7 @@ static int32_t find_pair(trainer *t, int32_t a, int32_t b, bool create) {
         if (!tab) return -2;
         memset(tab, 0xFF, cap * sizeof *tab);
         for (size_t i = 0; i < t->n_pairs; i++) {
-            size_t h = mix((uint64_t)(uint32_t)t->pairs[i].a << 32 | (uint32_t)t->pairs[i].b) & (cap - 1);
+            size_t h = ct_hash_u64((uint64_t)(uint32_t)t->pairs[i].a << 32 | (uint32_t)t->pairs[i].b) & (cap - 1);
             while (tab[h] >= 0) h = (h + 1) & (cap - 1);
             tab[h] = (int32_t)i;
         }
@@ -165,7 +151,7 @@ static int32_t find_pair(trainer *t, int32_t a, int32_t b, bool create) {
     }
     if (!t->pair_tab_cap) return -1;
     size_t mask = t->pair_tab_cap - 1;
-    size_t h = mix((uint64_t)(uint32_t)a << 32 | (uint32_t)b) & mask;
+    size_t h = ct_hash_u64((uint64_t)(uint32_t)a << 32 | (uint32_t)b) & mask;
     for (; t->pair_tab[h] >= 0; h = (h + 1) & mask) {
         tr_pair *p = &t->pairs[t->pair_tab[h]];
         if (p->a == a && p->b == b) return t->pair_tab[h];
@@ -239,7 +225,7 @@ static ct_status count_pairs(trainer *t, int32_t w, int64_t sign, int32_t regist
 /* The token string set; tok_tab is sized once for the whole vocabulary. */
 static int32_t *tok_slot(trainer *t, const char *str) {
     size_t mask = t->tok_tab_cap - 1;
-    size_t h = str_hash((const uint8_t *)str, strlen(str)) & mask;
+    size_t h = ct_hash_bytes((const uint8_t *)str, strlen(str)) & mask;
     while (t->tok_tab[h] >= 0 && strcmp(t->tok[t->tok_tab[h]], str) != 0) h = (h + 1) & mask;
     return &t->tok_tab[h];
 }
