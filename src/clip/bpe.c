@@ -158,14 +158,16 @@ ct_status ct_bpe_add_token(ct_bpe *b, const char *s, size_t len, int32_t id, con
         return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token id %d out of range [0, 16777216)", src, (int)id);
     if (len == 0 || memchr(s, 0, len))
         return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token %d is empty or holds a NUL", src, (int)id);
-    if (id >= b->n_vocab) {
-        int32_t n = id + 1;
-        char **t = realloc(b->tokens, (size_t)n * sizeof *t);
-        if (!t) return ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory for %d tokens", (int)n);
-        for (int32_t i = b->n_vocab; i < n; i++) t[i] = NULL;
+    if (id >= b->tokens_cap) {
+        int32_t cap = b->tokens_cap ? b->tokens_cap : 1024;
+        while (cap <= id) cap *= 2;
+        char **t = realloc(b->tokens, (size_t)cap * sizeof *t);
+        if (!t) return ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory for %d tokens", (int)cap);
+        for (int32_t i = b->tokens_cap; i < cap; i++) t[i] = NULL;
         b->tokens = t;
-        b->n_vocab = n;
+        b->tokens_cap = cap;
     }
+    if (id >= b->n_vocab) b->n_vocab = id + 1;
     if (b->tokens[id]) return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: id %d is given to two tokens", src, (int)id);
     if ((size_t)(b->n_vocab + 1) * 2 > b->str_cap) {
         ct_status st = grow_strings(b);
