@@ -1,4 +1,5 @@
 /* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 

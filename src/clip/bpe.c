@@ -68,14 +68,14 @@ int ct_bpe_symbol_byte(uint32_t cp) {
     return -1;
 }
 
-static uint64_t hash_bytes(const void *p, size_t n) {
+uint64_t ct_hash_bytes(const void *p, size_t n) {
     const uint8_t *s = p;
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
     return h ^ (h >> 29);
 }
 
-static uint64_t hash_u64(uint64_t x) {
+uint64_t ct_hash_u64(uint64_t x) {
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
     x ^= x >> 33;
@@ -127,7 +127,7 @@ void ct_bpe_free(ct_bpe *b) {
 
 int32_t ct_bpe_find(const ct_bpe *b, const char *s, size_t len) {
     size_t mask = b->str_cap - 1;
-    for (size_t h = hash_bytes(s, len) & mask;; h = (h + 1) & mask) {
+    for (size_t h = ct_hash_bytes(s, len) & mask;; h = (h + 1) & mask) {
         int32_t id = b->str_tab[h];
         if (id < 0) return -1;
         const char *t = b->tokens[id];
@@ -143,7 +143,7 @@ static ct_status grow_strings(ct_bpe *b) {
     for (size_t i = 0; i < b->str_cap; i++) {
         int32_t id = b->str_tab[i];
         if (id < 0) continue;
-        size_t h = hash_bytes(b->tokens[id], strlen(b->tokens[id])) & (cap - 1);
+        size_t h = ct_hash_bytes(b->tokens[id], strlen(b->tokens[id])) & (cap - 1);
         while (tab[h] >= 0) h = (h + 1) & (cap - 1);
         tab[h] = id;
     }
@@ -158,14 +158,16 @@ ct_status ct_bpe_add_token(ct_bpe *b, const char *s, size_t len, int32_t id, con
         return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token id %d out of range [0, 16777216)", src, (int)id);
     if (len == 0 || memchr(s, 0, len))
         return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token %d is empty or holds a NUL", src, (int)id);
-    if (id >= b->n_vocab) {
-        int32_t n = id + 1;
-        char **t = realloc(b->tokens, (size_t)n * sizeof *t);
-        if (!t) return ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory for %d tokens", (int)n);
-        for (int32_t i = b->n_vocab; i < n; i++) t[i] = NULL;
+    if (id >= b->tokens_cap) {
+        int32_t cap = b->tokens_cap ? b->tokens_cap : 1024;
+        while (cap <= id) cap *= 2;
+        char **t = realloc(b->tokens, (size_t)cap * sizeof *t);
+        if (!t) return ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory for %d tokens", (int)cap);
+        for (int32_t i = b->tokens_cap; i < cap; i++) t[i] = NULL;
         b->tokens = t;
-        b->n_vocab = n;
+        b->tokens_cap = cap;
     }
+    if (id >= b->n_vocab) b->n_vocab = id + 1;
     if (b->tokens[id]) return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: id %d is given to two tokens", src, (int)id);
     if ((size_t)(b->n_vocab + 1) * 2 > b->str_cap) {
         ct_status st = grow_strings(b);
@@ -173,7 +175,7 @@ ct_status ct_bpe_add_token(ct_bpe *b, const char *s, size_t len, int32_t id, con
     }
     /* a string given twice keeps its last id, as Python's dict(zip(vocab, range(...))) */
     size_t mask = b->str_cap - 1;
-    size_t h = hash_bytes(s, len) & mask;
+    size_t h = ct_hash_bytes(s, len) & mask;
     for (; b->str_tab[h] >= 0; h = (h + 1) & mask) {
         const char *t = b->tokens[b->str_tab[h]];
         if (strlen(t) == len && memcmp(t, s, len) == 0) break;
@@ -190,7 +192,7 @@ ct_status ct_bpe_add_token(ct_bpe *b, const char *s, size_t len, int32_t id, con
 static bool find_pair(const ct_bpe *b, int32_t l, int32_t r, int32_t *rank, int32_t *merged) {
     uint64_t key = ((uint64_t)(uint32_t)l << 32 | (uint32_t)r) + 1;
     size_t mask = b->pair_cap - 1;
-    for (size_t h = hash_u64(key) & mask;; h = (h + 1) & mask) {
+    for (size_t h = ct_hash_u64(key) & mask;; h = (h + 1) & mask) {
         if (b->pair_key[h] == 0) return false;
         if (b->pair_key[h] == key) {
             *rank = b->pair_rank[h];
@@ -202,7 +204,7 @@ static bool find_pair(const ct_bpe *b, int32_t l, int32_t r, int32_t *rank, int3
 
 static ct_status pair_insert(ct_bpe *b, uint64_t key, int32_t rank, int32_t merged) {
     size_t mask = b->pair_cap - 1;
-    size_t h = hash_u64(key) & mask;
+    size_t h = ct_hash_u64(key) & mask;
     while (b->pair_key[h] != 0 && b->pair_key[h] != key) h = (h + 1) & mask;
     if (b->pair_key[h] == 0) b->n_merges++;
     b->pair_key[h] = key;
@@ -353,7 +355,7 @@ int ct_bpe_word(ct_bpe *b, const uint8_t *w, size_t len, int32_t *out) {
     uint64_t h = 0;
     bpe_cache_shard *sh = NULL;
     if (cacheable) {
-        h = hash_bytes(w, len);
+        h = ct_hash_bytes(w, len);
         sh = &b->cache[h % CT_BPE_CACHE_SHARDS];
         pthread_mutex_lock(&sh->lock);
         bpe_cache_entry *e = cache_find(sh, h, w, len);

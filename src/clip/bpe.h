@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     int32_t n_vocab;  /* max id + 1 */
     char **tokens;    /* id -> token string (UTF-8, NUL-terminated); NULL for unused ids */
+    int32_t tokens_cap;
     int32_t *str_tab; /* open addressing: string -> id (-1 empty) */
     size_t str_cap;
     uint64_t *pair_key; /* open addressing: (left << 32 | right) + 1 (0 empty) */
@@ -37,6 +38,10 @@ uint32_t ct_bpe_byte_symbol(uint8_t b);
 int ct_bpe_symbol_byte(uint32_t cp);
 /* Byte b's position in bytes_to_unicode's order (its id in a CLIP vocabulary). */
 int ct_bpe_byte_rank(uint8_t b);
+
+/* The hashes of the tables (FNV-1a with a final mix; a 64-bit finaliser). */
+uint64_t ct_hash_bytes(const void *p, size_t n);
+uint64_t ct_hash_u64(uint64_t x);
 
 /* Builds from token strings and merges. `src` names the input in messages. */
 ct_status ct_bpe_init(ct_bpe *b, int32_t n_vocab_hint, size_t n_merges_hint);
