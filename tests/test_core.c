@@ -13,6 +13,9 @@ static void test_status(void) {
     CHECK(s == CT_ERR_FORMAT);
     CHECK(strcmp(ct_error(), "file x.json: field 7") == 0);
     CHECK(strcmp(ct_status_name(CT_ERR_IO), "io") == 0);
+    ct_fail(CT_ERR_IO, "inner %d", 1);
+    ct_fail(CT_ERR_IO, "outer: %s", ct_error()); /* context prefixed onto the message itself */
+    CHECK(strcmp(ct_error(), "outer: inner 1") == 0);
 }
 
 static void test_rng(void) {

@@ -361,6 +361,6 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     out->total = cont + m->opt.lambda_cc * cc;
     out->matched = st->cc ? b->n_phrases : 0;
     out->unmatched = b->unmatched;
-    if (!isfinite(out->total)) return ct_fail(CT_ERR_NONFINITE, "train: loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
+    if (!isfinite(out->total)) return ct_fail(CT_ERR_NONFINITE, "loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
     return CT_OK;
 }

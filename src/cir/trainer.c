@@ -91,6 +91,13 @@ static ct_status sources_load(sources *out, const ct_train_config *cfg) {
     return CT_OK;
 }
 
+static int first_nonfinite_param(const ct_params *p) {
+    for (int i = 0; i < p->count; i++)
+        for (size_t k = 0; k < p->entries[i].numel; k++)
+            if (!isfinite(ct_param(p, i)[k])) return i;
+    return -1;
+}
+
 static ct_status dump_grads(const ct_model *m, const ct_step_losses *l, const char *path) {
     ct_st_writer *w = NULL;
     ct_status s = ct_st_writer_new(&w);
@@ -214,7 +221,11 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
         const double lr = ct_lr_at(&cfg->lr, t);
         ct_step_losses L;
         if ((s = ct_train_step_run(step, b, &L))) {
-            if (s == CT_ERR_NONFINITE) s = ct_fail(s, "step %lld: %s", (long long)t, ct_error());
+            if (s == CT_ERR_NONFINITE) {
+                int bad = first_nonfinite_param(&m->params);
+                s = ct_fail(s, "step %lld: %s%s%s; stopping (the last good checkpoint is kept)", (long long)t, ct_error(),
+                            bad >= 0 ? "; first non-finite weight: " : "", bad >= 0 ? m->params.entries[bad].name : "");
+            }
             goto done;
         }
         if (t == 1 && run->dump_first_grads && (s = dump_grads(m, &L, run->dump_first_grads))) goto done;

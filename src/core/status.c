@@ -1,16 +1,21 @@
 /* Thread-local error messages: one fixed buffer per thread, overwritten by each failure. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ctcir/status.h"
 
 static _Thread_local char error_message[1024];
 
 ct_status ct_fail(ct_status code, const char *fmt, ...) {
+    /* Formatted aside first, so callers may pass ct_error() itself as an argument to
+     * prefix the message with context. */
+    char buf[sizeof error_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(error_message, buf, sizeof buf);
     return code;
 }
 
