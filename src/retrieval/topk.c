@@ -22,7 +22,7 @@ static void load_block(float *dst, const void *gallery, ct_dtype dt, int64_t g0,
             for (int j = 0; j < P; j++) {
                 uint16_t h;
                 memcpy(&h, src + 2 * (size_t)j, 2);
-                d[j] = ct_half_to_float(h);
+                d[j] = ct_f16_to_f32(h);
             }
         } else {
             memcpy(d, (const unsigned char *)gallery + ((size_t)(g0 + i) * P) * 4, (size_t)P * 4);
