@@ -93,12 +93,13 @@ static void test_linear(void) {
     for (int i = 0; i < 35; i++) ok &= fabsf(di[i] - 2 * di1[i]) <= 1e-5f;
     CHECK_MSG(ok, "linear_backward accumulates");
     /* no bias */
+    float *bias = c.b;
     c.b = NULL;
     memset(dw, 0, 28 * sizeof(float));
     lin_loss(&c);
     linear_backward(NULL, dw, NULL, c.r, c.inp, c.w, 5, 7, 4);
     gradcheck("linear dweight (no bias)", c.w, 28, dw, lin_loss, &c, 1e-2f);
-    free(c.inp); free(c.w); free(c.out); free(c.r); free(ref); free(di); free(di1); free(dw); free(db);
+    free(c.inp); free(c.w); free(bias); free(c.out); free(c.r); free(ref); free(di); free(di1); free(dw); free(db);
 }
 
 /* ---- layernorm ---- */

@@ -7,7 +7,12 @@
 
 #define CTCIR_COMMANDS(X) \
     X(version, "print the version") \
-    X(inspect, "validate a .safetensors file and list its tensors and metadata")
+    X(inspect, "validate a .safetensors file and list its tensors and metadata") \
+    X(tokenize, "texts (JSON strings, one per line) -> CLIP token ids") \
+    X(synth_shapes, "generate the synthetic shapes CIR benchmark (images + manifests)") \
+    X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors") \
+    X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)") \
+    X(bpe_train, "learn a CLIP-format BPE vocabulary from captions")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)

@@ -1,4 +1,5 @@
 /* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,13 +26,23 @@ static void print_help(FILE *out) {
             "       ctcir help <command>\n"
             "       ctcir --version\n\ncommands:\n",
             CTCIR_VERSION);
-    for (int i = 0; i < n_commands; i++) fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    for (int i = 0; i < n_commands; i++) {
+        char shown[64]; /* C identifiers name the commands; users type '-' for '_' */
+        snprintf(shown, sizeof shown, "%s", commands[i].name);
+        for (char *p = shown; *p; p++)
+            if (*p == '_') *p = '-';
+        fprintf(out, "  %-14s %s\n", shown, commands[i].summary);
+    }
     fprintf(out, "\nexit codes: 0 ok, 1 runtime error, 2 usage error\n");
 }
 
+/* Matches "synth-shapes" (or "synth_shapes") to the command synth_shapes. */
 static const command *find(const char *name) {
-    for (int i = 0; i < n_commands; i++)
-        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    for (int i = 0; i < n_commands; i++) {
+        const char *a = commands[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '_' && *b == '-'))) a++, b++;
+        if (!*a && !*b) return &commands[i];
+    }
     return NULL;
 }
 

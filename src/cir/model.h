@@ -1,0 +1,42 @@
+/* The model's insides, shared by the encoder, the training step and the CLI. */
+#ifndef CTCIR_CIR_MODEL_H
+#define CTCIR_CIR_MODEL_H
+
+#include "cir/fusion.h"
+#include "cir/options.h"
+#include "cir/pool.h"
+#include "clip/clip.h"
+#include "ctcir/model.h"
+#include "ctcir/tokenizer.h"
+
+struct ct_model {
+    ct_cir_options opt;
+    ct_params params;       /* CLIP tensors first, then the head */
+    ct_clip clip;
+    ct_fusion fusion;
+    ct_pool pool;
+    int first_head_param;   /* entries [first_head_param, count) are the head */
+    ct_tokenizer *tok;
+    int Nv, dv, dt, P, S, T;
+    int64_t empty_ids[CT_CONTEXT_LENGTH]; /* <|startoftext|><|endoftext|> 0 ... */
+    char *config_json;      /* the HF config.json text the model came with */
+    char *vocab_path, *merges_path;
+    char identity[96];
+};
+
+/* Marks which tensors have a path to the training loss under the current options
+ * (text_projection and logit_scale never do; post_layernorm and visual_projection only
+ * under target_mode clip) and applies freezing. */
+void ct_model_mark_used(ct_model *m, bool freeze_vision, bool freeze_text);
+
+/* Position of the first end-of-text token (argmax of the ids, as CLIP pools). */
+int ct_eot_index(const int64_t *ids, int T);
+
+/* Writes config.json, model.safetensors, vocab.json, merges.txt into an existing folder. */
+ct_status ct_model_write_files(const ct_model *m, const char *dir);
+ct_status ct_model_save_weights(const ct_model *m, const char *path);
+
+/* Recomputes the identity string from the current weights. */
+void ct_model_update_identity(ct_model *m);
+
+#endif
