@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cir/model.h"
 #include "clip/clip.h"
+#include "core/fileio.h"
 #include "core/blas.h"
 #include "ctcir/image.h"
 #include "ctcir/safetensors.h"
@@ -58,7 +60,10 @@ typedef struct {
 } encode_opts;
 
 typedef struct {
-    ct_clip model;
+    ct_clip own;       /* the towers of a plain CLIP folder */
+    ct_clip *clip;     /* &own, or the towers of a ctcir model */
+    ct_model *cir;     /* a ctcir checkpoint folder: the whole model */
+    float *query_embeds, *target_embeds;
     int N, T, S, P, Tv, Dv, Dt, L;
     float *pixels;    /* [N,3,S,S] */
     int64_t *ids;     /* [T,L] */
@@ -200,19 +205,19 @@ static ct_status run_vision(encode_job *j, int batch, bool grads) {
     if (!j->N) return CT_OK;
     ct_clip_vision_acts a;
     int B = j->N < batch ? j->N : batch;
-    ct_status s = ct_clip_vision_acts_new(&a, &j->model, B, grads);
+    ct_status s = ct_clip_vision_acts_new(&a, j->clip, B, grads);
     if (s != CT_OK) return s;
     size_t per = (size_t)3 * j->S * j->S, tvd = (size_t)j->Tv * j->Dv;
     for (int i0 = 0; i0 < j->N && s == CT_OK; i0 += B) {
         int b = j->N - i0 < B ? j->N - i0 : B;
-        if ((s = ct_clip_vision_forward(&j->model, &a, j->pixels + i0 * per, b)) != CT_OK) break;
+        if ((s = ct_clip_vision_forward(j->clip, &a, j->pixels + i0 * per, b)) != CT_OK) break;
         memcpy(j->image_embeds + (size_t)i0 * j->P, a.embeds, (size_t)b * j->P * sizeof(float));
         memcpy(j->v_last + i0 * tvd, a.last_hidden, b * tvd * sizeof(float));
         memcpy(j->v_pooled + (size_t)i0 * j->Dv, a.pooled, (size_t)b * j->Dv * sizeof(float));
         if (!grads) continue;
         const float *r = j->r_image + (size_t)i0 * j->P;
         for (size_t k = 0; k < (size_t)b * j->P; k++) j->loss += (double)a.embeds[k] * r[k];
-        if ((s = ct_clip_vision_backward(&j->model, &a, NULL, r, true)) != CT_OK) break;
+        if ((s = ct_clip_vision_backward(j->clip, &a, NULL, r, true)) != CT_OK) break;
         memcpy(j->dpixels + i0 * per, a.dpixels, b * per * sizeof(float));
     }
     ct_clip_vision_acts_free(&a);
@@ -223,12 +228,12 @@ static ct_status run_text(encode_job *j, int batch, bool grads) {
     if (!j->T) return CT_OK;
     ct_clip_text_acts a;
     int B = j->T < batch ? j->T : batch;
-    ct_status s = ct_clip_text_acts_new(&a, &j->model, B, grads);
+    ct_status s = ct_clip_text_acts_new(&a, j->clip, B, grads);
     if (s != CT_OK) return s;
     size_t tld = (size_t)j->L * j->Dt;
     for (int i0 = 0; i0 < j->T && s == CT_OK; i0 += B) {
         int b = j->T - i0 < B ? j->T - i0 : B;
-        if ((s = ct_clip_text_forward(&j->model, &a, j->ids + (size_t)i0 * j->L, b)) != CT_OK) break;
+        if ((s = ct_clip_text_forward(j->clip, &a, j->ids + (size_t)i0 * j->L, b)) != CT_OK) break;
         memcpy(j->text_embeds + (size_t)i0 * j->P, a.embeds, (size_t)b * j->P * sizeof(float));
         memcpy(j->t_last + i0 * tld, a.last_hidden, b * tld * sizeof(float));
         memcpy(j->t_pooled + (size_t)i0 * j->Dt, a.pooled, (size_t)b * j->Dt * sizeof(float));
@@ -236,7 +241,7 @@ static ct_status run_text(encode_job *j, int batch, bool grads) {
         if (!grads) continue;
         const float *r = j->r_text + (size_t)i0 * j->P;
         for (size_t k = 0; k < (size_t)b * j->P; k++) j->loss += (double)a.embeds[k] * r[k];
-        s = ct_clip_text_backward(&j->model, &a, NULL, r);
+        s = ct_clip_text_backward(j->clip, &a, NULL, r);
     }
     ct_clip_text_acts_free(&a);
     return s;
@@ -253,6 +258,11 @@ static ct_status write_outputs(encode_job *j, const encode_opts *o) {
 #define ADD(name, dt, nd, shape, data) if (s == CT_OK) s = ct_st_writer_add(w, name, dt, nd, shape, data)
     ADD("image_embeds", CT_DT_F32, 2, ie, j->image_embeds);
     ADD("text_embeds", CT_DT_F32, 2, te, j->text_embeds);
+    if (j->cir && j->N == j->T && j->N) {
+        int64_t qe[2] = {j->N, j->P};
+        ADD("query_embeds", CT_DT_F32, 2, qe, j->query_embeds);
+    }
+    if (j->cir && j->N) ADD("target_embeds", CT_DT_F32, 2, ie, j->target_embeds);
     if (o->all) {
         ADD("input.pixel_values", CT_DT_F32, 4, px, j->pixels);
         ADD("input.input_ids", CT_DT_I64, 2, ids, j->ids);
@@ -266,7 +276,7 @@ static ct_status write_outputs(encode_job *j, const encode_opts *o) {
     char name[CT_PARAM_NAME_MAX + 8];
     if (o->loss_file) {
         ADD("loss.value", CT_DT_F32, 0, NULL, &lossf);
-        const ct_params *p = j->model.params;
+        const ct_params *p = j->clip->params;
         for (int i = 0; i < p->count && s == CT_OK; i++) {
             snprintf(name, sizeof name, "grad.%s", p->entries[i].name);
             s = ct_st_writer_add_copy(w, name, CT_DT_F32, p->entries[i].ndim, p->entries[i].shape, ct_grad(p, i));
@@ -280,10 +290,51 @@ static ct_status write_outputs(encode_job *j, const encode_opts *o) {
     return s;
 }
 
+/* A ctcir folder (config.json with a "ctcir" object) loads as the whole model, anything
+ * else as plain CLIP towers. */
+static ct_status load_model(encode_job *j, const char *dir) {
+    char path[4200], *text = NULL;
+    size_t n;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    ct_status s = ct_read_file(path, &text, &n, 16u << 20);
+    if (s) return s;
+    cJSON *cfg = cJSON_Parse(text);
+    free(text);
+    const cJSON *c = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "ctcir") : NULL;
+    const bool is_cir = c && !cJSON_IsNull(c);
+    cJSON_Delete(cfg);
+    if (!is_cir) {
+        j->clip = &j->own;
+        return ct_clip_load(&j->own, dir);
+    }
+    if ((s = ct_model_load(&j->cir, dir, NULL, NULL, 0))) return s;
+    j->clip = &j->cir->clip;
+    return CT_OK;
+}
+
+/* ctcir folders: query_embeds f(image i, text i) and target_embeds (the target mode). */
+static ct_status run_cir(encode_job *j, int batch) {
+    ct_encoder *e = NULL;
+    const size_t per = (size_t)3 * j->S * j->S;
+    ct_status s = ct_encoder_new(&e, j->cir, batch);
+    if (s) return s;
+    const int nq = j->N == j->T ? j->N : 0;
+    for (int i = 0; i < nq && !s; i += batch) {
+        int n = nq - i < batch ? nq - i : batch;
+        s = ct_encode_query(e, j->pixels + i * per, j->ids + (size_t)i * j->L, n, j->query_embeds + (size_t)i * j->P);
+    }
+    for (int i = 0; i < j->N && !s; i += batch) {
+        int n = j->N - i < batch ? j->N - i : batch;
+        s = ct_encode_target(e, j->pixels + i * per, n, j->target_embeds + (size_t)i * j->P);
+    }
+    ct_encoder_free(e);
+    return s;
+}
+
 static ct_status run(encode_job *j, const encode_opts *o) {
-    ct_status s = ct_clip_load(&j->model, o->model);
+    ct_status s = load_model(j, o->model);
     if (s != CT_OK) return s;
-    const ct_clip_config *c = &j->model.cfg;
+    const ct_clip_config *c = &j->clip->cfg;
     j->S = c->vision.image_size;
     j->P = c->projection_dim;
     j->Tv = ct_clip_vision_tokens(c);
@@ -312,13 +363,22 @@ static ct_status run(encode_job *j, const encode_opts *o) {
     if (s != CT_OK || !j->eot) return s != CT_OK ? s : ct_fail(CT_ERR_NOMEM, "encode: out of memory");
     if ((s = run_vision(j, o->batch, grads)) != CT_OK) return s;
     if ((s = run_text(j, o->batch, grads)) != CT_OK) return s;
+    if (j->cir) {
+        if (j->N && j->T && j->N != j->T)
+            fprintf(stderr, "encode: %d images but %d texts: query_embeds needs one text per image; writing target_embeds only\n", j->N, j->T);
+        j->query_embeds = alloc_out((size_t)(j->N == j->T ? j->N : 0) * j->P, &s);
+        j->target_embeds = alloc_out((size_t)j->N * j->P, &s);
+        if (s || (s = run_cir(j, o->batch)) != CT_OK) return s;
+    }
     fprintf(stderr, "encode: %d image(s), %d text(s)%s\n", j->N, j->T, grads ? ", with gradients" : "");
     if (grads) printf("{\"loss\": %.9g}\n", j->loss);
     return write_outputs(j, o);
 }
 
 static void job_free(encode_job *j) {
-    ct_clip_free(&j->model);
+    if (j->cir) ct_model_free(j->cir);
+    else ct_clip_free(&j->own);
+    free(j->query_embeds), free(j->target_embeds);
     free(j->pixels); free(j->ids); free(j->r_image); free(j->r_text);
     free(j->image_embeds); free(j->text_embeds); free(j->v_last); free(j->v_pooled);
     free(j->t_last); free(j->t_pooled); free(j->dpixels); free(j->eot);

@@ -12,6 +12,7 @@
     X(synth_shapes, "generate the synthetic shapes CIR benchmark (images + manifests)") \
     X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors") \
     X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)") \
+    X(train, "train a ConText-CIR model (fusion, pooling, both losses, AdamW)") \
     X(bpe_train, "learn a CLIP-format BPE vocabulary from captions")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
