@@ -271,6 +271,7 @@ static void test_official_files(void) {
         CHECK(ct_predictions_load(&pr, sv) == CT_OK);
         CHECK(ct_eval_rank_predictions(&plan, ds, &pr) == CT_OK);
         CHECK(ct_eval_compute(&plan, &m) == CT_OK);
+        ct_predictions_free(&pr);
         printf("CIRCO val mAP of submission_val.json: ");
         ct_metric_print_json(stdout, &m);
         char *a = fx_read(av), *b = fx_read(sv);

@@ -84,10 +84,11 @@ void ct_index_shard(const ct_index *ix, int *k, int *n);
 ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_inputs);
 
 /* ---- exact search ----
- * Cosine similarity: queries [Q, P] (float) and gallery rows [G, P] (F32 or F16, possibly
- * unaligned, e.g. mmapped) are both L2-normalised (a zero row stays zero), and scored
- * through ct_sgemm in blocks of gallery rows, so no Q x G matrix is ever held. Ties rank by
- * gallery order (see metrics.h). */
+ * Cosine similarity: queries [Q, P] (float) are L2-normalised, gallery rows [G, P] (F32 or
+ * F16, possibly unaligned, e.g. mmapped; aligned F32 is read in place, anything else is
+ * converted a block at a time) are scored through ct_sgemm in blocks of 1024 rows and
+ * scaled by their inverse L2 norms (a zero row scores 0), so no Q x G matrix is ever held.
+ * Ties rank by gallery order (see metrics.h). */
 
 /* The k best gallery rows of every query: out_idx [Q, k] (best first; -1 when G < k) and
  * out_score [Q, k] (may be NULL). */
@@ -95,7 +96,8 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
                   const void *gallery, ct_dtype gdtype, int64_t G, int P, int k);
 
 /* Scores of one query against chosen gallery rows: out[i] = cos(query, gallery[idx[i]]),
- * computed exactly as ct_topk and ct_topk_ranks compute them. */
+ * computed the way ct_topk and ct_topk_ranks compute them (normalised query, sgemm, times
+ * the row's inverse norm); they agree with those up to the BLAS kernel's rounding. */
 ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype gdtype,
                        int64_t G, int P, const int *idx, int n);
 

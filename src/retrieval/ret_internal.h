@@ -7,27 +7,8 @@
 
 #include "ctcir/metrics.h"
 
-/* IEEE half <-> float (round to nearest even; subnormals, infinities and NaN kept). */
-static inline float ct_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else if (exp == 0) {
-        if (!man) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            int e = -1;
-            do { e++; man <<= 1; } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
-        }
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
+/* float -> IEEE half bits (round to nearest even; subnormals, infinities and NaN kept).
+ * The other direction is ct_f16_to_f32 (safetensors.h). */
 static inline uint16_t ct_float_to_half(float f) {
     uint32_t x;
     memcpy(&x, &f, 4);

@@ -1,6 +1,7 @@
 /* Exact cosine top-k through ct_sgemm over blocks of gallery rows, with a bounded heap per
  * query; and blockwise ranks for the metrics. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,32 +9,58 @@
 #include "ctcir/index.h"
 #include "retrieval/ret_internal.h"
 
-#define TOPK_GBLOCK 4096   /* gallery rows per block */
+#define TOPK_GBLOCK 1024   /* gallery rows per block: small enough to stay in cache */
 #define TOPK_QBLOCK 256    /* queries per block */
 #define RANK_ROW_BYTES ((size_t)256 << 20) /* cap of the score rows held by ct_topk_ranks */
 
-/* Copies rows [g0, g0 + n) of the gallery into dst [n, P] as normalised floats. */
-static void load_block(float *dst, const void *gallery, ct_dtype dt, int64_t g0, int n, int P) {
+/* IEEE half -> float for all 65536 codes (ct_f16_to_f32 is exact; the table makes it cheap). */
+static float f16_table[65536];
+static pthread_once_t f16_once = PTHREAD_ONCE_INIT;
+static void f16_init(void) {
+    for (uint32_t i = 0; i < 65536; i++) f16_table[i] = ct_f16_to_f32((uint16_t)i);
+}
+
+/* Rows [g0, g0 + n) of the gallery as floats [n, P] (the gallery itself when it is aligned
+ * F32, else converted into buf) and their inverse L2 norms (0 for a zero row). Cosine
+ * scores are then the sgemm of the normalised queries with these rows, times inv_norm. */
+static const float *load_block(float *buf, float *inv_norm, const void *gallery, ct_dtype dt,
+                               int64_t g0, int n, int P) {
+    const float *rows = buf;
+    if (dt == CT_DT_F32 && (uintptr_t)gallery % sizeof(float) == 0) rows = (const float *)gallery + (size_t)g0 * P;
     #pragma omp parallel for schedule(static)
     for (int i = 0; i < n; i++) {
-        float *d = dst + (size_t)i * P;
+        float *d = buf + (size_t)i * P;
+        const float *row = rows + (size_t)i * P;
         if (dt == CT_DT_F16) {
             const unsigned char *src = (const unsigned char *)gallery + ((size_t)(g0 + i) * P) * 2;
-            for (int j = 0; j < P; j++) {
-                uint16_t h;
-                memcpy(&h, src + 2 * (size_t)j, 2);
-                d[j] = ct_half_to_float(h);
+            if ((uintptr_t)src % 2 == 0) {
+                const uint16_t *hs = (const uint16_t *)(const void *)src;
+                for (int j = 0; j < P; j++) d[j] = f16_table[hs[j]];
+            } else {
+                for (int j = 0; j < P; j++) {
+                    uint16_t h;
+                    memcpy(&h, src + 2 * (size_t)j, 2);
+                    d[j] = f16_table[h];
+                }
             }
-        } else {
+        } else if (rows == buf) {
             memcpy(d, (const unsigned char *)gallery + ((size_t)(g0 + i) * P) * 4, (size_t)P * 4);
         }
         double ss = 0;
-        for (int j = 0; j < P; j++) ss += (double)d[j] * d[j];
-        if (ss > 0) {
-            float inv = (float)(1.0 / sqrt(ss));
-            for (int j = 0; j < P; j++) d[j] *= inv;
-        }
+        #pragma omp simd reduction(+ : ss)
+        for (int j = 0; j < P; j++) ss += (double)row[j] * row[j];
+        inv_norm[i] = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
     }
+    return rows;
+}
+
+/* sbuf [m, n] = normalised queries [m, P] x block rows [n, P]^T, scaled by the rows'
+ * inverse norms: cosine similarities. */
+static void score_block(float *sbuf, const float *qn, int m, const float *rows, const float *inv_norm, int n, int P) {
+    ct_sgemm(false, true, m, n, P, 1.0f, qn, P, rows, P, 0.0f, sbuf, n);
+    #pragma omp parallel for schedule(static) if (m > 1)
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) sbuf[(size_t)i * n + j] *= inv_norm[j];
 }
 
 static ct_status check_args(const void *gallery, ct_dtype dt, int64_t G, int P) {
@@ -41,6 +68,7 @@ static ct_status check_args(const void *gallery, ct_dtype dt, int64_t G, int P) 
         return ct_fail(CT_ERR_UNSUPPORTED, "search: gallery dtype code %d (F32 or F16 supported)", (int)dt);
     if (P < 1 || G < 0 || G > INT32_MAX || (G && !gallery))
         return ct_fail(CT_ERR_ARG, "search: bad gallery shape [%lld, %d]", (long long)G, P);
+    if (dt == CT_DT_F16) pthread_once(&f16_once, f16_init);
     return CT_OK;
 }
 
@@ -103,19 +131,20 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
     int gb = G < TOPK_GBLOCK ? (int)G : TOPK_GBLOCK;
     int qb = Q < TOPK_QBLOCK ? Q : TOPK_QBLOCK;
     float *gbuf = malloc((size_t)(gb ? gb : 1) * P * sizeof *gbuf);
+    float *inv = malloc((size_t)(gb ? gb : 1) * sizeof *inv);
     float *sbuf = malloc((size_t)(qb ? qb : 1) * (gb ? gb : 1) * sizeof *sbuf);
     cand *heaps = malloc((size_t)(Q ? Q : 1) * k * sizeof *heaps);
     int *hn = calloc((size_t)Q + 1, sizeof *hn);
-    if (!qn || !gbuf || !sbuf || !heaps || !hn) {
+    if (!qn || !gbuf || !inv || !sbuf || !heaps || !hn) {
         st = ct_fail(CT_ERR_NOMEM, "search: out of memory (Q = %d, k = %d, P = %d)", Q, k, P);
         goto fail;
     }
     for (int64_t g0 = 0; g0 < G; g0 += gb) {
         int n = (int)(G - g0 < gb ? G - g0 : gb);
-        load_block(gbuf, gallery, dt, g0, n, P);
+        const float *rows = load_block(gbuf, inv, gallery, dt, g0, n, P);
         for (int q0 = 0; q0 < Q; q0 += qb) {
             int m = Q - q0 < qb ? Q - q0 : qb;
-            ct_sgemm(false, true, m, n, P, 1.0f, qn + (size_t)q0 * P, P, gbuf, P, 0.0f, sbuf, n);
+            score_block(sbuf, qn + (size_t)q0 * P, m, rows, inv, n, P);
             #pragma omp parallel for schedule(static)
             for (int i = 0; i < m; i++) {
                 cand *h = heaps + (size_t)(q0 + i) * k;
@@ -136,6 +165,7 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
 fail:
     free(qn);
     free(gbuf);
+    free(inv);
     free(sbuf);
     free(heaps);
     free(hn);
@@ -148,14 +178,15 @@ ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_d
     if (st) return st;
     float *qn = normalised_queries(query, 1, P);
     float *row = malloc((size_t)P * sizeof *row);
+    float inv;
     if (!qn || !row) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto fail; }
     for (int i = 0; i < n; i++) {
         if (idx[i] < 0 || idx[i] >= G) {
             st = ct_fail(CT_ERR_ARG, "search: gallery index %d outside [0, %lld)", idx[i], (long long)G);
             goto fail;
         }
-        load_block(row, gallery, dt, idx[i], 1, P);
-        ct_sgemm(false, true, 1, 1, P, 1.0f, qn, P, row, P, 0.0f, &out[i], 1);
+        const float *r = load_block(row, &inv, gallery, dt, idx[i], 1, P);
+        score_block(&out[i], qn, 1, r, &inv, 1, P);
     }
 fail:
     free(qn);
@@ -176,15 +207,16 @@ ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *ga
     int gb = G < TOPK_GBLOCK ? (int)G : TOPK_GBLOCK;
     float *qn = normalised_queries(queries, Q, P);
     float *gbuf = malloc((size_t)(gb ? gb : 1) * P * sizeof *gbuf);
+    float *inv = malloc((size_t)(gb ? gb : 1) * sizeof *inv);
     float *rows = malloc((size_t)(qb ? qb : 1) * per);
     float *sbuf = malloc((size_t)(qb ? qb : 1) * (gb ? gb : 1) * sizeof *sbuf);
-    if (!qn || !gbuf || !rows || !sbuf) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto fail; }
+    if (!qn || !gbuf || !inv || !rows || !sbuf) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto fail; }
     for (int q0 = 0; q0 < Q; q0 += qb) {
         int m = Q - q0 < qb ? Q - q0 : qb;
         for (int64_t g0 = 0; g0 < G; g0 += gb) {
             int n = (int)(G - g0 < gb ? G - g0 : gb);
-            load_block(gbuf, gallery, dt, g0, n, P);
-            ct_sgemm(false, true, m, n, P, 1.0f, qn + (size_t)q0 * P, P, gbuf, P, 0.0f, sbuf, n);
+            const float *grows = load_block(gbuf, inv, gallery, dt, g0, n, P);
+            score_block(sbuf, qn + (size_t)q0 * P, m, grows, inv, n, P);
             for (int i = 0; i < m; i++) memcpy(rows + (size_t)i * G + g0, sbuf + (size_t)i * n, (size_t)n * sizeof *rows);
         }
         ct_eval_rank_rows(plan, q0, m, rows);
@@ -192,6 +224,7 @@ ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *ga
 fail:
     free(qn);
     free(gbuf);
+    free(inv);
     free(rows);
     free(sbuf);
     return st;
