@@ -13,7 +13,8 @@
     X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors") \
     X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)") \
     X(train, "train a ConText-CIR model (fusion, pooling, both losses, AdamW)") \
-    X(bpe_train, "learn a CLIP-format BPE vocabulary from captions")
+    X(bpe_train, "learn a CLIP-format BPE vocabulary from captions") \
+    X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)
