@@ -82,6 +82,30 @@ ct_status ct_clip_load_weights(ct_clip *m, const char *path);
 ct_status ct_clip_load(ct_clip *m, const char *dir);
 void ct_clip_free(ct_clip *m); /* NULL-safe; frees the table only if m owns it */
 
+/* Random weights for training from scratch: openai CLIP's initialize_parameters applied to
+ * both towers (the scheme is spelled out in clip_init.c), one seeded stream in table order.
+ * The table must be allocated. logit_scale = ln(1/0.07). */
+ct_status ct_clip_init_random(ct_clip *m, uint64_t seed);
+/* Writes the CLIP tensors (HF names, F32, no head tensors) to a .safetensors file. */
+ct_status ct_clip_save_weights(const ct_clip *m, const char *path);
+/* An HF config.json text (CLIPConfig with text_config / vision_config) that
+ * ct_clip_config_parse reads back to the same config; malloc'd, NULL when out of memory.
+ * bos/eos_token_id are written as vocab_size - 2 / - 1 (CLIP's convention). */
+char *ct_clip_config_to_json(const ct_clip_config *cfg);
+
+typedef struct {
+    const char *config_path; /* HF-style config; text vocab_size may be "auto"; optional "vocab" */
+    const char *vocab_dir;   /* vocab.json + merges.txt; NULL: the config's "vocab" */
+    const char *out_dir;     /* created (replaced only with force) */
+    uint64_t seed;
+    bool force;
+} ct_clip_init_args;
+
+/* Writes a randomly initialised CLIP folder (config.json, model.safetensors, vocab.json,
+ * merges.txt, preprocessor_config.json) atomically. "auto" vocab_size becomes the
+ * vocabulary's size (max id + 1). cfg_out (optional) receives the config used. */
+ct_status ct_clip_init_folder(const ct_clip_init_args *a, ct_clip_config *cfg_out);
+
 /* Saved activations of one encoder layer (x_in is the previous layer's out). */
 typedef struct {
     float *ln1, *ln1_mean, *ln1_rstd; /* [BT,D], [BT], [BT] */
