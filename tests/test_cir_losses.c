@@ -85,43 +85,43 @@ static void test_cc_value(void) {
     ct_cc_phrase ph = {0, 1, 3, 1};
     ct_cir_options o;
     ct_cir_options_default(&o);
-    double got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, 1, &o, 1.0);
+    double got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, T, 1, &o, 1.0);
     double want = (0.2 + 0.05) / 2; /* |0.3-0.5|, |0.1-0.05| */
     CHECK_MSG(fabs(got - want) < 1e-6, "abs: %g vs %g", got, want);
     o.cc_abs = false;
-    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, 1, &o, 1.0);
+    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, T, 1, &o, 1.0);
     CHECK_MSG(fabs(got - 0.05 / 2) < 1e-6, "one-sided: %g", got);
     o.cc_eps = 0.1;
     o.cc_abs = true;
-    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, 1, &o, 1.0);
+    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 1, 1, Nv, T, T, 1, &o, 1.0);
     CHECK_MSG(fabs(got - 0.1 / 2) < 1e-6, "eps: %g", got);
-    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 0, 1, Nv, T, 0, &o, 1.0);
+    got = ct_cc_loss(NULL, NULL, ctx, iso, &ph, 0, 1, Nv, T, T, 0, &o, 1.0);
     CHECK(got == 0.0);
 }
 
 static void test_cc_grad(bool cc_abs, ct_cc_normalize norm, double eps) {
-    enum { B = 2, Nv = 5, T = 7, M = 3 };
+    enum { B = 2, Nv = 5, T = 7, TI = 5, M = 3 };
     ct_rng r;
     ct_rng_seed(&r, 99 + cc_abs + 2 * norm);
-    float ctx[B * Nv * T], iso[M * Nv * T], dctx[B * Nv * T], diso[M * Nv * T];
+    float ctx[B * Nv * T], iso[M * Nv * TI], dctx[B * Nv * T], diso[M * Nv * TI];
     for (int i = 0; i < B * Nv * T; i++) ctx[i] = (float)ct_rng_uniform(&r);
-    for (int i = 0; i < M * Nv * T; i++) iso[i] = (float)ct_rng_uniform(&r);
-    ct_cc_phrase ph[M] = {{0, 1, 3, 2}, {1, 2, 5, 3}, {0, 4, 5, 1}};
+    for (int i = 0; i < M * Nv * TI; i++) iso[i] = (float)ct_rng_uniform(&r);
+    ct_cc_phrase ph[M] = {{0, 1, 3, 2}, {1, 2, 5, 3}, {0, 4, 5, 1}}; /* iso_len + 2 <= TI */
     ct_cir_options o;
     ct_cir_options_default(&o);
     o.cc_abs = cc_abs, o.cc_normalize = norm, o.cc_eps = eps;
     const int n_total = 5; /* pretend two more phrases live in another micro-batch */
     const double scale = 0.08;
-    ct_cc_loss(dctx, diso, ctx, iso, ph, M, B, Nv, T, n_total, &o, scale);
+    ct_cc_loss(dctx, diso, ctx, iso, ph, M, B, Nv, T, TI, n_total, &o, scale);
     float *xs[2] = {ctx, iso}, *gs[2] = {dctx, diso};
-    int sizes[2] = {B * Nv * T, M * Nv * T}, bad = 0;
+    int sizes[2] = {B * Nv * T, M * Nv * TI}, bad = 0;
     for (int w = 0; w < 2; w++)
         for (int i = 0; i < sizes[w]; i++) {
             float keep = xs[w][i], h = 1e-4f;
             xs[w][i] = keep + h;
-            double lp = ct_cc_loss(NULL, NULL, ctx, iso, ph, M, B, Nv, T, n_total, &o, 1.0);
+            double lp = ct_cc_loss(NULL, NULL, ctx, iso, ph, M, B, Nv, T, TI, n_total, &o, 1.0);
             xs[w][i] = keep - h;
-            double lm = ct_cc_loss(NULL, NULL, ctx, iso, ph, M, B, Nv, T, n_total, &o, 1.0);
+            double lm = ct_cc_loss(NULL, NULL, ctx, iso, ph, M, B, Nv, T, TI, n_total, &o, 1.0);
             xs[w][i] = keep;
             double num = scale * (lp - lm) / (2.0 * h);
             if (!close_enough(gs[w][i], num) && bad++ < 5)

@@ -158,6 +158,40 @@ static void gradcache_equal(void) {
     ct_model_free(m);
 }
 
+/* The short-context text pass equals the full 77-position pass on every position it keeps. */
+static void short_context_equal(void) {
+    ct_model *m = load(NULL, 0);
+    if (!m) return;
+    int64_t ids[2 * CT_CONTEXT_LENGTH], packed[2 * CT_CONTEXT_LENGTH];
+    CHECK(ct_model_tokenize(m, "remove the two pillows and add a green lamp", ids) == CT_OK);
+    CHECK(ct_model_tokenize(m, "a cat", ids + CT_CONTEXT_LENGTH) == CT_OK);
+    int key_len[2];
+    const int Tn = ct_pack_ids(packed, key_len, ids, 2);
+    CHECK(Tn == key_len[0] && key_len[1] == 4 && Tn < CT_CONTEXT_LENGTH);
+    ct_clip_text_acts full, part;
+    CHECK(ct_clip_text_acts_new(&full, &m->clip, 2, false) == CT_OK);
+    CHECK(ct_clip_text_acts_new(&part, &m->clip, 2, false) == CT_OK);
+    CHECK(ct_clip_text_forward(&m->clip, &full, ids, 2) == CT_OK);
+    CHECK(ct_clip_text_forward_len(&m->clip, &part, packed, 2, Tn) == CT_OK);
+    double worst = 0, ref = 0;
+    const int D = m->dt;
+    for (int b = 0; b < 2; b++)
+        for (int t = 0; t < key_len[b]; t++)
+            for (int d = 0; d < D; d++) {
+                double a = full.last_hidden[((size_t)b * CT_CONTEXT_LENGTH + t) * D + d];
+                double c = part.last_hidden[((size_t)b * Tn + t) * D + d];
+                worst = fmax(worst, fabs(a - c));
+                ref = fmax(ref, fabs(a));
+            }
+    CHECK_MSG(worst <= 1e-6 * ref, "short context: max diff %g (max %g)", worst, ref);
+    for (int b = 0; b < 2; b++)
+        CHECK(memcmp(full.embeds + b * m->P, part.embeds + b * m->P, (size_t)m->P * sizeof(float)) == 0 ||
+              fabs(full.embeds[b * m->P] - part.embeds[b * m->P]) < 1e-5);
+    ct_clip_text_acts_free(&full);
+    ct_clip_text_acts_free(&part);
+    ct_model_free(m);
+}
+
 int main(void) {
     snprintf(model_dir, sizeof model_dir, "%s/parity/models/tiny-vit-b", test_shared_dir());
     const char *a[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=1", "cc_detach_isolated=false",
@@ -167,5 +201,6 @@ int main(void) {
                        "symmetric=true", "lambda_cc=0.5", "cc_detach_isolated=false", "cc_abs=false", "cc_eps=-0.01"};
     gradcheck(c, 9, "clip/all/symmetric");
     gradcache_equal();
+    short_context_equal();
     return test_finish();
 }

@@ -46,7 +46,9 @@ void ct_encoder_free(ct_encoder *e);
 ct_status ct_encode_query(ct_encoder *e, const float *pixels, const int64_t *ids, int n, float *out);
 /* The target/gallery embedding in the model's target mode. */
 ct_status ct_encode_target(ct_encoder *e, const float *pixels, int n, float *out);
-/* After ct_encode_query: the mean fusion attention map Abar [n, Nv, 77] of the last call. */
+/* After ct_encode_query: the mean fusion attention map Abar [n, Nv, T] of the last call, where
+ * T is the longest caption's length in tokens (start and end tokens included): column t is
+ * token t of each caption. */
 const float *ct_encoder_last_map(const ct_encoder *e, int *Nv, int *T);
 
 #ifdef __cplusplus

@@ -31,11 +31,11 @@ int ct_cc_find_span(const int32_t *cap, int eot, const int32_t *ph, int ph_len);
 
 /* Concept-consistency loss over M phrases of this call, normalised by n_total (all matched
  * phrases of the whole batch, so micro-batches add up to the batch mean).
- * map_ctx [B,Nv,T]: Abar of the captions; map_iso [M,Nv,T]: Abar of each phrase's isolated
- * pass. Returns sum_m loss_m / n_total. dmap_ctx [B,Nv,T] and dmap_iso [M,Nv,T] (either may
+ * map_ctx [B,Nv,Tc]: Abar of the captions; map_iso [M,Nv,Ti]: Abar of each phrase's isolated
+ * pass. Returns sum_m loss_m / n_total. dmap_ctx [B,Nv,Tc] and dmap_iso [M,Nv,Ti] (either may
  * be NULL) are overwritten with grad_scale * d(returned value)/d map. */
 double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
-                  const ct_cc_phrase *ph, int M, int B, int Nv, int T, int n_total,
+                  const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
                   const ct_cir_options *o, double grad_scale);
 
 #endif

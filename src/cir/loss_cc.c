@@ -49,11 +49,11 @@ static void normalize_sum_backward(double *da, const double *an, double s, int n
 }
 
 double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
-                  const ct_cc_phrase *ph, int M, int B, int Nv, int T, int n_total,
+                  const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
                   const ct_cir_options *o, double grad_scale) {
-    const size_t plane = (size_t)Nv * T;
-    if (dmap_ctx) memset(dmap_ctx, 0, (size_t)B * plane * sizeof(float));
-    if (dmap_iso) memset(dmap_iso, 0, (size_t)M * plane * sizeof(float));
+    const size_t plane_c = (size_t)Nv * Tc, plane_i = (size_t)Nv * Ti;
+    if (dmap_ctx) memset(dmap_ctx, 0, (size_t)B * plane_c * sizeof(float));
+    if (dmap_iso) memset(dmap_iso, 0, (size_t)M * plane_i * sizeof(float));
     if (M == 0 || n_total == 0) return 0.0;
     const int np = Nv - 1;
     double *ac = malloc((size_t)np * sizeof *ac), *ai = malloc((size_t)np * sizeof *ai);
@@ -64,8 +64,8 @@ double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const 
     const double eps = o->cc_eps;
     for (int m = 0; m < M; m++) {
         const ct_cc_phrase *f = &ph[m];
-        column_mean(ac, map_ctx + (size_t)f->sample * plane, Nv, T, f->start, f->end);
-        column_mean(ai, map_iso + (size_t)m * plane, Nv, T, 1, 1 + f->iso_len);
+        column_mean(ac, map_ctx + (size_t)f->sample * plane_c, Nv, Tc, f->start, f->end);
+        column_mean(ai, map_iso + (size_t)m * plane_i, Nv, Ti, 1, 1 + f->iso_len);
         double sc = 1, si = 1;
         if (o->cc_normalize == CT_CCNORM_PATCHES) {
             sc = normalize_sum(ac, np);
@@ -91,8 +91,8 @@ double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const 
             normalize_sum_backward(gi, ai, si, np);
         }
         const double scale = grad_scale / n_total;
-        if (dmap_ctx) column_mean_backward(dmap_ctx + (size_t)f->sample * plane, gc, Nv, T, f->start, f->end, scale);
-        if (dmap_iso) column_mean_backward(dmap_iso + (size_t)m * plane, gi, Nv, T, 1, 1 + f->iso_len, scale);
+        if (dmap_ctx) column_mean_backward(dmap_ctx + (size_t)f->sample * plane_c, gc, Nv, Tc, f->start, f->end, scale);
+        if (dmap_iso) column_mean_backward(dmap_iso + (size_t)m * plane_i, gi, Nv, Ti, 1, 1 + f->iso_len, scale);
     }
     total /= n_total;
 done:

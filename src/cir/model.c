@@ -23,6 +23,17 @@ int ct_eot_index(const int64_t *ids, int T) {
     return best;
 }
 
+int ct_pack_ids(int64_t *dst, int *key_len, const int64_t *src, int n) {
+    int Tn = 1;
+    for (int b = 0; b < n; b++) {
+        int len = ct_eot_index(src + (size_t)b * CT_CONTEXT_LENGTH, CT_CONTEXT_LENGTH) + 1;
+        if (key_len) key_len[b] = len;
+        if (len > Tn) Tn = len;
+    }
+    for (int b = 0; b < n; b++) memmove(dst + (size_t)b * Tn, src + (size_t)b * CT_CONTEXT_LENGTH, (size_t)Tn * sizeof *dst);
+    return Tn;
+}
+
 void ct_model_update_identity(ct_model *m) {
     uint64_t h = 1469598103934665603ULL;
     const uint32_t *w = (const uint32_t *)m->params.param;

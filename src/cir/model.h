@@ -36,6 +36,12 @@ int ct_eot_index(const int64_t *ids, int T);
 ct_status ct_model_write_files(const ct_model *m, const char *dir);
 ct_status ct_model_save_weights(const ct_model *m, const char *path);
 
+/* Text passes run over the shortest context that holds every end-of-text token of the batch
+ * (the causal tower makes earlier positions independent of later ones, and keys after the
+ * end-of-text token are masked in the fusion). Copies the first Tn = max(eot+1) ids of each of
+ * n rows of 77 into dst [n,Tn], sets key_len[b] = eot_b + 1 (when not NULL), returns Tn. */
+int ct_pack_ids(int64_t *dst, int *key_len, const int64_t *src, int n);
+
 /* Recomputes the identity string from the current weights. */
 void ct_model_update_identity(ct_model *m);
 

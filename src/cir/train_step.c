@@ -97,13 +97,15 @@ struct ct_train_step {
     /* whole-batch embeddings and their gradients [max_batch,P] */
     float *Q, *N, *Tg, *dQ, *dN, *dT;
     /* per micro-batch */
-    float *empty_tx, *d_empty_tx, *d_empty;  /* [micro,77,dt], [micro,77,dt], [77,dt] */
+    float *empty_tx, *d_empty_tx, *d_empty;  /* [micro,2,dt], [micro,2,dt], [2,dt]: start + end token */
     float *dz, *dv0_ref, *dv0_tgt, *dtx_cap; /* pool input grad, image token grads, text grads */
     float *map_ctx, *dmap_ctx;               /* [micro,Nv,77] */
     float *v0_iso, *dv0_iso, *dtx_iso;       /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
     float *map_iso, *dmap_iso;               /* [phrase_cap,Nv,77] */
     int *key_cap, *key_empty, *key_iso;
     ct_cc_phrase *ph_local;
+    int64_t *ids_cap, *ids_ph;               /* packed ids of the chunk's captions / phrases */
+    int Tc, Ti;                              /* their lengths in this chunk */
 };
 
 static void plan_buffers(ct_train_step *st, ct_plan *plan) {
@@ -121,9 +123,10 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     ct_pool_scratch_plan(&st->ps, &m->pool, plan, mb, Nv);
     float **whole[6] = {&st->Q, &st->N, &st->Tg, &st->dQ, &st->dN, &st->dT};
     for (int i = 0; i < 6; i++) *whole[i] = ct_plan_take(plan, (size_t)st->max_batch * P);
-    st->empty_tx = ct_plan_take(plan, mb * tok_t);
-    st->d_empty_tx = ct_plan_take(plan, mb * tok_t);
-    st->d_empty = ct_plan_take(plan, tok_t);
+    const size_t tok_e = (size_t)2 * m->dt;
+    st->empty_tx = ct_plan_take(plan, mb * tok_e);
+    st->d_empty_tx = ct_plan_take(plan, mb * tok_e);
+    st->d_empty = ct_plan_take(plan, tok_e);
     st->dz = ct_plan_take(plan, mb * tok_v);
     st->dv0_ref = ct_plan_take(plan, mb * tok_v);
     st->dv0_tgt = ct_plan_take(plan, mb * tok_v);
@@ -174,7 +177,9 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->key_empty = calloc((size_t)micro_batch, sizeof(int));
     st->key_iso = calloc((size_t)st->phrase_cap, sizeof(int));
     st->ph_local = calloc((size_t)st->phrase_cap, sizeof *st->ph_local);
-    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    st->ids_cap = calloc((size_t)micro_batch * CT_CONTEXT_LENGTH, sizeof(int64_t));
+    st->ids_ph = calloc((size_t)st->phrase_cap * CT_CONTEXT_LENGTH, sizeof(int64_t));
+    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     for (int b = 0; b < micro_batch; b++) st->key_empty[b] = 2;
     *out = st;
     return CT_OK;
@@ -195,28 +200,30 @@ void ct_train_step_free(ct_train_step *st) {
     ct_fusion_acts_free(&st->t.fa);
     ct_fusion_acts_free(&st->fa_iso);
     free(st->mem), free(st->key_cap), free(st->key_empty), free(st->key_iso), free(st->ph_local);
+    free(st->ids_cap), free(st->ids_ph);
     free(st);
 }
 
 size_t ct_train_step_bytes(const ct_train_step *st) { return st->bytes; }
 
-static const float *path_forward(ct_train_step *st, path_acts *p, const float *v0, const float *tx, const int *key_len, int n) {
+static const float *path_forward(ct_train_step *st, path_acts *p, const float *v0, const float *tx, const int *key_len,
+                                 int n, int T) {
     const ct_model *m = st->m;
-    ct_fusion_forward(&m->fusion, &m->params, &p->fa, v0, tx, key_len, n, m->Nv, m->T);
+    ct_fusion_forward(&m->fusion, &m->params, &p->fa, v0, tx, key_len, n, m->Nv, T);
     ct_pool_forward(&m->pool, &m->params, &p->pa, p->fa.blk[m->fusion.L - 1].v2, n, m->Nv);
     return p->pa.r;
 }
 
-/* dr [n,P] -> accumulates into dv0 [n,Nv,dv] and dtx [n,77,dt]; dmap may be NULL. */
+/* dr [n,P] -> accumulates into dv0 [n,Nv,dv] and dtx [n,T,dt]; dmap may be NULL. */
 static void path_backward(ct_train_step *st, path_acts *p, const float *dr, const float *dmap, float *dv0,
-                          float *dtx, const float *v0, const float *tx, const int *key_len, int n) {
+                          float *dtx, const float *v0, const float *tx, const int *key_len, int n, int T) {
     ct_model *m = st->m;
     const size_t nz = (size_t)n * m->Nv * m->dv;
     memset(st->dz, 0, nz * sizeof(float));
     const float *z = p->fa.blk[m->fusion.L - 1].v2;
     ct_pool_backward(&m->pool, &m->params, true, &p->pa, &st->ps, st->dz, dr, z, n, m->Nv);
     ct_fusion_backward(&m->fusion, &m->params, true, &p->fa, &st->fs, dv0, dtx, st->dz, dmap, v0, tx, key_len, n,
-                       m->Nv, m->T);
+                       m->Nv, T);
 }
 
 /* Phrases of samples [c0, c0+n): a contiguous run since they are sorted by sample. */
@@ -235,18 +242,18 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     const size_t img = (size_t)3 * m->S * m->S, P = (size_t)m->P;
     ct_status s;
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_ref, b->ref_pixels + c0 * img, n))) return s;
-    if ((s = ct_clip_text_forward(&m->clip, &st->ta_cap, b->cap_ids + (size_t)c0 * m->T, n))) return s;
-    for (int i = 0; i < n; i++) st->key_cap[i] = ct_eot_index(b->cap_ids + (size_t)(c0 + i) * m->T, m->T) + 1;
-    const float *q = path_forward(st, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n);
+    st->Tc = ct_pack_ids(st->ids_cap, st->key_cap, b->cap_ids + (size_t)c0 * CT_CONTEXT_LENGTH, n);
+    if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_cap, st->ids_cap, n, st->Tc))) return s;
+    const float *q = path_forward(st, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     memcpy(st->Q + c0 * P, q, n * P * sizeof(float));
     if (st->qneg) {
         const float *qn = st->clip_mode ? st->va_ref.embeds
-                                        : path_forward(st, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n);
+                                        : path_forward(st, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
         memcpy(st->N + c0 * P, qn, n * P * sizeof(float));
     }
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_tgt, b->tgt_pixels + c0 * img, n))) return s;
     const float *t = st->clip_mode ? st->va_tgt.embeds
-                                   : path_forward(st, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n);
+                                   : path_forward(st, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
     memcpy(st->Tg + c0 * P, t, n * P * sizeof(float));
     return CT_OK;
 }
@@ -255,14 +262,16 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
 static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, int total_phrases, double *cc) {
     ct_model *m = st->m;
     int first, M = chunk_phrases(b, c0, n, &first);
-    const int Nv = m->Nv, T = m->T;
+    const int Nv = m->Nv, Tc = st->Tc;
     const size_t tok_v = (size_t)Nv * m->dv;
-    ct_fusion_mean_map(st->map_ctx, &m->fusion, &st->q.fa, n, Nv, T);
+    ct_fusion_mean_map(st->map_ctx, &m->fusion, &st->q.fa, n, Nv, Tc);
     if (M == 0) {
-        memset(st->dmap_ctx, 0, (size_t)n * Nv * T * sizeof(float));
+        memset(st->dmap_ctx, 0, (size_t)n * Nv * Tc * sizeof(float));
         return CT_OK;
     }
-    ct_status s = ct_clip_text_forward(&m->clip, &st->ta_ph, b->phrase_ids + (size_t)first * T, M);
+    st->Ti = ct_pack_ids(st->ids_ph, NULL, b->phrase_ids + (size_t)first * CT_CONTEXT_LENGTH, M);
+    const int Ti = st->Ti;
+    ct_status s = ct_clip_text_forward_len(&m->clip, &st->ta_ph, st->ids_ph, M, Ti);
     if (s) return s;
     for (int k = 0; k < M; k++) {
         st->ph_local[k] = b->phrases[first + k];
@@ -270,36 +279,36 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
         st->key_iso[k] = st->ph_local[k].iso_len + 2;
         memcpy(st->v0_iso + k * tok_v, st->va_ref.last_hidden + (size_t)st->ph_local[k].sample * tok_v, tok_v * sizeof(float));
     }
-    ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, Nv, T);
-    ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, M, Nv, T);
+    ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, Nv, Ti);
+    ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, M, Nv, Ti);
     *cc += ct_cc_loss(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, M, n,
-                      Nv, T, total_phrases, &m->opt, m->opt.lambda_cc);
+                      Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc);
     return CT_OK;
 }
 
 static ct_status chunk_backward(ct_train_step *st, const ct_batch *b, int c0, int n) {
     ct_model *m = st->m;
-    const size_t P = (size_t)m->P, tok_v = (size_t)m->Nv * m->dv, tok_t = (size_t)m->T * m->dt;
+    const size_t P = (size_t)m->P, tok_v = (size_t)m->Nv * m->dv, tok_t = (size_t)st->Tc * m->dt;
     const bool freeze_v = m->clip.freeze_vision, freeze_t = m->clip.freeze_text;
     memset(st->dv0_ref, 0, n * tok_v * sizeof(float));
     memset(st->dv0_tgt, 0, n * tok_v * sizeof(float));
     memset(st->dtx_cap, 0, n * tok_t * sizeof(float));
     path_backward(st, &st->q, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
-                  st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n);
+                  st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     if (st->qneg && !st->clip_mode)
         path_backward(st, &st->n, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
-                      st->empty_tx, st->key_empty, n);
+                      st->empty_tx, st->key_empty, n, 2);
     if (!st->clip_mode)
         path_backward(st, &st->t, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
-                      st->empty_tx, st->key_empty, n);
+                      st->empty_tx, st->key_empty, n, 2);
     int first, M = st->cc ? chunk_phrases(b, c0, n, &first) : 0;
     ct_status s;
     if (M > 0 && !st->detach) {
-        const size_t rows_v = M * tok_v, rows_t = M * tok_t;
+        const size_t rows_v = M * tok_v, rows_t = (size_t)M * st->Ti * m->dt;
         memset(st->dv0_iso, 0, rows_v * sizeof(float));
         memset(st->dtx_iso, 0, rows_t * sizeof(float));
         ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->fs, st->dv0_iso, st->dtx_iso, NULL,
-                           st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, m->Nv, m->T);
+                           st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, m->Nv, st->Ti);
         for (int k = 0; k < M; k++) {
             float *dst = st->dv0_ref + (size_t)st->ph_local[k].sample * tok_v;
             const float *src = st->dv0_iso + k * tok_v;
@@ -321,12 +330,12 @@ static ct_status chunk_backward(ct_train_step *st, const ct_batch *b, int c0, in
 ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out) {
     ct_model *m = st->m;
     const int n = b->n, mb = st->micro;
-    const size_t tok_t = (size_t)m->T * m->dt;
+    const size_t tok_t = (size_t)2 * m->dt; /* the empty text: start and end token */
     if (n < 1 || n > st->max_batch) return ct_fail(CT_ERR_ARG, "train: batch of %d (capacity %d)", n, st->max_batch);
     ct_params_zero_grad(&m->params);
     ct_status s;
     /* the empty text, once per step (its tower pass is shared by every target and negative) */
-    if ((s = ct_clip_text_forward(&m->clip, &st->ta_empty, m->empty_ids, 1))) return s;
+    if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_empty, m->empty_ids, 1, 2))) return s;
     for (int i = 0; i < mb; i++) memcpy(st->empty_tx + i * tok_t, st->ta_empty.last_hidden, tok_t * sizeof(float));
     memset(st->d_empty_tx, 0, mb * tok_t * sizeof(float));
     const bool one_pass = n <= mb;

@@ -144,7 +144,8 @@ typedef struct {
 } ct_clip_vision_acts;
 
 typedef struct {
-    int B_cap, B, T, D, P;
+    int B_cap, B, T, D, P;   /* T: positions of the last forward (<= T_cap) */
+    int T_cap;               /* planned positions = max_position_embeddings */
     bool training;
     size_t bytes;
     float *mem;
@@ -175,6 +176,11 @@ ct_status ct_clip_vision_backward(const ct_clip *m, ct_clip_vision_acts *a, cons
 
 /* ids [B,T] (T = max_positions, 0-padded like clip.tokenize); every id < vocab_size. */
 ct_status ct_clip_text_forward(const ct_clip *m, ct_clip_text_acts *a, const int64_t *ids, int B);
+/* The same over the first T <= max_positions positions only: ids [B,T] (rows of T ids).
+ * With CLIP's causal mask, positions before T come out exactly as in the full pass, so a
+ * batch whose end-of-text tokens all lie before T needs no more (captions are short). The
+ * activations (last_hidden [B,T,D], ...) are then packed with row length T. */
+ct_status ct_clip_text_forward_len(const ct_clip *m, ct_clip_text_acts *a, const int64_t *ids, int B, int T);
 /* d_last_hidden [B,T,D] (after final LN) and d_embeds [B,P] may each be NULL. Fills
  * a->d_inputs_embeds; accumulates weight grads unless freeze_text. */
 ct_status ct_clip_text_backward(const ct_clip *m, ct_clip_text_acts *a, const float *d_last_hidden,

@@ -29,7 +29,7 @@ ct_status ct_clip_text_acts_new(ct_clip_text_acts *a, const ct_clip *m, int B, b
     if (B < 1) return ct_fail(CT_ERR_ARG, "clip: text batch %d (must be >= 1)", B);
     const ct_clip_config *cfg = &m->cfg;
     a->B_cap = B;
-    a->T = cfg->text.max_positions;
+    a->T = a->T_cap = cfg->text.max_positions;
     a->D = cfg->text.hidden_size;
     a->P = cfg->projection_dim;
     a->training = training;
@@ -54,6 +54,13 @@ void ct_clip_text_acts_free(ct_clip_text_acts *a) {
 #define G(i) (weight_grads ? P->grad + P->entries[(i)].offset : NULL)
 
 ct_status ct_clip_text_forward(const ct_clip *m, ct_clip_text_acts *a, const int64_t *ids, int B) {
+    return ct_clip_text_forward_len(m, a, ids, B, a->T_cap);
+}
+
+ct_status ct_clip_text_forward_len(const ct_clip *m, ct_clip_text_acts *a, const int64_t *ids, int B, int T_len) {
+    if (T_len < 1 || T_len > a->T_cap)
+        return ct_fail(CT_ERR_ARG, "clip: text length %d outside 1..%d", T_len, a->T_cap);
+    a->T = T_len;
     if (B < 1 || B > a->B_cap)
         return ct_fail(CT_ERR_ARG, "clip: text batch %d outside the planned 1..%d", B, a->B_cap);
     const ct_params *P = m->params;
