@@ -17,6 +17,12 @@
 double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, const float *t,
                            const float *qn, int B, int P, double tau, ct_query_negatives mode,
                            bool symmetric);
+/* The same with caller-provided scratch of ct_contrastive_work_size(B, P) doubles (the
+ * training step's; the plain form allocates its own). */
+size_t ct_contrastive_work_size(int B, int P);
+double ct_contrastive_loss_ws(float *dq, float *dt, float *dqn, const float *q, const float *t,
+                              const float *qn, int B, int P, double tau, ct_query_negatives mode,
+                              bool symmetric, double *work);
 
 /* One matched noun phrase of the concept-consistency loss. */
 typedef struct {
@@ -37,5 +43,9 @@ int ct_cc_find_span(const int32_t *cap, int eot, const int32_t *ph, int ph_len);
 double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
                   const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
                   const ct_cir_options *o, double grad_scale);
+/* The same with caller-provided scratch of 4 (Nv - 1) doubles. */
+double ct_cc_loss_ws(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
+                     const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
+                     const ct_cir_options *o, double grad_scale, double *work);
 
 #endif

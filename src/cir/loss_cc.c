@@ -51,16 +51,23 @@ static void normalize_sum_backward(double *da, const double *an, double s, int n
 double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
                   const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
                   const ct_cir_options *o, double grad_scale) {
+    double *work = malloc(4 * (size_t)(Nv > 1 ? Nv - 1 : 1) * sizeof *work);
+    if (!work) return NAN;
+    double r = ct_cc_loss_ws(dmap_ctx, dmap_iso, map_ctx, map_iso, ph, M, B, Nv, Tc, Ti, n_total, o, grad_scale, work);
+    free(work);
+    return r;
+}
+
+double ct_cc_loss_ws(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
+                     const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
+                     const ct_cir_options *o, double grad_scale, double *work) {
     const size_t plane_c = (size_t)Nv * Tc, plane_i = (size_t)Nv * Ti;
     if (dmap_ctx) memset(dmap_ctx, 0, (size_t)B * plane_c * sizeof(float));
     if (dmap_iso) memset(dmap_iso, 0, (size_t)M * plane_i * sizeof(float));
     if (M == 0 || n_total == 0) return 0.0;
     const int np = Nv - 1;
-    double *ac = malloc((size_t)np * sizeof *ac), *ai = malloc((size_t)np * sizeof *ai);
-    double *gc = malloc((size_t)np * sizeof *gc), *gi = malloc((size_t)np * sizeof *gi);
-    double total = NAN;
-    if (!ac || !ai || !gc || !gi) goto done;
-    total = 0;
+    double *ac = work, *ai = ac + np, *gc = ai + np, *gi = gc + np;
+    double total = 0;
     const double eps = o->cc_eps;
     for (int m = 0; m < M; m++) {
         const ct_cc_phrase *f = &ph[m];
@@ -94,8 +101,5 @@ double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const 
         if (dmap_ctx) column_mean_backward(dmap_ctx + (size_t)f->sample * plane_c, gc, Nv, Tc, f->start, f->end, scale);
         if (dmap_iso) column_mean_backward(dmap_iso + (size_t)m * plane_i, gi, Nv, Ti, 1, 1 + f->iso_len, scale);
     }
-    total /= n_total;
-done:
-    free(ac), free(ai), free(gc), free(gi);
-    return total;
+    return total / n_total;
 }

@@ -42,17 +42,27 @@ static double row_ce(const double *logits, int n, int label, double *g, double w
     return mx + log(z) - logits[label];
 }
 
+size_t ct_contrastive_work_size(int B, int P) { return 6 * (size_t)B * P + 7 * (size_t)B; }
+
 double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, const float *t,
                            const float *qn, int B, int P, double tau, ct_query_negatives mode,
                            bool symmetric) {
+    double *work = malloc(ct_contrastive_work_size(B, P) * sizeof *work);
+    if (!work) return NAN;
+    double loss = ct_contrastive_loss_ws(dq, dt, dqn, q, t, qn, B, P, tau, mode, symmetric, work);
+    free(work);
+    return loss;
+}
+
+double ct_contrastive_loss_ws(float *dq, float *dt, float *dqn, const float *q, const float *t,
+                              const float *qn, int B, int P, double tau, ct_query_negatives mode,
+                              bool symmetric, double *work) {
     const bool use_qn = mode != CT_QNEG_NONE && qn;
     const size_t bp = (size_t)B * P;
-    double *qh = calloc(bp, sizeof *qh), *th = calloc(bp, sizeof *th), *nh = calloc(bp, sizeof *nh);
-    double *dqh = calloc(bp, sizeof *dqh), *dth = calloc(bp, sizeof *dth), *dnh = calloc(bp, sizeof *dnh);
-    double *norms = calloc(3 * (size_t)B, sizeof *norms);
-    double *logits = calloc(2 * (size_t)B, sizeof *logits), *g = calloc(2 * (size_t)B, sizeof *g);
-    double loss = NAN;
-    if (!qh || !th || !nh || !dqh || !dth || !dnh || !norms || !logits || !g) goto done;
+    memset(work, 0, ct_contrastive_work_size(B, P) * sizeof *work);
+    double *qh = work, *th = qh + bp, *nh = th + bp, *dqh = nh + bp, *dth = dqh + bp, *dnh = dth + bp;
+    double *norms = dnh + bp, *logits = norms + 3 * (size_t)B, *g = logits + 2 * (size_t)B;
+    double loss;
     normalize_rows(qh, norms, q, B, P);
     normalize_rows(th, norms + B, t, B, P);
     if (use_qn) normalize_rows(nh, norms + 2 * B, qn, B, P);
@@ -102,7 +112,5 @@ double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, con
         if (use_qn) normalize_rows_backward(dqn, dnh, nh, norms + 2 * B, B, P);
         else memset(dqn, 0, bp * sizeof(float));
     }
-done:
-    free(qh), free(th), free(nh), free(dqh), free(dth), free(dnh), free(norms), free(logits), free(g);
     return loss;
 }

@@ -105,6 +105,7 @@ struct ct_train_step {
     int *key_cap, *key_empty, *key_iso;
     ct_cc_phrase *ph_local;
     int64_t *ids_cap, *ids_ph;               /* packed ids of the chunk's captions / phrases */
+    double *loss_work;                       /* scratch of both losses */
     int Tc, Ti;                              /* their lengths in this chunk */
 };
 
@@ -179,7 +180,9 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->ph_local = calloc((size_t)st->phrase_cap, sizeof *st->ph_local);
     st->ids_cap = calloc((size_t)micro_batch * CT_CONTEXT_LENGTH, sizeof(int64_t));
     st->ids_ph = calloc((size_t)st->phrase_cap * CT_CONTEXT_LENGTH, sizeof(int64_t));
-    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    size_t work = ct_contrastive_work_size(max_batch, m->P), cc_work = 4 * (size_t)m->Nv;
+    st->loss_work = malloc((work > cc_work ? work : cc_work) * sizeof(double));
+    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph || !st->loss_work) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     for (int b = 0; b < micro_batch; b++) st->key_empty[b] = 2;
     *out = st;
     return CT_OK;
@@ -200,7 +203,7 @@ void ct_train_step_free(ct_train_step *st) {
     ct_fusion_acts_free(&st->t.fa);
     ct_fusion_acts_free(&st->fa_iso);
     free(st->mem), free(st->key_cap), free(st->key_empty), free(st->key_iso), free(st->ph_local);
-    free(st->ids_cap), free(st->ids_ph);
+    free(st->ids_cap), free(st->ids_ph), free(st->loss_work);
     free(st);
 }
 
@@ -281,8 +284,8 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
     }
     ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, Nv, Ti);
     ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, M, Nv, Ti);
-    *cc += ct_cc_loss(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, M, n,
-                      Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc);
+    *cc += ct_cc_loss_ws(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, M, n,
+                         Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc, st->loss_work);
     return CT_OK;
 }
 
@@ -348,8 +351,8 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     }
     /* 2. contrastive loss over the whole batch */
     const size_t P = (size_t)m->P;
-    double cont = ct_contrastive_loss(st->dQ, st->dT, st->dN, st->Q, st->Tg, st->qneg ? st->N : NULL, n, (int)P,
-                                      m->opt.tau, m->opt.query_negatives, m->opt.symmetric);
+    double cont = ct_contrastive_loss_ws(st->dQ, st->dT, st->dN, st->Q, st->Tg, st->qneg ? st->N : NULL, n, (int)P,
+                                         m->opt.tau, m->opt.query_negatives, m->opt.symmetric, st->loss_work);
     double cc = 0;
     /* 3. per micro-batch: (re)compute, CC loss, backward */
     for (int c0 = 0; c0 < n; c0 += mb) {
