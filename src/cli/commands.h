@@ -14,7 +14,8 @@
     X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)") \
     X(train, "train a ConText-CIR model (fusion, pooling, both losses, AdamW)") \
     X(bpe_train, "learn a CLIP-format BPE vocabulary from captions") \
-    X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch")
+    X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch") \
+    X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)
