@@ -88,8 +88,10 @@ static ct_status apply(ct_cir_options *o, const char *key, const option_value *v
     if (strcmp(key, "cc_abs") == 0) return parse_bool(v, &o->cc_abs, key);
     if (strcmp(key, "cc_detach_isolated") == 0) return parse_bool(v, &o->cc_detach_isolated, key);
     if (strcmp(key, "tau") == 0) {
-        if ((s = parse_number(v, &o->tau, key))) return s;
-        return o->tau > 0 ? CT_OK : ct_fail(CT_ERR_ARG, "option tau: must be > 0");
+        if ((s = parse_number(v, &d, key))) return s;
+        if (!(d > 0)) return ct_fail(CT_ERR_ARG, "option tau: must be > 0");
+        o->tau = d;
+        return CT_OK;
     }
     if (strcmp(key, "lambda_cc") == 0) return parse_number(v, &o->lambda_cc, key);
     if (strcmp(key, "cc_eps") == 0) return parse_number(v, &o->cc_eps, key);

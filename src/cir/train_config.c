@@ -178,7 +178,7 @@ ct_status ct_train_config_load(ct_train_config *c, const char *path) {
     free(text);
     for (const cJSON *it = j->child; it && !s; it = it->next) {
         if (!strcmp(it->string, "data")) { s = load_sources(c, it, path); continue; }
-        if (!strcmp(it->string, "comment") || !strcmp(it->string, "_comment")) continue;
+        if (it->string[0] == '_' || !strcmp(it->string, "comment")) continue; /* comments */
         char buf[64];
         const char *v = buf;
         if (cJSON_IsString(it)) v = it->valuestring;

@@ -13,6 +13,9 @@
     X(encode, "CLIP image/text embeddings (and intermediates, gradients) to safetensors") \
     X(nps, "noun phrases of captions (JSON lines in, JSON arrays out)") \
     X(train, "train a ConText-CIR model (fusion, pooling, both losses, AdamW)") \
+    X(index, "embed a gallery into an index file (resumable, sharded); index merge joins shards") \
+    X(query, "top-k gallery images for one (image, text) query") \
+    X(eval, "Recall@K, Recall_subset@K, mAP@K on CIRR/CIRCO/FashionIQ/LaSCo/manifest; server files") \
     X(bpe_train, "learn a CLIP-format BPE vocabulary from captions") \
     X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch") \
     X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)")
