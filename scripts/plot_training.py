@@ -60,7 +60,7 @@ def main():
     ap = argparse.ArgumentParser(description="Plot loss (and its parts), lr and grad norm of a ctcir run.")
     ap.add_argument("run", help="ctcir train --out folder, or its metrics.jsonl")
     ap.add_argument("--out", help="output PNG (default: training.png beside metrics.jsonl)")
-    ap.add_argument("--smooth", type=int, default=0, help="moving-average window in steps (default: steps/50, at least 1)")
+    ap.add_argument("--smooth", type=int, default=0, help="moving-average window in steps (default: steps/20, at least 1)")
     ap.add_argument("--title", help="figure title (default: the run's folder name)")
     a = ap.parse_args()
 
@@ -71,7 +71,7 @@ def main():
     if not steps:
         sys.exit(f"plot_training: {path}: no records")
     out = a.out or os.path.join(os.path.dirname(os.path.abspath(path)), "training.png")
-    window = a.smooth if a.smooth > 0 else max(1, len(steps) // 50)
+    window = a.smooth if a.smooth > 0 else max(1, len(steps) // 20)
 
     try:
         import matplotlib
@@ -116,9 +116,9 @@ def main():
     gn.tick_params(axis="y", which="both", colors="tab:red")
     if all(math.isfinite(v) and v > 0 for v in s["grad_norm"]):
         gn.set_yscale("log")
-        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-        gn.yaxis.set_major_formatter(plain)
-        gn.yaxis.set_minor_formatter(plain)
+        gn.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        gn.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        gn.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     bottom.legend(handles=bottom.get_legend_handles_labels()[0] + gn.get_legend_handles_labels()[0],
                   loc="upper right", framealpha=0.85)
 
