@@ -262,6 +262,11 @@ static void test_init_folder(void) {
     CHECK(ct_clip_init_folder(&bad, NULL) == CT_ERR_FORMAT);
     write_config(cfg_path, "", "1000"); /* larger is fine */
     CHECK(ct_clip_init_folder(&bad, &used) == CT_OK && used.text.vocab_size == 1000);
+    CHECK(write_text(cfg_path, "{\"text_config\": {}, \"vision_config\": {}}\n{\"more\": 1}\n"));
+    CHECK(ct_clip_init_folder(&bad, NULL) == CT_ERR_FORMAT); /* two objects (a JSONL file) */
+    CHECK(write_text(cfg_path, "{\"text_config\": {\"vocab_size\": \"auto\"}}"));
+    CHECK(ct_clip_init_folder(&bad, NULL) == CT_ERR_FORMAT); /* no vision_config */
+    write_config(cfg_path, "", "\"auto\"");
     bad.vocab_dir = tmpdir; /* no vocab.json there */
     CHECK(ct_clip_init_folder(&bad, NULL) != CT_OK);
     ct_tokenizer_free(tok);

@@ -135,9 +135,16 @@ ct_status ct_clip_init_folder(const ct_clip_init_args *a, ct_clip_config *cfg_ou
         return ct_fail(CT_ERR_ARG, "init: %s exists and is not an empty folder (use --force to replace it)", out);
 
     if ((s = ct_read_file(a->config_path, &text, &len, MODEL_CONFIG_MAX_BYTES))) goto fail;
-    root = cJSON_Parse(text);
+    root = cJSON_ParseWithOpts(text, NULL, 1); /* nothing may follow the object */
     if (!root || !cJSON_IsObject(root)) {
-        s = ct_fail(CT_ERR_FORMAT, "init: %s: not a JSON object", a->config_path);
+        s = ct_fail(CT_ERR_FORMAT, "init: %s: not one JSON object", a->config_path);
+        goto fail;
+    }
+    /* transformers would take defaults for a missing section (ViT-B/32 sizes); a model config
+     * for `init` that describes neither tower is a mistake */
+    if (!text_section(root) || !(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "vision_config")) ||
+                                 cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "vision_config_dict")))) {
+        s = ct_fail(CT_ERR_FORMAT, "init: %s: needs \"text_config\" and \"vision_config\" objects", a->config_path);
         goto fail;
     }
     const cJSON *vk = cJSON_GetObjectItemCaseSensitive(root, "vocab");

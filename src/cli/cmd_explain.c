@@ -1,0 +1,212 @@
+/* ctcir explain: the query image beside one attention heat map per noun phrase (the paper's
+ * Figures 5 and 6), plus a JSON summary on stdout. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cir/explain.h"
+#include "cir/model.h"
+#include "cli/cli.h"
+#include "ctcir/image.h"
+#include "ctcir/image_draw.h"
+#include "ctcir/nps.h"
+
+#define MAX_PHRASES 64
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: ctcir explain --model DIR --image FILE --text STR --out FILE.png\n"
+            "                     [--max-phrases N] [--phrase STR]... [--panel PX] [--alpha A] [-t N]\n\n"
+            "Draws the query image (as the model sees it: CLIP resize + centre crop) beside one heat map\n"
+            "per noun phrase of the text: the fusion's attention map of the query forward (mean over\n"
+            "layers and heads), averaged over the phrase's tokens in the caption (located as training\n"
+            "locates them), CLS row dropped, on the patch grid, upsampled bilinearly and overlaid with\n"
+            "the jet colour map (each map scaled to its own min..max). Prints JSON on stdout: the\n"
+            "phrases with their token spans, the unmatched ones, and the output path.\n\n"
+            "  -m, --model DIR       ctcir checkpoint folder or plain CLIP folder (head seeded) (required)\n"
+            "  -i, --image FILE      query image (required)\n"
+            "  -x, --text STR        modification text (required)\n"
+            "  -o, --out FILE.png    output picture (required)\n"
+            "  -p, --phrase STR      a phrase to show; repeatable (default: the noun phrases of --text)\n"
+            "  -n, --max-phrases N   at most N extracted phrases, 1..%d (default 10)\n"
+            "      --panel PX        panel side in pixels, 16..1024 (default 224)\n"
+            "      --alpha A         heat map opacity in [0, 1] (default 0.5)\n"
+            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n"
+            "  -h, --help            this help\n",
+            MAX_PHRASES);
+}
+
+typedef struct {
+    const char *model, *image, *text, *out;
+    const char *phrases[MAX_PHRASES];
+    int n_given, max_phrases, panel, threads;
+    double alpha;
+} explain_opts;
+
+/* 2 on a usage error (message printed), 0 otherwise. */
+static int parse(explain_opts *o, int argc, char **argv) {
+    enum { O_PANEL = 256, O_ALPHA };
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},       {"image", required_argument, 0, 'i'},
+        {"text", required_argument, 0, 'x'},        {"out", required_argument, 0, 'o'},
+        {"phrase", required_argument, 0, 'p'},      {"max-phrases", required_argument, 0, 'n'},
+        {"panel", required_argument, 0, O_PANEL},   {"alpha", required_argument, 0, O_ALPHA},
+        {"threads", required_argument, 0, 't'},     {0, 0, 0, 0}};
+    *o = (explain_opts){.max_phrases = 10, .panel = 224, .alpha = 0.5};
+    long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:i:x:o:p:n:t:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case 'i': o->image = optarg; break;
+        case 'x': o->text = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'p':
+            if (o->n_given == MAX_PHRASES) return cli_usage_error(argv[0], "at most %d --phrase", MAX_PHRASES);
+            o->phrases[o->n_given++] = optarg;
+            break;
+        case 'n':
+            if (!cli_parse_int(optarg, &v) || v < 1 || v > MAX_PHRASES)
+                return cli_usage_error(argv[0], "--max-phrases must be in 1..%d, got '%s'", MAX_PHRASES, optarg);
+            o->max_phrases = (int)v;
+            break;
+        case O_PANEL:
+            if (!cli_parse_int(optarg, &v) || v < 16 || v > 1024)
+                return cli_usage_error(argv[0], "--panel must be in 16..1024, got '%s'", optarg);
+            o->panel = (int)v;
+            break;
+        case O_ALPHA:
+            if (!cli_parse_float(optarg, &o->alpha) || !(o->alpha >= 0 && o->alpha <= 1))
+                return cli_usage_error(argv[0], "--alpha must be in [0, 1], got '%s'", optarg);
+            break;
+        case 't':
+            if (!cli_parse_int(optarg, &v)) return cli_usage_error(argv[0], "bad --threads '%s'", optarg);
+            o->threads = (int)v;
+            break;
+        default: return cli_usage_error(argv[0], "unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+    if (!o->model || !o->image || !o->text || !o->out)
+        return cli_usage_error(argv[0], "--model, --image, --text and --out are required");
+    return 0;
+}
+
+/* The preprocessed crop back as an 8-bit picture (what the patches cover). */
+static ct_status model_view(ct_image *view, float *pixels, const ct_image *img, int S) {
+    static const float zero[3] = {0, 0, 0}, one[3] = {1, 1, 1};
+    ct_status s = ct_clip_preprocess_norm(pixels, img, S, S, zero, one, NULL);
+    if (s) return s;
+    if ((s = ct_draw_canvas(view, S, S, NULL))) return s;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < S * S; i++) {
+            float u = pixels[(size_t)c * S * S + i] * 255.0f + 0.5f;
+            view->rgb[(size_t)i * 3 + c] = (uint8_t)(u < 0 ? 0 : u > 255 ? 255 : u);
+        }
+    return CT_OK;
+}
+
+static char *summary_json(const explain_opts *o, const char *const *phrases, int n, const ct_explain_result *r) {
+    cJSON *root = cJSON_CreateObject(), *list = cJSON_CreateArray(), *miss = cJSON_CreateArray();
+    char *text = NULL;
+    if (!root || !list || !miss) goto done;
+    cJSON_AddItemToObject(root, "phrases", list);
+    cJSON_AddItemToObject(root, "unmatched", miss);
+    for (int i = 0; i < n; i++) {
+        if (r->start[i] < 0) {
+            cJSON_AddItemToArray(miss, cJSON_CreateString(phrases[i]));
+            continue;
+        }
+        cJSON *p = cJSON_CreateObject();
+        if (!p) goto done;
+        cJSON_AddItemToArray(list, p);
+        cJSON_AddStringToObject(p, "phrase", phrases[i]);
+        cJSON_AddItemToObject(p, "span", cJSON_CreateIntArray((const int[]){r->start[i], r->end[i]}, 2));
+        /* the hottest patch, as (row, column) of the grid */
+        const float *map = r->maps + (size_t)i * r->grid * r->grid;
+        int best = 0;
+        for (int k = 1; k < r->grid * r->grid; k++)
+            if (map[k] > map[best]) best = k;
+        cJSON_AddItemToObject(p, "peak_patch", cJSON_CreateIntArray((const int[]){best / r->grid, best % r->grid}, 2));
+        char peak[32];
+        snprintf(peak, sizeof peak, "%.6g", (double)map[best]);
+        cJSON_AddNumberToObject(p, "peak", strtod(peak, NULL));
+    }
+    cJSON_AddStringToObject(root, "text", o->text);
+    cJSON_AddNumberToObject(root, "grid", r->grid);
+    cJSON_AddStringToObject(root, "out", o->out);
+    list = miss = NULL;
+    text = cJSON_PrintUnformatted(root);
+done:
+    cJSON_Delete(list), cJSON_Delete(miss), cJSON_Delete(root);
+    return text;
+}
+
+int cmd_explain(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    explain_opts o;
+    if (parse(&o, argc, argv)) return CLI_USAGE;
+    cli_set_threads(o.threads);
+    ct_model *m = NULL;
+    ct_image img = {0}, view = {0}, canvas = {0};
+    ct_image *panels = NULL;
+    ct_grid_cell *cells = NULL;
+    char **found = NULL, *json = NULL;
+    int n_found = 0, rc = CLI_OK;
+    float *pixels = NULL;
+    ct_explain_result r = {0};
+    const char *const *phrases = o.phrases;
+    int n = o.n_given, S;
+    ct_status s;
+    if ((s = ct_image_load(&img, o.image))) goto fail;
+    if ((s = ct_model_load(&m, o.model, NULL, NULL, 0))) goto fail;
+    S = ct_model_image_size(m);
+    if (n == 0) {
+        if ((s = ct_noun_phrases(o.text, o.max_phrases, &found, &n_found))) goto fail;
+        phrases = (const char *const *)found;
+        n = n_found;
+    }
+    pixels = malloc((size_t)3 * S * S * sizeof *pixels);
+    panels = calloc((size_t)n + 1, sizeof *panels);
+    cells = calloc((size_t)n + 1, sizeof *cells);
+    if (!pixels || !panels || !cells) { s = ct_fail(CT_ERR_NOMEM, "out of memory"); goto fail; }
+    if ((s = model_view(&view, pixels, &img, S))) goto fail;
+    if ((s = ct_model_load_image(m, o.image, pixels))) goto fail;
+    if ((s = ct_explain(&r, m, pixels, o.text, phrases, n))) goto fail;
+    /* panels: the query, then one overlay per matched phrase */
+    if ((s = ct_image_resize_bicubic(&panels[0], &view, o.panel, o.panel))) goto fail;
+    cells[0] = (ct_grid_cell){&panels[0], "query", CT_MARK_QUERY};
+    int n_cells = 1;
+    for (int i = 0; i < n; i++) {
+        if (r.start[i] < 0) continue;
+        s = ct_draw_heatmap(&panels[n_cells], &panels[0], r.maps + (size_t)i * r.grid * r.grid, r.grid, r.grid,
+                            (float)o.alpha, 0.0f, 0.0f);
+        if (s) goto fail;
+        cells[n_cells] = (ct_grid_cell){&panels[n_cells], phrases[i], CT_MARK_NONE};
+        n_cells++;
+    }
+    ct_grid_opts go = {.cols = 0, .cell = o.panel, .label_lines = 2, .title = o.text};
+    if ((s = ct_draw_grid(&canvas, cells, n_cells, &go))) goto fail;
+    if ((s = ct_image_save_png(&canvas, o.out))) goto fail;
+    if (!(json = summary_json(&o, phrases, n, &r))) { s = ct_fail(CT_ERR_NOMEM, "out of memory"); goto fail; }
+    printf("%s\n", json);
+    fprintf(stderr, "explain: %d phrase(s), %d matched, %dx%d patch grid -> %s\n", n, n_cells - 1, r.grid, r.grid,
+            o.out);
+    goto done;
+fail:
+    rc = cli_fail(argv[0], s);
+done:
+    for (int i = 0; panels && i <= n; i++) ct_image_free(&panels[i]);
+    free(panels), free(cells), free(pixels), free(json);
+    ct_image_free(&img), ct_image_free(&view), ct_image_free(&canvas);
+    ct_explain_result_free(&r);
+    ct_noun_phrases_free(found, n_found);
+    ct_model_free(m);
+    return rc;
+}
