@@ -131,7 +131,7 @@ static void test_auto_phrases(void) {
     if (m && ct_encoder_new(&e, m, 1) == CT_OK && ct_model_load_image(m, image_path, pixels) == CT_OK &&
         ct_model_tokenize(m, CAPTION, ids) == CT_OK && ct_encode_query(e, pixels, ids, 1, q) == CT_OK)
         abar = ct_encoder_last_map(e, &Nv, &T);
-    CHECK(abar != NULL && Nv == 17 && T == 77);
+    CHECK(abar != NULL && Nv == 17 && T == ct_eot_index(ids, 77) + 1);
     bool saw_red = false;
     for (int i = 0; i < n && abar; i++) {
         const cJSON *p = cJSON_GetArrayItem(list, i);

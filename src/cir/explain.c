@@ -31,7 +31,7 @@ void ct_explain_result_free(ct_explain_result *r) {
 ct_status ct_explain(ct_explain_result *r, const ct_model *m, const float *pixels, const char *caption,
                      const char *const *phrases, int n) {
     memset(r, 0, sizeof *r);
-    const int Nv = m->Nv, T = m->T;
+    const int Nv = m->Nv;
     int g = (int)lround(sqrt((double)(Nv - 1)));
     if (g * g != Nv - 1) return ct_fail(CT_ERR_UNSUPPORTED, "explain: %d patches do not form a square grid", Nv - 1);
     if (n < 0) return ct_fail(CT_ERR_ARG, "explain: %d phrases", n);
@@ -52,7 +52,8 @@ ct_status ct_explain(ct_explain_result *r, const ct_model *m, const float *pixel
     s = ct_encode_query(e, pixels, ids, 1, q);
     free(q);
     if (s) goto fail;
-    const float *abar = ct_encoder_last_map(e, NULL, NULL); /* [1, Nv, T] */
+    int T = 0;
+    const float *abar = ct_encoder_last_map(e, NULL, &T); /* [1, Nv, T]: T = the caption's tokens */
     for (int i = 0; i < n; i++) {
         if (r->start[i] < 0) continue;
         float *map = r->maps + (size_t)i * g * g;
