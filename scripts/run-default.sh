@@ -5,25 +5,32 @@
 # explanation and a results grid for a few test queries.
 #
 #   scripts/run-default.sh [OUT_DIR]          (default runs/default)
-#   env: SEED (0), LAMBDA_CC (model default 0.08), STEPS (from the config), THREADS (all cores)
+#   env: SEED (0), LAMBDA_CC (model default 0.08), STEPS (from the config; the cosine cycle
+#        follows it), THREADS (all cores), TRAIN_TRIPLETS (synth-shapes --train), SIZE (48: the
+#        image side of configs/synthetic-tiny-model.json, one 16 px patch per scene-grid cell)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/default}
 CTCIR=${CTCIR:-build/ctcir}
 SEED=${SEED:-0}
+SIZE=${SIZE:-48}
+TRAIN_TRIPLETS=${TRAIN_TRIPLETS:-10000}
+# Idle OpenMP/OpenBLAS threads sleep instead of spinning: on a CPU shared with other work,
+# spinning threads made 2-thread training 4-5x slower than 1 thread.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 mkdir -p "$OUT"
 t() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 log() { echo "== $*" >&2; }
 EXTRA=()
 [ -n "${LAMBDA_CC:-}" ] && EXTRA+=(--set "lambda_cc=$LAMBDA_CC")
-[ -n "${STEPS:-}" ] && EXTRA+=(--max-steps "$STEPS")
+[ -n "${STEPS:-}" ] && EXTRA+=(--max-steps "$STEPS" --set "cycle_steps=$STEPS")
 THREADS_ARG=()
 [ -n "${THREADS:-}" ] && THREADS_ARG=(-t "$THREADS")
 
 t0=$(t)
 log "1/6 generating the synthetic benchmark in $OUT/data"
-"$CTCIR" synth-shapes --out "$OUT/data" --seed "$SEED" -q >/dev/null
+"$CTCIR" synth-shapes --out "$OUT/data" --size "$SIZE" --train "$TRAIN_TRIPLETS" --seed "$SEED" -q "${THREADS_ARG[@]}" >/dev/null
 t1=$(t)
 log "2/6 learning a BPE vocabulary from the training captions"
 sed -n 's/.*"caption":"\([^"]*\)".*/\1/p' "$OUT/data/train.jsonl" > "$OUT/captions.txt"
