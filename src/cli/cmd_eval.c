@@ -14,6 +14,7 @@
 #include "core/dirio.h"
 #include "ctcir/index.h"
 #include "ctcir/metrics.h"
+#include "core/timer.h"
 
 #include <cjson/cJSON.h>
 
@@ -59,12 +60,6 @@ static ct_status collect(void *ctx, const int64_t *rows, int n, const float *emb
     return CT_OK;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* "R@5" -> "recall@5", "Rsubset@1" -> "recall_subset@1"; "mAP@K" stays. */
 static void metric_key(char *out, size_t cap, const char *prefix, const char *name) {
     if (!strncmp(name, "Rsubset@", 8)) snprintf(out, cap, "%s%srecall_subset@%s", prefix ? prefix : "", prefix ? "/" : "", name + 8);
@@ -100,7 +95,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     *n_queries = Q;
     const void *gallery;
     ct_dtype gdtype = CT_DT_F32;
-    double t0 = now_s();
+    double t0 = ct_now_s();
     if (o->index) {
         if ((s = ct_index_open(&ix, o->index, ct_model_identity(m), false))) goto done;
         if (ct_index_rows(ix) != G || ct_index_dim(ix) != P) {
@@ -124,7 +119,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
         if ((s = ct_embed_run(m, &job, collect, &cc, NULL, NULL))) goto done;
         gallery = gallery_own;
     }
-    double t_gallery = now_s() - t0;
+    double t_gallery = ct_now_s() - t0;
     /* queries */
     const char **refs = malloc((size_t)(Q ? Q : 1) * sizeof *refs), **caps = malloc((size_t)(Q ? Q : 1) * sizeof *caps);
     queries = malloc((size_t)(Q ? Q : 1) * P * sizeof(float));
@@ -136,13 +131,13 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     for (int q = 0; q < Q; q++) refs[q] = ds->queries[q].ref_path, caps[q] = ds->queries[q].caption;
     collect_ctx qc = {queries, P};
     ct_embed_job qjob = {refs, caps, NULL, Q, o->batch, o->loader_threads, "queries"};
-    double t1 = now_s();
+    double t1 = ct_now_s();
     s = ct_embed_run(m, &qjob, collect, &qc, NULL, NULL);
     free(refs), free(caps);
     if (s) goto done;
-    double t_queries = now_s() - t1;
+    double t_queries = ct_now_s() - t1;
     /* ranks over the full gallery, metrics */
-    double t2 = now_s();
+    double t2 = ct_now_s();
     if ((s = ct_eval_plan_build(&plan, ds))) goto done;
     if ((s = ct_topk_ranks(&plan, queries, gallery, gdtype, G, P))) goto done;
     int with_targets = 0;
@@ -182,7 +177,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
         }
     }
     fprintf(stderr, "eval: %s: %d queries, gallery %lld: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,
-            (long long)G, t_gallery, o->index ? " (index)" : "", t_queries, now_s() - t2);
+            (long long)G, t_gallery, o->index ? " (index)" : "", t_queries, ct_now_s() - t2);
 done:
     ct_eval_plan_free(&plan);
     free(gallery_own), free(queries), free(topk), free(scores);
@@ -256,7 +251,7 @@ int cmd_eval(int argc, char **argv) {
     ct_model *m = NULL;
     ct_status s = ct_model_load(&m, o.model, NULL, NULL, 0);
     if (s) return cli_fail("eval", s);
-    double t0 = now_s();
+    double t0 = ct_now_s();
     static const char *const cats[] = {"dress", "shirt", "toptee"};
     const int n_runs = fiq_all ? 3 : 1;
     ct_metric_set per[3];
@@ -291,7 +286,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     cJSON_AddItemToObject(root, "metrics", metrics);
-    cJSON_AddNumberToObject(root, "seconds", now_s() - t0);
+    cJSON_AddNumberToObject(root, "seconds", ct_now_s() - t0);
     if (o.json) {
         char *text = cJSON_PrintUnformatted(root);
         if (text) printf("%s\n", text);
