@@ -1,5 +1,5 @@
 /* The vectorised kernels against their plain references: ct_expf against a double exp (ulps,
- * special values), QuickGELU forward/backward and softmax against their libm versions, the
+ * special values), ct_erff against a double erf, GELU and QuickGELU forward/backward and softmax against their libm versions, the
  * blocked layernorm and bias gradients against column-at-a-time sums, at odd sizes that leave
  * partial vectors and partial 64-column blocks, with 1 and 2 threads. */
 #include <math.h>
@@ -71,27 +71,60 @@ static void test_expf(void) {
     CHECK_MSG(fabs(y[10] / exp((double)-87.33f) - 1) < 2e-7, "ct_expf(-87.33) = %g", y[10]);
 }
 
-static void test_quick_gelu(void) {
+static void test_erff(void) {
+    /* a fine grid over [-5, 5] (both branches, the switch at |x| = 2, the tails) */
+    enum { N = 200001 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    for (int i = 0; i < N; i++) x[i] = -5.0f + 10.0f * (float)i / (N - 1);
+    #pragma omp simd
+    for (int i = 0; i < N; i++) y[i] = ct_erff(x[i]);
+    double worst = 0.0;
+    float at = 0.0f;
+    for (int i = 0; i < N; i++) {
+        double r = erf((double)x[i]);
+        float rf = (float)r;
+        double ulp = (double)nextafterf(rf, INFINITY) - rf;
+        double e = fabs(y[i] - r) / (2.5 * ulp);
+        if (e > worst) worst = e, at = x[i];
+    }
+    CHECK_MSG(worst <= 1.0, "ct_erff: error %.3f x 2.5 ulp at %.9g", worst, at);
+    float tiny[] = {1e-30f, -1e-20f, 1e-6f, 0.0f, -0.0f};
+    for (int i = 0; i < 5; i++) {
+        double r = erf((double)tiny[i]);
+        CHECK_MSG(fabs(ct_erff(tiny[i]) - r) <= 1e-6 * fabs(r), "ct_erff(%g) = %g, want %g", tiny[i],
+                  ct_erff(tiny[i]), r);
+    }
+    CHECK(isnan(ct_erff(NAN)));
+    CHECK(ct_erff(INFINITY) == 1.0f && ct_erff(-INFINITY) == -1.0f && ct_erff(30.0f) == 1.0f);
+    free(x);
+    free(y);
+}
+
+typedef void (*act_fn)(float *out, const float *inp, size_t n);
+typedef void (*act_bwd_fn)(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* fast vs ref activation, forward and backward, over [-12, 12] with a NaN */
+static void check_activation(const char *name, act_fn f, act_fn f_ref, act_bwd_fn b, act_bwd_fn b_ref) {
     size_t n = 70001; /* > the parallel threshold, odd tail */
     float *x = rnd(n, -12.0f, 12.0f), *g = rnd(n, -1.0f, 1.0f);
     x[0] = NAN;
     x[1] = 60.0f;
     x[2] = -60.0f;
     x[3] = 0.0f;
-    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-    quick_gelu_forward(a, x, n);
-    quick_gelu_forward_ref(b, x, n);
-    CHECK(isnan(a[0]));
-    CHECK(a[1] == 60.0f && a[3] == 0.0f && fabsf(a[2]) < 1e-30f);
-    double e = excess(a + 1, b + 1, n - 1, 1e-37, 4e-7);
-    CHECK_MSG(e <= 1.0, "quick_gelu_forward vs ref: excess %.3g", e);
-    for (size_t i = 0; i < n; i++) a[i] = b[i] = 0.5f;
-    quick_gelu_backward(a, g, x, n);
-    quick_gelu_backward_ref(b, g, x, n);
-    CHECK(isnan(a[0]));
-    e = excess(a + 1, b + 1, n - 1, 3e-7, 4e-7); /* the two terms cancel near x = -1 */
-    CHECK_MSG(e <= 1.0, "quick_gelu_backward vs ref: excess %.3g", e);
-    free(x); free(g); free(a); free(b);
+    float *a = malloc(n * sizeof *a), *r = malloc(n * sizeof *r);
+    f(a, x, n);
+    f_ref(r, x, n);
+    CHECK_MSG(isnan(a[0]), "%s(NaN)", name);
+    CHECK_MSG(a[1] == 60.0f && a[3] == 0.0f && fabsf(a[2]) < 1e-30f, "%s at 60, -60, 0", name);
+    double e = excess(a + 1, r + 1, n - 1, 1e-6, 4e-7); /* GELU: 1 + erf cancels for x < 0 */
+    CHECK_MSG(e <= 1.0, "%s forward vs ref: excess %.3g", name, e);
+    for (size_t i = 0; i < n; i++) a[i] = r[i] = 0.5f;
+    b(a, g, x, n);
+    b_ref(r, g, x, n);
+    CHECK_MSG(isnan(a[0]), "%s backward at NaN", name);
+    e = excess(a + 1, r + 1, n - 1, 1e-6, 4e-7); /* the two terms cancel near x = -1 */
+    CHECK_MSG(e <= 1.0, "%s backward vs ref: excess %.3g", name, e);
+    free(x); free(g); free(a); free(r);
 }
 
 static void test_softmax(void) {
@@ -139,9 +172,12 @@ static void test_layernorm_grads(void) {
 
 int main(void) {
     test_expf();
+    test_erff();
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
-        test_quick_gelu();
+        check_activation("quick_gelu", quick_gelu_forward, quick_gelu_forward_ref, quick_gelu_backward,
+                         quick_gelu_backward_ref);
+        check_activation("gelu", gelu_forward, gelu_forward_ref, gelu_backward, gelu_backward_ref);
         test_softmax();
         test_layernorm_grads();
     }

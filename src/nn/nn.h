@@ -103,6 +103,8 @@ void quick_gelu_backward_ref(float *dinp, const float *dout, const float *inp, s
 void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *inp, const float *weight, const float *mean,
                             const float *rstd, int N, int C);
+void gelu_forward_ref(float *out, const float *inp, size_t n);
+void gelu_backward_ref(float *dinp, const float *dout, const float *inp, size_t n);
 void softmax_forward_ref(float *out, const float *inp, int N, int C);
 void patch_embed_forward_ref(float *out, const float *pix, const float *weight,
                              int B, int Cin, int S, int p, int D);
