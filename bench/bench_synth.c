@@ -6,12 +6,7 @@
 #include <unistd.h>
 
 #include "ctcir/synth.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "core/timer.h"
 
 int main(int argc, char **argv) {
     int size = argc > 1 ? atoi(argv[1]) : 64, n = argc > 2 ? atoi(argv[2]) : 4000;
@@ -21,22 +16,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: bench_synth [size 16..1024] [n >= 4]\n");
         return 2;
     }
-    double t0 = now_s();
+    double t0 = ct_now_s();
     for (int i = 0; i < n; i++) ct_synth_make_triplet(t, (uint64_t)i, 3);
-    double gen = now_s() - t0;
-    t0 = now_s();
+    double gen = ct_now_s() - t0;
+    t0 = ct_now_s();
     for (int i = 0; i < n; i++) ct_synth_render_into(i % 2 ? &t->ref : &t->tgt, size, rgb);
-    double ren = now_s() - t0;
+    double ren = ct_now_s() - t0;
     char path[64];
     snprintf(path, sizeof path, "/tmp/bench_synth_%d.img", (int)getpid());
     ct_image img = {size, size, rgb};
     int m = n / 4;
-    t0 = now_s();
+    t0 = ct_now_s();
     for (int i = 0; i < m; i++) ct_image_save_png(&img, path);
-    double png = now_s() - t0;
-    t0 = now_s();
+    double png = ct_now_s() - t0;
+    t0 = ct_now_s();
     for (int i = 0; i < m; i++) ct_image_save_jpeg(&img, path, 90);
-    double jpg = now_s() - t0;
+    double jpg = ct_now_s() - t0;
     remove(path);
     printf("size %d, one thread: triplets (3 negatives) %.0f/s, render %.0f images/s, "
            "PNG save %.0f/s, JPEG save %.0f/s\n",

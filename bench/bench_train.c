@@ -20,12 +20,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "ctcir/safetensors.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "core/timer.h"
 
 static double peak_rss_mb(void) {
     struct rusage ru;
@@ -129,13 +124,13 @@ int main(int argc, char **argv) {
     ct_step_losses L;
     double t_first = 0, t_rest = 0;
     for (int s = 0; s <= steps; s++) {
-        double t0 = now_s();
+        double t0 = ct_now_s();
         if (ct_train_step_run(st, &b, &L)) {
             fprintf(stderr, "bench_train: %s\n", ct_error());
             return 1;
         }
         ct_adamw_step(&opt, &m->params, 1e-5, s + 1, ct_grad_norm(&m->params));
-        double dt = now_s() - t0;
+        double dt = ct_now_s() - t0;
         if (s == 0) t_first = dt;
         else t_rest += dt;
     }

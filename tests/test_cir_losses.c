@@ -112,6 +112,8 @@ static void test_cc_grad(bool cc_abs, ct_cc_normalize norm, double eps) {
     o.cc_abs = cc_abs, o.cc_normalize = norm, o.cc_eps = eps;
     const int n_total = 5; /* pretend two more phrases live in another micro-batch */
     const double scale = 0.08;
+    memset(dctx, 0, sizeof dctx);
+    memset(diso, 0, sizeof diso);
     ct_cc_loss(dctx, diso, ctx, iso, ph, M, B, Nv, T, TI, n_total, &o, scale);
     float *xs[2] = {ctx, iso}, *gs[2] = {dctx, diso};
     int sizes[2] = {B * Nv * T, M * Nv * TI}, bad = 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cir/optim.h"
 #include "cir/train_step.h"
 #include "core/dirio.h"
 #include "core/rng.h"
@@ -192,6 +193,51 @@ static void short_context_equal(void) {
     ct_model_free(m);
 }
 
+/* Freezing a tower: one AdamW step leaves its weights untouched and trains the rest; tensors
+ * with no path to the loss (text_projection, logit_scale, post_layernorm under fused) stay
+ * exactly as loaded too. */
+static void freeze_tower(bool vision) {
+    const char *sets[] = {"fusion_layers=1", "fusion_heads=4"};
+    ct_model *m = load(sets, 2);
+    if (!m) return;
+    randomize_head(m, 8); /* the real init zeroes out_proj and fc2, leaving some paths without gradient */
+    ct_model_mark_used(m, vision, !vision);
+    m->clip.freeze_vision = vision;
+    m->clip.freeze_text = !vision;
+    CHECK(ct_params_alloc_moments(&m->params) == CT_OK);
+    float *before = malloc(m->params.total * sizeof(float));
+    memcpy(before, m->params.param, m->params.total * sizeof(float));
+    ct_batch b;
+    CHECK(ct_batch_new(&b, m, B) == CT_OK);
+    make_batch(&b, m, 4);
+    ct_train_step *st = NULL;
+    CHECK(ct_train_step_new(&st, m, B, B) == CT_OK);
+    ct_step_losses L;
+    CHECK(ct_train_step_run(st, &b, &L) == CT_OK);
+    ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};
+    ct_adamw_step(&opt, &m->params, 1e-3, 1, ct_grad_norm(&m->params));
+    int frozen_moved = 0, trained_still = 0, unused_moved = 0;
+    for (int i = 0; i < m->params.count; i++) {
+        const ct_param_entry *e = &m->params.entries[i];
+        const bool same = memcmp(before + e->offset, ct_param(&m->params, i), e->numel * sizeof(float)) == 0;
+        const bool in_frozen = vision ? (!strncmp(e->name, "vision_model.", 13) || !strcmp(e->name, "visual_projection.weight"))
+                                      : !strncmp(e->name, "text_model.", 11);
+        if (!e->used) unused_moved += !same;
+        else if (in_frozen) frozen_moved += !same;
+        else if (!strstr(e->name, "k_proj.bias") && !strstr(e->name, "token_embedding") && same) {
+            trained_still++;
+            fprintf(stderr, "did not move: %s\n", e->name);
+        }
+    }
+    CHECK_MSG(frozen_moved == 0, "freeze %s: %d frozen tensors changed", vision ? "vision" : "text", frozen_moved);
+    CHECK_MSG(trained_still == 0, "freeze %s: %d trainable tensors did not move", vision ? "vision" : "text", trained_still);
+    CHECK_MSG(unused_moved == 0, "%d tensors without a path to the loss changed", unused_moved);
+    free(before);
+    ct_train_step_free(st);
+    ct_batch_free(&b);
+    ct_model_free(m);
+}
+
 int main(void) {
     snprintf(model_dir, sizeof model_dir, "%s/parity/models/tiny-vit-b", test_shared_dir());
     const char *a[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=1", "cc_detach_isolated=false",
@@ -202,5 +248,7 @@ int main(void) {
     gradcheck(c, 9, "clip/all/symmetric");
     gradcache_equal();
     short_context_equal();
+    freeze_tower(true);
+    freeze_tower(false);
     return test_finish();
 }

@@ -71,30 +71,7 @@ check test "$m1" = "$m2"
 for k in recall@1 recall@5 recall@10 recall@50; do grep -q "\"$k\":" "$T/e1.json" && ok || bad "manifest key $k"; done
 
 # 5. a CIRR-format folder made from the synthetic test split
-mkdir -p "$T/c/captions" "$T/c/image_splits"
-awk -v root="$T/d" '
-  function field(line, k,   m) { if (match(line, "\"" k "\":\"[^\"]*\"")) { m = substr(line, RSTART, RLENGTH); sub("^\"" k "\":\"", "", m); sub("\"$", "", m); return m } return "" }
-  function stem(p) { sub(/\.[a-z]+$/, "", p); return p }
-  BEGIN { n = 0 }
-  NR <= 40 {
-    ref = field($0, "reference"); tgt = field($0, "target"); cap = field($0, "caption")
-    pre = tgt; sub(/-tgt\.[a-z]+$/, "", pre)
-    r = stem(ref); t = stem(tgt); gsub("/", "_", r); gsub("/", "_", t)
-    names[r] = ref; names[t] = tgt
-    mem = "\"" r "\", \"" t "\""
-    for (j = 0; j < 3; j++) { neg = pre "-neg" j; for (e = 0; e < 2; e++) { ext = e ? ".jpg" : ".png";
-      if (system("test -f " root "/" neg ext) == 0) { nn = neg; gsub("/", "_", nn); names[nn] = neg ext; mem = mem ", \"" nn "\""; break } } }
-    while (split(mem, tmp, ",") < 6) { mem = mem ", \"" prev "\"" }
-    printf "%s{\"pairid\": %d, \"reference\": \"%s\", \"target_hard\": \"%s\", \"target_soft\": {\"%s\": 1.0}, \"caption\": \"%s\", \"img_set\": {\"id\": %d, \"members\": [%s], \"reference_rank\": 0, \"target_rank\": 1}}", (n ? ", " : "["), 1000 + n, r, t, t, cap, n, mem > "'"$T"'/c/captions/cap.rc2.val.json"
-    prev = r; n++
-  }
-  END {
-    print "]" > "'"$T"'/c/captions/cap.rc2.val.json"
-    first = 1; printf "{" > "'"$T"'/c/image_splits/split.rc2.val.json"
-    for (k in names) { printf "%s\"%s\": \"./%s\"", (first ? "" : ", "), k, names[k] > "'"$T"'/c/image_splits/split.rc2.val.json"; first = 0 }
-    print "}" > "'"$T"'/c/image_splits/split.rc2.val.json"
-  }' "$T/d/test.jsonl"
-ln -s "$T/d/images" "$T/c/images"
+bash scripts/synth-to-cirr.sh "$T/d" test "$T/c" val 40 2>/dev/null || bad "synth-to-cirr"
 "$CTCIR" eval --model "$M" --dataset cirr --root "$T/c" --split val --json --predictions-out "$T/pred.json" \
   --submission-out "$T/sub" -t 1 >"$T/cirr.json" 2>"$T/cirr.log"
 check test $? -eq 0 || tail -3 "$T/cirr.log" >&2
@@ -102,13 +79,13 @@ for k in recall@1 recall@5 recall@10 recall@50 recall_subset@1 recall_subset@2 r
   grep -q "\"$k\":" "$T/cirr.json" && ok || bad "cirr key $k"
 done
 grep -q '"avg":' "$T/cirr.json" && ok || bad "cirr avg"
-grep -q '"1001": \["' "$T/pred.json" && ok || bad "predictions keyed by pairid"
+grep -q '"1000": \["' "$T/pred.json" && ok || bad "predictions keyed by pairid"
 grep -q '"metric": "recall"' "$T/sub/val_recall.json" && ok || bad "recall server file"
 grep -q '"metric": "recall_subset"' "$T/sub/val_recall_subset.json" && ok || bad "recall_subset server file"
 grep -q '"version": "rc2"' "$T/sub/val_recall.json" && ok || bad "version rc2"
 # the reference never appears in its own predictions
-ref0=$(sed -n 's/.*"pairid": 1001, "reference": "\([^"]*\)".*/\1/p' "$T/c/captions/cap.rc2.val.json")
-sed -n 's/.*"1001": \[\([^]]*\)\].*/\1/p' "$T/pred.json" | grep -q "\"$ref0\"" && bad "reference in predictions" || ok
+ref0=$(sed -n 's/.*"pairid": 1000, "reference": "\([^"]*\)".*/\1/p' "$T/c/captions/cap.rc2.val.json")
+sed -n 's/.*"1000": \[\([^]]*\)\].*/\1/p' "$T/pred.json" | grep -q "\"$ref0\"" && bad "reference in predictions" || ok
 
 # 6. bad input
 "$CTCIR" eval --model "$M" --dataset nosuch --root "$T/c" --split val >/dev/null 2>&1; check test $? -eq 2

@@ -93,5 +93,14 @@ grep -q "broken.jsonl" "$T/x.log" && ok || bad "malformed manifest message names
 "$CTCIR" train --init "$T/nonexistent" --data "$T/data/train.jsonl" --image-root "$T/data" --max-steps 1 --out "$T/x" >/dev/null 2>&1
 check test $? -eq 1
 
+# a record whose image is missing: skipped with a warning naming it, or an error with --strict
+{ head -4 "$T/data/train.jsonl"; echo '{"reference": "images/none.png", "target": "images/none2.png", "caption": "add a cat"}'; } > "$T/one_bad.jsonl"
+"$CTCIR" train --init "$INIT" --data "$T/one_bad.jsonl" --image-root "$T/data" --batch-size 2 --max-steps 1 -t 1 \
+  --set fusion_layers=1 --set fusion_heads=4 --out "$T/sk" 2>"$T/sk.log"; check test $? -eq 0
+grep -q "one_bad.jsonl.*4\|record 4" "$T/sk.log" && ok || { bad "skip warning names file and record"; grep -i "skip\|warn" "$T/sk.log" >&2; }
+"$CTCIR" train --init "$INIT" --data "$T/one_bad.jsonl" --image-root "$T/data" --batch-size 2 --max-steps 1 -t 1 --strict \
+  --set fusion_layers=1 --set fusion_heads=4 --out "$T/sk2" 2>"$T/sk2.log"; check test $? -eq 1
+grep -q "none.png" "$T/sk2.log" && ok || bad "strict error names the image"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

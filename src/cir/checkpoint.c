@@ -18,15 +18,8 @@ static ct_status write_optimizer(const ct_model *m, const char *path) {
     ct_st_writer *w = NULL;
     ct_status s = ct_st_writer_new(&w);
     if (s) return s;
-    char name[CT_PARAM_NAME_MAX + 4];
-    for (int i = 0; i < m->params.count && !s; i++) {
-        const ct_param_entry *e = &m->params.entries[i];
-        snprintf(name, sizeof name, "m.%s", e->name);
-        s = ct_st_writer_add_copy(w, name, CT_DT_F32, e->ndim, e->shape, m->params.m + e->offset);
-        snprintf(name, sizeof name, "v.%s", e->name);
-        if (!s) s = ct_st_writer_add_copy(w, name, CT_DT_F32, e->ndim, e->shape, m->params.v + e->offset);
-    }
-    if (!s) s = ct_st_writer_save(w, path);
+    if (!(s = ct_params_add_block(w, &m->params, m->params.m, "m.")) && !(s = ct_params_add_block(w, &m->params, m->params.v, "v.")))
+        s = ct_st_writer_save(w, path);
     ct_st_writer_free(w);
     return s;
 }

@@ -8,6 +8,7 @@
 
 #include "cir/embed.h"
 #include "cir/model.h"
+#include "core/timer.h"
 
 typedef struct {
     int n;
@@ -33,12 +34,6 @@ typedef struct {
     double seconds;
 } decode_task;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int64_t row_at(const ct_embed_job *job, int64_t i) { return job->rows ? job->rows[i] : i; }
 
 static void *decode_some(void *arg) {
@@ -58,7 +53,7 @@ static void *decode_some(void *arg) {
 
 static void *decode_batch(void *arg) {
     decode_task *t = arg;
-    double t0 = now_s();
+    double t0 = ct_now_s();
     const ct_embed_job *job = t->job;
     slot *s = t->s;
     s->status = CT_OK;
@@ -73,7 +68,7 @@ static void *decode_batch(void *arg) {
     }
     decode_some(&parts[0]);
     for (int k = 1; k < nt; k++) pthread_join(th[k], NULL);
-    t->seconds += now_s() - t0;
+    t->seconds += ct_now_s() - t0;
     return NULL;
 }
 
@@ -107,7 +102,7 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_s
         if (!slots[i].pixels || !slots[i].ids) s = ct_fail(CT_ERR_NOMEM, "embed: out of memory for batch %d", job.batch);
     }
     if (!out && !s) s = ct_fail(CT_ERR_NOMEM, "embed: out of memory");
-    double t0 = now_s(), wait = 0;
+    double t0 = ct_now_s(), wait = 0;
     decode_task task = {m, &job, &slots[0], 0, 0};
     pthread_t th;
     bool running = false;
@@ -115,10 +110,10 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_s
     if (!s && job.n_rows > 0) running = pthread_create(&th, NULL, decode_batch, &task) == 0;
     if (!s && job.n_rows > 0 && !running) decode_batch(&task);
     for (int64_t pos = 0, cur = 0; !s && pos < job.n_rows; pos += job.batch, cur ^= 1) {
-        double w0 = now_s();
+        double w0 = ct_now_s();
         if (running) pthread_join(th, NULL);
         running = false;
-        wait += now_s() - w0;
+        wait += ct_now_s() - w0;
         slot *sl = &slots[cur];
         if (sl->status) { s = ct_fail(sl->status, "%s", sl->error); break; }
         if (pos + job.batch < job.n_rows) { /* decode the next batch meanwhile */
@@ -130,11 +125,11 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_s
         s = job.texts ? ct_encode_query(e, sl->pixels, sl->ids, sl->n, out) : ct_encode_target(e, sl->pixels, sl->n, out);
         if (!s) s = sink(ctx, sl->rows, sl->n, out);
         done += sl->n;
-        if (job.label) progress(job.label, done, job.n_rows, now_s() - t0, done == job.n_rows);
+        if (job.label) progress(job.label, done, job.n_rows, ct_now_s() - t0, done == job.n_rows);
         if (stop && *stop) break;
     }
     if (running) pthread_join(th, NULL);
-    if (stats) *stats = (ct_embed_stats){now_s() - t0, task.seconds, wait, done};
+    if (stats) *stats = (ct_embed_stats){ct_now_s() - t0, task.seconds, wait, done};
     for (int i = 0; i < 2; i++) free(slots[i].pixels), free(slots[i].ids);
     free(out);
     ct_encoder_free(e);

@@ -8,6 +8,7 @@
 
 #include "cir/loader.h"
 #include "ctcir/nps.h"
+#include "core/timer.h"
 
 struct ct_loader {
     const ct_model *m;
@@ -26,12 +27,6 @@ struct ct_loader {
     char error[1024];
     ct_loader_stats stats;
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     ct_loader *l;
@@ -119,11 +114,11 @@ static ct_status load_batch(ct_loader *l, int which) {
 
 static void *loader_main(void *arg) {
     ct_loader *l = arg;
-    double t0 = now_s();
+    double t0 = ct_now_s();
     l->status = load_batch(l, l->fill);
     if (l->status) snprintf(l->error, sizeof l->error, "%s", ct_error());
     ct_sampler_get_state(l->sampler, &l->state[l->fill]);
-    l->stats.load_s += now_s() - t0;
+    l->stats.load_s += ct_now_s() - t0;
     return NULL;
 }
 
@@ -160,12 +155,12 @@ void ct_loader_start(ct_loader *l) {
 }
 
 ct_status ct_loader_wait(ct_loader *l, const ct_batch **batch, ct_sampler_state *state) {
-    double t0 = now_s();
+    double t0 = ct_now_s();
     if (l->running) {
         pthread_join(l->thread, NULL);
         l->running = false;
     }
-    l->stats.wait_s += now_s() - t0;
+    l->stats.wait_s += ct_now_s() - t0;
     const int which = l->fill;
     l->fill ^= 1;
     if (l->status) return ct_fail(l->status, "%s", l->error);

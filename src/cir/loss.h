@@ -38,8 +38,9 @@ int ct_cc_find_span(const int32_t *cap, int eot, const int32_t *ph, int ph_len);
 /* Concept-consistency loss over M phrases of this call, normalised by n_total (all matched
  * phrases of the whole batch, so micro-batches add up to the batch mean).
  * map_ctx [B,Nv,Tc]: Abar of the captions; map_iso [M,Nv,Ti]: Abar of each phrase's isolated
- * pass. Returns sum_m loss_m / n_total. dmap_ctx [B,Nv,Tc] and dmap_iso [M,Nv,Ti] (either may
- * be NULL) are overwritten with grad_scale * d(returned value)/d map. */
+ * pass. Returns sum_m loss_m / n_total. grad_scale * d(returned value)/d map is ACCUMULATED
+ * (+=) into dmap_ctx [B,Nv,Tc] and dmap_iso [M,Nv,Ti] (either may be NULL), like every
+ * backward in ctcir, so groups of phrases can add up into the same caption maps. */
 double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
                   const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
                   const ct_cir_options *o, double grad_scale);

@@ -221,17 +221,23 @@ static ct_status write_config(const ct_model *m, const char *path) {
     return s;
 }
 
+ct_status ct_params_add_block(ct_st_writer *w, const ct_params *p, const float *block, const char *prefix) {
+    char name[CT_PARAM_NAME_MAX + 16];
+    ct_status s = CT_OK;
+    for (int i = 0; i < p->count && !s; i++) {
+        const ct_param_entry *e = &p->entries[i];
+        snprintf(name, sizeof name, "%s%s", prefix, e->name);
+        s = ct_st_writer_add(w, name, CT_DT_F32, e->ndim, e->shape, block + e->offset);
+    }
+    return s;
+}
+
 ct_status ct_model_save_weights(const ct_model *m, const char *path) {
     ct_st_writer *w = NULL;
     ct_status s = ct_st_writer_new(&w);
     if (s) return s;
-    if ((s = ct_st_writer_meta(w, "format", "pt"))) goto done;
-    for (int i = 0; i < m->params.count && !s; i++) {
-        const ct_param_entry *e = &m->params.entries[i];
-        s = ct_st_writer_add(w, e->name, CT_DT_F32, e->ndim, e->shape, ct_param(&m->params, i));
-    }
-    if (!s) s = ct_st_writer_save(w, path);
-done:
+    if (!(s = ct_st_writer_meta(w, "format", "pt")) && !(s = ct_params_add_block(w, &m->params, m->params.param, "")))
+        s = ct_st_writer_save(w, path);
     ct_st_writer_free(w);
     return s;
 }

@@ -35,6 +35,10 @@ int ct_eot_index(const int64_t *ids, int T);
 /* Writes config.json, model.safetensors, vocab.json, merges.txt into an existing folder. */
 ct_status ct_model_write_files(const ct_model *m, const char *dir);
 ct_status ct_model_save_weights(const ct_model *m, const char *path);
+/* Adds every tensor of the table to a safetensors writer, read from `block` (the params,
+ * gradients or a moment; referenced, not copied), named prefix + HF name. */
+typedef struct ct_st_writer ct_st_writer;
+ct_status ct_params_add_block(ct_st_writer *w, const ct_params *p, const float *block, const char *prefix);
 
 /* Text passes run over the shortest context that holds every end-of-text token of the batch
  * (the causal tower makes earlier positions independent of later ones, and keys after the

@@ -84,7 +84,7 @@ typedef struct {
 
 struct ct_train_step {
     ct_model *m;
-    int micro, max_batch, phrase_cap;
+    int micro, max_batch, phrase_cap;       /* phrase_cap: isolated passes run this many at a time */
     bool cc, detach, clip_mode, qneg;
     ct_clip_vision_acts va_ref, va_tgt;
     ct_clip_text_acts ta_cap, ta_empty, ta_ph;
@@ -102,6 +102,7 @@ struct ct_train_step {
     float *map_ctx, *dmap_ctx;               /* [micro,Nv,77] */
     float *v0_iso, *dv0_iso, *dtx_iso;       /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
     float *map_iso, *dmap_iso;               /* [phrase_cap,Nv,77] */
+    float *dv0_ref_cc;                       /* [micro,Nv,dv] image-token grads from the isolated passes */
     int *key_cap, *key_empty, *key_iso;
     ct_cc_phrase *ph_local;
     int64_t *ids_cap, *ids_ph;               /* packed ids of the chunk's captions / phrases */
@@ -118,7 +119,7 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
         ct_fusion_acts_plan(&paths[i]->fa, &m->fusion, plan, mb, Nv, T);
         ct_pool_acts_plan(&paths[i]->pa, &m->pool, plan, mb, Nv);
     }
-    const int fs_rows = st->cc && pc > mb ? pc : mb;
+    const int fs_rows = mb; /* phrase_cap == micro */
     if (st->cc) ct_fusion_acts_plan(&st->fa_iso, &m->fusion, plan, pc, Nv, T);
     ct_fusion_scratch_plan(&st->fs, &m->fusion, plan, fs_rows, Nv, T);
     ct_pool_scratch_plan(&st->ps, &m->pool, plan, mb, Nv);
@@ -140,6 +141,7 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
         st->dtx_iso = ct_plan_take(plan, pc * tok_t);
         st->map_iso = ct_plan_take(plan, pc * map);
         st->dmap_iso = ct_plan_take(plan, pc * map);
+        st->dv0_ref_cc = ct_plan_take(plan, mb * tok_v);
     }
 }
 
@@ -156,7 +158,7 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->detach = m->opt.cc_detach_isolated;
     st->clip_mode = m->opt.target_mode == CT_TARGET_CLIP;
     st->qneg = m->opt.query_negatives != CT_QNEG_NONE;
-    st->phrase_cap = micro_batch * (m->opt.max_noun_phrases > 0 ? m->opt.max_noun_phrases : 1);
+    st->phrase_cap = micro_batch; /* isolated passes go in groups of the micro-batch size */
     ct_status s;
     if ((s = ct_clip_vision_acts_new(&st->va_ref, &m->clip, micro_batch, true))) goto fail;
     if ((s = ct_clip_vision_acts_new(&st->va_tgt, &m->clip, micro_batch, true))) goto fail;
@@ -261,35 +263,50 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     return CT_OK;
 }
 
-/* The isolated passes of the chunk's phrases and the CC loss with its map gradients. */
+/* The isolated passes of the chunk's phrases, phrase_cap at a time, and the CC loss with its
+ * map gradients. Each phrase's loss depends only on its own two maps, so without stop-gradient
+ * the isolated pass of a group is back-propagated right away (its activations are reused by
+ * the next group): image-token grads collect in dv0_ref_cc. */
 static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, int total_phrases, double *cc) {
     ct_model *m = st->m;
     int first, M = chunk_phrases(b, c0, n, &first);
     const int Nv = m->Nv, Tc = st->Tc;
     const size_t tok_v = (size_t)Nv * m->dv;
     ct_fusion_mean_map(st->map_ctx, &m->fusion, &st->q.fa, n, Nv, Tc);
-    if (M == 0) {
-        memset(st->dmap_ctx, 0, (size_t)n * Nv * Tc * sizeof(float));
-        return CT_OK;
+    memset(st->dmap_ctx, 0, (size_t)n * Nv * Tc * sizeof(float));
+    if (!st->detach) memset(st->dv0_ref_cc, 0, n * tok_v * sizeof(float));
+    ct_status s = CT_OK;
+    for (int k0 = 0; k0 < M && !s; k0 += st->phrase_cap) {
+        const int mk = M - k0 < st->phrase_cap ? M - k0 : st->phrase_cap;
+        const int Ti = ct_pack_ids(st->ids_ph, NULL, b->phrase_ids + (size_t)(first + k0) * CT_CONTEXT_LENGTH, mk);
+        if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_ph, st->ids_ph, mk, Ti))) break;
+        for (int k = 0; k < mk; k++) {
+            st->ph_local[k] = b->phrases[first + k0 + k];
+            st->ph_local[k].sample -= c0;
+            st->key_iso[k] = st->ph_local[k].iso_len + 2;
+            memcpy(st->v0_iso + k * tok_v, st->va_ref.last_hidden + (size_t)st->ph_local[k].sample * tok_v, tok_v * sizeof(float));
+        }
+        ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv, Ti);
+        ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, mk, Nv, Ti);
+        if (!st->detach) memset(st->dmap_iso, 0, (size_t)mk * Nv * Ti * sizeof(float));
+        *cc += ct_cc_loss_ws(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, mk, n,
+                             Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc, st->loss_work);
+        if (st->detach) continue;
+        memset(st->dv0_iso, 0, mk * tok_v * sizeof(float));
+        memset(st->dtx_iso, 0, (size_t)mk * Ti * m->dt * sizeof(float));
+        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->fs, st->dv0_iso, st->dtx_iso, NULL,
+                           st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv, Ti);
+        for (int k = 0; k < mk; k++) {
+            float *dst = st->dv0_ref_cc + (size_t)st->ph_local[k].sample * tok_v;
+            const float *src = st->dv0_iso + k * tok_v;
+            for (size_t i = 0; i < tok_v; i++) dst[i] += src[i];
+        }
+        if (!m->clip.freeze_text) s = ct_clip_text_backward(&m->clip, &st->ta_ph, st->dtx_iso, NULL);
     }
-    st->Ti = ct_pack_ids(st->ids_ph, NULL, b->phrase_ids + (size_t)first * CT_CONTEXT_LENGTH, M);
-    const int Ti = st->Ti;
-    ct_status s = ct_clip_text_forward_len(&m->clip, &st->ta_ph, st->ids_ph, M, Ti);
-    if (s) return s;
-    for (int k = 0; k < M; k++) {
-        st->ph_local[k] = b->phrases[first + k];
-        st->ph_local[k].sample -= c0;
-        st->key_iso[k] = st->ph_local[k].iso_len + 2;
-        memcpy(st->v0_iso + k * tok_v, st->va_ref.last_hidden + (size_t)st->ph_local[k].sample * tok_v, tok_v * sizeof(float));
-    }
-    ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, Nv, Ti);
-    ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, M, Nv, Ti);
-    *cc += ct_cc_loss_ws(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, M, n,
-                         Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc, st->loss_work);
-    return CT_OK;
+    return s;
 }
 
-static ct_status chunk_backward(ct_train_step *st, const ct_batch *b, int c0, int n) {
+static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
     ct_model *m = st->m;
     const size_t P = (size_t)m->P, tok_v = (size_t)m->Nv * m->dv, tok_t = (size_t)st->Tc * m->dt;
     const bool freeze_v = m->clip.freeze_vision, freeze_t = m->clip.freeze_text;
@@ -304,21 +321,9 @@ static ct_status chunk_backward(ct_train_step *st, const ct_batch *b, int c0, in
     if (!st->clip_mode)
         path_backward(st, &st->t, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
-    int first, M = st->cc ? chunk_phrases(b, c0, n, &first) : 0;
     ct_status s;
-    if (M > 0 && !st->detach) {
-        const size_t rows_v = M * tok_v, rows_t = (size_t)M * st->Ti * m->dt;
-        memset(st->dv0_iso, 0, rows_v * sizeof(float));
-        memset(st->dtx_iso, 0, rows_t * sizeof(float));
-        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->fs, st->dv0_iso, st->dtx_iso, NULL,
-                           st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, M, m->Nv, st->Ti);
-        for (int k = 0; k < M; k++) {
-            float *dst = st->dv0_ref + (size_t)st->ph_local[k].sample * tok_v;
-            const float *src = st->dv0_iso + k * tok_v;
-            for (size_t i = 0; i < tok_v; i++) dst[i] += src[i];
-        }
-        if (!freeze_t && (s = ct_clip_text_backward(&m->clip, &st->ta_ph, st->dtx_iso, NULL))) return s;
-    }
+    if (st->cc && !st->detach) /* the isolated passes' share, from chunk_cc */
+        for (size_t i = 0; i < n * tok_v; i++) st->dv0_ref[i] += st->dv0_ref_cc[i];
     if (!freeze_t && (s = ct_clip_text_backward(&m->clip, &st->ta_cap, st->dtx_cap, NULL))) return s;
     if (!freeze_v) {
         const float *dn = st->clip_mode && st->qneg ? st->dN + c0 * P : NULL;
@@ -359,7 +364,7 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
         int cn = n - c0 < mb ? n - c0 : mb;
         if (!one_pass && (s = chunk_forward(st, b, c0, cn))) return s;
         if (st->cc && (s = chunk_cc(st, b, c0, cn, b->n_phrases, &cc))) return s;
-        if ((s = chunk_backward(st, b, c0, cn))) return s;
+        if ((s = chunk_backward(st, c0, cn))) return s;
     }
     /* 4. the empty text's tower: gradients of all its copies, summed */
     if (!st->clip_mode && !m->clip.freeze_text) {

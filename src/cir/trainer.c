@@ -13,6 +13,7 @@
 #include "core/blas.h"
 #include "core/dirio.h"
 #include "ctcir/safetensors.h"
+#include "core/timer.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -28,12 +29,6 @@ void ct_train_install_signal_handlers(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* The training records of every source, ready for the loader. */
@@ -105,12 +100,7 @@ static ct_status dump_grads(const ct_model *m, const ct_step_losses *l, const ch
     float vals[3] = {(float)l->total, (float)l->cont, (float)l->cc};
     const char *names[3] = {"loss.total", "loss.cont", "loss.cc"};
     for (int i = 0; i < 3 && !s; i++) s = ct_st_writer_add_copy(w, names[i], CT_DT_F32, 0, NULL, &vals[i]);
-    char name[CT_PARAM_NAME_MAX + 8];
-    for (int i = 0; i < m->params.count && !s; i++) {
-        const ct_param_entry *e = &m->params.entries[i];
-        snprintf(name, sizeof name, "grad.%s", e->name);
-        s = ct_st_writer_add(w, name, CT_DT_F32, e->ndim, e->shape, m->params.grad + e->offset);
-    }
+    if (!s) s = ct_params_add_block(w, &m->params, m->params.grad, "grad.");
     if (!s) s = ct_st_writer_save(w, path);
     ct_st_writer_free(w);
     return s;
@@ -149,11 +139,11 @@ static ct_status save_checkpoint(const ct_model *m, const ct_trainer_state *st, 
     char name[64], dir[4200];
     snprintf(name, sizeof name, "checkpoint-%08lld", (long long)st->step);
     snprintf(dir, sizeof dir, "%s/%s", out_dir, name);
-    double t0 = now_s();
+    double t0 = ct_now_s();
     ct_status s = ct_checkpoint_save(m, st, config_json, dir);
     if (s) return s;
     if ((s = ct_checkpoint_link_last(out_dir, name))) return s;
-    fprintf(stderr, "checkpoint: %s (%.1f s)\n", dir, now_s() - t0);
+    fprintf(stderr, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
     return ct_checkpoint_prune(out_dir, keep);
 }
 
@@ -210,13 +200,13 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     if (!(metrics = fopen(path, "a"))) { s = ct_fail(CT_ERR_IO, "train: cannot open %s", path); goto done; }
     const int64_t first = state.step + 1, total = cfg->max_steps;
     if (first <= total) ct_loader_start(loader);
-    double t_start = now_s(), compute_s = 0;
+    double t_start = ct_now_s(), compute_s = 0;
     int64_t last_saved = state.step;
     for (int64_t t = first; t <= total; t++) {
         const ct_batch *b;
         ct_sampler_state after;
         if ((s = ct_loader_wait(loader, &b, &after))) goto done;
-        double t0 = now_s();
+        double t0 = ct_now_s();
         if (t < total) ct_loader_start(loader);
         const double lr = ct_lr_at(&cfg->lr, t);
         ct_step_losses L;
@@ -237,11 +227,11 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
             goto done;
         }
         ct_adamw_step(&cfg->adamw, &m->params, lr, t, norm);
-        double dt = now_s() - t0;
+        double dt = ct_now_s() - t0;
         compute_s += dt;
         state.step = t;
         state.sampler = after;
-        const double rate = (t - first + 1) * (double)b->n / (now_s() - t_start);
+        const double rate = (t - first + 1) * (double)b->n / (ct_now_s() - t_start);
         char eta[32];
         format_eta(eta, sizeof eta, (total - t) * (double)b->n / rate);
         fprintf(stderr, "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",

@@ -14,6 +14,7 @@
 #include "core/dirio.h"
 #include "ctcir/index.h"
 #include "ctcir/metrics.h"
+#include "core/timer.h"
 
 #include <cjson/cJSON.h>
 
@@ -21,7 +22,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
             "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--json] [--batch N] [-t N]\n\n"
+            "                  [--json] [--strict] [--batch N] [-t N]\n\n"
             "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
             "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
             "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
@@ -37,6 +38,7 @@ static void usage(FILE *out) {
             "                        FashionIQ <category>/<index>)\n"
             "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
             "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
+            "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
             "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n");
@@ -44,7 +46,7 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *model, *dataset, *root, *split, *category, *index, *pred_out, *sub_out;
-    bool json;
+    bool json, strict;
     int batch, loader_threads;
 } eval_opts;
 
@@ -57,12 +59,6 @@ static ct_status collect(void *ctx, const int64_t *rows, int n, const float *emb
     collect_ctx *c = ctx;
     for (int i = 0; i < n; i++) memcpy(c->emb + rows[i] * c->P, emb + (size_t)i * c->P, (size_t)c->P * sizeof(float));
     return CT_OK;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* "R@5" -> "recall@5", "Rsubset@1" -> "recall_subset@1"; "mAP@K" stays. */
@@ -84,7 +80,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     ct_dataset_kind kind;
     ct_status s = ct_dataset_kind_parse(o->dataset, &kind);
     if (s) return s;
-    ct_dataset_opts dopt = {.root = o->root, .split = o->split, .category = category};
+    ct_dataset_opts dopt = {.root = o->root, .split = o->split, .category = category, .strict = o->strict};
     char file[4200], gal[4200];
     if (kind == CT_DS_MANIFEST) {
         struct stat st;
@@ -100,7 +96,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     *n_queries = Q;
     const void *gallery;
     ct_dtype gdtype = CT_DT_F32;
-    double t0 = now_s();
+    double t0 = ct_now_s();
     if (o->index) {
         if ((s = ct_index_open(&ix, o->index, ct_model_identity(m), false))) goto done;
         if (ct_index_rows(ix) != G || ct_index_dim(ix) != P) {
@@ -124,7 +120,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
         if ((s = ct_embed_run(m, &job, collect, &cc, NULL, NULL))) goto done;
         gallery = gallery_own;
     }
-    double t_gallery = now_s() - t0;
+    double t_gallery = ct_now_s() - t0;
     /* queries */
     const char **refs = malloc((size_t)(Q ? Q : 1) * sizeof *refs), **caps = malloc((size_t)(Q ? Q : 1) * sizeof *caps);
     queries = malloc((size_t)(Q ? Q : 1) * P * sizeof(float));
@@ -136,13 +132,13 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     for (int q = 0; q < Q; q++) refs[q] = ds->queries[q].ref_path, caps[q] = ds->queries[q].caption;
     collect_ctx qc = {queries, P};
     ct_embed_job qjob = {refs, caps, NULL, Q, o->batch, o->loader_threads, "queries"};
-    double t1 = now_s();
+    double t1 = ct_now_s();
     s = ct_embed_run(m, &qjob, collect, &qc, NULL, NULL);
     free(refs), free(caps);
     if (s) goto done;
-    double t_queries = now_s() - t1;
+    double t_queries = ct_now_s() - t1;
     /* ranks over the full gallery, metrics */
-    double t2 = now_s();
+    double t2 = ct_now_s();
     if ((s = ct_eval_plan_build(&plan, ds))) goto done;
     if ((s = ct_topk_ranks(&plan, queries, gallery, gdtype, G, P))) goto done;
     int with_targets = 0;
@@ -182,7 +178,7 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
         }
     }
     fprintf(stderr, "eval: %s: %d queries, gallery %lld: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,
-            (long long)G, t_gallery, o->index ? " (index)" : "", t_queries, now_s() - t2);
+            (long long)G, t_gallery, o->index ? " (index)" : "", t_queries, ct_now_s() - t2);
 done:
     ct_eval_plan_free(&plan);
     free(gallery_own), free(queries), free(topk), free(scores);
@@ -214,13 +210,13 @@ int cmd_eval(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT };
+    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
         {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
         {"category", required_argument, 0, O_CAT}, {"index", required_argument, 0, O_INDEX},
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
-        {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH},
+        {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
         {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     eval_opts o = {0};
     o.batch = 32;
@@ -240,6 +236,7 @@ int cmd_eval(int argc, char **argv) {
         case O_PRED: o.pred_out = optarg; break;
         case O_SUB: o.sub_out = optarg; break;
         case O_JSON: o.json = true; break;
+        case O_STRICT: o.strict = true; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
         case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("eval", "--threads: a number >= 0"); break;
@@ -256,7 +253,7 @@ int cmd_eval(int argc, char **argv) {
     ct_model *m = NULL;
     ct_status s = ct_model_load(&m, o.model, NULL, NULL, 0);
     if (s) return cli_fail("eval", s);
-    double t0 = now_s();
+    double t0 = ct_now_s();
     static const char *const cats[] = {"dress", "shirt", "toptee"};
     const int n_runs = fiq_all ? 3 : 1;
     ct_metric_set per[3];
@@ -291,7 +288,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     cJSON_AddItemToObject(root, "metrics", metrics);
-    cJSON_AddNumberToObject(root, "seconds", now_s() - t0);
+    cJSON_AddNumberToObject(root, "seconds", ct_now_s() - t0);
     if (o.json) {
         char *text = cJSON_PrintUnformatted(root);
         if (text) printf("%s\n", text);

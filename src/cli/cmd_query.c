@@ -13,6 +13,7 @@
 #include "ctcir/image.h"
 #include "ctcir/image_draw.h"
 #include "ctcir/index.h"
+#include "core/timer.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -27,12 +28,6 @@ static void usage(FILE *out) {
             "                  needed by --grid\n"
             "  --target NAME   mark this gallery entry green in the grid (e.g. the known answer)\n"
             "  -t, --threads N OpenBLAS/OpenMP threads (default: all cores)\n");
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* DIR/name with the first image extension that exists. */
@@ -118,7 +113,7 @@ int cmd_query(int argc, char **argv) {
     float *pixels = NULL, *score = NULL, q[4096];
     int *idx = NULL;
     int64_t ids[CT_CONTEXT_LENGTH];
-    double t0 = now_s();
+    double t0 = ct_now_s();
     ct_status s = ct_model_load(&m, model, NULL, NULL, 0);
     if (!s) s = ct_index_open(&ix, index, ct_model_identity(m), false);
     if (s) goto done;
@@ -132,9 +127,9 @@ int cmd_query(int argc, char **argv) {
     if (!pixels || !idx || !score) { s = ct_fail(CT_ERR_NOMEM, "query: out of memory"); goto done; }
     if ((s = ct_model_load_image(m, image, pixels)) || (s = ct_model_tokenize(m, text, ids))) goto done;
     if ((s = ct_encoder_new(&e, m, 1)) || (s = ct_encode_query(e, pixels, ids, 1, q))) goto done;
-    double t1 = now_s();
+    double t1 = ct_now_s();
     if ((s = ct_topk(idx, score, q, 1, ct_index_data(ix), ct_index_dtype(ix), G, P, (int)k))) goto done;
-    double t_search = now_s() - t1;
+    double t_search = ct_now_s() - t1;
     if (json) {
         printf("{\"results\": [");
         for (int i = 0; i < k; i++) {
@@ -146,11 +141,11 @@ int cmd_query(int argc, char **argv) {
             }
             printf("\", \"score\": %.6f}", score[i]);
         }
-        printf("], \"gallery_size\": %lld, \"search_seconds\": %.6f, \"seconds\": %.4f}\n", (long long)G, t_search, now_s() - t0);
+        printf("], \"gallery_size\": %lld, \"search_seconds\": %.6f, \"seconds\": %.4f}\n", (long long)G, t_search, ct_now_s() - t0);
     } else {
         for (int i = 0; i < k; i++) printf("%d\t%s\t%.6f\n", i + 1, ct_index_name(ix, idx[i]), score[i]);
     }
-    fprintf(stderr, "query: top-%ld of %lld in %.2f ms (search), %.2f s in all\n", k, (long long)G, t_search * 1e3, now_s() - t0);
+    fprintf(stderr, "query: top-%ld of %lld in %.2f ms (search), %.2f s in all\n", k, (long long)G, t_search * 1e3, ct_now_s() - t0);
     if (grid) {
         if ((s = draw_grid(grid, image, text, ix, idx, score, (int)k, images, target))) goto done;
         fprintf(stderr, "query: grid written to %s\n", grid);

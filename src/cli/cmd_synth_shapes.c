@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "ctcir/synth.h"
+#include "core/timer.h"
 
 static void usage(FILE *out) {
     ct_synth_config d;
@@ -49,16 +50,10 @@ typedef struct {
     double t0;
 } progress_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void on_progress(void *ctx, const char *split, long done, long total) {
     progress_state *p = ctx;
     int pct = (int)(100 * done / (total ? total : 1));
-    double el = now_s() - p->t0;
+    double el = ct_now_s() - p->t0;
     if (p->tty) {
         fprintf(stderr, "\rsynth-shapes: %-5s %ld/%ld triplets (%.1f s)%s", split, done, total, el,
                 done == total ? "\n" : "");
@@ -137,15 +132,15 @@ int cmd_synth_shapes(int argc, char **argv) {
     if (cfg.jpeg_quality < 1 || cfg.jpeg_quality > 100)
         return cli_usage_error(cmd, "--jpeg-quality %d outside 1..100", cfg.jpeg_quality);
     cli_set_threads((int)threads);
-    progress_state ps = {isatty(2), -10, now_s()};
+    progress_state ps = {isatty(2), -10, ct_now_s()};
     if (!quiet) {
         cfg.progress = on_progress;
         cfg.progress_ctx = &ps;
     }
     ct_synth_stats stats;
-    double t0 = now_s();
+    double t0 = ct_now_s();
     ct_status st = ct_synth_write_dataset(&cfg, &stats);
-    double el = now_s() - t0;
+    double el = ct_now_s() - t0;
     if (st != CT_OK) return cli_fail(cmd, st);
     cJSON *o = cJSON_CreateObject(), *g = cJSON_AddObjectToObject(o, "gallery");
     cJSON_AddStringToObject(o, "out", cfg.out_dir);

@@ -13,7 +13,7 @@ static void usage(FILE *out) {
             "usage: ctcir train [--config FILE] [--init DIR] [--data MANIFEST.jsonl --image-root DIR]\n"
             "                   [--batch-size N] [--micro-batch M] [--max-steps K] [--lr X] [--lr-min X]\n"
             "                   [--warmup N] [--no-shuffle] [--seed S] [--set key=value]... --out DIR\n"
-            "                   [--resume DIR] [--dump-first-grads FILE.safetensors] [-t N]\n\n"
+            "                   [--resume DIR] [--dump-first-grads FILE.safetensors] [--strict] [-t N]\n\n"
             "Trains ConText-CIR (both CLIP towers, fusion, pooling) with the contrastive and\n"
             "concept-consistency losses. Defaults are ../shared/docs/model.md section 7; a config file\n"
             "(configs/*.json) sets any training or model key, flags override it, --set overrides both.\n\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out) {
             "                        train_config.json go\n"
             "  --resume DIR          continue from a checkpoint folder (or the newest one inside DIR)\n"
             "  --dump-first-grads F  write loss.total, loss.cont, loss.cc and grad.<name> of step 1\n"
+            "  --strict              a bad record (missing or unreadable image, malformed field) is an\n"
+            "                        error instead of a skipped record with a warning\n"
             "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n\n"
             "Ctrl-C saves a checkpoint after the current step and exits with status 130.\n");
 }
@@ -43,7 +45,7 @@ int cmd_train(int argc, char **argv) {
         return CLI_OK;
     }
     enum { O_INIT = 256, O_DATA, O_ROOT, O_BATCH, O_MICRO, O_STEPS, O_LR, O_LRMIN, O_WARM, O_NOSHUF, O_SEED, O_SET,
-           O_OUT, O_RESUME, O_DUMP, O_CONFIG };
+           O_OUT, O_RESUME, O_DUMP, O_CONFIG, O_STRICT };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"init", required_argument, 0, O_INIT},
         {"data", required_argument, 0, O_DATA}, {"image-root", required_argument, 0, O_ROOT},
@@ -53,6 +55,7 @@ int cmd_train(int argc, char **argv) {
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
         {"set", required_argument, 0, O_SET}, {"out", required_argument, 0, O_OUT},
         {"resume", required_argument, 0, O_RESUME}, {"dump-first-grads", required_argument, 0, O_DUMP},
+        {"strict", no_argument, 0, O_STRICT},
         {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     /* Flags are collected as key=value assignments and applied after the config file. */
     char **assign = calloc((size_t)argc * 2 + 4, sizeof *assign);
@@ -98,6 +101,7 @@ int cmd_train(int argc, char **argv) {
         case O_OUT: run.out_dir = optarg; break;
         case O_RESUME: run.resume = optarg; break;
         case O_DUMP: run.dump_first_grads = optarg; break;
+        case O_STRICT: ASSIGN("strict=%s", "true"); break;
         case 't': ASSIGN("threads=%s", optarg); break;
         default: rc = cli_usage_error("train", "unknown option"); goto done;
         }

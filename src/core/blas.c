@@ -1,21 +1,78 @@
-/* OpenBLAS wrapper: the one file that includes cblas.h. */
+/* OpenBLAS wrapper: the one file that includes cblas.h.
+ *
+ * Threading. Debian's OpenBLAS is the pthreads build: with more than one OpenBLAS thread its
+ * own workers spin (sched_yield) after every product while OpenMP's workers spin after every
+ * elementwise loop, and on a small machine the two pools steal each other's cores (measured on
+ * 2 cores: ~25% of the CPU time in libgomp spinning and the scheduler). So OpenBLAS always runs
+ * single-threaded, and ct_sgemm itself splits a large product into row (or column) panels of C
+ * over the OpenMP team: one pool of threads does everything. Inside an OpenMP region ct_sgemm is
+ * one serial call, so kernels may call it from their own parallel loops. */
 #include <cblas.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/blas.h"
 
+/* Threads ct_sgemm may use; 0 = the OpenMP team size (omp_get_max_threads). */
+static int gemm_threads;
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+/* Below this many multiply-adds a product runs on one thread (a fork costs a few us). */
+#define PAR_MIN_MACS (1L << 21)
+
+static void sgemm1(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void blas_single(void) { openblas_set_num_threads(1); }
+
+static void ensure_single(void) { pthread_once(&blas_once, blas_single); }
+
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    ensure_single();
+    if (omp_in_parallel()) { /* already on a worker: one serial product */
+        sgemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int nt = gemm_threads > 0 ? gemm_threads : omp_get_max_threads();
+    if (nt <= 1 || (long)M * N * K < PAR_MIN_MACS) {
+        sgemm1(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    /* Panels of C, multiples of 32 wide (the kernels' register blocks divide 32), cut along the
+     * longer side, about four per thread and handed out dynamically: when another process takes
+     * a core for a while, the other thread picks up the remaining panels instead of waiting at
+     * the barrier. A panel of >= 128 rows keeps the packing cost of the other operand small. */
+    bool by_rows = M >= N;
+    int len = by_rows ? M : N;
+    int units = (len + 31) / 32;
+    int panels = nt * 4;
+    if (panels > units / 4) panels = units / 4;
+    if (panels < nt) panels = units < nt ? units : nt;
+    if (nt > panels) nt = panels;
+    #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int pi = 0; pi < panels; pi++) {
+        int i0 = (int)((long)units * pi / panels) * 32, i1 = (int)((long)units * (pi + 1) / panels) * 32;
+        if (i1 > len) i1 = len;
+        if (by_rows) {
+            const float *a = trans_a ? A + i0 : A + (size_t)i0 * lda;
+            sgemm1(trans_a, trans_b, i1 - i0, N, K, alpha, a, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
+        } else {
+            const float *b = trans_b ? B + (size_t)i0 * ldb : B + i0;
+            sgemm1(trans_a, trans_b, M, i1 - i0, K, alpha, A, lda, b, ldb, beta, C + i0, ldc);
+        }
+    }
 }
 
-void ct_blas_set_threads(int n) { openblas_set_num_threads(n); }
+void ct_blas_set_threads(int n) { gemm_threads = n > 0 ? n : 0; }
 
-int ct_blas_get_threads(void) { return openblas_get_num_threads(); }
+int ct_blas_get_threads(void) { return gemm_threads > 0 ? gemm_threads : omp_get_max_threads(); }
 
 void ct_set_threads(int n) {
     if (n <= 0) { /* OMP_NUM_THREADS when set, else every core */
@@ -23,6 +80,7 @@ void ct_set_threads(int n) {
         long c = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
         n = c > 0 ? (int)c : 1;
     }
-    openblas_set_num_threads(n);
+    ensure_single();
+    gemm_threads = 0;
     omp_set_num_threads(n);
 }

@@ -8,11 +8,12 @@
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
-/* Threads used by OpenBLAS outside OpenMP regions. */
+/* Threads ct_sgemm splits one product over when called outside an OpenMP region (OpenBLAS
+ * itself always runs single-threaded; see blas.c). n <= 0: the OpenMP team size. */
 void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
-/* Sets both OpenBLAS and OpenMP thread counts; n <= 0 means all cores. */
+/* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. */
 void ct_set_threads(int n);
 
 #endif

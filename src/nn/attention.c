@@ -1,7 +1,6 @@
 /* Multi-head scaled dot-product attention. Every (batch, head) pair is independent, so the
  * whole batch runs as ONE OpenMP loop over B*NH; inside it each pair does its two small
- * products with single-threaded SGEMM (OpenBLAS is pthreads-based and must not spawn its
- * own threads inside an OpenMP region, so it is set to one thread around the loop).
+ * products with ct_sgemm, which is a single-threaded call inside an OpenMP region.
  *
  * With the causal and key-length masks every row's valid keys are a prefix [0, L) with
  * L = min(key_len[b], causal ? i + 1 : Tk), so masking is just "softmax the first L entries
@@ -24,8 +23,6 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                        const int *key_len, bool causal, float scale,
                        int B, int Tq, int Tk, int C, int NH) {
     int HS = C / NH;
-    int blas_threads = ct_blas_get_threads();
-    ct_blas_set_threads(1);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -43,15 +40,12 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
         }
         ct_sgemm(false, false, Tq, HS, Tk, 1.0f, a, Tk, vh, C, 0.0f, oh, C);
     }
-    ct_blas_set_threads(blas_threads);
 }
 
 void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
                         const float *att, const float *q, const float *k, const float *v,
                         float scale, int B, int Tq, int Tk, int C, int NH, float *scratch) {
     int HS = C / NH;
-    int blas_threads = ct_blas_get_threads();
-    ct_blas_set_threads(1);
     #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -75,7 +69,6 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
         if (dq) ct_sgemm(false, false, Tq, HS, Tk, scale, ds, Tk, k + koff, C, 1.0f, dq + qoff, C);
         if (dk) ct_sgemm(true, false, Tk, HS, Tq, scale, ds, Tk, q + qoff, C, 1.0f, dk + koff, C);
     }
-    ct_blas_set_threads(blas_threads);
 }
 
 /* Plain loops in double: the reference the tests compare the batched kernels with. */

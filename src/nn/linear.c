@@ -29,12 +29,21 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
                      const float *inp, const float *weight, int N, int C, int OC) {
     if (dinp) ct_sgemm(false, false, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight) ct_sgemm(true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-    if (dbias) {
-        #pragma omp parallel for if ((size_t)N * OC > 65536)
-        for (int o = 0; o < OC; o++) {
-            float s = 0.0f;
-            for (int n = 0; n < N; n++) s += dout[(size_t)n * OC + o];
-            dbias[o] += s;
+    if (dbias) linear_bias_backward(dbias, dout, N, OC);
+}
+
+/* dbias [OC] += sum_n dout [N,OC]: blocks of 64 columns, rows in order inside (the same sum
+ * order as a column at a time, with contiguous reads). */
+void linear_bias_backward(float *dbias, const float *dout, int N, int OC) {
+    int nb = (OC + 63) / 64;
+    #pragma omp parallel for if ((size_t)N * OC > 65536)
+    for (int ob = 0; ob < nb; ob++) {
+        int o0 = ob * 64, w = OC - o0 < 64 ? OC - o0 : 64;
+        float acc[64] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *g = dout + (size_t)n * OC + o0;
+            for (int o = 0; o < w; o++) acc[o] += g[o];
         }
+        for (int o = 0; o < w; o++) dbias[o0 + o] += acc[o];
     }
 }

@@ -19,6 +19,8 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
 /* dinp [N,C] += dout W; dweight [OC,C] += dout^T inp; dbias [OC] += sum_n dout */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC);
+/* dbias [OC] += sum over the N rows of dout [N,OC] (linear_backward's bias part) */
+void linear_bias_backward(float *dbias, const float *dout, int N, int OC);
 
 /* ---- layernorm (biased variance) -------------------------------------------------------- */
 /* out [N,C], mean [N], rstd [N] (saved for backward), inp [N,C], weight/bias [C] */
@@ -96,6 +98,14 @@ void attention_forward_ref(float *out, float *att, const float *q, const float *
 void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
                             const float *att, const float *q, const float *k, const float *v,
                             float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
+void quick_gelu_forward_ref(float *out, const float *inp, size_t n);
+void quick_gelu_backward_ref(float *dinp, const float *dout, const float *inp, size_t n);
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const float *mean,
+                            const float *rstd, int N, int C);
+void gelu_forward_ref(float *out, const float *inp, size_t n);
+void gelu_backward_ref(float *dinp, const float *dout, const float *inp, size_t n);
+void softmax_forward_ref(float *out, const float *inp, int N, int C);
 void patch_embed_forward_ref(float *out, const float *pix, const float *weight,
                              int B, int Cin, int S, int p, int D);
 
