@@ -28,7 +28,7 @@ done
 cmp -s "$tmp/vocab/merges.txt" "$tmp/tiny/merges.txt" && ok || bad "merges.txt not copied"
 "$CTCIR" inspect "$tmp/tiny/model.safetensors" > "$tmp/inspect.txt" 2>&1 && ok || bad "inspect failed"
 grep -q "text_model.embeddings.token_embedding.weight *F32 *\[$nv, 128\]" "$tmp/inspect.txt" && ok || bad "token embedding shape"
-grep -q "vision_model.embeddings.position_embedding.weight *F32 *\[65, 128\]" "$tmp/inspect.txt" && ok || bad "65 vision tokens"
+grep -q "vision_model.embeddings.position_embedding.weight *F32 *\[10, 128\]" "$tmp/inspect.txt" && ok || bad "10 vision tokens (48 px, patch 16)"
 grep -q "^logit_scale " "$tmp/inspect.txt" && ok || bad "logit_scale missing"
 grep -q "position_ids" "$tmp/inspect.txt" && bad "legacy position_ids written" || ok
 

@@ -12,7 +12,7 @@ ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
 run() { if "$@" >"$T/out" 2>"$T/err"; then ok; else bad "$*"; tail -5 "$T/err" >&2; fi; }
 
-run "$CTCIR" synth-shapes --out "$T/data" --train 512 --val 8 --test 40 --seed 1 -q
+run "$CTCIR" synth-shapes --out "$T/data" --size 48 --train 512 --val 8 --test 40 --seed 1 -q
 sed -n 's/.*"caption":"\([^"]*\)".*/\1/p' "$T/data/train.jsonl" > "$T/captions.txt"
 run "$CTCIR" bpe-train --input "$T/captions.txt" --vocab-size 1024 --out "$T/vocab"
 run "$CTCIR" init --config configs/synthetic-tiny-model.json --vocab "$T/vocab" --out "$T/init" --seed 1
