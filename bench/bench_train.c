@@ -116,7 +116,7 @@ int main(int argc, char **argv) {
         b.n++;
     }
     ct_train_step *st;
-    if (ct_train_step_new(&st, m, micro, B)) {
+    if (ct_train_step_new(&st, m, micro, B, ct_batch_max_text(&b))) {
         fprintf(stderr, "bench_train: %s\n", ct_error());
         return 1;
     }

@@ -71,7 +71,7 @@ static void gradcheck(const char *const *sets, int n_sets, const char *label) {
     CHECK(ct_batch_new(&b, m, B) == CT_OK);
     make_batch(&b, m, 3);
     ct_train_step *st = NULL;
-    CHECK(ct_train_step_new(&st, m, B, B) == CT_OK);
+    CHECK(ct_train_step_new(&st, m, B, B, ct_batch_max_text(&b)) == CT_OK);
     double base = loss_of(st, &b);
     float *grad = malloc(m->params.total * sizeof(float));
     memcpy(grad, m->params.grad, m->params.total * sizeof(float));
@@ -120,8 +120,8 @@ static void gradcache_equal(void) {
     CHECK(ct_batch_new(&b, m, B) == CT_OK);
     make_batch(&b, m, 9);
     ct_train_step *one = NULL, *micro = NULL;
-    CHECK(ct_train_step_new(&one, m, B, B) == CT_OK);
-    CHECK(ct_train_step_new(&micro, m, 1, B) == CT_OK);
+    CHECK(ct_train_step_new(&one, m, B, B, ct_batch_max_text(&b)) == CT_OK);
+    CHECK(ct_train_step_new(&micro, m, 1, B, ct_batch_max_text(&b)) == CT_OK);
     ct_step_losses a, c;
     CHECK(ct_train_step_run(one, &b, &a) == CT_OK);
     float *g1 = malloc(m->params.total * sizeof(float));
@@ -211,7 +211,7 @@ static void freeze_tower(bool vision) {
     CHECK(ct_batch_new(&b, m, B) == CT_OK);
     make_batch(&b, m, 4);
     ct_train_step *st = NULL;
-    CHECK(ct_train_step_new(&st, m, B, B) == CT_OK);
+    CHECK(ct_train_step_new(&st, m, B, B, ct_batch_max_text(&b)) == CT_OK);
     ct_step_losses L;
     CHECK(ct_train_step_run(st, &b, &L) == CT_OK);
     ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};

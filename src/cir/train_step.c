@@ -74,6 +74,15 @@ ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
     return CT_OK;
 }
 
+int ct_batch_max_text(const ct_batch *b) {
+    int T = 2;
+    for (int i = 0; i < b->n; i++) {
+        int len = ct_eot_index(b->cap_ids + (size_t)i * CT_CONTEXT_LENGTH, CT_CONTEXT_LENGTH) + 1;
+        if (len > T) T = len;
+    }
+    return T;
+}
+
 /* ---- the step -------------------------------------------------------------------------- */
 
 /* One embedding path (fusion + pool) with its activations. */
@@ -108,15 +117,16 @@ struct ct_train_step {
     int64_t *ids_cap, *ids_ph;               /* packed ids of the chunk's captions / phrases */
     double *loss_work;                       /* scratch of both losses */
     int Tc, Ti;                              /* their lengths in this chunk */
+    int T_max;                               /* planned text length (captions and phrases) */
 };
 
 static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     const ct_model *m = st->m;
-    const int mb = st->micro, pc = st->phrase_cap, Nv = m->Nv, T = m->T;
+    const int mb = st->micro, pc = st->phrase_cap, Nv = m->Nv, T = st->T_max;
     const size_t P = (size_t)m->P, tok_v = (size_t)Nv * m->dv, tok_t = (size_t)T * m->dt, map = (size_t)Nv * T;
     path_acts *paths[3] = {&st->q, &st->n, &st->t};
-    for (int i = 0; i < 3; i++) {
-        ct_fusion_acts_plan(&paths[i]->fa, &m->fusion, plan, mb, Nv, T);
+    for (int i = 0; i < 3; i++) { /* the query path sees captions, the other two the 2-token empty text */
+        ct_fusion_acts_plan(&paths[i]->fa, &m->fusion, plan, mb, Nv, i == 0 ? T : 2);
         ct_pool_acts_plan(&paths[i]->pa, &m->pool, plan, mb, Nv);
     }
     const int fs_rows = mb; /* phrase_cap == micro */
@@ -145,7 +155,7 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     }
 }
 
-ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch) {
+ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text) {
     *out = NULL;
     if (micro_batch < 1 || max_batch < 1) return ct_fail(CT_ERR_ARG, "train: batch %d, micro-batch %d", max_batch, micro_batch);
     if (micro_batch > max_batch) micro_batch = max_batch;
@@ -159,12 +169,13 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->clip_mode = m->opt.target_mode == CT_TARGET_CLIP;
     st->qneg = m->opt.query_negatives != CT_QNEG_NONE;
     st->phrase_cap = micro_batch; /* isolated passes go in groups of the micro-batch size */
+    st->T_max = max_text < 2 ? 2 : max_text > m->T ? m->T : max_text;
     ct_status s;
     if ((s = ct_clip_vision_acts_new(&st->va_ref, &m->clip, micro_batch, true))) goto fail;
     if ((s = ct_clip_vision_acts_new(&st->va_tgt, &m->clip, micro_batch, true))) goto fail;
-    if ((s = ct_clip_text_acts_new(&st->ta_cap, &m->clip, micro_batch, true))) goto fail;
-    if ((s = ct_clip_text_acts_new(&st->ta_empty, &m->clip, 1, true))) goto fail;
-    if (st->cc && (s = ct_clip_text_acts_new(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach))) goto fail;
+    if ((s = ct_clip_text_acts_new_len(&st->ta_cap, &m->clip, micro_batch, true, st->T_max))) goto fail;
+    if ((s = ct_clip_text_acts_new_len(&st->ta_empty, &m->clip, 1, true, 2))) goto fail;
+    if (st->cc && (s = ct_clip_text_acts_new_len(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max))) goto fail;
     path_acts *paths[3] = {&st->q, &st->n, &st->t};
     for (int i = 0; i < 3; i++)
         if ((s = ct_fusion_acts_new(&paths[i]->fa, &m->fusion))) goto fail;
@@ -248,6 +259,8 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     ct_status s;
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_ref, b->ref_pixels + c0 * img, n))) return s;
     st->Tc = ct_pack_ids(st->ids_cap, st->key_cap, b->cap_ids + (size_t)c0 * CT_CONTEXT_LENGTH, n);
+    if (st->Tc > st->T_max)
+        return ct_fail(CT_ERR_ARG, "train: a caption of %d tokens; the step was planned for %d", st->Tc, st->T_max);
     if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_cap, st->ids_cap, n, st->Tc))) return s;
     const float *q = path_forward(st, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     memcpy(st->Q + c0 * P, q, n * P * sizeof(float));

@@ -31,6 +31,9 @@ void ct_batch_clear(ct_batch *b);
 ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
                             const char *const *phrases, int n_phrases);
 
+/* The longest caption of the batch in tokens (start and end included). */
+int ct_batch_max_text(const ct_batch *b);
+
 typedef struct ct_train_step ct_train_step;
 
 typedef struct {
@@ -38,7 +41,9 @@ typedef struct {
     int matched, unmatched;
 } ct_step_losses;
 
-ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch);
+/* max_text: the longest caption in tokens (start and end included) the step will see, at most
+ * 77; text activations are planned for it (ct_batch_max_text / the trainer's pre-scan). */
+ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text);
 void ct_train_step_free(ct_train_step *st);
 /* Zeroes the gradients, then fills them with d(total)/d(param) for this batch. */
 ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out);

@@ -93,6 +93,24 @@ static int first_nonfinite_param(const ct_params *p) {
     return -1;
 }
 
+/* The longest training caption in tokens (start and end included): text activations are
+ * planned for it instead of 77 positions. Captions that do not tokenize count as 77. */
+static int longest_caption(const ct_model *m, const sources *src) {
+    int best = 2;
+    for (int d = 0; d < src->n; d++) {
+        const ct_record *rec = src->rec[d];
+        const int64_t n = src->count[d];
+#pragma omp parallel for reduction(max : best) schedule(dynamic, 256)
+        for (int64_t i = 0; i < n; i++) {
+            int64_t ids[CT_CONTEXT_LENGTH];
+            int len = ct_model_tokenize(m, rec[i].caption, ids) == CT_OK ? ct_eot_index(ids, CT_CONTEXT_LENGTH) + 1
+                                                                         : CT_CONTEXT_LENGTH;
+            if (len > best) best = len;
+        }
+    }
+    return best;
+}
+
 static ct_status dump_grads(const ct_model *m, const ct_step_losses *l, const char *path) {
     ct_st_writer *w = NULL;
     ct_status s = ct_st_writer_new(&w);
@@ -190,9 +208,11 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     if ((s = ct_sampler_new(&sampler, src.n, src.count, src.weight, cfg->shuffle, m->opt.seed))) goto done;
     if (run->resume && (s = ct_sampler_set_state(sampler, &state.sampler))) goto done;
     const int micro = cfg->micro_batch > 0 && cfg->micro_batch < cfg->batch_size ? cfg->micro_batch : cfg->batch_size;
-    if ((s = ct_train_step_new(&step, m, micro, cfg->batch_size))) goto done;
-    fprintf(stderr, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d)\n",
-            m->params.total * 16.0 / 1e6, ct_train_step_bytes(step) / 1e6, micro, cfg->batch_size);
+    const int max_text = longest_caption(m, &src);
+    if ((s = ct_train_step_new(&step, m, micro, cfg->batch_size, max_text))) goto done;
+    fprintf(stderr, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
+            "captions up to %d tokens)\n", m->params.total * 16.0 / 1e6, ct_train_step_bytes(step) / 1e6, micro,
+            cfg->batch_size, max_text);
     if ((s = ct_loader_new(&loader, m, src.rec, src.count, sampler, cfg->batch_size, cfg->loader_threads, cfg->strict))) goto done;
     sampler = NULL; /* owned by the loader */
     snprintf(path, sizeof path, "%s/metrics.jsonl", run->out_dir);

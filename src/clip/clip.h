@@ -165,6 +165,9 @@ typedef struct {
 ct_status ct_clip_vision_acts_new(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training);
 void ct_clip_vision_acts_free(ct_clip_vision_acts *a);
 ct_status ct_clip_text_acts_new(ct_clip_text_acts *a, const ct_clip *m, int B, bool training);
+/* The same planned for at most T_cap <= max_positions positions (ct_clip_text_forward_len with
+ * T <= T_cap): training on short captions needs a fraction of the 77-position plan. */
+ct_status ct_clip_text_acts_new_len(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap);
 void ct_clip_text_acts_free(ct_clip_text_acts *a);
 
 /* pixels [B,3,S,S] (kept by pointer until backward). Fills every activation above. */

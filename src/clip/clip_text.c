@@ -25,11 +25,17 @@ static void plan_text(ct_plan *p, void *acts, const ct_clip_config *cfg, int B, 
 }
 
 ct_status ct_clip_text_acts_new(ct_clip_text_acts *a, const ct_clip *m, int B, bool training) {
+    return ct_clip_text_acts_new_len(a, m, B, training, m->cfg.text.max_positions);
+}
+
+ct_status ct_clip_text_acts_new_len(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap) {
     memset(a, 0, sizeof *a);
     if (B < 1) return ct_fail(CT_ERR_ARG, "clip: text batch %d (must be >= 1)", B);
     const ct_clip_config *cfg = &m->cfg;
+    if (T_cap < 1 || T_cap > cfg->text.max_positions)
+        return ct_fail(CT_ERR_ARG, "clip: text plan for %d positions outside 1..%d", T_cap, cfg->text.max_positions);
     a->B_cap = B;
-    a->T = a->T_cap = cfg->text.max_positions;
+    a->T = a->T_cap = T_cap;
     a->D = cfg->text.hidden_size;
     a->P = cfg->projection_dim;
     a->training = training;
