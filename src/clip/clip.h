@@ -75,7 +75,7 @@ typedef struct {
 /* Adds every CLIPModel tensor, with its HF name, to `params` (not yet allocated). */
 ct_status ct_clip_register(ct_clip *m, const ct_clip_config *cfg, ct_params *params);
 /* Loads model.safetensors into the registered tensors. Every missing tensor, unexpected
- * tensor and shape mismatch is named in one error. Legacy I64 `*.position_ids` are
+ * tensor, shape mismatch and tensor holding NaN or Inf is named in one error. Legacy I64 `*.position_ids` are
  * ignored; F16/BF16/F64 are converted to F32. */
 ct_status ct_clip_load_weights(ct_clip *m, const char *path);
 /* Refuses, before anything is allocated, a model.safetensors at path too small to hold the

@@ -1,4 +1,5 @@
 /* CLIPModel parameters: registration under HF names, and loading from model.safetensors. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,14 @@ ct_status ct_clip_load_weights(ct_clip *m, const char *path) {
             continue;
         }
         if ((s = ct_st_read_f32(f, t, ct_param(p, idx))) != CT_OK) goto done;
+        const float *w = ct_param(p, idx);
+        for (size_t k = 0; k < e->numel; k++)
+            if (!isfinite(w[k])) {
+                char msg[64];
+                snprintf(msg, sizeof msg, " (%g at element %zu)", (double)w[k], k);
+                report_add(&r, "tensor '%s' holds a non-finite value%s", t->name, msg);
+                break;
+            }
     }
     for (int i = 0; i < p->count; i++) {
         bool mine = i >= m->txt.tok_emb && i <= m->logit_scale; /* the head may share the table */
