@@ -82,6 +82,21 @@ static void test_errors(void) {
     CHECK(ct_clip_config_parse(&c, "{\"text_config\": {", "x") == CT_ERR_FORMAT);
     CHECK(ct_clip_config_parse(&c, "[1]", "x") == CT_ERR_FORMAT);
     CHECK(ct_clip_config_load(&c, "/nonexistent/config.json") == CT_ERR_IO);
+    /* sizes that would mean terabytes (or overflow) are refused by name, not allocated */
+    static const char *const huge[][2] = {
+        {"{\"vision_config\": {\"num_hidden_layers\": 10000000}}", "vision_config.num_hidden_layers"},
+        {"{\"text_config\": {\"hidden_size\": 9999996}}", "text_config.hidden_size"},
+        {"{\"text_config\": {\"intermediate_size\": 10000000}}", "text_config.intermediate_size"},
+        {"{\"vision_config\": {\"image_size\": 9999872}}", "vision_config.image_size"},
+        {"{\"projection_dim\": 10000000}", "projection_dim"},
+        {"{\"vision_config\": {\"hidden_size\": 16384, \"num_attention_heads\": 16, \"intermediate_size\": 65536, \"num_hidden_layers\": 64}}",
+         "parameters"},
+    };
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        s = ct_clip_config_parse(&c, huge[i][0], "big.json");
+        CHECK_MSG(s == CT_ERR_FORMAT && strstr(ct_error(), huge[i][1]) && strstr(ct_error(), "big.json"),
+                  "%s: status %d, message: %s", huge[i][0], s, ct_error());
+    }
 }
 
 static void test_supported_configs(void) {

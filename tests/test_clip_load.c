@@ -40,7 +40,7 @@ static uint16_t to_bf16(float f) {
     return (uint16_t)h;
 }
 
-typedef enum { EDIT_NONE, EDIT_BREAK } edit_mode;
+typedef enum { EDIT_NONE, EDIT_BREAK, EDIT_NAN } edit_mode;
 
 /* Copies the kit model's weights into path, optionally converted to dtype and broken. */
 static int write_variant(const char *path, ct_dtype dtype, edit_mode mode) {
@@ -65,6 +65,8 @@ static int write_variant(const char *path, ct_dtype dtype, edit_mode mode) {
         for (int d = 0; d < t->ndim; d++) n *= (size_t)shape[d];
         float *x = malloc(t->numel * sizeof *x);
         ct_st_read_f32(f, t, x); /* the first n <= numel are written */
+        if (mode == EDIT_NAN && strcmp(t->name, "vision_model.encoder.layers.0.mlp.fc1.weight") == 0) x[5] = NAN;
+        if (mode == EDIT_NAN && strcmp(t->name, "text_model.final_layer_norm.bias") == 0) x[0] = -INFINITY;
         if (dtype == CT_DT_F32) {
             ct_st_writer_add_copy(w, t->name, CT_DT_F32, t->ndim, shape, x);
         } else {
@@ -112,6 +114,16 @@ static void test_errors(void) {
                         "[127,32]") != NULL, "message: %s", e);
     CHECK_MSG(strstr(e, "broken.safetensors") && strstr(e, "3 problem(s)"), "message: %s", e);
     CHECK_MSG(strstr(e, "position_ids") == NULL, "legacy position_ids are ignored: %s", e);
+    ct_clip_free(&m);
+    ct_params_free(&p);
+    /* NaN/Inf weights are refused at load, naming the tensor (else eval ranks NaN scores) */
+    CHECK(write_variant(path, CT_DT_F32, EDIT_NAN));
+    s = load_into(&m, &p, path);
+    e = ct_error();
+    CHECK(s == CT_ERR_SHAPE);
+    CHECK_MSG(strstr(e, "tensor 'vision_model.encoder.layers.0.mlp.fc1.weight' holds a non-finite value (nan at "
+                        "element 5)") && strstr(e, "'text_model.final_layer_norm.bias' holds a non-finite value (-inf") &&
+              strstr(e, "broken.safetensors") && strstr(e, "2 problem(s)"), "message: %s", e);
     ct_clip_free(&m);
     ct_params_free(&p);
     CHECK(load_into(&m, &p, "/nonexistent.safetensors") == CT_ERR_IO);

@@ -1,5 +1,6 @@
 /* Gallery index files: write / checkpoint / resume / finish, open with identity checks,
  * shards and merge, F16, and refusal of bad inputs. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,47 @@ static void test_shards(void) {
     CHECK(ct_index_open(&ix2, path("plain.st"), NULL, false) == CT_ERR_FORMAT && strstr(ct_error(), "not a ctcir index"));
 }
 
+/* Replaces the first occurrence of `find` in file f by `repl` (same length); 1 if found. */
+static int patch_file(const char *f, const void *find, const void *repl, size_t len) {
+    FILE *fp = fopen(f, "r+b");
+    if (!fp) return 0;
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    int found = 0;
+    for (size_t i = 0; i + len <= n && !found; i++)
+        if (memcmp(buf + i, find, len) == 0) {
+            fseek(fp, (long)i, SEEK_SET);
+            fwrite(repl, 1, len, fp);
+            found = 1;
+        }
+    fclose(fp);
+    return found;
+}
+
+/* Damaged files: a name offset far past 'names' (was an out-of-bounds read) and a NaN
+ * embedding (every score would be NaN) are refused by name. */
+static void test_hostile(void) {
+    const char *f = path("bad.idx");
+    ct_index_writer *w = NULL;
+    float e[G * P];
+    fill(e, 0, G);
+    int64_t offs[3] = {0, 6, 12}, bad_offs[3] = {0, 6, (int64_t)1 << 40}; /* "img-0\0" is 6 bytes */
+    float row2[2] = {val(2, 0), val(2, 1)}, nan_row2[2] = {NAN, val(2, 1)};
+    for (int mode = 0; mode < 2; mode++) {
+        CHECK(ct_index_writer_new(&w, f, "model-A", G, names, P, CT_DT_F32, 0, 1) == CT_OK);
+        if (!w) return;
+        CHECK(ct_index_writer_put(w, 0, G, e) == CT_OK && ct_index_writer_finish(w) == CT_OK);
+        ct_index_writer_free(w);
+        CHECK(mode == 0 ? patch_file(f, offs, bad_offs, sizeof offs) : patch_file(f, row2, nan_row2, sizeof row2));
+        ct_index *ix = NULL;
+        ct_status s = ct_index_open(&ix, f, "model-A", false);
+        CHECK_MSG(s == CT_ERR_FORMAT && strstr(ct_error(), "bad.idx") &&
+                      strstr(ct_error(), mode == 0 ? "name 1 is not a NUL-terminated run" : "row 2 ('img-2') holds NaN"),
+                  "mode %d: status %d, %s", mode, s, ct_error());
+        ct_index_close(ix);
+    }
+}
+
 int main(void) {
     if (!tmpdir_make("index")) return 1;
     for (int i = 0; i < G; i++) {
@@ -160,6 +202,7 @@ int main(void) {
     test_roundtrip(CT_DT_F32);
     test_roundtrip(CT_DT_F16);
     test_shards();
+    test_hostile();
     tmpdir_remove();
     return test_finish();
 }

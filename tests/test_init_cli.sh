@@ -61,5 +61,19 @@ grep -q -- "--vocab" "$tmp/err.txt" && ok || bad "no vocabulary: message $(cat "
 [ ! -e "$tmp/x" ] && ok || bad "a failed init left $tmp/x"
 "$CTCIR" init --help | grep -q "usage: ctcir init" && ok || bad "--help"
 
+# a config.json whose sizes the weights cannot hold fails before allocating, naming both files
+mkdir -p "$tmp/big"
+cp "$tmp/tiny/model.safetensors" "$tmp/tiny/vocab.json" "$tmp/tiny/merges.txt" "$tmp/big/"
+sed 's/"vocab_size":[[:space:]]*[0-9]*/"vocab_size": 9000000/' "$tmp/tiny/config.json" > "$tmp/big/config.json"
+for cmd in "encode --image $img --text x --out $tmp/big.st" "explain --image $img --text x --out $tmp/big.png"; do
+  timeout 60 "$CTCIR" $cmd --model "$tmp/big" -t 1 > /dev/null 2> "$tmp/err.txt"; rc=$?
+  [ $rc -eq 1 ] && ok || bad "${cmd%% *} with an oversized config.json: exit $rc"
+  grep -q "big/model.safetensors.*bytes cannot hold" "$tmp/err.txt" && ok || bad "${cmd%% *} oversized config: $(cat "$tmp/err.txt")"
+done
+sed 's/"num_hidden_layers":[[:space:]]*[0-9]*/"num_hidden_layers": 5000000/' "$tmp/tiny/config.json" > "$tmp/big/config.json"
+timeout 60 "$CTCIR" encode --model "$tmp/big" --image "$img" --out "$tmp/big.st" -t 1 > /dev/null 2> "$tmp/err.txt"; rc=$?
+[ $rc -eq 1 ] && grep -q "big/config.json.*num_hidden_layers 5000000 exceeds" "$tmp/err.txt" && ok ||
+  bad "huge num_hidden_layers: exit $rc, $(cat "$tmp/err.txt")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

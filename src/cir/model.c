@@ -134,6 +134,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_optio
     m->dv = cfg.vision.hidden_size, m->dt = cfg.text.hidden_size, m->P = cfg.projection_dim;
     m->S = cfg.vision.image_size, m->Nv = ct_clip_vision_tokens(&cfg), m->T = cfg.text.max_positions;
     if (m->T != CT_CONTEXT_LENGTH) { s = ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T); goto fail; }
+    if ((s = ct_clip_check_weights_size(&cfg, weights_path))) goto fail;
     if ((s = ct_clip_register(&m->clip, &cfg, &m->params))) goto fail;
     m->first_head_param = m->params.count;
     if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) goto fail;

@@ -75,9 +75,14 @@ typedef struct {
 /* Adds every CLIPModel tensor, with its HF name, to `params` (not yet allocated). */
 ct_status ct_clip_register(ct_clip *m, const ct_clip_config *cfg, ct_params *params);
 /* Loads model.safetensors into the registered tensors. Every missing tensor, unexpected
- * tensor and shape mismatch is named in one error. Legacy I64 `*.position_ids` are
+ * tensor, shape mismatch and tensor holding NaN or Inf is named in one error. Legacy I64 `*.position_ids` are
  * ignored; F16/BF16/F64 are converted to F32. */
 ct_status ct_clip_load_weights(ct_clip *m, const char *path);
+/* Refuses, before anything is allocated, a model.safetensors at path too small to hold the
+ * parameters cfg describes (at least 2 bytes each): a hostile or mistaken config.json then
+ * fails with both sizes named instead of allocating what it asks for. A file that cannot be
+ * stat'ed passes (opening it reports the error). */
+ct_status ct_clip_check_weights_size(const ct_clip_config *cfg, const char *path);
 /* config.json + model.safetensors of an HF folder, into a table owned by m. */
 ct_status ct_clip_load(ct_clip *m, const char *dir);
 void ct_clip_free(ct_clip *m); /* NULL-safe; frees the table only if m owns it */

@@ -1,6 +1,7 @@
 /* HF config.json for CLIPModel, with transformers' precedence and defaults. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "clip/clip.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
+/* 4G scalars (16 GB as F32, twice ViT-bigG); beyond this a config is refused, not allocated. */
+#define CLIP_MAX_PARAMS ((size_t)1 << 32)
 
 void ct_clip_config_defaults(ct_clip_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -87,6 +90,22 @@ static ct_status read_tower(ct_clip_tower_config *t, const cJSON *obj, bool text
     if (!text && t->patch_size > t->image_size)
         return ct_fail(CT_ERR_FORMAT, "clip config: %s: %spatch_size %d exceeds image_size %d", what, sect,
                        t->patch_size, t->image_size);
+    /* Bounds far above any released CLIP (ViT-bigG: width 1664, MLP 8192, 48 layers) that keep
+     * every size product below overflow; the total is bounded in ct_clip_config_parse. */
+    static const struct { const char *key; int max; size_t off; bool vision_only; } lim[] = {
+        {"hidden_size", 16384, offsetof(ct_clip_tower_config, hidden_size), false},
+        {"intermediate_size", 65536, offsetof(ct_clip_tower_config, intermediate_size), false},
+        {"num_hidden_layers", 1024, offsetof(ct_clip_tower_config, num_layers), false},
+        {"projection_dim", 16384, offsetof(ct_clip_tower_config, projection_dim), false},
+        {"image_size", 8192, offsetof(ct_clip_tower_config, image_size), true},
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        if (lim[i].vision_only && text) continue;
+        const int v = *(const int *)((const char *)t + lim[i].off);
+        if (v > lim[i].max)
+            return ct_fail(CT_ERR_FORMAT, "clip config: %s: %s%s %d exceeds the limit %d", what, sect, lim[i].key, v,
+                           lim[i].max);
+    }
     if (!text && t->num_channels != 3)
         return ct_fail(CT_ERR_UNSUPPORTED, "clip config: %s: %snum_channels %d (only 3 is supported)", what, sect,
                        t->num_channels);
@@ -129,6 +148,17 @@ ct_status ct_clip_config_parse(ct_clip_config *cfg, const char *json, const char
     if (sec && (s = read_tower(&cfg->text, sec, true, what, sect)) != CT_OK) goto fail;
     if ((s = pick_section(root, "vision_config", &sec, sect, sizeof sect, what)) != CT_OK) goto fail;
     if (sec && (s = read_tower(&cfg->vision, sec, false, what, sect)) != CT_OK) goto fail;
+    if (cfg->projection_dim > 16384) {
+        s = ct_fail(CT_ERR_FORMAT, "clip config: %s: projection_dim %d exceeds the limit 16384", what,
+                    cfg->projection_dim);
+        goto fail;
+    }
+    const size_t count = ct_clip_param_count(cfg);
+    if (count > CLIP_MAX_PARAMS) {
+        s = ct_fail(CT_ERR_FORMAT, "clip config: %s: describes %.3g parameters (at most %.3g)", what, (double)count,
+                    (double)CLIP_MAX_PARAMS);
+        goto fail;
+    }
 fail:
     cJSON_Delete(root);
     return s;

@@ -1,7 +1,9 @@
 /* CLIPModel parameters: registration under HF names, and loading from model.safetensors. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "clip/clip.h"
 #include "ctcir/safetensors.h"
@@ -145,6 +147,14 @@ ct_status ct_clip_load_weights(ct_clip *m, const char *path) {
             continue;
         }
         if ((s = ct_st_read_f32(f, t, ct_param(p, idx))) != CT_OK) goto done;
+        const float *w = ct_param(p, idx);
+        for (size_t k = 0; k < e->numel; k++)
+            if (!isfinite(w[k])) {
+                char msg[64];
+                snprintf(msg, sizeof msg, " (%g at element %zu)", (double)w[k], k);
+                report_add(&r, "tensor '%s' holds a non-finite value%s", t->name, msg);
+                break;
+            }
     }
     for (int i = 0; i < p->count; i++) {
         bool mine = i >= m->txt.tok_emb && i <= m->logit_scale; /* the head may share the table */
@@ -162,12 +172,26 @@ done:
     return s;
 }
 
+ct_status ct_clip_check_weights_size(const ct_clip_config *cfg, const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return CT_OK;
+    const size_t count = ct_clip_param_count(cfg);
+    if ((double)count * 2.0 > (double)st.st_size)
+        return ct_fail(CT_ERR_SHAPE,
+                       "clip: %s: %lld bytes cannot hold the %zu parameters its config.json describes (at least 2 "
+                       "bytes each): wrong config.json or truncated weights",
+                       path, (long long)st.st_size, count);
+    return CT_OK;
+}
+
 ct_status ct_clip_load(ct_clip *m, const char *dir) {
     char path[4096];
     ct_clip_config cfg;
     snprintf(path, sizeof path, "%s/config.json", dir);
     ct_status s = ct_clip_config_load(&cfg, path);
     if (s != CT_OK) return s;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if ((s = ct_clip_check_weights_size(&cfg, path)) != CT_OK) return s;
     ct_params *own = malloc(sizeof *own);
     if (!own) return ct_fail(CT_ERR_NOMEM, "clip: out of memory");
     ct_params_init(own);

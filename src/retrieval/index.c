@@ -1,6 +1,7 @@
 /* Gallery index files: writer (create / put / checkpoint / finish / resume), mmap reader,
  * and the merge of shards. The layout is documented in include/ctcir/index.h. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,24 @@ static const ct_st_tensor *need(const ct_st_file *f, const char *name, ct_dtype 
     return t;
 }
 
+/* A done row of a hostile or damaged file may hold NaN/Inf, which every score would inherit. */
+static bool row_finite(const ct_st_tensor *emb, int64_t i) {
+    const size_t P = (size_t)emb->shape[1];
+    const unsigned char *row = (const unsigned char *)emb->data + (size_t)i * P * ct_dtype_size(emb->dtype);
+    for (size_t j = 0; j < P; j++) {
+        if (emb->dtype == CT_DT_F16) {
+            uint16_t h;
+            memcpy(&h, row + 2 * j, 2);
+            if ((h & 0x7c00u) == 0x7c00u) return false;
+        } else {
+            float x;
+            memcpy(&x, row + 4 * j, 4);
+            if (!isfinite(x)) return false;
+        }
+    }
+    return true;
+}
+
 ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, bool allow_partial) {
     *out = NULL;
     ct_index *ix = calloc(1, sizeof *ix);
@@ -289,12 +308,17 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
                          ix->row_ids[i], b + i);
             goto fail;
         }
-        if (ix->name_off[i + 1] <= ix->name_off[i] || ix->blob[ix->name_off[i + 1] - 1] != 0) {
+        if (ix->name_off[i + 1] <= ix->name_off[i] || ix->name_off[i + 1] > nb || ix->blob[ix->name_off[i + 1] - 1] != 0) {
             st = ct_fail(CT_ERR_FORMAT, "index: %s: name %" PRId64 " is not a NUL-terminated run of 'names'", path, i);
             goto fail;
         }
         if (ix->complete && !ix->done[i]) {
             st = ct_fail(CT_ERR_FORMAT, "index: %s: marked complete but row %" PRId64 " is not done", path, b + i);
+            goto fail;
+        }
+        if (ix->done[i] && !row_finite(emb, i)) {
+            st = ct_fail(CT_ERR_FORMAT, "index: %s: embeddings row %" PRId64 " ('%s') holds NaN or Inf", path, b + i,
+                         ix->blob + ix->name_off[i]);
             goto fail;
         }
     }
