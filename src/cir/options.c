@@ -61,7 +61,7 @@ static ct_status parse_int(const option_value *v, int *out, const char *key, int
     double d;
     ct_status s = parse_number(v, &d, key);
     if (s) return s;
-    if (d != floor(d) || d < lo || d > 1e6) return ct_fail(CT_ERR_ARG, "option %s: expected an integer >= %d", key, lo);
+    if (d != floor(d) || d < lo || d > 1e6) return ct_fail(CT_ERR_ARG, "option %s: expected an integer in %d..1000000", key, lo);
     *out = (int)d;
     return CT_OK;
 }
