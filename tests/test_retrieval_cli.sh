@@ -7,7 +7,7 @@ CTCIR=${CTCIR:-build/ctcir}
 SHARED=${CTCIR_SHARED:-../shared}
 M=$SHARED/parity/models/tiny-vit-b
 T=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT; echo "tmp: $T" >&2
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
@@ -86,6 +86,13 @@ grep -q '"version": "rc2"' "$T/sub/val_recall.json" && ok || bad "version rc2"
 # the reference never appears in its own predictions
 ref0=$(sed -n 's/.*"pairid": 1000, "reference": "\([^"]*\)".*/\1/p' "$T/c/captions/cap.rc2.val.json")
 sed -n 's/.*"1000": \[\([^]]*\)\].*/\1/p' "$T/pred.json" | grep -q "\"$ref0\"" && bad "reference in predictions" || ok
+
+# 5b. a gallery name that is not UTF-8 still gives valid JSON (U+FFFD in its place)
+mkdir -p "$T/u"
+cp "$T/d/$REF" "$T/u/$(printf 'bad\377name').png"
+"$CTCIR" index --model "$M" --images "$T/u" --out "$T/u.st" -t 1 >/dev/null 2>&1; check test $? -eq 0
+"$CTCIR" query --model "$M" --index "$T/u.st" --image "$T/d/$REF" --text "$CAP" -k 1 --json -t 1 2>/dev/null \
+  | grep -q '"name": "bad\\ufffdname"' && ok || bad "invalid UTF-8 name escaped as U+FFFD"
 
 # 6. bad input
 "$CTCIR" eval --model "$M" --dataset nosuch --root "$T/c" --split val >/dev/null 2>&1; check test $? -eq 2

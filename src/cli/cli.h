@@ -3,6 +3,7 @@
 #define CTCIR_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "ctcir/status.h"
 
@@ -20,6 +21,11 @@ bool cli_wants_help(int argc, char **argv);
 /* Parses a whole decimal integer/float; false on junk or overflow. */
 bool cli_parse_int(const char *s, long *out);
 bool cli_parse_float(const char *s, double *out);
+
+/* Writes s as a JSON string literal (quotes included): escapes quotes, backslashes and
+ * control characters, and replaces each invalid UTF-8 sequence with U+FFFD, so the output
+ * always parses. */
+void cli_json_string(FILE *out, const char *s);
 
 /* Applies -t/--threads: sets OpenBLAS and OpenMP thread counts (<= 0: all cores). */
 void cli_set_threads(int n);

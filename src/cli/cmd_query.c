@@ -133,13 +133,9 @@ int cmd_query(int argc, char **argv) {
     if (json) {
         printf("{\"results\": [");
         for (int i = 0; i < k; i++) {
-            printf("%s{\"rank\": %d, \"name\": \"", i ? ", " : "", i + 1);
-            for (const char *p = ct_index_name(ix, idx[i]); *p; p++) {
-                if (*p == '"' || *p == '\\') printf("\\%c", *p);
-                else if ((unsigned char)*p < 0x20) printf("\\u%04x", *p);
-                else putchar(*p);
-            }
-            printf("\", \"score\": %.6f}", score[i]);
+            printf("%s{\"rank\": %d, \"name\": ", i ? ", " : "", i + 1);
+            cli_json_string(stdout, ct_index_name(ix, idx[i]));
+            printf(", \"score\": %.6f}", score[i]);
         }
         printf("], \"gallery_size\": %lld, \"search_seconds\": %.6f, \"seconds\": %.4f}\n", (long long)G, t_search, ct_now_s() - t0);
     } else {
