@@ -55,12 +55,8 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
     if (!path) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     cJSON *j = NULL;
     ct_query q = {.n_nps = -1};
-    st = ds_json_load(path, &j);
+    st = ds_json_load_list(path, &j, "records");
     if (st) goto fail;
-    if (!cJSON_IsArray(j)) {
-        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of records", path);
-        goto fail;
-    }
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, j) {

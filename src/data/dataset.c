@@ -197,6 +197,15 @@ ct_status ds_json_parse(const char *path, const char *text, size_t len, size_t l
                    line + line_base, col);
 }
 
+ct_status ds_json_load_list(const char *path, cJSON **out, const char *what) {
+    ct_status st = ds_json_load(path, out);
+    if (st) return st;
+    if (cJSON_IsArray(*out)) return CT_OK;
+    cJSON_Delete(*out);
+    *out = NULL;
+    return ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of %s", path, what);
+}
+
 ct_status ds_json_load(const char *path, cJSON **out) {
     char *text;
     size_t len;

@@ -23,6 +23,8 @@ ct_status ds_read_file(const char *path, char **out, size_t *len);
 /* Parses JSON text; on error names `path`, the 1-based line and column. */
 ct_status ds_json_parse(const char *path, const char *text, size_t len, size_t line_base, cJSON **out);
 ct_status ds_json_load(const char *path, cJSON **out);
+/* ds_json_load, then the top level must be a list ("expected a JSON list of <what>"). */
+ct_status ds_json_load_list(const char *path, cJSON **out, const char *what);
 
 /* "a/b" joined; a leading "./" of `rel` is dropped. malloc'ed or NULL. */
 char *ds_join(const char *root, const char *rel);

@@ -58,11 +58,7 @@ ct_status ds_load_fashioniq(ds_builder *b) {
     free(srel);
     free(crel);
     if (!spath || !cpath) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
-    if ((st = ds_json_load(spath, &sj))) goto fail;
-    if (!cJSON_IsArray(sj)) {
-        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of image names", spath);
-        goto fail;
-    }
+    if ((st = ds_json_load_list(spath, &sj, "image names"))) goto fail;
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, sj) {
@@ -82,11 +78,7 @@ ct_status ds_load_fashioniq(ds_builder *b) {
         if (st) goto fail;
         i++;
     }
-    if ((st = ds_json_load(cpath, &cj))) goto fail;
-    if (!cJSON_IsArray(cj)) {
-        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of records", cpath);
-        goto fail;
-    }
+    if ((st = ds_json_load_list(cpath, &cj, "records"))) goto fail;
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, cj) {

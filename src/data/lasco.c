@@ -86,11 +86,7 @@ ct_status ds_load_lasco(ds_builder *b) {
         st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a list of {id, path} or a dict {id: path}", cpath);
         goto fail;
     }
-    if ((st = ds_json_load(qpath, &qj))) goto fail;
-    if (!cJSON_IsArray(qj)) {
-        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of records", qpath);
-        goto fail;
-    }
+    if ((st = ds_json_load_list(qpath, &qj, "records"))) goto fail;
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, qj) {
