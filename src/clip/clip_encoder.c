@@ -47,14 +47,19 @@ void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_g
 }
 
 ct_status clip_plan_build(clip_layout_fn layout, void *acts, const ct_clip_config *cfg, int B, bool training,
-                          const char *what, float **mem, size_t *bytes) {
+                          const char *what, ct_clip_layer_acts **layers, int n_layers, float **mem, size_t *bytes) {
+    *layers = calloc((size_t)n_layers + 1, sizeof **layers);
+    if (!*layers) return ct_fail(CT_ERR_NOMEM, "clip: out of memory");
     ct_plan p = {NULL, 0};
     layout(&p, acts, cfg, B, training);
     *bytes = (p.used ? p.used : 16) * sizeof(float);
     *mem = ct_plan_alloc(&p);
-    if (!*mem)
+    if (!*mem) {
+        free(*layers);
+        *layers = NULL;
         return ct_fail(CT_ERR_NOMEM, "clip: cannot allocate %.1f MB of %s activations for batch %d", *bytes / 1e6,
                        what, B);
+    }
     fprintf(stderr, "clip: %s activations for batch %d (%s): %.1f MB in one block\n", what, B,
             training ? "training" : "inference", *bytes / 1e6);
     layout(&p, acts, cfg, B, training);

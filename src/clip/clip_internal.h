@@ -12,8 +12,10 @@ void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_g
 /* Plans a tower's activations twice over one block (see core/plan.h): measure, allocate
  * (logging the size), bind. `layout` is the tower's layout function, `acts` its struct. */
 typedef void (*clip_layout_fn)(ct_plan *p, void *acts, const ct_clip_config *cfg, int B, bool training);
+/* Allocates the tower's layer table (*layers, n_layers + 1 entries), then measures and binds
+ * the layout in one block (*mem, *bytes). On failure nothing stays allocated. */
 ct_status clip_plan_build(clip_layout_fn layout, void *acts, const ct_clip_config *cfg, int B, bool training,
-                          const char *what, float **mem, size_t *bytes);
+                          const char *what, ct_clip_layer_acts **layers, int n_layers, float **mem, size_t *bytes);
 
 void clip_encoder_forward(const ct_params *P, const ct_clip_layer *layers, const ct_clip_tower_config *t,
                           ct_clip_layer_acts *acts, const float *x0, int B, int T, bool causal);

@@ -41,14 +41,7 @@ ct_status ct_clip_vision_acts_new(ct_clip_vision_acts *a, const ct_clip *m, int 
     a->D = cfg->vision.hidden_size;
     a->P = cfg->projection_dim;
     a->training = training;
-    a->layers = calloc((size_t)cfg->vision.num_layers + 1, sizeof *a->layers);
-    if (!a->layers) return ct_fail(CT_ERR_NOMEM, "clip: out of memory");
-    ct_status s = clip_plan_build(plan_vision, a, cfg, B, training, "vision", &a->mem, &a->bytes);
-    if (s != CT_OK) {
-        free(a->layers);
-        a->layers = NULL;
-    }
-    return s;
+    return clip_plan_build(plan_vision, a, cfg, B, training, "vision", &a->layers, cfg->vision.num_layers, &a->mem, &a->bytes);
 }
 
 void ct_clip_vision_acts_free(ct_clip_vision_acts *a) {
