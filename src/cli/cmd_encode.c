@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cir/model.h"
+#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "core/blas.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cir/trainer.h"
+#include "train/trainer.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
