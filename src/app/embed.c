@@ -9,6 +9,7 @@
 #include "app/embed.h"
 #include "model/model.h"
 #include "core/timer.h"
+#include "ctcir/log.h"
 
 typedef struct {
     int n;
@@ -75,13 +76,13 @@ static void *decode_batch(void *arg) {
 static void progress(const char *label, int64_t done, int64_t total, double elapsed, bool final) {
     static double last;
     static int last_pct = -1;
-    const bool tty = isatty(2);
+    const bool tty = ct_log_progress_is_tty();
     int pct = total ? (int)(100 * done / total) : 100;
     if (!final && ((tty && elapsed - last < 0.5) || (!tty && pct / 10 == last_pct / 10))) return;
     last = elapsed;
     last_pct = pct;
     double rate = elapsed > 0 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
-    fprintf(stderr, "%s%s: %lld/%lld (%d%%) | %.1f images/s | ETA %.0f s%s", tty ? "\r" : "", label, (long long)done,
+    ct_log(CT_LOG_PROGRESS, "%s%s: %lld/%lld (%d%%) | %.1f images/s | ETA %.0f s%s", tty ? "\r\033[K" : "", label, (long long)done,
             (long long)total, pct, rate, eta, tty && !final ? "" : "\n");
 }
 

@@ -10,6 +10,7 @@
 #include "model/model.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
+#include "core/str.h"
 #include "core/rng.h"
 #include "ctcir/image.h"
 #include "ctcir/safetensors.h"
@@ -88,22 +89,15 @@ static ct_status check_head_present(const ct_model *m, const char *path) {
     return CT_OK;
 }
 
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
     ct_model *m = calloc(1, sizeof *m);
     if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     ct_params_init(&m->params);
-    char *config_path = join(dir, "config.json"), *weights_path = join(dir, "model.safetensors");
-    m->vocab_path = join(dir, "vocab.json");
-    m->merges_path = join(dir, "merges.txt");
+    char *config_path = ct_path_join(dir, "config.json"), *weights_path = ct_path_join(dir, "model.safetensors");
+    m->vocab_path = ct_path_join(dir, "vocab.json");
+    m->merges_path = ct_path_join(dir, "merges.txt");
     cJSON *config = NULL;
     size_t len;
     ct_status s;
@@ -123,11 +117,9 @@ ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_optio
     }
     for (int i = 0; i < n_sets; i++) {
         char key[64];
-        const char *eq = strchr(sets[i], '=');
-        if (!eq || (size_t)(eq - sets[i]) >= sizeof key) { s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]); goto fail; }
-        memcpy(key, sets[i], (size_t)(eq - sets[i]));
-        key[eq - sets[i]] = '\0';
-        s = ct_cir_options_set(&m->opt, key, eq + 1);
+        const char *value;
+        if (!ct_split_kv(sets[i], key, sizeof key, &value)) { s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]); goto fail; }
+        s = ct_cir_options_set(&m->opt, key, value);
         if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
         if (s) goto fail;
     }

@@ -9,6 +9,7 @@
 #include "train/loader.h"
 #include "ctcir/nps.h"
 #include "core/timer.h"
+#include "ctcir/log.h"
 
 struct ct_loader {
     const ct_model *m;
@@ -45,7 +46,7 @@ static void *decode_rows(void *arg) {
         ct_status s = ct_model_load_image(m, rec->ref_path, j->b->ref_pixels + r * img);
         if (!s) s = ct_model_load_image(m, rec->tgt_path, j->b->tgt_pixels + r * img);
         j->row_status[r] = s;
-        if (s) fprintf(stderr, "warning: %s record %lld skipped: %s\n", rec->where, (long long)rec->index, ct_error());
+        if (s) ct_log(CT_LOG_WARN, "warning: %s record %lld skipped: %s\n", rec->where, (long long)rec->index, ct_error());
     }
     return NULL;
 }

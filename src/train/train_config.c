@@ -8,6 +8,7 @@
 
 #include "train/train_config.h"
 #include "core/fileio.h"
+#include "core/str.h"
 
 void ct_train_config_default(ct_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -38,14 +39,6 @@ void ct_train_config_free(ct_train_config *c) {
     free(c->init);
     c->init = NULL;
     ct_train_config_free_data(c);
-}
-
-static char *dup(const char *s) {
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
 }
 
 static ct_status number(const char *key, const char *text, double *out) {
@@ -108,22 +101,20 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
         if (!strcmp(key, flags[i].name)) return boolean(key, v, flags[i].dst);
     if (!strcmp(key, "init")) {
         free(c->init);
-        c->init = dup(v);
+        c->init = ct_strdup(v);
         return CT_OK;
     }
     return CT_ERR_UNSUPPORTED;
 }
 
 ct_status ct_train_config_set(ct_train_config *c, const char *assignment) {
-    const char *eq = strchr(assignment, '=');
     char key[64];
-    if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof key)
+    const char *value;
+    if (!ct_split_kv(assignment, key, sizeof key, &value))
         return ct_fail(CT_ERR_ARG, "config: '%s' is not key=value", assignment);
-    memcpy(key, assignment, (size_t)(eq - assignment));
-    key[eq - assignment] = '\0';
-    ct_status s = set_training(c, key, eq + 1);
+    ct_status s = set_training(c, key, value);
     if (s != CT_ERR_UNSUPPORTED) return s;
-    s = ct_cir_options_set(&c->model, key, eq + 1);
+    s = ct_cir_options_set(&c->model, key, value);
     if (s == CT_ERR_UNSUPPORTED) return ct_fail(CT_ERR_ARG, "config: unknown key '%s'", key);
     return s;
 }
@@ -137,8 +128,8 @@ static ct_status load_sources(ct_train_config *c, const cJSON *data, const char 
         if (cJSON_IsArray(data)) one = cJSON_GetArrayItem(data, i);
         ct_data_source *d = &c->data[c->n_data];
         if (cJSON_IsString(one)) { /* a manifest path */
-            d->kind = dup("manifest");
-            d->path = dup(one->valuestring);
+            d->kind = ct_strdup("manifest");
+            d->path = ct_strdup(one->valuestring);
         } else if (cJSON_IsObject(one)) {
             const cJSON *k = cJSON_GetObjectItemCaseSensitive(one, "dataset");
             const cJSON *p = cJSON_GetObjectItemCaseSensitive(one, "path");
@@ -146,15 +137,15 @@ static ct_status load_sources(ct_train_config *c, const cJSON *data, const char 
             const cJSON *sp = cJSON_GetObjectItemCaseSensitive(one, "split");
             const cJSON *w = cJSON_GetObjectItemCaseSensitive(one, "weight");
             if (!cJSON_IsString(p)) return ct_fail(CT_ERR_FORMAT, "%s: \"data\"[%d]: \"path\" must be a string", path, i);
-            d->kind = dup(cJSON_IsString(k) ? k->valuestring : "manifest");
-            d->path = dup(p->valuestring);
-            d->image_root = cJSON_IsString(r) ? dup(r->valuestring) : NULL;
-            d->split = dup(cJSON_IsString(sp) ? sp->valuestring : "train");
+            d->kind = ct_strdup(cJSON_IsString(k) ? k->valuestring : "manifest");
+            d->path = ct_strdup(p->valuestring);
+            d->image_root = cJSON_IsString(r) ? ct_strdup(r->valuestring) : NULL;
+            d->split = ct_strdup(cJSON_IsString(sp) ? sp->valuestring : "train");
             d->weight = cJSON_IsNumber(w) ? w->valuedouble : 1.0;
             if (!(d->weight > 0)) return ct_fail(CT_ERR_FORMAT, "%s: \"data\"[%d]: weight must be > 0", path, i);
         } else return ct_fail(CT_ERR_FORMAT, "%s: \"data\"[%d]: expected a path or an object", path, i);
         if (!d->weight) d->weight = 1.0;
-        if (!d->split) d->split = dup("train");
+        if (!d->split) d->split = ct_strdup("train");
         c->n_data++;
     }
     return CT_OK;

@@ -14,6 +14,7 @@
 #include "core/dirio.h"
 #include "ctcir/safetensors.h"
 #include "core/timer.h"
+#include "ctcir/log.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -81,7 +82,7 @@ static ct_status sources_load(sources *out, const ct_train_config *cfg) {
         if (n == 0) return ct_fail(CT_ERR_FORMAT, "train: %s has no usable training triplets", ds->name);
         out->count[i] = n;
         out->weight[i] = d->weight;
-        fprintf(stderr, "data: %s: %lld triplets (weight %g)\n", ds->name, (long long)n, d->weight);
+        ct_log(CT_LOG_INFO, "data: %s: %lld triplets (weight %g)\n", ds->name, (long long)n, d->weight);
     }
     return CT_OK;
 }
@@ -161,7 +162,7 @@ static ct_status save_checkpoint(const ct_model *m, const ct_trainer_state *st, 
     ct_status s = ct_checkpoint_save(m, st, config_json, dir);
     if (s) return s;
     if ((s = ct_checkpoint_link_last(out_dir, name))) return s;
-    fprintf(stderr, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
+    ct_log(CT_LOG_INFO, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
     return ct_checkpoint_prune(out_dir, keep);
 }
 
@@ -192,11 +193,11 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     if ((s = ct_params_alloc_moments(&m->params))) goto done;
     if (run->resume) {
         if ((s = ct_checkpoint_load_state(m, &state, resume_dir))) goto done;
-        fprintf(stderr, "resume: %s at step %lld\n", resume_dir, (long long)state.step);
+        ct_log(CT_LOG_INFO, "resume: %s at step %lld\n", resume_dir, (long long)state.step);
     }
     config_json = ct_train_config_to_json(cfg);
     if (!config_json) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto done; }
-    fprintf(stderr, "effective config:\n%s\n", config_json);
+    ct_log(CT_LOG_INFO, "effective config:\n%s\n", config_json);
     char path[4200];
     snprintf(path, sizeof path, "%s/train_config.json", run->out_dir);
     FILE *cf = fopen(path, "w");
@@ -210,7 +211,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     const int micro = cfg->micro_batch > 0 && cfg->micro_batch < cfg->batch_size ? cfg->micro_batch : cfg->batch_size;
     const int max_text = longest_caption(m, &src);
     if ((s = ct_train_step_new(&step, m, micro, cfg->batch_size, max_text))) goto done;
-    fprintf(stderr, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
+    ct_log(CT_LOG_DEBUG, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
             "captions up to %d tokens)\n", m->params.total * 16.0 / 1e6, ct_train_step_bytes(step) / 1e6, micro,
             cfg->batch_size, max_text);
     if ((s = ct_loader_new(&loader, m, src.rec, src.count, sampler, cfg->batch_size, cfg->loader_threads, cfg->strict))) goto done;
@@ -254,7 +255,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
         const double rate = (t - first + 1) * (double)b->n / (ct_now_s() - t_start);
         char eta[32];
         format_eta(eta, sizeof eta, (total - t) * (double)b->n / rate);
-        fprintf(stderr, "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",
+        ct_log(CT_LOG_INFO, "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",
                 (long long)t, (long long)total, L.total, L.cont, L.cc, lr, norm, rate, eta);
         fprintf(metrics,
                 "{\"step\": %lld, \"loss\": %.9g, \"loss_cont\": %.9g, \"loss_cc\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
@@ -275,7 +276,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     (void)last_saved;
     ct_loader_stats ls;
     ct_loader_get_stats(loader, &ls);
-    fprintf(stderr, "done: %lld steps, compute %.1f s, data loading %.1f s in the background, trainer waited %.1f s for data, %lld records skipped\n",
+    ct_log(CT_LOG_INFO, "done: %lld steps, compute %.1f s, data loading %.1f s in the background, trainer waited %.1f s for data, %lld records skipped\n",
             (long long)(total - first + 1), compute_s, ls.load_s, ls.wait_s, (long long)ls.skipped);
 done:
     if (metrics) fclose(metrics);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clip/text.h"
+#include "core/utf8.h"
 
 ct_status ct_cps_reserve(ct_cps *b, size_t n) {
     if (n <= b->cap) return CT_OK;
