@@ -40,7 +40,7 @@ fail:
     return st;
 }
 
-ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
+static ct_status cirr_load(ds_builder *b, bool cirr_r) {
     const ct_dataset_opts *o = b->opts;
     ct_status st = cirr_gallery(b, o->root, o->split);
     if (st) return st;
@@ -137,3 +137,6 @@ fail:
     free(path);
     return st;
 }
+
+ct_status ds_load_cirr(ds_builder *b) { return cirr_load(b, false); }
+ct_status ds_load_cirr_r(ds_builder *b) { return cirr_load(b, true); }

@@ -132,7 +132,7 @@ ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *
     /* Gallery membership matters for evaluation only: train splits skip it. The reference
      * must be a gallery image where the protocol removes it from the ranking. */
     bool train = b->opts->split && strcmp(b->opts->split, "train") == 0;
-    bool ref_needed = ds->kind != CT_DS_FASHIONIQ && ds->kind != CT_DS_CIRCO;
+    bool ref_needed = ct_dataset_protocol(ds->kind)->removes_reference;
     if (!train && ref_needed && ct_namemap_get(ds->map, q->ref_name) < 0) {
         st = ds_skip(b, file, index, "reference '%s' is not in the gallery", q->ref_name);
         goto drop;
@@ -179,19 +179,6 @@ void ds_builder_abort(ds_builder *b) {
 
 /* ---- public ---- */
 
-static const char *const kind_names[] = {"cirr", "cirr_r", "hotel", "lasco", "fashioniq", "circo", "manifest"};
-
-ct_status ct_dataset_kind_parse(const char *s, ct_dataset_kind *out) {
-    for (int i = 0; i < (int)(sizeof kind_names / sizeof *kind_names); i++)
-        if (s && strcmp(s, kind_names[i]) == 0) { *out = (ct_dataset_kind)i; return CT_OK; }
-    return ct_fail(CT_ERR_ARG, "dataset: unknown dataset '%s' (expected cirr, cirr_r, hotel, "
-                   "lasco, fashioniq, circo or manifest)", s ? s : "(null)");
-}
-
-const char *ct_dataset_kind_name(ct_dataset_kind k) {
-    return (unsigned)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "?";
-}
-
 int ct_dataset_find(const ct_dataset *ds, const char *name) { return ct_namemap_get(ds->map, name); }
 
 void ct_dataset_free(ct_dataset *ds) {
@@ -208,32 +195,25 @@ void ct_dataset_free(ct_dataset *ds) {
 
 ct_status ct_dataset_load(ct_dataset **out, ct_dataset_kind kind, const ct_dataset_opts *opts) {
     *out = NULL;
+    const ds_reader *rd = ds_reader_of(kind);
+    if (!rd) return ct_fail(CT_ERR_ARG, "dataset: unknown kind %d", (int)kind);
+    const ct_ds_protocol *p = &rd->proto;
     if (!opts || !opts->root)
-        return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", ct_dataset_kind_name(kind));
-    if (kind != CT_DS_MANIFEST && !opts->split)
-        return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", ct_dataset_kind_name(kind));
+        return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", p->name);
+    if (!opts->split && !(p->split_optional && opts->file))
+        return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", p->name);
     char *name;
-    if (kind == CT_DS_FASHIONIQ)
-        name = ct_strprintf("fashioniq/%s/%s", opts->category ? opts->category : "?", opts->split);
-    else if (kind == CT_DS_MANIFEST)
-        name = ct_strprintf("manifest:%s", opts->file ? opts->file : "?");
+    if (p->categories)
+        name = ct_strprintf("%s/%s/%s", p->name, opts->category ? opts->category : "?", opts->split);
+    else if (p->split_optional && opts->file)
+        name = ct_strprintf("%s:%s", p->name, opts->file);
     else
-        name = ct_strprintf("%s/%s", ct_dataset_kind_name(kind), opts->split);
+        name = ct_strprintf("%s/%s", p->name, opts->split);
     if (!name) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     ds_builder b;
     ct_status st = ds_builder_init(&b, kind, opts, name);
     free(name);
     if (st) return st;
-    switch (kind) {
-    case CT_DS_CIRR: st = ds_load_cirr(&b, false); break;
-    case CT_DS_CIRR_R: st = ds_load_cirr(&b, true); break;
-    case CT_DS_CIRCO: st = ds_load_circo(&b); break;
-    case CT_DS_FASHIONIQ: st = ds_load_fashioniq(&b); break;
-    case CT_DS_LASCO: st = ds_load_lasco(&b); break;
-    case CT_DS_MANIFEST: st = ds_load_manifest(&b, opts->file, false); break;
-    case CT_DS_HOTEL: st = ds_load_manifest(&b, opts->file, true); break;
-    default: st = ct_fail(CT_ERR_ARG, "dataset: unknown kind %d", (int)kind);
-    }
-    if (st) { ds_builder_abort(&b); return st; }
+    if ((st = rd->load(&b))) { ds_builder_abort(&b); return st; }
     return ds_builder_done(&b, out);
 }

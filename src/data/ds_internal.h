@@ -45,11 +45,20 @@ void ds_builder_abort(ds_builder *b);
 /* Path without its extension (the part after the last '.' of the last component). */
 char *ds_strip_ext(const char *path);
 
-/* The per-dataset readers. */
-ct_status ds_load_cirr(ds_builder *b, bool cirr_r);
+/* The per-dataset readers, one file each, listed in the table of protocol.c. */
+typedef ct_status (*ds_load_fn)(ds_builder *b);
+typedef struct {
+    ct_ds_protocol proto;
+    ds_load_fn load;
+} ds_reader;
+const ds_reader *ds_reader_of(ct_dataset_kind kind);
+
+ct_status ds_load_cirr(ds_builder *b);
+ct_status ds_load_cirr_r(ds_builder *b);
 ct_status ds_load_circo(ds_builder *b);
 ct_status ds_load_fashioniq(ds_builder *b);
 ct_status ds_load_lasco(ds_builder *b);
-ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel);
+ct_status ds_load_manifest(ds_builder *b);
+ct_status ds_load_hotel(ds_builder *b);
 
 #endif
