@@ -14,7 +14,9 @@
  *   "gallery_size" G, the rows of the whole gallery; "dim" P,
  *   "shard"        "k/N": rows [k*G/N, (k+1)*G/N) (integer division; contiguous ranges,
  *                  so merging shards concatenates them); "0/1" for a whole gallery,
- *   "complete"     "1" when every row is done, else "0" (a checkpoint of partial work).
+ *   "complete"     "1" when every row is done, else "0" (a checkpoint of partial work),
+ *   "ctcir_version", "ctcir_commit"  the writer's ctcir_version() / ctcir_commit()
+ *                  (informational; not checked on open).
  * A merged index is shard "0/1", complete, with row_ids 0..G-1. */
 #ifndef CTCIR_INDEX_H
 #define CTCIR_INDEX_H
@@ -29,6 +31,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Galleries larger than this are refused (2^40 rows; hostile metadata cannot overflow). */
+#define CT_INDEX_MAX_ROWS (INT64_C(1) << 40)
 
 /* First and one-past-last global row of shard k of n over a gallery of G rows. */
 void ct_index_shard_range(int64_t G, int k, int n, int64_t *begin, int64_t *end);

@@ -109,10 +109,28 @@ ct_status ct_eval_rank_predictions(ct_eval_plan *plan, const ct_dataset *ds, con
  * topk_idx [Q, k] from ct_topk (gallery indices, best first, k >= 51 recommended so that
  * removing the reference still leaves 50). */
 
-/* {"<id>": [top-n names]} for every query, the reference removed where the protocol
- * removes it (CIRR, LaSCo, Hotel, manifest), sorted keys, json.dump style (", ", ": "). */
+/* {"<id>": [top-n names], ..., "__ctcir__": {"commit": C, "version": V}} for every query,
+ * the reference removed where the protocol removes it (CIRR, LaSCo, Hotel, manifest),
+ * query ids sorted, json.dump style (", ", ": "). The "__ctcir__" entry, always last,
+ * records which ctcir
+ * wrote the file (ctcir/version.h); ct_predictions_load skips it. Names are written as
+ * valid JSON whatever their bytes (invalid UTF-8 -> U+FFFD). Every writer in this header
+ * writes atomically (a temporary file renamed over the target once every write has
+ * succeeded), so a full disk leaves no truncated file. */
+#define CT_PREDICTIONS_INFO_KEY "__ctcir__"
 ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx,
                                int k, int n);
+
+/* The same file from several datasets (the FashionIQ categories: keys "<category>/<index>"):
+ * new creates the temporary file at once (an unwritable path fails before any work), add
+ * copies the rows of one dataset (a query id seen before is an error), commit writes
+ * everything sorted and renames the file into place. commit and free release the writer. */
+typedef struct ct_predictions_writer ct_predictions_writer;
+ct_status ct_predictions_writer_new(ct_predictions_writer **out, const char *path);
+ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *ds,
+                                    const int *topk_idx, int k, int n);
+ct_status ct_predictions_writer_commit(ct_predictions_writer *w);
+void ct_predictions_writer_free(ct_predictions_writer *w); /* NULL-safe; removes the temporary */
 
 /* CIRR server files: "recall" (top-50 with the reference removed) and "recall_subset"
  * (members minus the reference ordered by the full ranking, top 3; needs the plan's

@@ -1,5 +1,6 @@
 /* Gallery listings for index and eval. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "app/gallery_source.h"
+#include "core/fileio.h"
 
 static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm", ".psd", NULL};
 
@@ -94,10 +96,12 @@ ct_status ct_gallery_from_dir(ct_gallery *g, const char *dir) {
 
 ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     memset(g, 0, sizeof *g);
-    FILE *f = fopen(file, "r");
-    if (!f) return ct_fail(CT_ERR_IO, "gallery: cannot open %s: %s", file, strerror(errno));
+    /* "-" is standard input (relative paths then resolve against the current folder). */
+    bool from_stdin = strcmp(file, "-") == 0;
+    FILE *f = stdin;
+    if (!from_stdin && ct_fopen_regular(file, &f)) return ct_fail(CT_ERR_IO, "gallery: %s", ct_error());
     char base[4096];
-    snprintf(base, sizeof base, "%s", file);
+    snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
     char *slash = strrchr(base, '/');
     if (slash) *slash = '\0';
     else snprintf(base, sizeof base, ".");
@@ -115,7 +119,8 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
         else snprintf(full, sizeof full, "%s/%s", base, line);
         s = push(g, &cap, strip_ext(line), strdup(full));
     }
-    fclose(f);
+    if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "gallery: %s: read error", file);
+    if (!from_stdin) fclose(f);
     if (!s && g->n == 0) s = ct_fail(CT_ERR_FORMAT, "gallery: %s lists no images", file);
     return s;
 }
@@ -127,14 +132,6 @@ ct_status ct_gallery_from_dataset(ct_gallery *g, const char *kind, const char *r
     ct_status s = ct_dataset_kind_parse(kind, &k);
     if (s) return s;
     ct_dataset_opts o = {.root = root, .split = split, .category = category};
-    char file[4200], gal[4200];
-    if (k == CT_DS_MANIFEST) {
-        snprintf(file, sizeof file, "%s/%s.jsonl", root, split);
-        snprintf(gal, sizeof gal, "%s/%s_gallery.txt", root, split);
-        struct stat st;
-        o.file = file;
-        o.gallery_file = stat(gal, &st) == 0 ? gal : NULL;
-    }
     if ((s = ct_dataset_load(&g->ds, k, &o))) return s;
     g->n = g->ds->n_gallery;
     g->names = g->ds->gallery_names;

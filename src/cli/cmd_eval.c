@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "app/embed.h"
@@ -34,8 +33,8 @@ static void usage(FILE *out) {
             "                        if present, <split>_gallery.txt)\n"
             "  --index INDEX         gallery embeddings from `ctcir index` (model identity checked);\n"
             "                        without it the gallery is embedded on the fly\n"
-            "  --predictions-out F   {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-            "                        FashionIQ <category>/<index>)\n"
+            "  --predictions-out F   one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+            "                        FashionIQ <category>/<index>, all categories in one file)\n"
             "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
             "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
@@ -69,8 +68,8 @@ static void metric_key(char *out, size_t cap, const char *prefix, const char *na
 }
 
 /* One dataset (one FashionIQ category): embeddings, ranks, metrics, files. */
-static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *category, ct_metric_set *metrics,
-                          bool *has_metrics, int *n_queries) {
+static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *category, ct_predictions_writer *pw,
+                          ct_metric_set *metrics, bool *has_metrics, int *n_queries) {
     ct_dataset *ds = NULL;
     ct_index *ix = NULL;
     float *gallery_own = NULL, *queries = NULL, *scores = NULL;
@@ -81,19 +80,20 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
     ct_status s = ct_dataset_kind_parse(o->dataset, &kind);
     if (s) return s;
     ct_dataset_opts dopt = {.root = o->root, .split = o->split, .category = category, .strict = o->strict};
-    char file[4200], gal[4200];
-    if (kind == CT_DS_MANIFEST) {
-        struct stat st;
-        snprintf(file, sizeof file, "%s/%s.jsonl", o->root, o->split);
-        snprintf(gal, sizeof gal, "%s/%s_gallery.txt", o->root, o->split);
-        dopt.file = file;
-        dopt.gallery_file = stat(gal, &st) == 0 ? gal : NULL;
-    }
     if ((s = ct_dataset_load(&ds, kind, &dopt))) return s;
     const int P = ct_model_embed_dim(m);
     const int64_t G = ds->n_gallery;
     const int Q = ds->n_queries;
     *n_queries = Q;
+    if (G == 0) {
+        s = ct_fail(CT_ERR_FORMAT, "eval: %s: the gallery is empty (no usable image entries)", ds->name);
+        goto done;
+    }
+    if (Q == 0) {
+        s = ct_fail(CT_ERR_FORMAT, "eval: %s: no usable queries (%d records read, %d skipped)", ds->name,
+                    ds->n_records, ds->n_skipped);
+        goto done;
+    }
     const void *gallery;
     ct_dtype gdtype = CT_DT_F32;
     double t0 = ct_now_s();
@@ -153,22 +153,17 @@ static ct_status eval_one(const ct_model *m, const eval_opts *o, const char *cat
         if (!topk || !scores) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
         if ((s = ct_topk(topk, scores, queries, Q, gallery, gdtype, G, P, k))) goto done;
     }
-    if (o->pred_out) {
-        char path[4200];
-        if (category) snprintf(path, sizeof path, "%s.%s.json", o->pred_out, category);
-        else snprintf(path, sizeof path, "%s", o->pred_out);
-        if ((s = ct_write_predictions(path, ds, topk, k, 50))) goto done;
-        fprintf(stderr, "eval: predictions written to %s\n", path);
-    }
+    if (pw && (s = ct_predictions_writer_add(pw, ds, topk, k, 50))) goto done;
     if (o->sub_out) {
         char a[4200], b[4200];
         if ((s = ct_mkdirs(o->sub_out))) goto done;
-        if (kind == CT_DS_CIRR || kind == CT_DS_CIRR_R) {
+        ct_submission_kind sk = ct_dataset_protocol(kind)->submission;
+        if (sk == CT_SUBMISSION_CIRR) {
             snprintf(a, sizeof a, "%s/%s_recall.json", o->sub_out, o->split);
             snprintf(b, sizeof b, "%s/%s_recall_subset.json", o->sub_out, o->split);
             if ((s = ct_write_cirr_submission(a, b, ds, &plan, topk, k))) goto done;
             fprintf(stderr, "eval: CIRR server files %s and %s\n", a, b);
-        } else if (kind == CT_DS_CIRCO) {
+        } else if (sk == CT_SUBMISSION_CIRCO) {
             snprintf(a, sizeof a, "%s/circo_%s.json", o->sub_out, o->split);
             if ((s = ct_write_circo_submission(a, ds, topk, k))) goto done;
             fprintf(stderr, "eval: CIRCO server file %s\n", a);
@@ -247,21 +242,33 @@ int cmd_eval(int argc, char **argv) {
     if (!o.model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
-    const bool fiq_all = kind == CT_DS_FASHIONIQ && !o.category;
+    const ct_ds_protocol *proto = ct_dataset_protocol(kind);
+    const char *const *cats = proto->categories;
+    const bool fiq_all = cats && !o.category;
     if (fiq_all && o.index) return cli_usage_error("eval", "--index needs --category with fashioniq (one gallery per category)");
     cli_set_threads((int)threads);
     ct_model *m = NULL;
-    ct_status s = ct_model_load(&m, o.model, NULL, NULL, 0);
-    if (s) return cli_fail("eval", s);
+    ct_predictions_writer *pw = NULL;
+    ct_status s = o.pred_out ? ct_predictions_writer_new(&pw, o.pred_out) : CT_OK;
+    if (!s) s = ct_model_load(&m, o.model, NULL, NULL, 0);
+    if (s) {
+        ct_predictions_writer_free(pw);
+        return cli_fail("eval", s);
+    }
     double t0 = ct_now_s();
-    static const char *const cats[] = {"dress", "shirt", "toptee"};
     const int n_runs = fiq_all ? 3 : 1;
     ct_metric_set per[3];
     bool has[3] = {false, false, false};
     int nq[3] = {0, 0, 0};
     memset(per, 0, sizeof per);
-    for (int i = 0; i < n_runs && !s; i++) s = eval_one(m, &o, fiq_all ? cats[i] : o.category, &per[i], &has[i], &nq[i]);
+    for (int i = 0; i < n_runs && !s; i++) s = eval_one(m, &o, fiq_all ? cats[i] : o.category, pw, &per[i], &has[i], &nq[i]);
     ct_model_free(m);
+    if (!s && pw) {
+        s = ct_predictions_writer_commit(pw);
+        pw = NULL;
+        if (!s) fprintf(stderr, "eval: predictions written to %s\n", o.pred_out);
+    }
+    ct_predictions_writer_free(pw);
     if (s) return cli_fail("eval", s);
     cJSON *root = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "dataset", o.dataset);
@@ -274,7 +281,7 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; i < n_runs; i++) {
         if (!has[i]) continue;
         any = true;
-        const char *cat = kind == CT_DS_FASHIONIQ ? (fiq_all ? cats[i] : o.category) : NULL;
+        const char *cat = cats ? (fiq_all ? cats[i] : o.category) : NULL;
         char title[128];
         snprintf(title, sizeof title, "%s %s%s%s", o.dataset, o.split, cat ? " " : "", cat ? cat : "");
         print_table(title, &per[i]);
