@@ -16,6 +16,7 @@
 #include "ctcir/dataset.h"
 #include "ctcir/image.h"
 #include "ctcir/index.h"
+#include "ctcir/log.h"
 #include "ctcir/metrics.h"
 #include "ctcir/safetensors.h"
 #include "ctcir/tokenizer.h"
@@ -248,6 +249,113 @@ static void test_predictions_files(void) {
     ct_dataset_free(ds);
 }
 
+/* Captures warnings (ct_log) so tests can look for them. */
+static char log_buf[8192];
+static void capture(ct_log_level lv, const char *line, void *user) {
+    (void)lv;
+    (void)user;
+    size_t n = strlen(log_buf);
+    snprintf(log_buf + n, sizeof log_buf - n, "%s", line);
+}
+
+/* A CIRR root with gallery a..e; `records` is the captions file. */
+static ct_dataset *cirr_with(const char *records, ct_status *st) {
+    fx_write("cirr/image_splits/split.rc2.val.json",
+             "{\"a\": \"./dev/a.png\", \"b\": \"./dev/b.png\", \"c\": \"./dev/c.png\", \"d\": \"./dev/d.png\", "
+             "\"e\": \"./dev/e.png\"}");
+    fx_write("cirr/captions/cap.rc2.val.json", records);
+    ct_dataset_opts o = {.root = fx_path("cirr"), .split = "val"};
+    ct_dataset *ds = NULL;
+    log_buf[0] = 0;
+    ct_log_set(capture, NULL);
+    *st = ct_dataset_load(&ds, CT_DS_CIRR, &o);
+    ct_log_set(NULL, NULL);
+    return ds;
+}
+
+/* D8: hostile annotations. */
+static void test_annotations(void) {
+    ct_status st;
+    /* A record without img_set is left out of the subset metrics (it counted as a hit). */
+    ct_dataset *ds = cirr_with(
+        "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", "
+        "\"img_set\": {\"members\": [\"a\", \"b\", \"c\"]}},"
+        " {\"pairid\": 2, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
+        " {\"pairid\": 3, \"reference\": \"e\", \"target_hard\": \"d\", \"caption\": \"z\", \"img_set\": {\"members\": []}}]",
+        &st);
+    CHECK(st == CT_OK && ds && ds->n_queries == 3);
+    CHECK(strstr(log_buf, "record 1: no 'img_set.members'") && strstr(log_buf, "record 2: no 'img_set.members'"));
+    if (ds) {
+        ct_eval_plan p;
+        CHECK(ct_eval_plan_build(&p, ds) == CT_OK);
+        /* Scores: c above b for query 1 (a subset miss); d first for queries 2 and 3. */
+        float s[15] = {0.1f, 0.5f, 0.9f, 0.2f, 0.0f, /* q2 */ 0, 0, 0, 1, 0, /* q3 */ 0, 0, 0, 1, 0};
+        ct_eval_rank_scores(&p, s);
+        ct_metric_set m;
+        CHECK(ct_eval_compute(&p, &m) == CT_OK);
+        CHECK_MSG(fabs(ct_metric_get(&m, "Rsubset@1")) < 1e-9 && fabs(ct_metric_get(&m, "Rsubset@2") - 100) < 1e-9,
+                  "Rsubset@1 %g", ct_metric_get(&m, "Rsubset@1"));
+        CHECK(fabs(ct_metric_get(&m, "R@1") - 200.0 / 3) < 1e-9 && m.n_queries == 3);
+        ct_eval_plan_free(&p);
+    }
+    ct_dataset_free(ds);
+
+    /* A repeated pairid is skipped with a warning; a target equal to its reference too. */
+    ds = cirr_with("[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\"},"
+                   " {\"pairid\": 1, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
+                   " {\"pairid\": 2, \"reference\": \"e\", \"target_hard\": \"e\", \"caption\": \"z\"},"
+                   " {\"pairid\": 3, \"reference\": \"d\", \"target_hard\": \"a\", \"caption\": \"add a red\\u0000 circle\"}]",
+                   &st);
+    CHECK_MSG(st == CT_OK && ds && ds->n_queries == 1 && ds->n_skipped == 3, "%s", ct_error());
+    CHECK(strstr(log_buf, "record 1: query id '1' repeats") && strstr(log_buf, "record 2: target 'e' is the reference"));
+    CHECK(strstr(log_buf, "record 3: a string holds a NUL"));
+    if (ds) {
+        ct_eval_plan p;
+        CHECK(ct_eval_plan_build(&p, ds) == CT_OK); /* before: an error that stopped the eval */
+        ct_eval_plan_free(&p);
+    }
+    ct_dataset_free(ds);
+
+    /* Manifest: a repeated id, and a caption cut by \u0000 (it trained as "add a red"). */
+    fx_write("mm/m.jsonl", "{\"reference\": \"a.png\", \"target\": \"b.png\", \"caption\": \"x\", \"id\": 5}\n"
+                           "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"y\", \"id\": 5}\n"
+                           "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"add a red\\u0000 circle\"}\n");
+    ct_dataset_opts mo = {.root = fx_path("mm"), .file = fx_path("mm/m.jsonl"), .quiet = true};
+    CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &mo) == CT_OK && ds->n_queries == 1 && ds->n_skipped == 2);
+    ct_dataset_free(ds);
+
+    /* FashionIQ: skipped gallery entries are not counted as records in the summary. */
+    fx_write("fiq/image_splits/split.dress.val.json", "[\"a\", 1, 2, \"b\"]");
+    fx_write("fiq/captions/cap.dress.val.json", "[{\"candidate\": \"a\", \"target\": \"b\", \"captions\": [\"x\", \"y\"]}]");
+    ct_dataset_opts fo = {.root = fx_path("fiq"), .split = "val", .category = "dress"};
+    log_buf[0] = 0;
+    ct_log_set(capture, NULL);
+    CHECK(ct_dataset_load(&ds, CT_DS_FASHIONIQ, &fo) == CT_OK && ds->n_queries == 1 && ds->n_gallery_skipped == 2);
+    ct_log_set(NULL, NULL);
+    CHECK_MSG(strstr(log_buf, "skipped 2 of 4 gallery entries") && !strstr(log_buf, "of 1 records"), "%s", log_buf);
+    ct_dataset_free(ds);
+
+    /* CIRCO: a reference id missing from the image list is skipped at load (before: an
+     * "image: : cannot open" error after the whole gallery was embedded). */
+    fx_write("circo/COCO2017_unlabeled/annotations/image_info_unlabeled2017.json",
+             "{\"images\": [{\"id\": 10, \"file_name\": \"10.jpg\"}, {\"id\": 11, \"file_name\": \"11.jpg\"}]}");
+    fx_write("circo/annotations/val.json",
+             "[{\"id\": 0, \"reference_img_id\": 10, \"target_img_id\": 11, \"gt_img_ids\": [11], "
+             "\"relative_caption\": \"r\", \"shared_concept\": \"s\"},"
+             " {\"id\": 1, \"reference_img_id\": 99, \"target_img_id\": 11, \"gt_img_ids\": [11], "
+             "\"relative_caption\": \"r\", \"shared_concept\": \"s\"},"
+             " {\"id\": 0, \"reference_img_id\": 11, \"target_img_id\": 10, \"gt_img_ids\": [10], "
+             "\"relative_caption\": \"r\", \"shared_concept\": \"s\"}]");
+    ct_dataset_opts co = {.root = fx_path("circo"), .split = "val"};
+    log_buf[0] = 0;
+    ct_log_set(capture, NULL);
+    CHECK(ct_dataset_load(&ds, CT_DS_CIRCO, &co) == CT_OK && ds->n_queries == 1 && ds->n_skipped == 2);
+    ct_log_set(NULL, NULL);
+    CHECK_MSG(strstr(log_buf, "record 1: reference '99' has no image") && strstr(log_buf, "record 2: query id '0' repeats"),
+              "%s", log_buf);
+    ct_dataset_free(ds);
+}
+
 int main(void) {
     if (!fx_init("hostile")) return 1;
     test_fifo();
@@ -257,6 +365,7 @@ int main(void) {
     test_json_writer();
     test_safetensors_utf8();
     test_predictions_files();
+    test_annotations();
     fx_done();
     return test_finish();
 }

@@ -101,7 +101,8 @@ typedef struct {
     int n_queries;
     ct_query *queries;
     int n_records;      /* records read from the query file */
-    int n_skipped;      /* of which skipped */
+    int n_skipped;      /* entries skipped: records, plus gallery entries */
+    int n_gallery_skipped; /* of which gallery entries (n_skipped - this = records skipped) */
     ct_namemap *map;    /* gallery name -> index */
 } ct_dataset;
 

@@ -13,7 +13,9 @@
  * Protocols (docs/datasets.md):
  *   CIRR, CIRR_R   R@{1,5,10,50} with the reference removed; Rsubset@{1,2,3} = rank of
  *                  target_hard among img_set.members minus the reference, order taken from
- *                  the full ranking; avg = (R@5 + Rsubset@1) / 2.
+ *                  the full ranking, over the queries that have members (a record without
+ *                  img_set is left out of the subset metrics, with a warning at load);
+ *                  avg = (R@5 + Rsubset@1) / 2.
  *   CIRCO          mAP@{5,10,25,50} (AP@K = sum_{i<=K} prec_i rel_i / min(K, #gt), the
  *                  server's evaluation.py) and R@{5,10,25,50} of target_img_id; reference
  *                  NOT removed.
@@ -61,6 +63,8 @@ typedef struct {
     ct_dataset_kind kind;
     int *exclude;    /* [Q] gallery index removed from the ranking, or -1 */
     int *n_target;   /* [Q] */
+    uint8_t *subset; /* [Q] 1 where the query has subset members (counted in Rsubset@K);
+                        NULL in a hand-made plan: every query counts */
     int64_t *off;    /* [Q+1] */
     int *probe;      /* [off[Q]] gallery indices */
     int64_t *rank;   /* [off[Q]] 0-based ranks, filled by one of the ranking functions */

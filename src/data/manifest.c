@@ -92,7 +92,7 @@ static ct_status gallery_list(ds_builder *b, const char *file) {
         if (n) {
             char *path = ct_path_join(b->opts->root, s);
             if (b->opts->check_images && path && !ds_exists(path)) {
-                st = ds_skip(b, file, i, "image %s does not exist", path);
+                st = ds_skip_gallery(b, file, i, "image %s does not exist", path);
                 free(path);
             } else {
                 st = ds_add_gallery(b, file, i, ds_strip_ext(s), path);

@@ -34,19 +34,30 @@ void ct_image_free(ct_image *img) {
     img->w = img->h = 0;
 }
 
+const char *ct_image_sniff(const void *head, size_t len) {
+    const uint8_t *p = head;
+    static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff) return "JPEG";
+    if (len >= 8 && memcmp(p, png_magic, 8) == 0) return "PNG";
+    if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
+        (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r' || p[2] == '#'))
+        return "PNM";
+    if (len >= 2 && p[0] == 'B' && p[1] == 'M') return "BMP";
+    if (len >= 4 && memcmp(p, "GIF8", 4) == 0) return "GIF";
+    if (len >= 4 && memcmp(p, "8BPS", 4) == 0) return "PSD";
+    return NULL;
+}
+
 ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char *name) {
     if (!out) return ct_fail(CT_ERR_ARG, "image: decode: NULL output");
     memset(out, 0, sizeof *out);
     if (!name) name = "<memory>";
     if (!buf || len == 0) return ct_fail(CT_ERR_FORMAT, "image: %s: empty file", name);
     const uint8_t *p = buf;
-    static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-        return ct_img_decode_jpeg(out, p, len, name);
-    if (len >= 8 && memcmp(p, png_magic, 8) == 0) return ct_img_decode_png(out, p, len, name);
-    if (len >= 3 && p[0] == 'P' && p[1] >= '1' && p[1] <= '6' &&
-        (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\r' || p[2] == '#'))
-        return ct_img_decode_pnm(out, p, len, name);
+    const char *fmt = ct_image_sniff(p, len);
+    if (fmt && strcmp(fmt, "JPEG") == 0) return ct_img_decode_jpeg(out, p, len, name);
+    if (fmt && strcmp(fmt, "PNG") == 0) return ct_img_decode_png(out, p, len, name);
+    if (fmt && strcmp(fmt, "PNM") == 0) return ct_img_decode_pnm(out, p, len, name);
     /* BMP ("BM"), GIF ("GIF8"), PSD ("8BPS") and TGA (no magic: stb_image tests the header)
      * go to stb_image, which reports "unknown format" otherwise. */
     return ct_img_decode_stb(out, p, len, name);

@@ -27,6 +27,7 @@ static void metric_add(ct_metric_set *m, const char *name, double v) {
 void ct_eval_plan_free(ct_eval_plan *p) {
     free(p->exclude);
     free(p->n_target);
+    free(p->subset);
     free(p->off);
     free(p->probe);
     free(p->rank);
@@ -44,7 +45,8 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
     p->exclude = malloc(((size_t)Q + 1) * sizeof *p->exclude);
     p->n_target = malloc(((size_t)Q + 1) * sizeof *p->n_target);
     p->off = malloc(((size_t)Q + 1) * sizeof *p->off);
-    if (!p->exclude || !p->n_target || !p->off) goto nomem;
+    p->subset = calloc((size_t)Q + 1, sizeof *p->subset);
+    if (!p->exclude || !p->n_target || !p->off || !p->subset) goto nomem;
     int64_t total = 0;
     for (int q = 0; q < Q; q++) total += ds->queries[q].n_targets + (subset ? ds->queries[q].n_members : 0);
     p->probe = malloc(((size_t)total + 1) * sizeof *p->probe);
@@ -69,6 +71,7 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
             }
             p->probe[o++] = g;
         }
+        p->subset[q] = subset && qq->n_members > 0;
         if (subset)
             for (int m = 0; m < qq->n_members; m++) {
                 int g = ct_dataset_find(ds, qq->members[m]);
@@ -143,7 +146,7 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
     int nk = proto->n_k;
     bool subset = proto->has_subset;
     double hit[4] = {0}, shit[3] = {0}, ap[4] = {0};
-    int n = 0;
+    int n = 0, n_sub = 0;
     int64_t buf_cap = 0;
     int64_t *buf = NULL;
     for (int q = 0; q < p->Q; q++) {
@@ -152,7 +155,8 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
         n++;
         const int64_t *r = p->rank + p->off[q];
         for (int k = 0; k < nk; k++) hit[k] += r[0] < ks[k];
-        if (subset) {
+        if (subset && (!p->subset || p->subset[q])) {
+            n_sub++;
             int64_t s = 0;
             for (int64_t i = p->off[q] + nt; i < p->off[q + 1]; i++) s += p->rank[i] < r[0];
             for (int k = 0; k < 3; k++) shit[k] += s < k + 1;
@@ -185,10 +189,10 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
         snprintf(name, sizeof name, "R@%d", ks[k]);
         metric_add(out, name, 100.0 * hit[k] / n);
     }
-    if (subset) {
+    if (subset && n_sub) {
         for (int k = 0; k < 3; k++) {
             snprintf(name, sizeof name, "Rsubset@%d", k + 1);
-            metric_add(out, name, 100.0 * shit[k] / n);
+            metric_add(out, name, 100.0 * shit[k] / n_sub);
         }
         metric_add(out, "avg", (ct_metric_get(out, "R@5") + ct_metric_get(out, "Rsubset@1")) / 2);
     }
