@@ -14,8 +14,12 @@
 extern "C" {
 #endif
 
-/* Images larger than this many pixels are refused before any pixel buffer is allocated. */
+/* Images ctcir computes (resize results) larger than this many pixels are refused before
+ * any pixel buffer is allocated. */
 #define CT_IMAGE_MAX_PIXELS (1 << 28)
+/* Files whose header announces more pixels than this are refused before decoding, as
+ * Pillow's DecompressionBombError does (2 x Image.MAX_IMAGE_PIXELS = 178,956,970). */
+#define CT_IMAGE_BOMB_PIXELS 178956970
 
 typedef struct {
     int w, h;

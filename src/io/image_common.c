@@ -12,19 +12,32 @@
 /* Files larger than this are refused before they are read into memory. */
 #define CT_IMAGE_MAX_FILE_BYTES ((size_t)1 << 30)
 
-ct_status ct_img_alloc(ct_image *out, int w, int h, const char *fmt, const char *name) {
-    if (w <= 0 || h <= 0)
-        return ct_fail(CT_ERR_FORMAT, "image: %s: %s has empty dimensions %d x %d", name, fmt, w, h);
-    if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_MAX_PIXELS)
-        return ct_fail(CT_ERR_NOMEM,
-                       "image: %s: %s of %d x %d pixels exceeds the limit of %d pixels "
-                       "(CT_IMAGE_MAX_PIXELS)", name, fmt, w, h, CT_IMAGE_MAX_PIXELS);
+static ct_status alloc_rgb(ct_image *out, int w, int h, const char *name) {
     out->rgb = malloc((size_t)w * (size_t)h * 3);
     if (!out->rgb)
         return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %d x %d RGB pixels", name, w, h);
     out->w = w;
     out->h = h;
     return CT_OK;
+}
+
+ct_status ct_img_alloc(ct_image *out, int w, int h, const char *fmt, const char *name) {
+    if (w <= 0 || h <= 0)
+        return ct_fail(CT_ERR_FORMAT, "image: %s: %s has empty dimensions %d x %d", name, fmt, w, h);
+    if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_BOMB_PIXELS)
+        return ct_fail(CT_ERR_NOMEM,
+                       "image: %s: %s of %d x %d = %llu pixels is refused as a decompression bomb "
+                       "(more than %d pixels, Pillow's limit)", name, fmt, w, h,
+                       (unsigned long long)w * (unsigned long long)h, CT_IMAGE_BOMB_PIXELS);
+    return alloc_rgb(out, w, h, name);
+}
+
+ct_status ct_img_alloc_work(ct_image *out, int w, int h, const char *what) {
+    if (w <= 0 || h <= 0) return ct_fail(CT_ERR_ARG, "image: %s: empty size %d x %d", what, w, h);
+    if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_MAX_PIXELS)
+        return ct_fail(CT_ERR_NOMEM, "image: %s: %d x %d pixels exceeds the limit of %d pixels "
+                       "(CT_IMAGE_MAX_PIXELS)", what, w, h, CT_IMAGE_MAX_PIXELS);
+    return alloc_rgb(out, w, h, what);
 }
 
 void ct_image_free(ct_image *img) {
