@@ -36,6 +36,10 @@ n=$(printf "$H" | wc -c)
 "$CTCIR" inspect "$T/bad.safetensors" --json >/dev/null 2>"$T/u.log"; check test $? -eq 1
 grep -q "UTF-8" "$T/u.log" && ok || bad "non-UTF-8 header message"
 
+# D15: JSON on stdout stays valid JSON whatever bytes the input holds.
+"$CTCIR" nps --text "$(printf 'the red \xff cube')" > "$T/nps.json" 2>/dev/null; check test $? -eq 0
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/nps.json" 2>/dev/null && ok || bad "nps output is not valid JSON"
+
 # D9: a symlink loop, a non-image with an image extension, a name with a line break.
 mkdir -p "$T/g/sub"
 cp "$T"/d/images/test/test-00000{0,1}-ref.png "$T/g/"

@@ -171,6 +171,16 @@ static void test_json_writer(void) {
     CHECK(cJSON_IsString(j));
     cJSON_Delete(j);
     free(buf);
+    /* cJSON's printer copies invalid bytes; ct_json_print does not. */
+    j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "n\xff" "ame", "v\xc3\xa9\xfe");
+    char *t = ct_json_print(j, false);
+    CHECK_MSG(t && strcmp(t, "{\"n\\ufffdame\":\"v\xc3\xa9\\ufffd\"}") == 0, "%s", t);
+    cJSON *back = t ? cJSON_Parse(t) : NULL;
+    CHECK(back && strcmp(ct_json_str(back, "n\xef\xbf\xbd" "ame"), "v\xc3\xa9\xef\xbf\xbd") == 0);
+    cJSON_Delete(back);
+    free(t);
+    cJSON_Delete(j);
 }
 
 /* D15: a safetensors header that is not UTF-8 is refused, as Hugging Face does. */

@@ -9,6 +9,7 @@
 #include "app/embed.h"
 #include "model/model.h"
 #include "cli/cli.h"
+#include "core/json.h"
 #include "cli/commands.h"
 #include "core/dirio.h"
 #include "ctcir/index.h"
@@ -297,7 +298,7 @@ int cmd_eval(int argc, char **argv) {
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", ct_now_s() - t0);
     if (o.json) {
-        char *text = cJSON_PrintUnformatted(root);
+        char *text = ct_json_print(root, false);
         if (text) printf("%s\n", text);
         free(text);
     }

@@ -13,7 +13,7 @@ static const char *file_kind(mode_t m) {
     if (S_ISFIFO(m)) return "a FIFO (named pipe)";
     if (S_ISSOCK(m)) return "a socket";
     if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
-    return "not a regular file";
+    return "a special file";
 }
 
 ct_status ct_open_regular(const char *path, int *fd_out, struct stat *st_out) {
@@ -29,7 +29,7 @@ ct_status ct_open_regular(const char *path, int *fd_out, struct stat *st_out) {
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return ct_fail(CT_ERR_IO, "%s: not a regular file (%s)", path, file_kind(st.st_mode));
+        return ct_fail(CT_ERR_IO, "%s: not a regular file: it is %s", path, file_kind(st.st_mode));
     }
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {

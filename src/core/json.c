@@ -128,6 +128,37 @@ bool ct_json_put_string(FILE *f, const char *s) {
     return !ferror(f);
 }
 
+char *ct_json_print(const cJSON *j, bool formatted) {
+    char *text = formatted ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+    if (!text) return NULL;
+    size_t n = strlen(text), bad = 0;
+    for (size_t i = 0; i < n;) {
+        int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(n - i), &c);
+        if (k < 1) { bad++; i++; } else i += (size_t)k;
+    }
+    if (!bad) return text;
+    /* Outside strings cJSON writes ASCII only, so every bad byte sits inside a string. */
+    char *out = malloc(n + bad * 5 + 1), *o = out;
+    if (out)
+        for (size_t i = 0; i < n;) {
+            int32_t c;
+            utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(n - i), &c);
+            if (k < 1) {
+                memcpy(o, "\\ufffd", 6);
+                o += 6;
+                i++;
+            } else {
+                memcpy(o, text + i, (size_t)k);
+                o += k;
+                i += (size_t)k;
+            }
+        }
+    if (out) *o = 0;
+    cJSON_free(text);
+    return out;
+}
+
 char *ct_json_id_string(const cJSON *v) {
     if (cJSON_IsString(v)) return ct_strdup(v->valuestring);
     int64_t i;

@@ -38,6 +38,11 @@ bool ct_json_int_in(const cJSON *v, int64_t lo, int64_t hi, int64_t *out);
  * Python's errors="replace" one byte at a time. Returns false when the stream has an error. */
 bool ct_json_put_string(FILE *f, const char *s);
 
+/* cJSON_Print / cJSON_PrintUnformatted, then every invalid UTF-8 byte (which cJSON copies
+ * into strings as it is) replaced by the escape \ufffd, so the text is always valid JSON.
+ * malloc'ed; NULL when out of memory. */
+char *ct_json_print(const cJSON *j, bool formatted);
+
 /* The string at `key`; NULL when absent or not a string. */
 const char *ct_json_str(const cJSON *o, const char *key);
 /* A string copied, or an integral number printed in decimal; NULL otherwise. */
