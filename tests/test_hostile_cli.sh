@@ -38,7 +38,7 @@ grep -q "UTF-8" "$T/u.log" && ok || bad "non-UTF-8 header message"
 
 # D15: JSON on stdout stays valid JSON whatever bytes the input holds.
 "$CTCIR" nps --text "$(printf 'the red \xff cube')" > "$T/nps.json" 2>/dev/null; check test $? -eq 0
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/nps.json" 2>/dev/null && ok || bad "nps output is not valid JSON"
+python3 -c 'import json,sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$T/nps.json" 2>/dev/null && ok || bad "nps output is not valid JSON"
 
 # D9: a symlink loop, a non-image with an image extension, a name with a line break.
 mkdir -p "$T/g/sub"
