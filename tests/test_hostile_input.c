@@ -141,12 +141,17 @@ static void test_checked_conversions(void) {
 
 /* D15: cJSON ends strings at \u0000; the parser marks them so readers can refuse. */
 static void test_json_nul(void) {
-    static const char text[] = "{\"a\": \"red\\u0000 circle\", \"b\": \"x\\\\u0000\", \"c\": \"plain\"}";
+    static const char text[] = "{\"a\": \"red\\u0000 circle\", \"b\": \"x\\\\u0000\", \"c\": \"plain\", "
+                               "\"d\": \"1\\u0000 2\\u0000\\\"3\", \"e\": \"q\\\"\", \"f\": \"after\\u0000\"}";
     cJSON *j = NULL;
     CHECK(ct_json_parse("t.json", text, strlen(text), 0, &j) == CT_OK);
     CHECK(ct_json_has_nul(ct_json_str(j, "a")));
     CHECK(!ct_json_has_nul(ct_json_str(j, "b")) && strcmp(ct_json_str(j, "b"), "x\\u0000") == 0);
     CHECK(!ct_json_has_nul(ct_json_str(j, "c")));
+    /* Two in one string, then strings with escaped quotes: every one is found. */
+    CHECK(ct_json_has_nul(ct_json_str(j, "d")) && strstr(ct_json_str(j, "d"), "\"3"));
+    CHECK(strstr(strstr(ct_json_str(j, "d"), CT_JSON_NUL_MARK) + 3, CT_JSON_NUL_MARK) != NULL);
+    CHECK(!ct_json_has_nul(ct_json_str(j, "e")) && ct_json_has_nul(ct_json_str(j, "f")));
     cJSON_Delete(j);
     /* Error positions are unchanged by the substitution. */
     static const char bad[] = "{\"a\": \"\\u0000\",\n \"b\": x}";

@@ -15,34 +15,38 @@
 
 bool ct_json_has_nul(const char *s) { return s && strstr(s, CT_JSON_NUL_MARK) != NULL; }
 
-/* Offset of the first \u0000 escape inside a JSON string of text, or len when none. */
-static size_t find_nul_escape(const char *text, size_t len, size_t from) {
+/* Counts the \u0000 escapes inside JSON strings of text; with `out` (a copy of text), turns
+ * each into \uffff there. One pass that follows string boundaries and escapes. */
+static size_t nul_escapes(const char *text, size_t len, char *out) {
     bool in_str = false;
-    for (size_t i = from; i < len; i++) {
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
         char c = text[i];
         if (!in_str) {
             in_str = c == '"';
         } else if (c == '"') {
             in_str = false;
         } else if (c == '\\' && i + 1 < len) {
-            if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0) return i;
+            if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0) {
+                n++;
+                if (out) memcpy(out + i + 2, "ffff", 4);
+            }
             i++; /* the escaped character */
         }
     }
-    return len;
+    return n;
 }
 
 ct_status ct_json_parse(const char *path, const char *text, size_t len, size_t line_base, cJSON **out) {
     const char *end = NULL;
     char *copy = NULL;
-    size_t nul = find_nul_escape(text, len, 0);
-    if (nul < len) {
+    if (nul_escapes(text, len, NULL)) {
         /* Same length, so the error positions below stay right. */
         copy = malloc(len + 1);
         if (!copy) return ct_fail(CT_ERR_NOMEM, "%s: out of memory", path);
         memcpy(copy, text, len);
         copy[len] = 0;
-        for (; nul < len; nul = find_nul_escape(copy, len, nul + 6)) memcpy(copy + nul + 2, "ffff", 4);
+        nul_escapes(text, len, copy);
         text = copy;
     }
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
