@@ -1,5 +1,5 @@
 /* ctcir eval: Recall@K, Recall_subset@K, mAP@K of a checkpoint on a CIR benchmark, prediction
- * files and test-server submissions (issue 5; protocols in include/ctcir/metrics.h). */
+ * files and test-server submissions (protocols in include/ctcir/metrics.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The two ConText-CIR losses (model.md sections 5 and 6), each returning its value and
+/* The two ConText-CIR losses (docs/model.md sections 5 and 6), each returning its value and
  * writing (overwriting) the gradients of its inputs. Computed in double. */
 #ifndef CTCIR_MODEL_LOSS_H
 #define CTCIR_MODEL_LOSS_H

@@ -1,4 +1,4 @@
-/* Contrastive loss with the query image as an extra negative (model.md section 5). */
+/* Contrastive loss with the query image as an extra negative (docs/model.md section 5). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Loading, initialising and saving a ConText-CIR model folder (model.md section 8). */
+/* Loading, initialising and saving a ConText-CIR model folder (docs/model.md section 8). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
