@@ -1,6 +1,5 @@
-/* Which ctcir this is: the release version and the source commit the library was built
- * from. Every file retrieval writes (index metadata, predictions) records both, so that a
- * result can be traced to the code that produced it. */
+/* Which ctcir this is: recorded in every file ctcir writes for provenance (checkpoints'
+ * trainer_state.json, index metadata, eval JSON, predictions) and printed by --version. */
 #ifndef CTCIR_VERSION_H
 #define CTCIR_VERSION_H
 
@@ -8,11 +7,9 @@
 extern "C" {
 #endif
 
-/* "0.1.0" (the project version of CMakeLists.txt). */
-const char *ctcir_version(void);
-/* `git describe --always --dirty` of the source tree when CMake configured the build
- * (e.g. "5b03f85" or "5b03f85-dirty"); "unknown" for a build outside git. */
-const char *ctcir_commit(void);
+const char *ctcir_version(void);  /* "0.2.0" */
+const char *ctcir_commit(void);   /* `git describe --always --dirty` at configure time, or "unknown" */
+const char *ctcir_compiler(void); /* e.g. "gcc 12.2.0" */
 
 #ifdef __cplusplus
 }

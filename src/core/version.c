@@ -1,4 +1,4 @@
-/* ctcir_version / ctcir_commit (include/ctcir/version.h). CMake passes both. */
+/* Build identity (ctcir/version.h); CMake passes CTCIR_VERSION and CTCIR_COMMIT. */
 #include "ctcir/version.h"
 
 #ifndef CTCIR_VERSION
@@ -8,5 +8,18 @@
 #define CTCIR_COMMIT "unknown"
 #endif
 
+#define CT_STR2(x) #x
+#define CT_STR(x) CT_STR2(x)
+
 const char *ctcir_version(void) { return CTCIR_VERSION; }
-const char *ctcir_commit(void) { return CTCIR_COMMIT[0] ? CTCIR_COMMIT : "unknown"; }
+const char *ctcir_commit(void) { return CTCIR_COMMIT; }
+
+const char *ctcir_compiler(void) {
+#if defined(__clang__)
+    return "clang " __clang_version__;
+#elif defined(__GNUC__)
+    return "gcc " CT_STR(__GNUC__) "." CT_STR(__GNUC_MINOR__) "." CT_STR(__GNUC_PATCHLEVEL__);
+#else
+    return "unknown compiler";
+#endif
+}
