@@ -87,11 +87,17 @@ check test -s "$T/fiq.json"
 check test ! -e "$T/fiq.json.dress.json"
 for k in dress/0 dress/1 shirt/0 toptee/1; do grep -q "\"$k\": \[" "$T/fiq.json" && ok || bad "fiq predictions key $k"; done
 grep -q '"__ctcir__": {"commit": ' "$T/fiq.json" && ok || bad "predictions record the ctcir commit"
-# An output path that cannot be written fails before the work.
-"$CTCIR" eval --model "$M" --dataset fashioniq --root "$F" --split val --predictions-out "$T/no/such/p.json" -t 1 \
+# An output path that cannot be written fails before the work (the dataset is not even read:
+# its root does not exist, and the error is about the output).
+"$CTCIR" eval --model "$M" --dataset fashioniq --root "$T/none" --split val --predictions-out "$T/no/such/p.json" -t 1 \
   >/dev/null 2>"$T/fiq2.log"
 check test $? -eq 1
-grep -q "gallery" "$T/fiq2.log" && bad "predictions path checked only after the work" || ok
+grep -q "no/such/p.json" "$T/fiq2.log" && ok || bad "predictions path checked only after the work"
+
+# D16: --submission-out for a kind without server files is refused before the work.
+"$CTCIR" eval --model "$M" --dataset fashioniq --root "$T/none" --split val --submission-out "$T/sub" -t 1 >/dev/null 2>"$T/sub.log"
+check test $? -eq 1
+grep -q "submission-out" "$T/sub.log" && ok || bad "submission kind checked only after the work"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -127,8 +127,6 @@ static ct_status write_files(const ct_eval_opts *o, ct_predictions_writer *pw, c
             if (!a) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
             if ((s = ct_write_circo_submission(a, ds, topk, k))) goto done;
             ct_log(CT_LOG_INFO, "eval: CIRCO server file %s\n", a);
-        } else {
-            s = ct_fail(CT_ERR_ARG, "eval: --submission-out is for cirr and circo (got %s)", o->dataset);
         }
     }
 done:
@@ -223,8 +221,14 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
     int n_cats = 0;
     while (cats && cats[n_cats]) n_cats++;
     if (fiq_all && n_cats > CT_EVAL_MAX_RUNS) return ct_fail(CT_ERR_ARG, "eval: %s has too many categories", proto->name);
-    /* The predictions file is created now (a path that cannot be written fails before the
-     * work) and written once at the end: one file for every category. Rank 0 writes. */
+    /* Output paths are checked before the work (hours on a real gallery). The predictions
+     * file is created now and written once at the end: one file for every category. Rank 0
+     * writes. */
+    if (o->submission_out) {
+        if (proto->submission == CT_SUBMISSION_NONE)
+            return ct_fail(CT_ERR_ARG, "eval: --submission-out is for cirr and circo (got %s)", o->dataset);
+        if (ct_dist_rank() == 0 && (s = ct_mkdirs(o->submission_out))) return s;
+    }
     ct_predictions_writer *pw = NULL;
     if (o->predictions_out && ct_dist_rank() == 0 && (s = ct_predictions_writer_new(&pw, o->predictions_out))) return s;
     double t0 = ct_now_s();
