@@ -12,6 +12,7 @@
  *   bad         HTTP 200 whose body is not JSON
  *   badanswer   HTTP 200, a valid response whose content is not the stage's JSON shape
  *   drop        the connection closed without an answer
+ *   cut         the connection closed in the middle of a 200 answer
  * The stage is read from the request: no image -> 3; an image and a prompt holding
  * "Reference objects:" -> 2; else 1. Every request is checked independently of the client:
  * POST to .../chat/completions, JSON body with "model", "response_format": {"type":
@@ -163,6 +164,8 @@ static int send_all(int fd, const char *s, size_t n) {
     return 0;
 }
 
+/* Header and body in one send: two small writes would meet Nagle's algorithm and the
+ * client's delayed ACK (tens of milliseconds per answer). */
 static int respond(int fd, int status, const char *extra_header, const char *body) {
     char head[512];
     const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 401 ? "Unauthorized"
@@ -171,7 +174,14 @@ static int respond(int fd, int status, const char *extra_header, const char *bod
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
                      "Connection: keep-alive\r\n\r\n",
                      status, reason, strlen(body), extra_header ? extra_header : "");
-    return send_all(fd, head, (size_t)n) || send_all(fd, body, strlen(body));
+    size_t bn = strlen(body);
+    char *all = malloc((size_t)n + bn);
+    if (!all) return -1;
+    memcpy(all, head, (size_t)n);
+    memcpy(all + n, body, bn);
+    int rc = send_all(fd, all, (size_t)n + bn);
+    free(all);
+    return rc;
 }
 
 static char *completion(const char *content, long n) {
@@ -238,6 +248,10 @@ static int serve(int fd, const char *headers, const char *body) {
         snprintf(err, sizeof err, "{\"error\":{\"message\":\"mock: %s\"}}", why);
         rc = respond(fd, status, NULL, err);
     } else if (!strcmp(action, "drop")) {
+        rc = -1;
+    } else if (!strcmp(action, "cut")) {
+        static const char part[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"cho";
+        send_all(fd, part, sizeof part - 1);
         rc = -1;
     } else if (!strcmp(action, "429")) {
         char hdr[64];

@@ -356,8 +356,7 @@ static ct_status on_result(run_state *R, ct_http_result *r) {
     }
     if (r->status != 200) {
         snprintf(why, sizeof why, "HTTP %ld: %s", r->status, ex);
-        s->attempt = R->o->retries + 1; /* a client error: retrying sends the same request */
-        return record_failure(R, s, why);
+        return record_failure(R, s, why); /* a client error: a retry would send the same request */
     }
     char *content = NULL;
     ct_caption_usage u;
