@@ -23,6 +23,7 @@ jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1"; }        # a number of a o
 pairs_of() { sed 's/^{"reference":"\([^"]*\)","target":"\([^"]*\)".*/\1 \2/' "$1"; }
 [ -x "$MOCK" ] || { echo "no mock server at $MOCK" >&2; exit 1; }
 
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY  # the mock is on 127.0.0.1
 KEY="sk-test-$$-do-not-print-this-key"
 export OPENAI_API_KEY="$KEY" MOCK_EXPECT_KEY="$KEY"
 
@@ -143,6 +144,15 @@ cp "$T/seven.jsonl" "$T/seven.before"
 nb=$(wc -l < "$T/seven.before")
 check test "$nb" -ge 3
 check test "$nb" -lt 16
+# Ctrl-C (SIGINT) on the same slow server: exit 130, the finished pairs are kept
+"$CTCIR" caption-pairs --pairs "$T/data/train.jsonl" --image-root "$T/data" --endpoint "$EP" --model m \
+  --out "$T/int.jsonl" --concurrency 2 -q >"$T/int.sum" 2>"$T/int.err" &
+cpid=$!
+for _ in $(seq 200); do [ -f "$T/int.jsonl" ] && [ "$(wc -l < "$T/int.jsonl")" -ge 1 ] && break; sleep 0.05; done
+kill -INT "$cpid"; wait "$cpid"
+check test $? -eq 130
+grep -q 'interrupted' "$T/int.err" && ok || bad "interrupt message"
+check test "$(jnum "$T/int.sum" done)" = "$(wc -l < "$T/int.jsonl")"
 printf '{"reference":"images/train/train-0000' >> "$T/seven.jsonl"   # a write cut by the kill
 start_mock seven2
 "$CTCIR" caption-pairs --pairs "$T/data/train.jsonl" --image-root "$T/data" --endpoint "$EP" --model m \
@@ -210,6 +220,12 @@ stop_mocks
   --out "$T/eleven.jsonl" --retries 1 --backoff 0.01 -q >/dev/null 2>&1
 check test $? -eq 1
 grep -q '"error":"connection: ' "$T/eleven.jsonl.failed" && ok || bad "connection failure recorded"
+# ... and when nothing ever answers, the run stops after three such pairs instead of failing all
+"$CTCIR" caption-pairs --pairs "$T/p12.jsonl" --image-root "$T/data" --endpoint "http://127.0.0.1:$PORT/v1" --model m \
+  --out "$T/twelve.jsonl" --retries 1 --backoff 0.01 --concurrency 2 -q >"$T/twelve.sum" 2>"$T/twelve.err"
+check test $? -eq 1
+grep -q 'no answer from http://127.0.0.1:.*3 pairs failed.*is the server running' "$T/twelve.err" && ok || bad "unreachable: $(cat "$T/twelve.err")"
+check test "$(wc -l < "$T/twelve.jsonl.failed")" -eq 3
 
 # 11. usage errors and help
 "$CTCIR" caption-pairs --pairs "$T/p1.jsonl" --image-root "$T/data" --model m --out "$T/x.jsonl" 2>/dev/null; check test $? -eq 2

@@ -63,6 +63,8 @@ typedef struct {
     int last_decile;     /* non-TTY: one line per 10% */
     int64_t last_printed;
     int64_t todo;
+    bool any_response;     /* some HTTP answer arrived in this run */
+    int unreachable_pairs; /* pairs failed on connection errors before any answer */
 } run_state;
 
 /* ---- messages: never the key ---- */
@@ -344,8 +346,16 @@ static ct_status on_result(run_state *R, ct_http_result *r) {
         if (!r->transport_retry)
             return ct_fail(CT_ERR_IO, "caption-pairs: %s: %s", R->url, r->error);
         snprintf(why, sizeof why, "%s%s", r->timed_out ? "timeout: " : "connection: ", r->error);
-        return retry_or_fail(R, s, why, -1);
+        int64_t failed_before = R->sum->failed;
+        ct_status st = retry_or_fail(R, s, why, -1);
+        /* Nothing has ever answered and pairs run out of retries: a wrong host or port, or
+         * a server that is down. Stop instead of failing every pair the same slow way. */
+        if (!st && !R->any_response && R->sum->failed > failed_before && ++R->unreachable_pairs >= 3)
+            st = ct_fail(CT_ERR_IO, "caption-pairs: no answer from %s: %d pairs failed (%s); is the server running?",
+                         R->url, R->unreachable_pairs, why);
+        return st;
     }
+    R->any_response = true;
     excerpt(ex, sizeof ex, r->body, r->body_len, key);
     if (r->status == 401 || r->status == 403 || r->status == 404 || r->status == 405)
         return ct_fail(CT_ERR_IO, "caption-pairs: %s answered HTTP %ld (%s): %s", R->url, r->status,
