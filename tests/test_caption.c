@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caption/caption.h"
+#include "caption/caption_internal.h"
 #include "ctcir/dataset.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
@@ -184,8 +184,9 @@ static void test_pairs_and_manifest(void) {
     write_text(path, "{\"reference\":\"a.png\",\"target\":\"b.png\"}\n{\"reference\":\"a.png\"}\n");
     CHECK(ct_caption_pairs_read(&p, path, "imgs") == CT_ERR_FORMAT);
     CHECK_MSG(strstr(ct_error(), "line 2") && strstr(ct_error(), "'target'"), "%s", ct_error());
-    write_text(path, "{\"reference\":\"a.png\",\"target\":\"b.png\"\n");
+    write_text(path, "\n{\"reference\":\"a.png\",\"target\":\"b.png\"}\n{\"reference\":\"a.png\",\"target\":\"b.png\"\n");
     CHECK(ct_caption_pairs_read(&p, path, "imgs") == CT_ERR_FORMAT);
+    CHECK_MSG(strstr(ct_error(), "pairs.jsonl: malformed JSON at line 3, column") != NULL, "%s", ct_error());
 
     /* the manifest reader takes caption-pairs lines: one query per difference caption */
     snprintf(out, sizeof out, "%s/out.jsonl", dir);

@@ -239,11 +239,11 @@ check test "$(wc -l < "$T/twelve.jsonl.failed")" -eq 3
 printf '{"reference":"a.png","target":"b.png"}\n{"reference":"a.png"\n' > "$T/badpairs.jsonl"
 "$CTCIR" caption-pairs --pairs "$T/badpairs.jsonl" --image-root "$T/data" --endpoint "$EP" --model m \
   --out "$T/x.jsonl" >/dev/null 2>"$T/bp.err"; check test $? -eq 1
-grep -q 'badpairs.jsonl: line 2: not valid JSON' "$T/bp.err" && ok || bad "bad pairs file message: $(cat "$T/bp.err")"
+grep -q 'badpairs.jsonl: malformed JSON at line 2, column' "$T/bp.err" && ok || bad "bad pairs file message: $(cat "$T/bp.err")"
 echo 'not json' > "$T/notout.jsonl"
 "$CTCIR" caption-pairs --pairs "$T/p1.jsonl" --image-root "$T/data" --endpoint "$EP" --model m \
   --out "$T/notout.jsonl" >/dev/null 2>"$T/no.err"; check test $? -eq 1
-grep -q 'notout.jsonl: line 1 is not a JSON object' "$T/no.err" && ok || bad "foreign --out file refused"
+grep -q 'notout.jsonl: malformed JSON at line 1' "$T/no.err" && ok || bad "foreign --out file refused"
 "$CTCIR" help caption-pairs > "$T/help.txt"; check test $? -eq 0
 for w in --pairs --image-root --dataset --root --split --endpoint --model --out --failed --prompts --concurrency \
          --max-objects --retries --timeout --backoff --min-words OPENAI_API_KEY response_format difference_captions; do

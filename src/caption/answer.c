@@ -5,21 +5,16 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "caption/caption.h"
+#include "caption/caption_internal.h"
+#include "core/json.h"
+#include "core/str.h"
 
-cJSON *ct_caption_json_parse(const char *s, size_t n) {
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(s, n, &end, false);
-    if (!j) return NULL;
-    while (end < s + n && isspace((unsigned char)*end)) end++;
-    if (end != s + n) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
+/* Exactly one JSON value (white space around it allowed), or NULL. */
+static cJSON *parse_exact(const char *s, size_t n) {
+    cJSON *j = NULL;
+    return ct_json_parse("answer", s, n, 0, &j) ? NULL : j;
 }
 
 size_t ct_base64_encode(char *out, const unsigned char *in, size_t n) {
@@ -66,7 +61,7 @@ static int64_t usage_field(const cJSON *u, const char *key) {
 ct_status ct_chat_response_parse(const char *body, size_t len, char **content, ct_caption_usage *usage) {
     *content = NULL;
     usage->prompt = usage->completion = usage->total = -1;
-    cJSON *j = ct_caption_json_parse(body, len);
+    cJSON *j = parse_exact(body, len);
     if (!j) return ct_fail(CT_ERR_FORMAT, "the response body is not JSON");
     ct_status st = CT_OK;
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "usage");
@@ -83,7 +78,7 @@ ct_status ct_chat_response_parse(const char *body, size_t len, char **content, c
     if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1) st = ct_fail(CT_ERR_FORMAT, "the response has no 'choices'");
     else if (!cJSON_IsObject(msg)) st = ct_fail(CT_ERR_FORMAT, "choices[0] has no 'message'");
     else if (!cJSON_IsString(c)) st = ct_fail(CT_ERR_FORMAT, "choices[0].message.content is not a string");
-    else if (!(*content = strdup(c->valuestring))) st = ct_fail(CT_ERR_NOMEM, "out of memory");
+    else if (!(*content = ct_strdup(c->valuestring))) st = ct_fail(CT_ERR_NOMEM, "out of memory");
     cJSON_Delete(j);
     return st;
 }
@@ -98,7 +93,7 @@ static cJSON *answer_object(const char *content) {
         while (s < e && *s != '\n' && *s != '{') s++; /* the fence's language tag */
         e -= 3;
     }
-    cJSON *j = ct_caption_json_parse(s, (size_t)(e - s));
+    cJSON *j = parse_exact(s, (size_t)(e - s));
     if (j && !cJSON_IsObject(j)) {
         cJSON_Delete(j);
         j = NULL;
@@ -238,7 +233,7 @@ static ct_status keep(char ***list, int *n, int *cap, const char *s, int min_wor
         *list = nl;
         *cap = nc;
     }
-    if (!((*list)[*n] = strdup(s))) return ct_fail(CT_ERR_NOMEM, "out of memory");
+    if (!((*list)[*n] = ct_strdup(s))) return ct_fail(CT_ERR_NOMEM, "out of memory");
     (*n)++;
     return CT_OK;
 }
@@ -246,7 +241,7 @@ static ct_status keep(char ***list, int *n, int *cap, const char *s, int min_wor
 /* Splits one answer string into sentences: after '.', '!' or '?' followed by white space
  * (or a line break anywhere), when the next word does not start in lower case. */
 static ct_status split_sentences(const char *text, int min_words, char ***list, int *n, int *cap) {
-    char *buf = strdup(text);
+    char *buf = ct_strdup(text);
     if (!buf) return ct_fail(CT_ERR_NOMEM, "out of memory");
     ct_status st = CT_OK;
     char *start = buf;

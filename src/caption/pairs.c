@@ -3,36 +3,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "caption/caption.h"
+#include "caption/caption_internal.h"
 #include "core/fileio.h"
+#include "core/json.h"
+#include "core/str.h"
 
-static char *join(const char *root, const char *rel) {
-    if (!root || !*root || rel[0] == '/') return strdup(rel);
-    size_t a = strlen(root), b = strlen(rel);
-    char *s = malloc(a + b + 2);
-    if (!s) return NULL;
-    memcpy(s, root, a);
-    size_t o = a;
-    if (root[a - 1] != '/') s[o++] = '/';
-    memcpy(s + o, rel, b + 1);
-    return s;
-}
-
-bool ct_caption_next_record(const char *text, size_t len, size_t *pos, size_t *line_no, cJSON **rec) {
-    *rec = NULL;
+bool ct_caption_next_line(const char *text, size_t len, size_t *pos, size_t *line_no, const char **line,
+                          size_t *line_len) {
     for (size_t s = *pos; s < len;) {
         size_t e = s, k = s;
         while (e < len && text[e] != '\n') e++;
         while (k < e && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
         (*line_no)++;
-        s = e + 1;
+        *pos = e < len ? e + 1 : len;
         if (k < e) {
-            *pos = s;
-            *rec = ct_caption_json_parse(text + k, e - k);
+            *line = text + s;
+            *line_len = e - s;
             return true;
         }
+        s = *pos;
     }
     *pos = len;
     return false;
@@ -109,15 +98,16 @@ ct_status ct_caption_pairs_read(ct_caption_pairs *out, const char *file, const c
     if (st) return st;
     int cap = 0;
     ct_caption_pair pair = {0};
-    size_t line = 0, pos = 0;
-    cJSON *r;
-    while (ct_caption_next_record(text, len, &pos, &line, &r)) {
+    size_t line = 0, pos = 0, n;
+    const char *at;
+    while (ct_caption_next_line(text, len, &pos, &line, &at, &n)) {
+        cJSON *r = NULL;
+        if ((st = ct_json_parse(file, at, n, line - 1, &r))) goto fail;
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(r, "reference");
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
         const char *why = NULL;
-        if (!r) why = "not valid JSON";
-        else if (!cJSON_IsObject(r)) why = "not a JSON object";
+        if (!cJSON_IsObject(r)) why = "not a JSON object";
         else if (!cJSON_IsString(ref) || !*ref->valuestring) why = "field 'reference' missing or not a path";
         else if (!cJSON_IsString(tgt) || !*tgt->valuestring) why = "field 'target' missing or not a path";
         else if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) why = "field 'id' is not a string or a number";
@@ -126,10 +116,10 @@ ct_status ct_caption_pairs_read(ct_caption_pairs *out, const char *file, const c
             st = ct_fail(CT_ERR_FORMAT, "caption-pairs: %s: line %zu: %s", file, line, why);
             goto fail;
         }
-        pair.reference = strdup(ref->valuestring);
-        pair.target = strdup(tgt->valuestring);
-        pair.ref_file = join(image_root, ref->valuestring);
-        pair.tgt_file = join(image_root, tgt->valuestring);
+        pair.reference = ct_strdup(ref->valuestring);
+        pair.target = ct_strdup(tgt->valuestring);
+        pair.ref_file = ct_path_join(image_root, ref->valuestring);
+        pair.tgt_file = ct_path_join(image_root, tgt->valuestring);
         pair.id = id ? cJSON_PrintUnformatted(id) : NULL;
         cJSON_Delete(r);
         if (!pair.reference || !pair.target || !pair.ref_file || !pair.tgt_file || (id && !pair.id)) {
@@ -155,7 +145,7 @@ static char *relative_to(const char *path, const char *root) {
         path += n + 1;
         while (path[0] == '.' && path[1] == '/') path += 2;
     }
-    return strdup(path);
+    return ct_strdup(path);
 }
 
 ct_status ct_caption_pairs_from_dataset(ct_caption_pairs *out, const ct_dataset *ds, const char *root) {
@@ -168,8 +158,8 @@ ct_status ct_caption_pairs_from_dataset(ct_caption_pairs *out, const ct_dataset 
         if (q->n_targets < 1 || !q->target_path || !*q->target_path || !q->ref_path || !*q->ref_path) continue;
         pair.reference = relative_to(q->ref_path, root);
         pair.target = relative_to(q->target_path, root);
-        pair.ref_file = strdup(q->ref_path);
-        pair.tgt_file = strdup(q->target_path);
+        pair.ref_file = ct_strdup(q->ref_path);
+        pair.tgt_file = ct_strdup(q->target_path);
         cJSON *id = cJSON_CreateString(q->id ? q->id : "");
         pair.id = id ? cJSON_PrintUnformatted(id) : NULL;
         cJSON_Delete(id);

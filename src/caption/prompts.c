@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caption/caption.h"
 #include "core/fileio.h"
+#include "core/str.h"
+#include "ctcir/caption.h"
 
 /* Generated at configure time from configs/good4cir/ (see CMakeLists.txt). */
 extern const unsigned char ct_good4cir_default_stage1[];
@@ -18,7 +19,7 @@ ct_status ct_caption_prompts_load(ct_caption_prompts *p, const char *dir) {
                                (const char *)ct_good4cir_default_stage3};
     for (int i = 0; i < 3; i++) {
         if (!dir) {
-            if (!(p->stage[i] = strdup(defaults[i]))) goto nomem;
+            if (!(p->stage[i] = ct_strdup(defaults[i]))) goto nomem;
             continue;
         }
         char path[4096];

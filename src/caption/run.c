@@ -16,11 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
-#include "caption/caption.h"
+#include "caption/caption_internal.h"
 #include "caption/http.h"
 #include "core/fileio.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "ctcir/log.h"
 #include "core/rng.h"
 #include "core/timer.h"
 
@@ -114,7 +115,7 @@ static ct_status read_done(const char *path, char ***keys, int64_t *n_keys) {
     size_t complete = len;
     while (complete > 0 && text[complete - 1] != '\n') complete--;
     if (complete < len) {
-        fprintf(stderr, "caption-pairs: %s: cutting an incomplete last line (%zu bytes) left by an interrupted run\n",
+        ct_log(CT_LOG_WARN, "caption-pairs: %s: cutting an incomplete last line (%zu bytes) left by an interrupted run\n",
                 path, len - complete);
         if (truncate(path, (off_t)complete) != 0) {
             free(text);
@@ -122,9 +123,11 @@ static ct_status read_done(const char *path, char ***keys, int64_t *n_keys) {
         }
     }
     int64_t cap = 0;
-    size_t line = 0, pos = 0;
-    cJSON *r;
-    while (ct_caption_next_record(text, complete, &pos, &line, &r)) {
+    size_t line = 0, pos = 0, n;
+    const char *at;
+    while (ct_caption_next_line(text, complete, &pos, &line, &at, &n)) {
+        cJSON *r = NULL;
+        if ((st = ct_json_parse(path, at, n, line - 1, &r))) goto fail;
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(r, "reference");
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         if (!cJSON_IsString(ref) || !cJSON_IsString(tgt)) {
@@ -426,10 +429,10 @@ static void fmt_duration(char *out, size_t cap, double s) {
 }
 
 static void progress(run_state *R, bool final) {
-    if (R->o->quiet || R->todo == 0) return;
+    if (R->todo == 0 || !ct_log_enabled(CT_LOG_PROGRESS)) return;
     double now = ct_now_s(), el = now - R->t0;
     int64_t fin = R->sum->done + R->sum->failed;
-    bool tty = isatty(2);
+    bool tty = ct_log_progress_is_tty();
     int decile = (int)(10 * fin / R->todo);
     if (final ? fin == R->last_printed && !tty
               : tty ? now - R->last_progress < 0.25 : decile == R->last_decile)
@@ -440,19 +443,15 @@ static void progress(run_state *R, bool final) {
     double rate = el > 0 ? (double)fin / el : 0;
     char eta[32];
     fmt_duration(eta, sizeof eta, rate > 0 ? (double)(R->todo - fin) / rate : -1);
-    fprintf(stderr, "%scaption-pairs: %lld/%lld pairs (%lld failed) | %.2f pairs/s | %lld requests, %lld retries | ETA %s%s",
-            tty ? "\r" : "", (long long)fin, (long long)R->todo, (long long)R->sum->failed, rate,
-            (long long)R->sum->requests, (long long)R->sum->retries, eta, tty && !final ? "\033[K" : "\n");
+    ct_log(CT_LOG_PROGRESS, "%scaption-pairs: %lld/%lld pairs (%lld failed) | %.2f pairs/s | %lld requests, %lld retries | ETA %s%s",
+           tty ? "\r\033[K" : "", (long long)fin, (long long)R->todo, (long long)R->sum->failed, rate,
+           (long long)R->sum->requests, (long long)R->sum->retries, eta, tty && !final ? "" : "\n");
 }
 
 static char *chat_url(const char *endpoint) {
-    size_t n = strlen(endpoint);
+    int n = (int)strlen(endpoint);
     while (n && endpoint[n - 1] == '/') n--;
-    char *u = malloc(n + sizeof "/chat/completions");
-    if (!u) return NULL;
-    memcpy(u, endpoint, n);
-    memcpy(u + n, "/chat/completions", sizeof "/chat/completions");
-    return u;
+    return ct_strprintf("%.*s/chat/completions", n, endpoint);
 }
 
 ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs, ct_caption_summary *sum) {
@@ -472,12 +471,7 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
     ct_rng_seed(&R.rng, (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
     stop_requested = 0;
     if (!(R.url = chat_url(o->endpoint))) return ct_fail(CT_ERR_NOMEM, "out of memory");
-    if (o->failed_path) {
-        failed_path = strdup(o->failed_path);
-    } else if ((failed_path = malloc(strlen(o->out_path) + sizeof ".failed"))) {
-        strcpy(failed_path, o->out_path);
-        strcat(failed_path, ".failed");
-    }
+    failed_path = o->failed_path ? ct_strdup(o->failed_path) : ct_strprintf("%s.failed", o->out_path);
     R.failed_path = failed_path;
     R.slots = calloc((size_t)o->concurrency, sizeof *R.slots);
     if (!failed_path || !R.slots) {
@@ -518,9 +512,8 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
         st = ct_fail(CT_ERR_IO, "caption-pairs: %s: cannot open: %s", failed_path, strerror(errno));
         goto done;
     }
-    if (!o->quiet)
-        fprintf(stderr, "caption-pairs: %d pairs, %lld already in %s, %d to caption with %s at %s (%d in flight)\n",
-                pairs->n, (long long)sum->skipped, o->out_path, n_todo, o->model, R.url, o->concurrency);
+    ct_log(CT_LOG_INFO, "caption-pairs: %d pairs, %lld already in %s, %d to caption with %s at %s (%d in flight)\n",
+           pairs->n, (long long)sum->skipped, o->out_path, n_todo, o->model, R.url, o->concurrency);
     if (n_todo && (st = ct_http_new(&R.http))) {
         free(todo);
         goto done;

@@ -7,9 +7,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "caption/caption.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "ctcir/caption.h"
+#include "ctcir/log.h"
 
 static void usage(FILE *out) {
     ct_caption_opts d;
@@ -62,7 +63,7 @@ static void usage(FILE *out) {
             "  --backoff SECONDS     first retry delay, doubled per attempt up to 60 s, with +-50%%\n"
             "                        jitter; a Retry-After header is honoured instead (default %g)\n"
             "  --min-words N         post-filter: shorter sentences are dropped (default %d)\n"
-            "  -q, --quiet           no progress line\n"
+            "  -q, --quiet           no progress or information lines (warnings stay)\n"
             "  -h, --help            this help\n\n"
             "Post-filtering: each caption is split into sentences; list markers (\"1.\", \"2)\", \"-\",\n"
             "\"*\") and quotes are stripped; sentences under --min-words words, sentences that talk\n"
@@ -175,7 +176,7 @@ int cmd_caption_pairs(int argc, char **argv) {
             if (c == O_TIMEOUT) o.timeout_s = f;
             else o.backoff_s = f;
             break;
-        case 'q': o.quiet = true; break;
+        case 'q': ct_log_set_level(CT_LOG_WARN); break;
         case 'h': usage(stdout); return CLI_OK;
         case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

@@ -14,11 +14,13 @@
  * Output: one JSON line per finished pair,
  *   {"reference": path, "target": path, "difference_captions": [str, ..] [, "id": ..]}
  * appended (write + fsync) to `out_path` in completion order. The manifest reader reads it
- * (`ctcir train --data OUT --image-root ROOT`). A re-run skips the pairs already in
- * `out_path`, so a killed run loses at most the pairs in flight; pairs that failed are listed
- * in `failed_path` (rewritten by every run) and tried again by the next run. */
-#ifndef CTCIR_CAPTION_CAPTION_H
-#define CTCIR_CAPTION_CAPTION_H
+ * (`ctcir train --data OUT --image-root ROOT`; docs/datasets.md section 5.3). A re-run
+ * skips the pairs already in `out_path`, so a killed run loses at most the pairs in flight;
+ * pairs that failed are listed in `failed_path` (rewritten by every run) and tried again by
+ * the next run. Messages and progress go through ct_log (ctcir/log.h). Prompts and the
+ * answer rules: configs/good4cir/README.md. */
+#ifndef CTCIR_CAPTION_H
+#define CTCIR_CAPTION_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,16 +29,9 @@
 #include "ctcir/dataset.h"
 #include "ctcir/status.h"
 
-struct cJSON;
-
-/* Parses exactly one JSON value filling s[0, n) (white space around it allowed); NULL when
- * the text is not JSON or has anything after the value. */
-struct cJSON *ct_caption_json_parse(const char *s, size_t n);
-
-/* JSON lines: steps *pos past the next non-blank line of text[0, len), setting *line_no to
- * its 1-based number and *rec to its value (NULL when the line is not exactly one JSON
- * value; the caller frees it). False at the end. */
-bool ct_caption_next_record(const char *text, size_t len, size_t *pos, size_t *line_no, struct cJSON **rec);
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- pairs ---- */
 
@@ -61,40 +56,6 @@ ct_status ct_caption_pairs_read(ct_caption_pairs *out, const char *file, const c
  * paths are written relative to `root` (the prefix "root/" removed), ids are query ids. */
 ct_status ct_caption_pairs_from_dataset(ct_caption_pairs *out, const ct_dataset *ds, const char *root);
 void ct_caption_pairs_free(ct_caption_pairs *p);
-
-/* ---- answers (pure functions, tested on their own) ---- */
-
-/* Base64 (RFC 4648, with padding) of n bytes into out, which holds 4 * ((n + 2) / 3) + 1
- * bytes; returns the length written (NUL not counted). */
-size_t ct_base64_encode(char *out, const unsigned char *in, size_t n);
-/* "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp" from the magic bytes;
- * NULL when unknown. */
-const char *ct_image_mime(const unsigned char *data, size_t n);
-
-typedef struct {
-    int64_t prompt, completion, total; /* -1 when the server did not report them */
-} ct_caption_usage;
-
-/* Extracts choices[0].message.content (malloc'ed) and the usage of a chat-completion
- * response body. CT_ERR_FORMAT with a reason when the body is not one. */
-ct_status ct_chat_response_parse(const char *body, size_t len, char **content, ct_caption_usage *usage);
-
-/* Validates a stage 1/2 answer {"objects": [{"name": str, "descriptors": [str..]}..]}
- * (at least one object, names non-empty) and returns the list, cut to max_objects, as
- * compact JSON text (malloc'ed) holding only those keys. CT_ERR_FORMAT says why. A
- * ```json fence around the object is tolerated. */
-ct_status ct_caption_objects_parse(const char *content, int max_objects, char **objects_json);
-
-/* Validates a stage 3 answer {"captions": [str..]} and post-filters it: each string is
- * split into sentences; list markers ("1.", "2)", "-", "*", bullets) and surrounding
- * quotes and spaces are stripped; sentences under min_words words, sentences naming the
- * images ("image 1", "first image", "the reference image", ...) and repeats (ignoring
- * case) are dropped. CT_ERR_FORMAT when the answer is malformed or nothing is left. */
-ct_status ct_caption_captions_parse(const char *content, int min_words, char ***captions, int *n);
-void ct_caption_list_free(char **list, int n);
-
-/* Seconds from a Retry-After value (delta seconds or an HTTP date); -1 when unusable. */
-double ct_retry_after_parse(const char *value, int64_t now_unix);
 
 /* ---- prompts ---- */
 
@@ -124,7 +85,6 @@ typedef struct {
     int min_words;           /* shortest caption kept (default 3) */
     double timeout_s;        /* per request (default 120) */
     double backoff_s;        /* first retry delay; doubles per attempt, +-50% jitter (default 1) */
-    bool quiet;              /* no progress line */
 } ct_caption_opts;
 
 void ct_caption_opts_default(ct_caption_opts *o);
@@ -151,4 +111,7 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
 /* Async-signal-safe: makes a running ct_caption_run stop after recording what finished. */
 void ct_caption_request_stop(void);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
