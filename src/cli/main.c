@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "core/blas.h"
+#include "ctcir/dist.h"
 
 typedef struct {
     const char *name;
@@ -70,6 +71,23 @@ static void use_best_blas_kernel(char **argv) {
     unsetenv("OPENBLAS_CORETYPE");
 }
 
+/* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
+ * be left waiting in a collective), one that succeeds leaves MPI cleanly. */
+static int run_distributed(const command *c, int argc, char **argv) {
+    if (ct_dist_init(&argc, &argv)) {
+        fprintf(stderr, "ctcir: %s\n", ct_error());
+        return CLI_RUNTIME;
+    }
+    int rc = c->fn(argc, argv);
+    if (rc != CLI_OK && ct_dist_size() > 1) {
+        fprintf(stderr, "ctcir %s: rank %d of %d exits with status %d; ending the job\n", c->name, ct_dist_rank(),
+                ct_dist_size(), rc);
+        ct_dist_abort(rc);
+    }
+    ct_dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv) {
     use_best_blas_kernel(argv);
     if (argc < 2) {
@@ -100,5 +118,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
         return CLI_USAGE;
     }
-    return c->fn(argc - 1, argv + 1);
+    return run_distributed(c, argc - 1, argv + 1);
 }
