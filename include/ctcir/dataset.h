@@ -35,8 +35,9 @@
  *             targets = target_img_id first, then the other gt_img_ids; caption from
  *             `circo_template` with {shared_concept} and {relative_caption} replaced.
  *   MANIFEST  `file` (default <root>/<split>.jsonl, and then gallery_file
- *             <root>/<split>_gallery.txt when it exists): JSONL, one object a line: {"reference": path, "target": path,
- *             "caption": str, "noun_phrases": [str] (optional), "id": str|int (optional)},
+ *             <root>/<split>_gallery.txt when it exists): JSONL, one object a line:
+ *             {"reference": path, "target": path, "caption": str, "noun_phrases": [str]
+ *             (optional), "id": str|int (optional)},
  *             paths relative to `root` (the image root). Query id = "id" or the 1-based
  *             line number. "difference_captions": [str, ...] (caption-pairs output) may
  *             replace "caption"; each caption is then its own query "<id>_<i>". Names =
