@@ -41,8 +41,9 @@
 #define TOPK_QBLOCK 256    /* queries per ct_sgemm block */
 #define BLOCKS_PER_GRAB 8  /* consecutive blocks a thread takes at a time */
 #define RANK_ROW_BYTES ((size_t)256 << 20) /* cap of the score rows held by ct_topk_ranks */
-/* Up to this many queries the row kernel scores them (measured: bench/bench_topk); more go
- * through ct_sgemm. */
+/* Up to this many queries the row kernel scores them, more go through ct_sgemm. At 64 queries
+ * the AVX-512 kernel took half the CPU time of ct_sgemm (OpenBLAS 0.3.21 on a Zen 5, which it
+ * runs with its Haswell kernel; bench/bench_topk); the portable one only wins for one or two. */
 #define KERN_MAX_Q_AVX512 64
 #define KERN_MAX_Q_PORTABLE 2
 
