@@ -177,11 +177,11 @@ static unsigned char *place(const void *g, size_t bytes, int off, unsigned char 
     return *base + off;
 }
 
-/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. A pair
- * of rows whose reference scores lie within 1e-6 may come out swapped: the fast scores are
- * float sums. Rows with equal reference scores (duplicates) must keep gallery order unless
- * the search goes through ct_sgemm (whose rounding may depend on a row's position in a
- * block; the row kernel's does not). */
+/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. Rows
+ * whose reference scores lie within 1e-6 may come out swapped: the fast scores are float
+ * sums. Equal fast scores must be in gallery order, and duplicate rows must score the same,
+ * unless the search goes through ct_sgemm (whose rounding may depend on a row's position in
+ * a block; the row kernel's does not). */
 /* Cosine of query q with gallery row g in double (as ct_topk_ref scores it). */
 static double cos_d(const float *q, const void *gal, ct_dtype dt, int g, int P) {
     double nq = 0, d = 0, ng = 0;
@@ -203,11 +203,11 @@ static double cos_d(const float *q, const void *gal, ct_dtype dt, int g, int P) 
 
 static bool all_gemm; /* ct_topk_set_kernel_max_q(0) in force */
 
-/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. A pair
- * of rows whose reference scores lie within 1e-6 may come out swapped: the fast scores are
- * float sums. Rows with equal reference scores (duplicates) must keep gallery order unless
- * the search goes through ct_sgemm (whose rounding may depend on a row's position in a
- * block; the row kernel's does not). */
+/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. Rows
+ * whose reference scores lie within 1e-6 may come out swapped: the fast scores are float
+ * sums. Equal fast scores must be in gallery order, and duplicate rows must score the same,
+ * unless the search goes through ct_sgemm (whose rounding may depend on a row's position in
+ * a block; the row kernel's does not). */
 static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, int P, int k, float tol, const char *what) {
     int *i1 = malloc((size_t)Q * k * sizeof *i1), *i2 = malloc((size_t)Q * k * sizeof *i2);
     float *s1 = malloc((size_t)Q * k * sizeof *s1), *s2 = malloc((size_t)Q * k * sizeof *s2);
@@ -224,12 +224,21 @@ static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, in
         if (f < 0 || e < 0) { bad++; continue; }
         const float *qi = q + (size_t)(j / k) * P;
         double sf = cos_d(qi, gal, dt, f, P), se = cos_d(qi, gal, dt, e, P);
-        if (sf == se && !gemm) g1++;                    /* an exact tie out of gallery order */
-        else if (!(fabs(sf - se) <= 1e-6)) bad++;       /* not a rounding-level swap */
+        if (!(fabs(sf - se) <= 1e-6)) bad++; /* not a rounding-level swap */
         else swaps++;
     }
+    /* exact ties (duplicate rows) in gallery order within each result */
+    for (int i = 0; i < Q && !gemm; i++)
+        for (int a = 0; a < k; a++)
+            for (int b = a + 1; b < k; b++) {
+                int ga = i1[i * k + a], gb = i1[i * k + b];
+                if (ga < 0 || gb < 0) continue;
+                size_t rb = (size_t)P * (dt == CT_DT_F16 ? 2 : 4);
+                bool same = !memcmp((const char *)gal + ga * rb, (const char *)gal + gb * rb, rb);
+                g1 += (ga > gb && s1[i * k + a] == s1[i * k + b]) || (same && s1[i * k + a] != s1[i * k + b]);
+            }
     CHECK_MSG(bad == 0 && g1 == 0 && maxerr <= tol,
-              "%s (%s, dtype %d, Q %d, G %d, P %d, k %d): %d mismatches, %d exact ties out of order, max score error %g",
+              "%s (%s, dtype %d, Q %d, G %d, P %d, k %d): %d mismatches, %d exact ties out of order or split, max score error %g",
               what, ct_topk_kernel_name(), (int)dt, Q, G, P, k, bad, g1, maxerr);
     CHECK_MSG(swaps <= Q * k / 50, "%s: %d rounding-level swaps of %d", what, swaps, Q * k);
     free(i1);
@@ -246,11 +255,11 @@ static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, in
 static void test_vs_ref(void) {
     ct_rng r;
     ct_rng_seed(&r, 21);
-    static const int Ps[] = {5, 16, 37, 64};
-    static const int Gs[] = {1, 7, 1027, 3001};
-    static const int Qs[] = {1, 2, 5, 64, 65, 70};
-    for (int pi = 0; pi < 4; pi++)
-        for (int gi = 0; gi < 4; gi++) {
+    static const int Ps[] = {5, 37, 64};
+    static const int Gs[] = {7, 1027, 3001};
+    static const int Qs[] = {1, 5, 64, 70};
+    for (int pi = 0; pi < 3; pi++)
+        for (int gi = 0; gi < 3; gi++) {
             int P = Ps[pi], G = Gs[gi];
             float *g = malloc((size_t)G * P * sizeof *g), *q = malloc((size_t)70 * P * sizeof *q);
             uint16_t *h = malloc((size_t)G * P * sizeof *h);
@@ -266,7 +275,7 @@ static void test_vs_ref(void) {
                 for (int j = 0; j < P; j++) g[(size_t)63 * P + j] *= 1e20f;  /* huge */
             }
             for (int i = 0; i < G * P; i++) h[i] = ct_f32_to_f16(g[i]);
-            for (int qi = 0; qi < 6; qi++)
+            for (int qi = 0; qi < 4; qi++)
                 for (int t = 0; t < 2; t++) {
                     int Q = Qs[qi], k = qi % 2 ? 10 : G + 3 > 40 ? 40 : G + 3;
                     unsigned char *base;
