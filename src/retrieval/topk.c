@@ -88,9 +88,9 @@ static float score_double(const float *q, const unsigned char *row, bool f16, in
 /* ---- the row kernel ----
  * out [m, ldo]: out[i * ldo + r] = score of query i (qn [m, P], normalised) against row r of
  * rows [n, P] (byte stride rs); inv [n]: the rows' inverse norms (-1: scored in double),
- * computed here unless have_inv. m may be 0 (norms only). */
+ * computed here unless have_inv. m may be 0 (norms only). tmp [P]: scratch. */
 typedef void (*kern_fn)(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m,
-                        const unsigned char *rows, size_t rs, bool f16, int n, int P);
+                        const unsigned char *rows, size_t rs, bool f16, int n, int P, float *tmp);
 
 /* Portable: per row, sums in 32 interleaved partial sums (GCC vector extensions: SSE, AVX or
  * whatever the build targets), added pairwise at the end. */
@@ -114,19 +114,11 @@ static float dot32(const float *a, const float *b, int P) {
 }
 
 static void kern_portable(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m,
-                          const unsigned char *rows, size_t rs, bool f16, int n, int P) {
-    float buf[512];
+                          const unsigned char *rows, size_t rs, bool f16, int n, int P, float *tmp) {
     for (int r = 0; r < n; r++) {
         const unsigned char *row = rows + (size_t)r * rs;
         const float *x = (const float *)(const void *)row;
-        float *tmp = NULL;
         if (f16 || (uintptr_t)row % sizeof(float)) { /* a float copy of the row */
-            tmp = P <= 512 ? buf : malloc((size_t)P * sizeof *tmp);
-            if (!tmp) { /* no memory for a long row: score it in double */
-                inv[r] = -1.0f;
-                for (int i = 0; i < m; i++) out[(size_t)i * ldo + r] = score_double(qn + (size_t)i * P, row, f16, P);
-                continue;
-            }
             for (int j = 0; j < P; j++) tmp[j] = row_at(row, f16, j);
             x = tmp;
         }
@@ -135,7 +127,6 @@ static void kern_portable(float *out, size_t ldo, float *inv, bool have_inv, con
             const float *q = qn + (size_t)i * P;
             out[(size_t)i * ldo + r] = inv[r] >= 0 ? dot32(q, x, P) * inv[r] : score_double(q, row, f16, P);
         }
-        if (tmp != buf) free(tmp);
     }
 }
 
@@ -239,7 +230,8 @@ ROWS_FN(rows1_f16, true, 1)
 #undef ROWS_FN
 
 AVX512_TARGET static void kern_avx512(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m,
-                                      const unsigned char *rows, size_t rs, bool f16, int n, int P) {
+                                      const unsigned char *rows, size_t rs, bool f16, int n, int P, float *tmp) {
+    (void)tmp;
     int r = 0;
     if (m > 1) /* one query: row after row, a single stream */
         for (; r + 4 <= n; r += 4) {
@@ -306,21 +298,24 @@ static scorer choose_scorer(int Q) {
     return s;
 }
 
-/* Per-thread scratch of a scorer: rows converted to F32 (gemm only) and inverse norms. */
+/* Per-thread scratch of a scorer: rows converted to F32 (gemm only), inverse norms, a row. */
 typedef struct {
     float *conv; /* [block, P] */
     float *inv;  /* [block] */
+    float *row;  /* [P] */
 } scratch;
 
 static bool scratch_init(scratch *w, const scorer *s, int P) {
     w->conv = s->gemm ? malloc((size_t)s->block * P * sizeof(float)) : NULL;
     w->inv = malloc((size_t)s->block * sizeof(float));
-    return w->inv && (w->conv || !s->gemm);
+    w->row = malloc((size_t)P * sizeof(float));
+    return w->inv && w->row && (w->conv || !s->gemm);
 }
 
 static void scratch_free(scratch *w) {
     free(w->conv);
     free(w->inv);
+    free(w->row);
 }
 
 /* out[i * ldo + r] = score of query i (qn [m, P]) against gallery row g0 + r, r < n. */
@@ -330,7 +325,7 @@ static void score_block(float *out, size_t ldo, const scorer *s, scratch *w, con
     size_t rs = (size_t)P * (f16 ? 2 : 4);
     const unsigned char *rows = (const unsigned char *)gallery + (size_t)g0 * rs;
     if (!s->gemm) {
-        s->kern(out, ldo, w->inv, false, qn, m, rows, rs, f16, n, P);
+        s->kern(out, ldo, w->inv, false, qn, m, rows, rs, f16, n, P, w->row);
         return;
     }
     const float *x = (const float *)(const void *)rows;
@@ -345,7 +340,7 @@ static void score_block(float *out, size_t ldo, const scorer *s, scratch *w, con
         else
             memcpy(w->conv, rows, (size_t)n * rs);
     }
-    s->kern(NULL, 0, w->inv, false, NULL, 0, (const unsigned char *)x, (size_t)P * 4, false, n, P);
+    s->kern(NULL, 0, w->inv, false, NULL, 0, (const unsigned char *)x, (size_t)P * 4, false, n, P, w->row);
     ct_sgemm(false, true, m, n, P, 1.0f, qn, P, x, P, 0.0f, out, (int)ldo);
     for (int i = 0; i < m; i++) {
         float *o = out + (size_t)i * ldo;
