@@ -65,6 +65,28 @@ static ct_status gallery_embeddings(const ct_model *m, const ct_eval_opts *o, co
     const int P = ct_model_embed_dim(m);
     const int64_t G = ds->n_gallery;
     ct_status s;
+    if (o->index && o->n_more_indexes > 0) { /* shards: one gallery, gathered in memory */
+        const char **paths = malloc(((size_t)o->n_more_indexes + 1) * sizeof *paths);
+        if (!paths) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        paths[0] = o->index;
+        for (int i = 0; i < o->n_more_indexes; i++) paths[i + 1] = o->more_indexes[i];
+        ct_index_set *set = NULL;
+        s = ct_index_set_open(&set, paths, o->n_more_indexes + 1, ct_model_identity(m));
+        free(paths);
+        if (s) return s;
+        if (ct_index_set_rows(set) != G || ct_index_set_dim(set) != P)
+            s = ct_fail(CT_ERR_SHAPE, "eval: the index shards hold %lld rows of dim %d; %s's gallery has %lld images (dim %d)",
+                        (long long)ct_index_set_rows(set), ct_index_set_dim(set), ds->name, (long long)G, P);
+        for (int64_t i = 0; i < G && !s; i++)
+            if (strcmp(ct_index_set_name(set, i), ds->gallery_names[i]))
+                s = ct_fail(CT_ERR_FORMAT, "eval: index row %lld is '%s' but the gallery's is '%s' (shards of another gallery?)",
+                            (long long)i, ct_index_set_name(set, i), ds->gallery_names[i]);
+        if (!s) s = ct_index_set_gather(set, own);
+        ct_index_set_close(set);
+        *gallery = *own;
+        *dtype = CT_DT_F32;
+        return s;
+    }
     if (o->index) {
         if ((s = ct_index_open(ix, o->index, ct_model_identity(m), false))) return s;
         if (ct_index_rows(*ix) != G || ct_index_dim(*ix) != P)
