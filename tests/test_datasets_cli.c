@@ -613,6 +613,39 @@ static void test_build_cirr(void) {
     set_free(&held_back);
 }
 
+/* ---- a manifest copy (synth-shapes): a gallery image no query uses still makes it
+ * incomplete; every split present is checked ---- */
+
+static void test_manifest(void) {
+    char root[600];
+    snprintf(root, sizeof root, "%s/syn", tmpdir);
+    int rc = ctcir("syn.out", fmt("synth-shapes --out %s --train 6 --val 5 --test 5 --seed 3 -q", root));
+    CHECK(rc == 0);
+    rc = ctcir("m0.json", fmt("datasets check --dataset manifest --root %s --json", root));
+    cJSON *rep = load_json(fmt("%s/m0.json", tmpdir));
+    CHECK_MSG(rc == 0 && rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")), "complete manifest copy: exit %d", rc);
+    CHECK(num(rep, "counts.train.found") == 6 && num(rep, "counts.val.found") == 5 && num(rep, "counts.test.found") == 5);
+    cJSON_Delete(rep);
+    /* a hard negative of val: in the gallery, used by no query */
+    char name[256] = "";
+    FILE *f = fopen(fmt("%s/val_gallery.txt", root), "r");
+    while (f && fgets(name, sizeof name, f) && !strstr(name, "-neg")) {}
+    if (f) fclose(f);
+    name[strcspn(name, "\n")] = 0;
+    CHECK(strstr(name, "-neg") != NULL);
+    unlink(fmt("%s/%s", root, name));
+    rc = ctcir("m1.json", fmt("datasets check --dataset manifest --root %s --json", root));
+    rep = load_json(fmt("%s/m1.json", tmpdir));
+    CHECK_MSG(rc == 1 && rep && cJSON_IsFalse(cJSON_GetObjectItem(rep, "complete")), "unused image missing: exit %d", rc);
+    *strrchr(name, '.') = 0; /* names have no extension */
+    strset one = {0};
+    set_add(&one, name);
+    CHECK(list_is_set(cJSON_GetObjectItem(rep, "missing"), &one) && num(rep, "queries_affected") == 0);
+    CHECK(num(rep, "counts.val.unusable") == 1 && num(rep, "counts.test.unusable") == 0);
+    set_free(&one);
+    cJSON_Delete(rep);
+}
+
 static void test_usage(void) {
     CHECK(ctcir("u0", "datasets --help") == 0);
     CHECK(ctcir("u1", "datasets check --dataset nosuch --root .") == 2);
@@ -634,6 +667,7 @@ int main(void) {
     test_usage();
     test_cirr_full();
     test_circo();
+    test_manifest();
     test_build_cirr();
     const char *model = tiny_model();
     test_cirr_eval(model);

@@ -75,6 +75,7 @@ typedef struct {
     int queries;                  /* queries loaded */
     int skipped;                  /* records the reader skipped (warnings on stderr) */
     int images_checked;           /* distinct images referenced */
+    int unusable;                 /* of which missing or corrupt (listed in the report's `bad`) */
     int n_duplicates;             /* repeated gallery names */
     char **duplicates;
     int n_duplicate_ids;          /* repeated query ids */

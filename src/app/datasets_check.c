@@ -247,6 +247,7 @@ static ct_status check_images(const ct_check_opts *o, const ct_dataset *ds, ct_c
         if (!nb) goto nomem;
         r->bad = nb;
         ct_check_image *b = &r->bad[r->n_bad++];
+        sp->unusable++;
         *b = (ct_check_image){ct_strdup(sp->split), it->name, it->path, (ct_image_problem)it->problem, it->error, it->n_queries};
         it->name = it->path = it->error = NULL; /* moved */
         if (!b->split) goto nomem;
@@ -316,7 +317,7 @@ static bool split_present(const ct_check_opts *o, ct_dataset_kind kind, const ch
 }
 
 static bool split_complete(const ct_check_split *sp) {
-    return !sp->error && !sp->skipped && !sp->n_duplicates && !sp->n_duplicate_ids && !sp->n_affected &&
+    return !sp->error && !sp->skipped && !sp->n_duplicates && !sp->n_duplicate_ids && !sp->unusable && !sp->n_affected &&
            (sp->published_records < 0 || sp->records == sp->published_records) &&
            (sp->published_images < 0 || sp->images == sp->published_images);
 }
@@ -427,6 +428,7 @@ char *ct_check_report_json(const ct_check_report *r) {
         cJSON_AddItemToObject(c, "images", count_pair(sp->images, sp->published_images));
         cJSON_AddNumberToObject(c, "queries", sp->queries);
         cJSON_AddNumberToObject(c, "skipped", sp->skipped);
+        cJSON_AddNumberToObject(c, "unusable", sp->unusable);
         cJSON_AddNumberToObject(c, "queries_affected", sp->n_affected);
         cJSON_AddItemToObject(counts, sp->split, c);
     }
