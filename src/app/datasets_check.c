@@ -280,7 +280,7 @@ static ct_status check_split(const ct_check_opts *o, ct_dataset_kind kind, const
         goto done;
     }
     sp->records = ds->n_records;
-    sp->images = ds->n_gallery + ds->n_duplicates;
+    sp->images = ds->n_gallery + ds->n_duplicates + ds->n_gallery_skipped; /* records of the gallery file */
     sp->queries = ds->n_queries;
     sp->skipped = ds->n_skipped;
     for (int i = 0; i < ds->n_duplicates; i++)
@@ -331,10 +331,12 @@ ct_status ct_datasets_check(const ct_check_opts *o, ct_check_report *r) {
     struct stat st;
     if (stat(o->root, &st) != 0 || !S_ISDIR(st.st_mode))
         return ct_fail(CT_ERR_IO, "datasets check: %s is not a folder", o->root);
-    static const char *const cats[] = {"dress", "shirt", "toptee"};
-    if (o->category && kind != CT_DS_FASHIONIQ) return ct_fail(CT_ERR_ARG, "datasets check: a category is for fashioniq only");
-    if (o->category && strcmp(o->category, "dress") && strcmp(o->category, "shirt") && strcmp(o->category, "toptee"))
-        return ct_fail(CT_ERR_ARG, "datasets check: category '%s' is not dress, shirt or toptee", o->category);
+    const char *const *cats = ct_dataset_protocol(kind)->categories; /* FashionIQ's, else NULL */
+    if (o->category) {
+        bool known = false;
+        for (int c = 0; cats && cats[c]; c++) known = known || !strcmp(cats[c], o->category);
+        if (!known) return ct_fail(CT_ERR_ARG, "datasets check: %s has no category '%s'", o->dataset, o->category);
+    }
     snprintf(r->dataset, sizeof r->dataset, "%s", ct_dataset_kind_name(kind));
     if (!(r->root = ct_strdup(o->root))) return ct_fail(CT_ERR_NOMEM, "datasets check: out of memory");
     const double t0 = ct_now_s();
@@ -343,8 +345,8 @@ ct_status ct_datasets_check(const ct_check_opts *o, ct_check_report *r) {
     const bool optional = !o->split && (kind == CT_DS_HOTEL || kind == CT_DS_MANIFEST);
     for (int i = 0; splits[i] && !s; i++) {
         if (optional && !split_present(o, kind, splits[i])) continue;
-        if (kind == CT_DS_FASHIONIQ)
-            for (int c = 0; c < 3 && !s; c++) {
+        if (cats)
+            for (int c = 0; cats[c] && !s; c++) {
                 if (!o->category || !strcmp(o->category, cats[c])) s = check_split(o, kind, splits[i], cats[c], r);
             }
         else

@@ -1,10 +1,13 @@
 /* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "core/blas.h"
 #include "ctcir/dist.h"
 
 typedef struct {
@@ -50,8 +53,22 @@ static const command *find(const char *name) {
 int cmd_version(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    printf("ctcir %s\n", CTCIR_VERSION);
+    char blas[256], cpu[256];
+    ct_blas_describe(blas, sizeof blas);
+    ct_cpu_describe(cpu, sizeof cpu);
+    printf("ctcir %s\nblas: %s\ncpu:  %s\n", CTCIR_VERSION, blas, cpu);
     return CLI_OK;
+}
+
+/* OpenBLAS fixes its kernel when the library loads, so a better one than its fallback on a CPU
+ * it does not know takes a restart: run this binary again, once, with OPENBLAS_CORETYPE set
+ * (src/core/blas.h says when). If exec fails, carry on with the fallback. */
+static void use_best_blas_kernel(char **argv) {
+    const char *kernel = ct_blas_kernel_restart();
+    if (!kernel) return;
+    if (setenv(CT_BLAS_RESTART_ENV, ct_blas_kernel(), 1) == 0 && setenv("OPENBLAS_CORETYPE", kernel, 1) == 0)
+        execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");
 }
 
 /* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
@@ -72,6 +89,7 @@ static int run_distributed(const command *c, int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    use_best_blas_kernel(argv);
     if (argc < 2) {
         print_help(stderr);
         return CLI_USAGE;
