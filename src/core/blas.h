@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "ctcir/status.h"
+
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
@@ -15,5 +17,35 @@ int ct_blas_get_threads(void);
 
 /* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. */
 void ct_set_threads(int n);
+
+/* Precision of the model's matrix products. fp32: ct_sgemm. bf16: ct_gemm_bf16 (bf16 inputs, fp32
+ * sums); everything outside the products stays fp32 (docs/perf-bf16.md). */
+typedef enum { CT_PRECISION_FP32 = 0, CT_PRECISION_BF16 = 1 } ct_precision;
+
+/* "fp32" or "bf16" -> *out; anything else fails, naming `where` (a flag or config file). */
+ct_status ct_precision_parse(const char *s, const char *where, ct_precision *out);
+const char *ct_precision_name(ct_precision p);
+
+/* Sets the precision ct_matmul uses, process-wide (default fp32). bf16 fails with
+ * CT_ERR_UNSUPPORTED on a CPU without AVX512_BF16 rather than running slowly or falling back
+ * silently. Set it before running a model, not while one runs. */
+ct_status ct_set_matmul_precision(ct_precision p);
+ct_precision ct_get_matmul_precision(void);
+
+/* A model's matrix product: ct_sgemm at fp32, ct_gemm_bf16 at bf16. Same arguments as ct_sgemm. */
+void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc);
+
+/* bf16 products (docs/perf-bf16.md): op(A) and op(B) rounded to bf16, products summed in fp32,
+ * same arguments as ct_sgemm. Only on CPUs with AVX512_BF16 (ct_bf16_supported); the product
+ * uses up to nthreads OpenMP threads outside an OpenMP region, one inside. */
+bool ct_bf16_supported(void);
+void ct_gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc, int nthreads);
+/* Reference: inputs rounded by ct_bf16_round, products summed in double. */
+void ct_gemm_bf16_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc);
+/* x rounded to the nearest bf16 (ties to even; denormals to zero, as VCVTNEPS2BF16). */
+float ct_bf16_round(float x);
 
 #endif
