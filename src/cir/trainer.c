@@ -177,6 +177,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     ct_trainer_state state = {0};
     ct_status s;
     ct_set_threads(cfg->threads);
+    if ((s = ct_set_matmul_precision(cfg->precision))) return s;
     if ((s = ct_mkdirs(run->out_dir))) return s;
     const char *model_dir = cfg->init;
     if (run->resume) {
