@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cir/explain.h"
-#include "cir/model.h"
+#include "model/explain.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "ctcir/image.h"
 #include "ctcir/image_draw.h"
@@ -53,7 +53,7 @@ static int parse(explain_opts *o, int argc, char **argv) {
         {"text", required_argument, 0, 'x'},        {"out", required_argument, 0, 'o'},
         {"phrase", required_argument, 0, 'p'},      {"max-phrases", required_argument, 0, 'n'},
         {"panel", required_argument, 0, O_PANEL},   {"alpha", required_argument, 0, O_ALPHA},
-        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION},     {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     *o = (explain_opts){.max_phrases = 10, .panel = 224, .alpha = 0.5};
     long v;
     int c;

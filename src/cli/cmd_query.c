@@ -1,5 +1,5 @@
-/* ctcir query: the top-k gallery images for one (image, text) query (issue 5), optionally
- * drawn as a results grid (issue 6). */
+/* ctcir query: the top-k gallery images for one (image, text) query, optionally
+ * drawn as a results grid. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cir/model.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "ctcir/image.h"

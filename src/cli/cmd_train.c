@@ -1,10 +1,11 @@
-/* ctcir train: fine-tune a ConText-CIR model (issue 4). */
+/* ctcir train: fine-tune a ConText-CIR model. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cir/trainer.h"
+#include "core/str.h"
+#include "train/trainer.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -15,7 +16,7 @@ static void usage(FILE *out) {
             "                   [--warmup N] [--no-shuffle] [--seed S] [--set key=value]... --out DIR\n"
             "                   [--resume DIR] [--dump-first-grads FILE.safetensors] [--strict] [-t N]\n\n"
             "Trains ConText-CIR (both CLIP towers, fusion, pooling) with the contrastive and\n"
-            "concept-consistency losses. Defaults are ../shared/docs/model.md section 7; a config file\n"
+            "concept-consistency losses. Defaults are docs/model.md section 7; a config file\n"
             "(configs/*.json) sets any training or model key, flags override it, --set overrides both.\n\n"
             "  --config FILE         training config (JSON); optional\n"
             "  --init DIR            a Hugging Face CLIP folder (head initialised from `seed`) or a ctcir folder\n"
@@ -89,14 +90,10 @@ int cmd_train(int argc, char **argv) {
             ASSIGN("%s", optarg);
             ct_cir_options probe;
             ct_cir_options_default(&probe);
-            const char *eq = strchr(optarg, '=');
-            if (eq) {
-                char key[64];
-                size_t k = (size_t)(eq - optarg) < sizeof key - 1 ? (size_t)(eq - optarg) : sizeof key - 1;
-                memcpy(key, optarg, k);
-                key[k] = '\0';
-                if (ct_cir_options_set(&probe, key, eq + 1) != CT_ERR_UNSUPPORTED) model_sets[n_model++] = strdup(optarg);
-            }
+            char key[64];
+            const char *value;
+            if (ct_split_kv(optarg, key, sizeof key, &value) && ct_cir_options_set(&probe, key, value) != CT_ERR_UNSUPPORTED)
+                model_sets[n_model++] = strdup(optarg);
             break;
         }
         case O_OUT: run.out_dir = optarg; break;
