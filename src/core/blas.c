@@ -9,6 +9,7 @@
  * one serial call, so kernels may call it from their own parallel loops. */
 #include <cblas.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,14 @@ ct_status ct_set_matmul_precision(ct_precision p) {
 
 ct_precision ct_get_matmul_precision(void) { return matmul_precision; }
 
+static _Atomic unsigned long long matmul_flops;
+
+double ct_matmul_flops(void) { return (double)atomic_load_explicit(&matmul_flops, memory_order_relaxed); }
+
 void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M > 0 && N > 0 && K > 0)
+        atomic_fetch_add_explicit(&matmul_flops, 2ull * (unsigned)M * (unsigned)N * (unsigned)K, memory_order_relaxed);
     if (matmul_precision == CT_PRECISION_BF16)
         ct_gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ct_blas_get_threads());
     else

@@ -36,6 +36,10 @@ ct_precision ct_get_matmul_precision(void);
 void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Floating-point operations (2 M N K per product) ct_matmul has run since the start, all threads:
+ * what `ctcir bench` divides by time for its GFLOP/s. */
+double ct_matmul_flops(void);
+
 /* bf16 products (docs/perf-bf16.md): op(A) and op(B) rounded to bf16, products summed in fp32,
  * same arguments as ct_sgemm. Only on CPUs with AVX512_BF16 (ct_bf16_supported); the product
  * uses up to nthreads OpenMP threads outside an OpenMP region, one inside. */

@@ -89,6 +89,22 @@ static ct_status check_head_present(const ct_model *m, const char *path) {
     return CT_OK;
 }
 
+/* Sizes from cfg, the parameter table (CLIP, then fusion and pool under m->opt) and its
+ * allocation. weights_path, when given, is checked to be large enough before allocating. */
+static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char *config_path, const char *weights_path) {
+    ct_status s;
+    m->dv = cfg->vision.hidden_size, m->dt = cfg->text.hidden_size, m->P = cfg->projection_dim;
+    m->S = cfg->vision.image_size, m->Nv = ct_clip_vision_tokens(cfg), m->T = cfg->text.max_positions;
+    if (m->T != CT_CONTEXT_LENGTH)
+        return ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T);
+    if (weights_path && (s = ct_clip_check_weights_size(cfg, weights_path))) return s;
+    if ((s = ct_clip_register(&m->clip, cfg, &m->params))) return s;
+    m->first_head_param = m->params.count;
+    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) return s;
+    if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) return s;
+    return ct_params_alloc(&m->params);
+}
+
 ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
@@ -123,15 +139,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
         if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
         if (s) goto fail;
     }
-    m->dv = cfg.vision.hidden_size, m->dt = cfg.text.hidden_size, m->P = cfg.projection_dim;
-    m->S = cfg.vision.image_size, m->Nv = ct_clip_vision_tokens(&cfg), m->T = cfg.text.max_positions;
-    if (m->T != CT_CONTEXT_LENGTH) { s = ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T); goto fail; }
-    if ((s = ct_clip_check_weights_size(&cfg, weights_path))) goto fail;
-    if ((s = ct_clip_register(&m->clip, &cfg, &m->params))) goto fail;
-    m->first_head_param = m->params.count;
-    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) goto fail;
-    if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) goto fail;
-    if ((s = ct_params_alloc(&m->params))) goto fail;
+    if ((s = model_build(m, &cfg, config_path, weights_path))) goto fail;
     if ((s = ct_clip_load_weights(&m->clip, weights_path))) goto fail;
     if (is_ctcir) {
         if ((s = check_head_present(m, weights_path))) goto fail;
@@ -158,6 +166,37 @@ fail:
     return s;
 }
 
+ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed) {
+    *out = NULL;
+    ct_model *m = calloc(1, sizeof *m);
+    if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
+    ct_params_init(&m->params);
+    size_t len;
+    ct_clip_config cfg;
+    ct_status s;
+    if (options) m->opt = *options;
+    else ct_cir_options_default(&m->opt);
+    if ((s = ct_read_file(clip_config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
+    if ((s = ct_clip_config_parse(&cfg, m->config_json, clip_config_path))) goto fail;
+    if ((s = model_build(m, &cfg, clip_config_path, NULL))) goto fail;
+    if ((s = ct_clip_init_random(&m->clip, seed))) goto fail;
+    ct_rng rng;
+    ct_rng_seed(&rng, seed + 1);
+    ct_fusion_init(&m->fusion, &m->params, &rng);
+    ct_pool_init(&m->pool, &m->params, &rng);
+    /* no vocabulary: CLIP's special ids are the last two of the vocabulary */
+    memset(m->empty_ids, 0, sizeof m->empty_ids);
+    m->empty_ids[0] = cfg.text.vocab_size - 2;
+    m->empty_ids[1] = cfg.text.vocab_size - 1;
+    ct_model_mark_used(m, false, false);
+    ct_model_update_identity(m);
+    *out = m;
+    return CT_OK;
+fail:
+    ct_model_free(m);
+    return s;
+}
+
 void ct_model_free(ct_model *m) {
     if (!m) return;
     ct_fusion_free(&m->fusion);
@@ -170,6 +209,7 @@ void ct_model_free(ct_model *m) {
 
 ct_status ct_model_tokenize(const ct_model *m, const char *text, int64_t *ids) {
     int32_t tmp[CT_CONTEXT_LENGTH];
+    if (!m->tok) return ct_fail(CT_ERR_ARG, "model: a synthetic model has no vocabulary; give token ids");
     ct_status s = ct_tokenize(m->tok, text, tmp, CT_CONTEXT_LENGTH, NULL);
     if (s) return s;
     for (int i = 0; i < CT_CONTEXT_LENGTH; i++) ids[i] = tmp[i];
