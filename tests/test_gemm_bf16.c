@@ -108,6 +108,36 @@ int main(void) {
                 if (threads == 2) check_case(tr & 1, tr & 2, M, N, K, -1.0f, 0.25f, 1, threads, true);
             }
 
+    /* the weight cache: a cached W used as B^T gives exactly the uncached product, before and
+     * after W changes and is refreshed; sizes with several N and K blocks and ragged edges */
+    {
+        const int CM = 37, CN = 800, CK = 530;
+        float *W = malloc((size_t)CN * CK * sizeof *W), *X = malloc((size_t)CM * CK * sizeof *X);
+        float *Y1 = malloc((size_t)CM * CN * sizeof *Y1), *Y2 = malloc((size_t)CM * CN * sizeof *Y2);
+        for (int i = 0; i < CN * CK; i++) W[i] = frand();
+        for (int i = 0; i < CM * CK; i++) X[i] = frand();
+        const size_t bytes = (size_t)CM * CN * sizeof *Y1;
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y1, CN, 2); /* not cached */
+        CHECK(ct_bf16_cache_add(W, CN, CK) == CT_OK && ct_bf16_cache_bytes() >= (size_t)CN * CK * 2);
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y2, CN, 2);
+        CHECK(memcmp(Y1, Y2, bytes) == 0);
+        for (int i = 0; i < CN * CK; i++) W[i] = 0.5f * W[i] + 0.25f; /* the optimizer moved W */
+        ct_bf16_cache_refresh();
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y2, CN, 2);
+        ct_bf16_cache_clear();
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y1, CN, 2);
+        CHECK(memcmp(Y1, Y2, bytes) == 0);
+        /* without the refresh the old values are used: why training refreshes after every step */
+        CHECK(ct_bf16_cache_add(W, CN, CK) == CT_OK);
+        for (int i = 0; i < CN * CK; i++) W[i] = -W[i];
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y2, CN, 2);
+        ct_bf16_cache_clear();
+        ct_gemm_bf16(false, true, CM, CN, CK, 1.0f, X, CK, W, CK, 0.0f, Y1, CN, 2);
+        CHECK(memcmp(Y1, Y2, bytes) != 0);
+        CHECK(ct_bf16_cache_bytes() == 0);
+        free(W), free(X), free(Y1), free(Y2);
+    }
+
     /* ct_matmul follows the precision: bf16 equals ct_gemm_bf16, fp32 equals ct_sgemm */
     enum { M = 40, N = 50, K = 60 };
     static float A[M * K], B[K * N], C1[M * N], C2[M * N];

@@ -101,6 +101,7 @@ static ct_status run_once(bench_state *b) {
         if (s) return s;
         ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};
         ct_adamw_step(&opt, &b->m->params, 1e-5, ++b->t, ct_grad_norm(&b->m->params));
+        ct_bf16_cache_refresh(); /* bf16: the packed weights follow the update */
         return CT_OK;
     }
     case CT_BENCH_TOPK: return ct_topk(b->idx, NULL, b->out, b->B, b->gallery, CT_DT_F32, b->G, b->P, 10);

@@ -4,6 +4,7 @@
 #define CTCIR_CORE_BLAS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ctcir/status.h"
 
@@ -46,6 +47,15 @@ double ct_matmul_flops(void);
 bool ct_bf16_supported(void);
 void ct_gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc, int nthreads);
+/* The weight cache: matrices W [N, K] (row-major, K contiguous) that products use as op(B) = W^T
+ * (linear and patch-embedding forward) are converted to bf16 and packed once; ct_gemm_bf16 then
+ * finds them by address instead of packing W in every product. The cache holds the address, not
+ * the values: after the weights change (an optimizer step) ct_bf16_cache_refresh must run before
+ * the next product, or products use the old weights. Not thread-safe against products running. */
+ct_status ct_bf16_cache_add(const float *w, int N, int K);
+void ct_bf16_cache_refresh(void);
+void ct_bf16_cache_clear(void);
+size_t ct_bf16_cache_bytes(void);
 /* Reference: inputs rounded by ct_bf16_round, products summed in double. */
 void ct_gemm_bf16_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc);

@@ -103,7 +103,7 @@ static void transpose8(__m256i v[8]) {
  * x[i][k] at src[i*ld + k] (k contiguous). dst: ceil(ni/W) panels of ceil(nk/2)*W words.
  * Eight rows x 16 k at a time: each row's 16 floats become 8 words, and an 8 x 8 transpose puts
  * the eight rows' words of one k pair side by side. Masked loads supply the zero padding. */
-BF16_TARGET
+BF16_TARGET __attribute__((noinline)) /* own symbol in profiles */
 static void pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, int k0, int nk, int W) {
     int np = (nk + 1) / 2;
     for (int ib = 0; ib < ni; ib += W) {
@@ -129,7 +129,7 @@ static void pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, 
 
 /* Packs like pack_krows, but x[i][k] at src[k*ld + i] (i contiguous): two k rows are rounded
  * and interleaved 16 words at a time. */
-BF16_TARGET
+BF16_TARGET __attribute__((noinline))
 static void pack_kcols(uint32_t *dst, const float *src, int ld, int i0, int ni, int k0, int nk, int W) {
     int np = (nk + 1) / 2;
     for (int ib = 0; ib < ni; ib += W) {
@@ -213,26 +213,105 @@ static void block_rows(const uint32_t *Bp, uint32_t *Ap, bool ta, const float *A
 
 /* Rows [m0, m1) of C, the whole N and K: packs its own B blocks into this thread's scratch.
  * Returns false when the scratch cannot be allocated. */
+/* Words of op(B) [K, N] packed whole, block after block in the order rows_product visits them. */
+static size_t packed_words(int N, int K) {
+    size_t w = 0;
+    for (int j0 = 0; j0 < N; j0 += NC) {
+        int nb = N - j0 < NC ? N - j0 : NC;
+        w += (size_t)(nb + NR - 1) / NR * NR * (size_t)((K + 1) / 2 + (K / KC + 1)); /* + odd tails */
+    }
+    return w;
+}
+
+/* Rows [m0, m1) of C, the whole N and K. B comes packed whole in Bpre (the weight cache) or is
+ * packed here block by block into this thread's scratch. False when the scratch cannot be
+ * allocated. */
 static bool rows_product(bool ta, bool tb, int m0, int m1, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc) {
+                         const float *B, int ldb, const uint32_t *Bpre, float beta, float *C, int ldc) {
     /* Fixed maximum size, allocated once per thread (a training step never allocates). */
     static _Thread_local uint32_t *scratch;
     enum { BWORDS = (NC + NR - 1) / NR * NR * (KC / 2), AWORDS = MC * (KC / 2) };
     if (!scratch) scratch = aligned_alloc(64, (size_t)(BWORDS + AWORDS) * 4);
     if (!scratch) return false;
-    uint32_t *Bp = scratch, *Ap = scratch + BWORDS;
+    uint32_t *Ap = scratch + BWORDS;
     for (int j0 = 0; j0 < N; j0 += NC) {
         int nb = N - j0 < NC ? N - j0 : NC;
         const float *Bj = tb ? B + (size_t)j0 * ldb : B + j0;
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kb = K - k0 < KC ? K - k0 : KC;
-            pack_op(Bp, tb, Bj, ldb, 0, nb, k0, kb, NR, false);
+            const uint32_t *Bp = Bpre;
+            if (Bpre) Bpre += (size_t)(nb + NR - 1) / NR * NR * ((kb + 1) / 2);
+            else pack_op(scratch, tb, Bj, ldb, 0, nb, k0, kb, NR, false), Bp = scratch;
             for (int mb0 = m0; mb0 < m1; mb0 += MC)
                 block_rows(Bp, Ap, ta, A, lda, mb0, m1 - mb0 < MC ? m1 - mb0 : MC, k0, kb, nb, alpha,
                            k0 == 0 ? beta : 1.0f, C + j0, ldc);
         }
     }
     return true;
+}
+
+/* ---- the weight cache: matrices packed once, looked up by address ---- */
+
+typedef struct {
+    const float *w; /* the fp32 matrix, used as op(B) = w^T: [N rows, K contiguous] */
+    int N, K;
+    uint32_t *packed;
+} cache_entry;
+
+static cache_entry *cache;
+static int cache_n, cache_cap;
+
+static void pack_whole(uint32_t *dst, const float *w, int N, int K) {
+    for (int j0 = 0; j0 < N; j0 += NC) {
+        int nb = N - j0 < NC ? N - j0 : NC;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kb = K - k0 < KC ? K - k0 : KC;
+            pack_krows(dst, w + (size_t)j0 * K, K, 0, nb, k0, kb, NR);
+            dst += (size_t)(nb + NR - 1) / NR * NR * ((kb + 1) / 2);
+        }
+    }
+}
+
+ct_status ct_bf16_cache_add(const float *w, int N, int K) {
+    if (!ct_bf16_supported()) return ct_fail(CT_ERR_UNSUPPORTED, "bf16 weight cache: no AVX512_BF16 on this CPU");
+    for (int i = 0; i < cache_n; i++)
+        if (cache[i].w == w && cache[i].N == N && cache[i].K == K) return CT_OK;
+    if (cache_n == cache_cap) {
+        int cap = cache_cap ? 2 * cache_cap : 64;
+        cache_entry *c = realloc(cache, (size_t)cap * sizeof *c);
+        if (!c) return ct_fail(CT_ERR_NOMEM, "bf16 weight cache: out of memory");
+        cache = c, cache_cap = cap;
+    }
+    uint32_t *p = aligned_alloc(64, (packed_words(N, K) * 4 + 63) / 64 * 64);
+    if (!p) return ct_fail(CT_ERR_NOMEM, "bf16 weight cache: out of memory for a %d x %d matrix", N, K);
+    pack_whole(p, w, N, K);
+    cache[cache_n++] = (cache_entry){w, N, K, p};
+    return CT_OK;
+}
+
+void ct_bf16_cache_refresh(void) {
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (int i = 0; i < cache_n; i++) pack_whole(cache[i].packed, cache[i].w, cache[i].N, cache[i].K);
+}
+
+void ct_bf16_cache_clear(void) {
+    for (int i = 0; i < cache_n; i++) free(cache[i].packed);
+    free(cache);
+    cache = NULL, cache_n = cache_cap = 0;
+}
+
+size_t ct_bf16_cache_bytes(void) {
+    size_t b = 0;
+    for (int i = 0; i < cache_n; i++) b += packed_words(cache[i].N, cache[i].K) * 4;
+    return b;
+}
+
+/* The packed copy of op(B) when B is a cached matrix used transposed (B^T: weight rows). */
+static const uint32_t *cache_find(bool tb, const float *B, int ldb, int N, int K) {
+    if (!tb || ldb != K) return NULL;
+    for (int i = 0; i < cache_n; i++)
+        if (cache[i].w == B && cache[i].N == N && cache[i].K == K) return cache[i].packed;
+    return NULL;
 }
 
 void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
@@ -254,12 +333,13 @@ void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const floa
     int units = (M + MR - 1) / MR, chunks = nthreads == 1 ? 1 : 2 * nthreads;
     if (chunks > units) chunks = units;
     if (nthreads > chunks) nthreads = chunks;
+    const uint32_t *Bpre = cache_find(tb, B, ldb, N, K);
     bool ok = true;
     #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1) reduction(&& : ok)
     for (int c = 0; c < chunks; c++) {
         int m0 = (int)((long)units * c / chunks) * MR, m1 = (int)((long)units * (c + 1) / chunks) * MR;
         if (m1 > M) m1 = M;
-        if (m1 > m0) ok = rows_product(ta, tb, m0, m1, N, K, alpha, A, lda, B, ldb, beta, C, ldc) && ok;
+        if (m1 > m0) ok = rows_product(ta, tb, m0, m1, N, K, alpha, A, lda, B, ldb, Bpre, beta, C, ldc) && ok;
     }
     if (!ok) /* a thread could not get its 1.6 MB of scratch: the reference still gives the answer */
         ct_gemm_bf16_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -268,6 +348,13 @@ void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const floa
 #else /* not x86-64 GCC/Clang: no kernel; callers check ct_bf16_supported() first */
 
 bool ct_bf16_supported(void) { return false; }
+ct_status ct_bf16_cache_add(const float *w, int N, int K) {
+    (void)w, (void)N, (void)K;
+    return ct_fail(CT_ERR_UNSUPPORTED, "bf16 weight cache: no AVX512_BF16 kernel in this build");
+}
+void ct_bf16_cache_refresh(void) {}
+void ct_bf16_cache_clear(void) {}
+size_t ct_bf16_cache_bytes(void) { return 0; }
 
 void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc, int nthreads) {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "model/model.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
@@ -105,6 +106,21 @@ static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char 
     return ct_params_alloc(&m->params);
 }
 
+/* At bf16, every matrix the products use as weights goes into the packed bf16 cache once
+ * (core/blas.h); embedding tables, which are gathered rather than multiplied, do not. */
+static ct_status prepare_precision(ct_model *m) {
+    ct_bf16_cache_clear();
+    if (ct_get_matmul_precision() != CT_PRECISION_BF16) return CT_OK;
+    for (int i = 0; i < m->params.count; i++) {
+        const ct_param_entry *e = &m->params.entries[i];
+        if (e->ndim < 2 || strstr(e->name, "token_embedding") || strstr(e->name, "position_embedding")) continue;
+        int N = (int)e->shape[0];
+        ct_status s = ct_bf16_cache_add(ct_param(&m->params, i), N, (int)(e->numel / (size_t)N));
+        if (s) return s;
+    }
+    return CT_OK;
+}
+
 ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
@@ -155,6 +171,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     m->empty_ids[1] = ct_tokenizer_eot(m->tok);
     ct_model_mark_used(m, false, false);
     ct_model_update_identity(m);
+    if ((s = prepare_precision(m))) goto fail;
     cJSON_Delete(config);
     free(config_path), free(weights_path);
     *out = m;
@@ -190,6 +207,7 @@ ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const
     m->empty_ids[1] = cfg.text.vocab_size - 1;
     ct_model_mark_used(m, false, false);
     ct_model_update_identity(m);
+    if ((s = prepare_precision(m))) goto fail;
     *out = m;
     return CT_OK;
 fail:
@@ -199,6 +217,7 @@ fail:
 
 void ct_model_free(ct_model *m) {
     if (!m) return;
+    ct_bf16_cache_clear(); /* it may point into this model's parameters */
     ct_fusion_free(&m->fusion);
     ct_clip_free(&m->clip);
     ct_params_free(&m->params);
