@@ -27,6 +27,13 @@ bool cli_parse_float(const char *s, double *out);
  * always parses. */
 void cli_json_string(FILE *out, const char *s);
 
+/* --precision fp32|bf16 for commands that run a model: the long option's value and its help line.
+ * cli_set_precision returns CLI_OK, a usage error for another value, or a runtime error on a CPU
+ * without AVX512_BF16. */
+enum { CLI_OPT_PRECISION = 1000 };
+#define CLI_PRECISION_HELP "  --precision P         fp32 (default) or bf16: matrix products in bf16, the rest fp32\n"
+int cli_set_precision(const char *cmd, const char *value);
+
 /* Applies -t/--threads: sets OpenBLAS and OpenMP thread counts (<= 0: all cores). */
 void cli_set_threads(int n);
 

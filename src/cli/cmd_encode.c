@@ -48,7 +48,7 @@ static void usage(FILE *out) {
             "                       sum(image_embeds*r_image) + sum(text_embeds*r_text), grad.<param> for\n"
             "                       every parameter and grad.input.pixel_values\n"
             "  --batch N            images/texts per forward pass (default 32)\n"
-            "  -t, --threads N      OpenBLAS/OpenMP threads (default: all cores)\n"
+            "  -t, --threads N      OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP
             "  -h, --help           this help\n");
 }
 
@@ -376,7 +376,7 @@ int cmd_encode(int argc, char **argv) {
         {"pixels", required_argument, 0, O_PIXELS}, {"input-ids", required_argument, 0, O_IDS},
         {"out", required_argument, 0, O_OUT}, {"all", no_argument, 0, O_ALL},
         {"loss-weights", required_argument, 0, O_LOSS}, {"batch", required_argument, 0, O_BATCH},
-        {"threads", required_argument, 0, 't'}, {0, 0, 0, 0},
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0},
     };
     encode_opts o = {0};
     o.batch = 32;
@@ -402,6 +402,7 @@ int cmd_encode(int argc, char **argv) {
                 rc = cli_usage_error("encode", "--batch: expected an integer in 1..4096, got '%s'", optarg);
             else o.batch = (int)v;
             break;
+        case CLI_OPT_PRECISION: { int prc = cli_set_precision("encode", optarg); if (prc) return prc; break; }
         case 't':
             if (!cli_parse_int(optarg, &v) || v < 0 || v > 1024)
                 rc = cli_usage_error("encode", "--threads: expected an integer in 0..1024, got '%s'", optarg);

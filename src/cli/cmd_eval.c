@@ -37,7 +37,7 @@ static void usage(FILE *out) {
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n");
+            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP);
 }
 
 static void print_table(const char *title, const ct_metric_set *m) {
@@ -58,7 +58,8 @@ int cmd_eval(int argc, char **argv) {
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
         {"exclude", required_argument, 0, O_EXCL},
-        {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'},
+        {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     ct_eval_opts o;
     ct_eval_opts_default(&o);
     const char *model = NULL;
@@ -82,6 +83,7 @@ int cmd_eval(int argc, char **argv) {
         case O_EXCL: o.exclude = optarg; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
+        case CLI_OPT_PRECISION: { int prc = cli_set_precision("eval", optarg); if (prc) return prc; break; }
         case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("eval", "--threads: a number >= 0"); break;
         default: return cli_usage_error("eval", "unknown option or missing value: %s", argv[optind - 1]);
         }

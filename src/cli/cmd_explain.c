@@ -33,7 +33,7 @@ static void usage(FILE *out) {
             "  -n, --max-phrases N   at most N extracted phrases, 1..%d (default 10)\n"
             "      --panel PX        panel side in pixels, 16..1024 (default 224)\n"
             "      --alpha A         heat map opacity in [0, 1] (default 0.5)\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n"
+            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP
             "  -h, --help            this help\n",
             MAX_PHRASES);
 }
@@ -53,7 +53,7 @@ static int parse(explain_opts *o, int argc, char **argv) {
         {"text", required_argument, 0, 'x'},        {"out", required_argument, 0, 'o'},
         {"phrase", required_argument, 0, 'p'},      {"max-phrases", required_argument, 0, 'n'},
         {"panel", required_argument, 0, O_PANEL},   {"alpha", required_argument, 0, O_ALPHA},
-        {"threads", required_argument, 0, 't'},     {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     *o = (explain_opts){.max_phrases = 10, .panel = 224, .alpha = 0.5};
     long v;
     int c;
@@ -82,6 +82,7 @@ static int parse(explain_opts *o, int argc, char **argv) {
             if (!cli_parse_float(optarg, &o->alpha) || !(o->alpha >= 0 && o->alpha <= 1))
                 return cli_usage_error(argv[0], "--alpha must be in [0, 1], got '%s'", optarg);
             break;
+        case CLI_OPT_PRECISION: { int prc = cli_set_precision("explain", optarg); if (prc) return prc; break; }
         case 't':
             if (!cli_parse_int(optarg, &v)) return cli_usage_error(argv[0], "bad --threads '%s'", optarg);
             o->threads = (int)v;

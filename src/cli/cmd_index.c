@@ -38,7 +38,7 @@ static void usage(FILE *out) {
             "  --shard k/N      only rows [k*G/N, (k+1)*G/N); join shards with `ctcir index merge`\n"
             "  --dtype f32|f16  storage of the embeddings (default f32)\n"
             "  --loader-threads N  decoding threads (default 1)\n"
-            "  -t, --threads N  OpenBLAS/OpenMP threads (default: all cores)\n");
+            "  -t, --threads N  OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP);
 }
 
 typedef struct {
@@ -128,7 +128,7 @@ int cmd_index(int argc, char **argv) {
         {"category", required_argument, 0, O_CAT}, {"out", required_argument, 0, O_OUT},
         {"batch", required_argument, 0, O_BATCH}, {"shard", required_argument, 0, O_SHARD},
         {"dtype", required_argument, 0, O_DTYPE}, {"loader-threads", required_argument, 0, O_LT},
-        {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     const char *model = NULL, *images = NULL, *list = NULL, *dataset = NULL, *root = NULL, *split = NULL,
                *category = NULL, *out = NULL;
     long batch = 32, threads = 0, shard_k = 0, shard_n = 1, lt = 1;
@@ -148,6 +148,7 @@ int cmd_index(int argc, char **argv) {
         case O_OUT: out = optarg; break;
         case O_BATCH: if (!cli_parse_int(optarg, &batch) || batch < 1 || batch > 1024) return cli_usage_error("index", "--batch: 1..1024"); break;
         case O_LT: if (!cli_parse_int(optarg, &lt) || lt < 1 || lt > 8) return cli_usage_error("index", "--loader-threads: 1..8"); break;
+        case CLI_OPT_PRECISION: { int prc = cli_set_precision("index", optarg); if (prc) return prc; break; }
         case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("index", "--threads: a number >= 0"); break;
         case O_SHARD:
             if (sscanf(optarg, "%ld/%ld", &shard_k, &shard_n) != 2 || shard_n < 1 || shard_k < 0 || shard_k >= shard_n)

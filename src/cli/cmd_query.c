@@ -27,7 +27,7 @@ static void usage(FILE *out) {
             "  --images DIR    where the gallery names resolve to files (DIR/<name>.<png|jpg|...>),\n"
             "                  needed by --grid\n"
             "  --target NAME   mark this gallery entry green in the grid (e.g. the known answer)\n"
-            "  -t, --threads N OpenBLAS/OpenMP threads (default: all cores)\n");
+            "  -t, --threads N OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP);
 }
 
 /* DIR/name with the first image extension that exists. */
@@ -81,7 +81,7 @@ int cmd_query(int argc, char **argv) {
         {"image", required_argument, 0, O_IMAGE}, {"text", required_argument, 0, O_TEXT},
         {"json", no_argument, 0, O_JSON}, {"grid", required_argument, 0, O_GRID},
         {"images", required_argument, 0, O_IMAGES}, {"target", required_argument, 0, O_TARGET},
-        {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     const char *model = NULL, *index = NULL, *image = NULL, *text = NULL, *grid = NULL, *images = NULL, *target = NULL;
     long k = 10, threads = 0;
     bool json = false;
@@ -99,6 +99,7 @@ int cmd_query(int argc, char **argv) {
         case O_IMAGES: images = optarg; break;
         case O_TARGET: target = optarg; break;
         case 'k': if (!cli_parse_int(optarg, &k) || k < 1 || k > 100000) return cli_usage_error("query", "-k: 1..100000"); break;
+        case CLI_OPT_PRECISION: { int prc = cli_set_precision("query", optarg); if (prc) return prc; break; }
         case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("query", "--threads: a number >= 0"); break;
         default: return cli_usage_error("query", "unknown option or missing value: %s", argv[optind - 1]);
         }
