@@ -29,6 +29,14 @@ static void usage(FILE *out) {
             "  synth.json           the settings and counts\n\n"
             "options:\n"
             "  -o, --out DIR            output folder (required; created if missing)\n"
+            "      --variant V          default, or hard: 4-7 objects sharing colours, sizes and fill\n"
+            "                           patterns, relations (\"the square left of the red circle\"),\n"
+            "                           2-4 edits, hard negatives that differ from the target only\n"
+            "                           in a binding; records add \"phrase_cells\" (reference grid\n"
+            "                           cells each noun phrase names), \"phrase_types\" and \"grid\"\n"
+            "                           (docs/synthetic.md)\n"
+            "      --train-negatives K  hard variant: K near-miss targets per training record, in\n"
+            "                           \"train_negatives\" (default 0)\n"
             "      --train N            training triplets (default %d)\n"
             "      --val N              validation queries (default %d)\n"
             "      --test N             test queries (default %d; gallery = N x (2 + negatives))\n"
@@ -138,6 +146,8 @@ int cmd_synth_shapes(int argc, char **argv) {
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!cfg.out_dir) return cli_usage_error(cmd, "--out DIR is required");
+    if (cfg.train_negatives && cfg.variant != CT_SYNTH_HARD)
+        return cli_usage_error(cmd, "--train-negatives needs --variant hard");
     if (cfg.size < 16 || cfg.size > 1024)
         return cli_usage_error(cmd, "--size %d outside 16..1024", cfg.size);
     if (cfg.negatives > CT_SYNTH_MAX_NEGATIVES)

@@ -125,7 +125,7 @@ static void draw_object(const ct_synth_object *o, int size, uint8_t *rgb) {
 ct_status ct_synth_render_into(const ct_synth_scene *s, int size, uint8_t *rgb) {
     if (!s || !rgb || size < 16 || size > 1024)
         return ct_fail(CT_ERR_ARG, "synth: render size %d out of range [16, 1024]", size);
-    ct_status st = synth_scene_check_range(s, 1, CT_SYNTH_OBJ_CAP);
+    ct_status st = synth_scene_check_range(s, CT_SYNTH_MIN_OBJECTS, CT_SYNTH_HARD_MAX_OBJECTS); /* any variant */
     if (st != CT_OK) return st;
     draw_background(s, size, rgb);
     for (int i = 0; i < s->n; i++) draw_object(&s->obj[i], size, rgb);
