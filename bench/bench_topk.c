@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     if (!g || !h) { fprintf(stderr, "cannot allocate %ld x %d\n", maxg, P); return 1; }
     for (size_t i = 0; i < (size_t)maxg * P; i++) {
         g[i] = (float)ct_rng_uniform(&r) - 0.5f;
-        h[i] = ct_float_to_half(g[i]);
+        h[i] = ct_f32_to_f16(g[i]);
     }
     int idx[QB * 10];
     float sc[QB * 10];

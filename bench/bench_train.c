@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cir/optim.h"
-#include "cir/train_step.h"
+#include "train/optim.h"
+#include "train/train_step.h"
 #include "core/blas.h"
 #include "core/dirio.h"
 #include "core/fileio.h"

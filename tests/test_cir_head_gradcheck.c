@@ -3,8 +3,8 @@
  * and a sample of elements of every head parameter. */
 #include <string.h>
 
-#include "cir/fusion.h"
-#include "cir/pool.h"
+#include "model/fusion.h"
+#include "model/pool.h"
 #include "core/rng.h"
 #include "test_util.h"
 

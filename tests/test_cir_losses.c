@@ -2,7 +2,7 @@
  * finite-difference gradients for every option. */
 #include <string.h>
 
-#include "cir/loss.h"
+#include "model/loss.h"
 #include "core/rng.h"
 #include "test_util.h"
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cir/optim.h"
-#include "cir/train_step.h"
+#include "train/optim.h"
+#include "train/train_step.h"
 #include "core/dirio.h"
 #include "core/rng.h"
 #include "test_util.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "cir/model.h"
+#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "ctcir/image.h"

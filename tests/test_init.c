@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cir/model.h"
+#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "ctcir/image.h"

@@ -16,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "cir/nps_internal.h"
+#include "nps/nps_internal.h"
 #include "ctcir/nps.h"
 #include "test_util.h"
 

@@ -1,6 +1,6 @@
 /* AdamW, the schedule and clipping, against the formulas of model.md section 7 written out
  * independently in double. */
-#include "cir/optim.h"
+#include "train/optim.h"
 #include "test_util.h"
 
 static void test_schedule(void) {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cir/train_config.h"
+#include "train/train_config.h"
 #include "core/fileio.h"
 #include "test_util.h"
 

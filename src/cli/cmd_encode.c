@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cir/model.h"
+#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "core/blas.h"
@@ -74,28 +74,6 @@ typedef struct {
     double loss;
     cJSON *texts_json;
 } encode_job;
-
-static ct_status read_file(const char *path, char **out) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ct_fail(CT_ERR_IO, "encode: %s: cannot open", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    if (n < 0 || (unsigned long)n > MAX_TEXTS_FILE) {
-        fclose(f);
-        return ct_fail(CT_ERR_FORMAT, "encode: %s: size %ld (at most %u bytes)", path, n, MAX_TEXTS_FILE);
-    }
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        fclose(f);
-        return ct_fail(CT_ERR_IO, "encode: %s: read error", path);
-    }
-    buf[n] = '\0';
-    fclose(f);
-    *out = buf;
-    return CT_OK;
-}
 
 /* Reads tensor `name` of `path` into a new buffer, checking its shape (-1 = any). */
 static ct_status read_tensor(const char *path, const char *name, int ndim, const int64_t *want, bool ints,
@@ -163,7 +141,8 @@ static ct_status gather_texts(encode_job *j, const encode_opts *o) {
     int n_file = 0;
     if (o->texts_file) {
         char *buf = NULL;
-        ct_status s = read_file(o->texts_file, &buf);
+        size_t len;
+        ct_status s = ct_read_file(o->texts_file, &buf, &len, MAX_TEXTS_FILE);
         if (s != CT_OK) return s;
         j->texts_json = cJSON_Parse(buf);
         free(buf);

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cir/embed.h"
-#include "cir/model.h"
+#include "app/embed.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "core/dirio.h"

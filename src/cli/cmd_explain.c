@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cir/explain.h"
-#include "cir/model.h"
+#include "model/explain.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "ctcir/image.h"
 #include "ctcir/image_draw.h"

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cir/embed.h"
-#include "cir/model.h"
+#include "app/embed.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/gallery_source.h"
+#include "app/gallery_source.h"
 #include "cli/index_merge.h"
 #include "core/blas.h"
 #include "ctcir/index.h"

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cir/model.h"
+#include "model/model.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "ctcir/image.h"

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cir/trainer.h"
+#include "core/str.h"
+#include "train/trainer.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -88,14 +89,10 @@ int cmd_train(int argc, char **argv) {
             ASSIGN("%s", optarg);
             ct_cir_options probe;
             ct_cir_options_default(&probe);
-            const char *eq = strchr(optarg, '=');
-            if (eq) {
-                char key[64];
-                size_t k = (size_t)(eq - optarg) < sizeof key - 1 ? (size_t)(eq - optarg) : sizeof key - 1;
-                memcpy(key, optarg, k);
-                key[k] = '\0';
-                if (ct_cir_options_set(&probe, key, eq + 1) != CT_ERR_UNSUPPORTED) model_sets[n_model++] = strdup(optarg);
-            }
+            char key[64];
+            const char *value;
+            if (ct_split_kv(optarg, key, sizeof key, &value) && ct_cir_options_set(&probe, key, value) != CT_ERR_UNSUPPORTED)
+                model_sets[n_model++] = strdup(optarg);
             break;
         }
         case O_OUT: run.out_dir = optarg; break;

@@ -7,6 +7,7 @@
 
 #include "clip/clip_internal.h"
 #include "nn/nn.h"
+#include "ctcir/log.h"
 
 void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g,
                        const ct_clip_tower_config *t, int B, int T, bool training) {
@@ -60,7 +61,7 @@ ct_status clip_plan_build(clip_layout_fn layout, void *acts, const ct_clip_confi
         return ct_fail(CT_ERR_NOMEM, "clip: cannot allocate %.1f MB of %s activations for batch %d", *bytes / 1e6,
                        what, B);
     }
-    fprintf(stderr, "clip: %s activations for batch %d (%s): %.1f MB in one block\n", what, B,
+    ct_log(CT_LOG_DEBUG, "clip: %s activations for batch %d (%s): %.1f MB in one block\n", what, B,
             training ? "training" : "inference", *bytes / 1e6);
     layout(&p, acts, cfg, B, training);
     return CT_OK;

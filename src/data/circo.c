@@ -31,12 +31,12 @@ static char *circo_fill(const char *tpl, const char *concept, const char *rel) {
 
 static ct_status circo_gallery(ds_builder *b) {
     const char *root = b->opts->root;
-    char *path = ds_join(root, "COCO2017_unlabeled/annotations/image_info_unlabeled2017.json");
-    char *imgdir = ds_join(root, "COCO2017_unlabeled/unlabeled2017");
+    char *path = ct_path_join(root, "COCO2017_unlabeled/annotations/image_info_unlabeled2017.json");
+    char *imgdir = ct_path_join(root, "COCO2017_unlabeled/unlabeled2017");
     cJSON *j = NULL;
     ct_status st = CT_OK;
     if (!path || !imgdir) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
-    st = ds_json_load(path, &j);
+    st = ct_json_load(path, &j);
     if (st) goto fail;
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(j, "images");
     if (!cJSON_IsArray(imgs)) {
@@ -46,13 +46,13 @@ static ct_status circo_gallery(ds_builder *b) {
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, imgs) {
-        char *id = ds_id_string(cJSON_GetObjectItemCaseSensitive(e, "id"));
-        const char *fn = ds_str(e, "file_name");
+        char *id = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(e, "id"));
+        const char *fn = ct_json_str(e, "file_name");
         if (!id || !fn) {
             free(id);
             st = ds_skip(b, path, i, "image entry without integer 'id' and string 'file_name'");
         } else {
-            char *ipath = ds_join(imgdir, fn);
+            char *ipath = ct_path_join(imgdir, fn);
             if (b->opts->check_images && ipath && !ds_exists(ipath)) {
                 st = ds_skip(b, path, i, "image %s does not exist", ipath);
                 free(ipath);
@@ -76,13 +76,13 @@ ct_status ds_load_circo(ds_builder *b) {
     const char *tpl = o->circo_template ? o->circo_template : CIRCO_DEFAULT_TEMPLATE;
     ct_status st = circo_gallery(b);
     if (st) return st;
-    char *rel = ds_printf("annotations/%s.json", o->split);
-    char *path = rel ? ds_join(o->root, rel) : NULL;
+    char *rel = ct_strprintf("annotations/%s.json", o->split);
+    char *path = rel ? ct_path_join(o->root, rel) : NULL;
     free(rel);
     if (!path) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     cJSON *j = NULL;
     ct_query q = {.n_nps = -1};
-    st = ds_json_load_list(path, &j, "records");
+    st = ct_json_load_list(path, &j, "records");
     if (st) goto fail;
     int idx = 0;
     const cJSON *r;
@@ -90,20 +90,20 @@ ct_status ds_load_circo(ds_builder *b) {
         int rec = idx++;
         b->ds->n_records++;
         const char *why = NULL;
-        q.id = ds_id_string(cJSON_GetObjectItemCaseSensitive(r, "id"));
-        q.ref_name = ds_id_string(cJSON_GetObjectItemCaseSensitive(r, "reference_img_id"));
-        const char *relcap = ds_str(r, "relative_caption");
-        const char *concept = ds_str(r, "shared_concept");
-        char *target = ds_id_string(cJSON_GetObjectItemCaseSensitive(r, "target_img_id"));
+        q.id = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "id"));
+        q.ref_name = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "reference_img_id"));
+        const char *relcap = ct_json_str(r, "relative_caption");
+        const char *concept = ct_json_str(r, "shared_concept");
+        char *target = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "target_img_id"));
         int ngt = 0;
         char **gt = NULL;
         if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "id")) || !q.id) why = "field 'id' missing or not an integer";
         else if (!q.ref_name) why = "field 'reference_img_id' missing or not an integer";
         else if (!relcap) why = "field 'relative_caption' missing or not a string";
         else if (!concept) why = "field 'shared_concept' missing or not a string";
-        else if (!ds_str_list(r, "gt_img_ids", true, &ngt, &gt)) why = "field 'gt_img_ids' is not a list of ids";
+        else if (!ct_json_str_list(r, "gt_img_ids", true, &ngt, &gt)) why = "field 'gt_img_ids' is not a list of ids";
         else if (cJSON_GetObjectItemCaseSensitive(r, "target_img_id") && !target) why = "field 'target_img_id' is not an integer";
-        else if (!ds_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) why = "field 'noun_phrases' is not a list of strings";
+        else if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) why = "field 'noun_phrases' is not a list of strings";
         if (ngt < 0) ngt = 0;
         if (!why) {
             /* targets = target_img_id, then the other gts (no duplicates). */
@@ -125,10 +125,10 @@ ct_status ds_load_circo(ds_builder *b) {
         } else {
             q.caption = circo_fill(tpl, concept, relcap);
             int ri = ct_dataset_find(b->ds, q.ref_name);
-            q.ref_path = ds_strdup(ri >= 0 ? b->ds->gallery_paths[ri] : "");
+            q.ref_path = ct_strdup(ri >= 0 ? b->ds->gallery_paths[ri] : "");
             if (q.n_targets) {
                 int ti = ct_dataset_find(b->ds, q.targets[0]);
-                q.target_path = ds_strdup(ti >= 0 ? b->ds->gallery_paths[ti] : "");
+                q.target_path = ct_strdup(ti >= 0 ? b->ds->gallery_paths[ti] : "");
             }
             if (!q.caption || !q.ref_path || (q.n_targets && !q.target_path))
                 st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
@@ -137,7 +137,7 @@ ct_status ds_load_circo(ds_builder *b) {
         }
     loop_fail:
         free(target);
-        ds_free_list(gt, ngt);
+        ct_str_list_free(gt, ngt);
         if (st) goto fail;
     }
 fail:

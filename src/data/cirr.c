@@ -6,12 +6,12 @@
 #include "data/ds_internal.h"
 
 static ct_status cirr_gallery(ds_builder *b, const char *root, const char *split) {
-    char *rel = ds_printf("image_splits/split.rc2.%s.json", split);
-    char *path = rel ? ds_join(root, rel) : NULL;
+    char *rel = ct_strprintf("image_splits/split.rc2.%s.json", split);
+    char *path = rel ? ct_path_join(root, rel) : NULL;
     free(rel);
     if (!path) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     cJSON *j = NULL;
-    ct_status st = ds_json_load(path, &j);
+    ct_status st = ct_json_load(path, &j);
     if (st) goto fail;
     if (!cJSON_IsObject(j)) {
         st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON object {name: path}", path);
@@ -23,12 +23,12 @@ static ct_status cirr_gallery(ds_builder *b, const char *root, const char *split
         if (!cJSON_IsString(e)) {
             st = ds_skip(b, path, i, "gallery entry '%s' is not a path string", e->string);
         } else {
-            char *ipath = ds_join(root, e->valuestring);
+            char *ipath = ct_path_join(root, e->valuestring);
             if (b->opts->check_images && ipath && !ds_exists(ipath)) {
                 st = ds_skip(b, path, i, "image %s does not exist", ipath);
                 free(ipath);
             } else {
-                st = ds_add_gallery(b, path, i, ds_strdup(e->string), ipath);
+                st = ds_add_gallery(b, path, i, ct_strdup(e->string), ipath);
             }
         }
         if (st) goto fail;
@@ -46,25 +46,25 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
     if (st) return st;
     char *path = NULL;
     if (cirr_r && o->file) {
-        path = ds_strdup(o->file);
+        path = ct_strdup(o->file);
     } else {
-        char *rel = ds_printf("captions/cap.rc2.%s.json", o->split);
-        path = rel ? ds_join(o->root, rel) : NULL;
+        char *rel = ct_strprintf("captions/cap.rc2.%s.json", o->split);
+        path = rel ? ct_path_join(o->root, rel) : NULL;
         free(rel);
     }
     if (!path) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     cJSON *j = NULL;
     ct_query q = {.n_nps = -1};
-    st = ds_json_load_list(path, &j, "records");
+    st = ct_json_load_list(path, &j, "records");
     if (st) goto fail;
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, j) {
         b->ds->n_records++;
         int rec = idx++;
-        char *pairid = ds_id_string(cJSON_GetObjectItemCaseSensitive(r, "pairid"));
-        const char *ref = ds_str(r, "reference");
-        const char *cap = ds_str(r, "caption");
+        char *pairid = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "pairid"));
+        const char *ref = ct_json_str(r, "reference");
+        const char *cap = ct_json_str(r, "caption");
         const cJSON *th = cJSON_GetObjectItemCaseSensitive(r, "target_hard");
         const cJSON *diffs = cJSON_GetObjectItemCaseSensitive(r, "difference_captions");
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(r, "img_set");
@@ -83,12 +83,12 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
         }
         int n_members = 0;
         char **members = NULL;
-        if (!why && set && !ds_str_list(set, "members", true, &n_members, &members))
+        if (!why && set && !ct_json_str_list(set, "members", true, &n_members, &members))
             why = "field 'img_set.members' is not a list of names";
         if (n_members < 0) n_members = 0;
         if (why) {
             free(pairid);
-            ds_free_list(members, n_members);
+            ct_str_list_free(members, n_members);
             st = ds_skip(b, path, rec, "%s", why);
             if (st) goto fail;
             continue;
@@ -98,28 +98,28 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
         for (int c = 0; c < n_caps; c++) {
             const char *text = cap && c == 0 ? cap
                 : cJSON_GetArrayItem(diffs, c - (cap ? 1 : 0))->valuestring;
-            q.id = cap && c == 0 ? ds_strdup(pairid) : ds_printf("%s_%d", pairid, c - (cap ? 1 : 0));
-            q.ref_name = ds_strdup(ref);
-            q.caption = ds_strdup(text);
+            q.id = cap && c == 0 ? ct_strdup(pairid) : ct_strprintf("%s_%d", pairid, c - (cap ? 1 : 0));
+            q.ref_name = ct_strdup(ref);
+            q.caption = ct_strdup(text);
             int ri = ct_dataset_find(b->ds, ref);
-            q.ref_path = ds_strdup(ri >= 0 ? b->ds->gallery_paths[ri] : "");
+            q.ref_path = ct_strdup(ri >= 0 ? b->ds->gallery_paths[ri] : "");
             if (th) {
                 q.n_targets = 1;
                 q.targets = calloc(1, sizeof *q.targets);
-                if (q.targets) q.targets[0] = ds_strdup(th->valuestring);
+                if (q.targets) q.targets[0] = ct_strdup(th->valuestring);
                 int ti = ct_dataset_find(b->ds, th->valuestring);
-                q.target_path = ds_strdup(ti >= 0 ? b->ds->gallery_paths[ti] : "");
+                q.target_path = ct_strdup(ti >= 0 ? b->ds->gallery_paths[ti] : "");
             }
             q.members = calloc(n_members > 0 ? (size_t)n_members : 1, sizeof *q.members);
             if (q.members) {
                 q.n_members = n_members;
-                for (int m = 0; m < n_members; m++) q.members[m] = ds_strdup(members[m]);
+                for (int m = 0; m < n_members; m++) q.members[m] = ct_strdup(members[m]);
             }
             bool ok = q.id && q.ref_name && q.caption && q.ref_path && q.members &&
                       (!th || (q.targets && q.targets[0] && q.target_path));
             for (int m = 0; ok && m < n_members; m++) ok = q.members[m] != NULL;
             if (!ok) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); break; }
-            if (!ds_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) {
+            if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) {
                 st = ds_skip(b, path, rec, "field 'noun_phrases' is not a list of strings");
                 ds_query_clear(&q);
                 break;
@@ -128,7 +128,7 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
             if (st) break;
         }
         free(pairid);
-        ds_free_list(members, n_members);
+        ct_str_list_free(members, n_members);
         if (st) goto fail;
     }
 fail:

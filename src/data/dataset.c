@@ -9,115 +9,9 @@
 #include <sys/stat.h>
 
 #include "data/ds_internal.h"
+#include "ctcir/log.h"
 
-/* ---- name map ---- */
-
-struct ct_namemap {
-    char **keys;
-    int *vals;
-    size_t cap, count; /* cap is a power of two */
-};
-
-static uint64_t fnv1a(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-ct_namemap *ct_namemap_new(void) {
-    ct_namemap *m = calloc(1, sizeof *m);
-    if (!m) return NULL;
-    m->cap = 64;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->vals = calloc(m->cap, sizeof *m->vals);
-    if (!m->keys || !m->vals) { ct_namemap_free(m); return NULL; }
-    return m;
-}
-
-void ct_namemap_free(ct_namemap *m) {
-    if (!m) return;
-    if (m->keys)
-        for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
-    free(m->keys);
-    free(m->vals);
-    free(m);
-}
-
-static bool namemap_grow(ct_namemap *m) {
-    size_t ncap = m->cap * 2;
-    char **nk = calloc(ncap, sizeof *nk);
-    int *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) { free(nk); free(nv); return false; }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = fnv1a(m->keys[i]) & (ncap - 1);
-        while (nk[j]) j = (j + 1) & (ncap - 1);
-        nk[j] = m->keys[i];
-        nv[j] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = nk;
-    m->vals = nv;
-    m->cap = ncap;
-    return true;
-}
-
-int ct_namemap_put(ct_namemap *m, const char *name, int value) {
-    if ((m->count + 1) * 2 > m->cap && !namemap_grow(m)) return -2;
-    size_t j = fnv1a(name) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (strcmp(m->keys[j], name) == 0) return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = ds_strdup(name);
-    if (!m->keys[j]) return -2;
-    m->vals[j] = value;
-    m->count++;
-    return value;
-}
-
-int ct_namemap_get(const ct_namemap *m, const char *name) {
-    if (!m || !name) return -1;
-    size_t j = fnv1a(name) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (strcmp(m->keys[j], name) == 0) return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-/* ---- strings and files ---- */
-
-char *ds_strdup(const char *s) {
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
-char *ds_printf(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
-char *ds_join(const char *root, const char *rel) {
-    while (rel[0] == '.' && rel[1] == '/') rel += 2;
-    if (!root || !*root || rel[0] == '/') return ds_strdup(rel);
-    size_t n = strlen(root);
-    bool slash = root[n - 1] == '/';
-    return ds_printf("%s%s%s", root, slash ? "" : "/", rel);
-}
+/* ---- paths ---- */
 
 bool ds_exists(const char *path) {
     struct stat st;
@@ -126,7 +20,7 @@ bool ds_exists(const char *path) {
 
 char *ds_find_first(const char *root, const char *const *cands, int n) {
     for (int i = 0; i < n; i++) {
-        char *p = ds_join(root, cands[i]);
+        char *p = ct_path_join(root, cands[i]);
         if (p && ds_exists(p)) return p;
         free(p);
     }
@@ -134,136 +28,13 @@ char *ds_find_first(const char *root, const char *const *cands, int n) {
 }
 
 char *ds_strip_ext(const char *path) {
-    char *s = ds_strdup(path);
+    char *s = ct_strdup(path);
     if (!s) return NULL;
     char *slash = strrchr(s, '/');
     char *dot = strrchr(slash ? slash + 1 : s, '.');
     if (dot && dot != (slash ? slash + 1 : s)) *dot = 0;
     return s;
 }
-
-#define DS_MAX_FILE ((size_t)4 << 30)
-
-ct_status ds_read_file(const char *path, char **out, size_t *len) {
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ct_fail(CT_ERR_IO, "dataset: %s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    ct_status st = CT_OK;
-    if (fseek(f, 0, SEEK_END) != 0) { st = ct_fail(CT_ERR_IO, "dataset: %s: cannot seek", path); goto fail; }
-    long sz = ftell(f);
-    if (sz < 0 || (size_t)sz > DS_MAX_FILE) {
-        st = ct_fail(CT_ERR_IO, "dataset: %s: size %ld unreadable or above 4 GiB", path, sz);
-        goto fail;
-    }
-    rewind(f);
-    buf = malloc((size_t)sz + 1);
-    if (!buf) { st = ct_fail(CT_ERR_NOMEM, "dataset: %s: cannot allocate %ld bytes", path, sz); goto fail; }
-    if (fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-        st = ct_fail(CT_ERR_IO, "dataset: %s: short read", path);
-        goto fail;
-    }
-    buf[sz] = 0;
-    fclose(f);
-    *out = buf;
-    if (len) *len = (size_t)sz;
-    return CT_OK;
-fail:
-    free(buf);
-    fclose(f);
-    return st;
-}
-
-ct_status ds_json_parse(const char *path, const char *text, size_t len, size_t line_base, cJSON **out) {
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (j) {
-        /* Only whitespace may follow the value. */
-        const char *p = end;
-        while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-        if (p == text + len) { *out = j; return CT_OK; }
-        cJSON_Delete(j);
-        end = p;
-    } else if (!end || end < text || end > text + len) {
-        end = cJSON_GetErrorPtr();
-        if (!end || end < text || end > text + len) end = text;
-    }
-    size_t line = 1, col = 1;
-    for (const char *p = text; p < end; p++) {
-        if (*p == '\n') { line++; col = 1; }
-        else col++;
-    }
-    return ct_fail(CT_ERR_FORMAT, "dataset: %s: malformed JSON at line %zu, column %zu", path,
-                   line + line_base, col);
-}
-
-ct_status ds_json_load_list(const char *path, cJSON **out, const char *what) {
-    ct_status st = ds_json_load(path, out);
-    if (st) return st;
-    if (cJSON_IsArray(*out)) return CT_OK;
-    cJSON_Delete(*out);
-    *out = NULL;
-    return ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list of %s", path, what);
-}
-
-ct_status ds_json_load(const char *path, cJSON **out) {
-    char *text;
-    size_t len;
-    ct_status st = ds_read_file(path, &text, &len);
-    if (st) return st;
-    st = ds_json_parse(path, text, len, 0, out);
-    free(text);
-    return st;
-}
-
-/* ---- JSON fields ---- */
-
-const char *ds_str(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-char *ds_id_string(const cJSON *v) {
-    if (cJSON_IsString(v)) return ds_strdup(v->valuestring);
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d != (double)(int64_t)d || d < -9e15 || d > 9e15) return NULL;
-        return ds_printf("%lld", (long long)(int64_t)d);
-    }
-    return NULL;
-}
-
-void ds_free_list(char **l, int n) {
-    if (!l) return;
-    for (int i = 0; i < n; i++) free(l[i]);
-    free(l);
-}
-
-bool ds_str_list(const cJSON *o, const char *key, bool allow_absent, int *n_out, char ***out) {
-    *out = NULL;
-    *n_out = 0;
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!a) {
-        if (allow_absent) { *n_out = -1; return true; }
-        return false;
-    }
-    if (!cJSON_IsArray(a)) return false;
-    int n = cJSON_GetArraySize(a);
-    char **l = calloc(n > 0 ? (size_t)n : 1, sizeof *l);
-    if (!l) return false;
-    int i = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, a) {
-        l[i] = ds_id_string(e);
-        if (!l[i]) { ds_free_list(l, i); return false; }
-        i++;
-    }
-    *out = l;
-    *n_out = n;
-    return true;
-}
-
-/* ---- building ---- */
 
 ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_opts *opts,
                           const char *name) {
@@ -272,7 +43,7 @@ ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_
     b->ds = calloc(1, sizeof *b->ds);
     if (!b->ds) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     b->ds->kind = kind;
-    b->ds->name = ds_strdup(name);
+    b->ds->name = ct_strdup(name);
     b->ds->map = ct_namemap_new();
     if (!b->ds->name || !b->ds->map) {
         ds_builder_abort(b);
@@ -316,10 +87,10 @@ void ds_query_clear(ct_query *q) {
     free(q->ref_name);
     free(q->ref_path);
     free(q->caption);
-    ds_free_list(q->targets, q->n_targets);
+    ct_str_list_free(q->targets, q->n_targets);
     free(q->target_path);
-    ds_free_list(q->members, q->n_members);
-    ds_free_list(q->nps, q->n_nps > 0 ? q->n_nps : 0);
+    ct_str_list_free(q->members, q->n_members);
+    ct_str_list_free(q->nps, q->n_nps > 0 ? q->n_nps : 0);
     memset(q, 0, sizeof *q);
     q->n_nps = -1;
 }
@@ -349,7 +120,7 @@ ct_status ds_skip(ds_builder *b, const char *file, int index, const char *fmt, .
         return ct_fail(CT_ERR_FORMAT, "dataset: %s: record %d: %s (strict)", file, index, why);
     b->ds->n_skipped++;
     if (!b->opts->quiet)
-        fprintf(stderr, "warning: %s: record %d: %s; skipped\n", file, index, why);
+        ct_log(CT_LOG_WARN, "warning: %s: record %d: %s; skipped\n", file, index, why);
     return CT_OK;
 }
 
@@ -395,7 +166,7 @@ drop:
 ct_status ds_builder_done(ds_builder *b, ct_dataset **out) {
     ct_dataset *ds = b->ds;
     if (ds->n_skipped && !b->opts->quiet)
-        fprintf(stderr, "%s: skipped %d of %d records\n", ds->name, ds->n_skipped, ds->n_records);
+        ct_log(CT_LOG_WARN, "%s: skipped %d of %d records\n", ds->name, ds->n_skipped, ds->n_records);
     *out = ds;
     b->ds = NULL;
     return CT_OK;
@@ -443,11 +214,11 @@ ct_status ct_dataset_load(ct_dataset **out, ct_dataset_kind kind, const ct_datas
         return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", ct_dataset_kind_name(kind));
     char *name;
     if (kind == CT_DS_FASHIONIQ)
-        name = ds_printf("fashioniq/%s/%s", opts->category ? opts->category : "?", opts->split);
+        name = ct_strprintf("fashioniq/%s/%s", opts->category ? opts->category : "?", opts->split);
     else if (kind == CT_DS_MANIFEST)
-        name = ds_printf("manifest:%s", opts->file ? opts->file : "?");
+        name = ct_strprintf("manifest:%s", opts->file ? opts->file : "?");
     else
-        name = ds_printf("%s/%s", ct_dataset_kind_name(kind), opts->split);
+        name = ct_strprintf("%s/%s", ct_dataset_kind_name(kind), opts->split);
     if (!name) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     ds_builder b;
     ct_status st = ds_builder_init(&b, kind, opts, name);

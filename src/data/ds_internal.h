@@ -8,28 +8,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/json.h"
+#include "core/namemap.h"
+#include "core/str.h"
 #include "ctcir/dataset.h"
 
-/* Name -> int map (open addressing, FNV-1a). Keys are copied. */
-ct_namemap *ct_namemap_new(void);
-void ct_namemap_free(ct_namemap *m);
-/* Inserts name -> value; returns the existing value if the name was already there (and
- * leaves it), else `value`; -2 on allocation failure. */
-int ct_namemap_put(ct_namemap *m, const char *name, int value);
-int ct_namemap_get(const ct_namemap *m, const char *name);
-
-/* Reads a whole file (capped at 4 GiB) into a NUL-terminated buffer. */
-ct_status ds_read_file(const char *path, char **out, size_t *len);
-/* Parses JSON text; on error names `path`, the 1-based line and column. */
-ct_status ds_json_parse(const char *path, const char *text, size_t len, size_t line_base, cJSON **out);
-ct_status ds_json_load(const char *path, cJSON **out);
-/* ds_json_load, then the top level must be a list ("expected a JSON list of <what>"). */
-ct_status ds_json_load_list(const char *path, cJSON **out, const char *what);
-
-/* "a/b" joined; a leading "./" of `rel` is dropped. malloc'ed or NULL. */
-char *ds_join(const char *root, const char *rel);
-char *ds_strdup(const char *s);
-char *ds_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool ds_exists(const char *path);
 /* The first of the candidate relative paths that exists under root (joined), or NULL. */
 char *ds_find_first(const char *root, const char *const *cands, int n);
@@ -58,15 +41,6 @@ ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *
 /* Prints the summary and hands the dataset over. */
 ct_status ds_builder_done(ds_builder *b, ct_dataset **out);
 void ds_builder_abort(ds_builder *b);
-
-/* JSON field helpers: NULL when absent or of the wrong type. */
-const char *ds_str(const cJSON *o, const char *key);
-/* A string copied, or an int printed in decimal; NULL otherwise. */
-char *ds_id_string(const cJSON *v);
-/* A list of strings (or ints) copied; false when malformed. n_out = -1 if absent and
- * allow_absent. */
-bool ds_str_list(const cJSON *o, const char *key, bool allow_absent, int *n_out, char ***out);
-void ds_free_list(char **l, int n);
 
 /* Path without its extension (the part after the last '.' of the last component). */
 char *ds_strip_ext(const char *path);

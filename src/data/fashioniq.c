@@ -36,7 +36,7 @@ static char *py_strip_cap(const char *s, bool cap) {
 
 char *ct_fiq_join_captions(const char *c0, const char *c1) {
     char *a = py_strip_cap(c0, true), *b = py_strip_cap(c1, false);
-    char *r = a && b ? ds_printf("%s and %s", a, b) : NULL;
+    char *r = a && b ? ct_strprintf("%s and %s", a, b) : NULL;
     free(a);
     free(b);
     return r;
@@ -48,43 +48,43 @@ ct_status ds_load_fashioniq(ds_builder *b) {
     if (!cat || (strcmp(cat, "dress") && strcmp(cat, "shirt") && strcmp(cat, "toptee")))
         return ct_fail(CT_ERR_ARG, "dataset: fashioniq: category '%s' is not dress, shirt or toptee",
                        cat ? cat : "(none)");
-    char *srel = ds_printf("image_splits/split.%s.%s.json", cat, o->split);
-    char *crel = ds_printf("captions/cap.%s.%s.json", cat, o->split);
-    char *spath = srel ? ds_join(o->root, srel) : NULL;
-    char *cpath = crel ? ds_join(o->root, crel) : NULL;
+    char *srel = ct_strprintf("image_splits/split.%s.%s.json", cat, o->split);
+    char *crel = ct_strprintf("captions/cap.%s.%s.json", cat, o->split);
+    char *spath = srel ? ct_path_join(o->root, srel) : NULL;
+    char *cpath = crel ? ct_path_join(o->root, crel) : NULL;
     cJSON *sj = NULL, *cj = NULL;
     ct_query q = {.n_nps = -1};
     ct_status st = CT_OK;
     free(srel);
     free(crel);
     if (!spath || !cpath) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
-    if ((st = ds_json_load_list(spath, &sj, "image names"))) goto fail;
+    if ((st = ct_json_load_list(spath, &sj, "image names"))) goto fail;
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, sj) {
         if (!cJSON_IsString(e)) {
             st = ds_skip(b, spath, i, "gallery entry is not a string");
         } else {
-            char *rel = ds_printf("images/%s.jpg", e->valuestring);
-            char *ipath = rel ? ds_join(o->root, rel) : NULL;
+            char *rel = ct_strprintf("images/%s.jpg", e->valuestring);
+            char *ipath = rel ? ct_path_join(o->root, rel) : NULL;
             free(rel);
             if (o->check_images && ipath && !ds_exists(ipath)) {
                 st = ds_skip(b, spath, i, "image %s does not exist", ipath);
                 free(ipath);
             } else {
-                st = ds_add_gallery(b, spath, i, ds_strdup(e->valuestring), ipath);
+                st = ds_add_gallery(b, spath, i, ct_strdup(e->valuestring), ipath);
             }
         }
         if (st) goto fail;
         i++;
     }
-    if ((st = ds_json_load_list(cpath, &cj, "records"))) goto fail;
+    if ((st = ct_json_load_list(cpath, &cj, "records"))) goto fail;
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, cj) {
         int rec = idx++;
         b->ds->n_records++;
-        const char *cand = ds_str(r, "candidate");
+        const char *cand = ct_json_str(r, "candidate");
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         const cJSON *caps = cJSON_GetObjectItemCaseSensitive(r, "captions");
         const char *why = NULL;
@@ -93,7 +93,7 @@ ct_status ds_load_fashioniq(ds_builder *b) {
         else if (!cJSON_IsArray(caps) || cJSON_GetArraySize(caps) != 2 ||
                  !cJSON_IsString(cJSON_GetArrayItem(caps, 0)) || !cJSON_IsString(cJSON_GetArrayItem(caps, 1)))
             why = "field 'captions' is not a list of 2 strings";
-        else if (!ds_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps))
+        else if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps))
             why = "field 'noun_phrases' is not a list of strings";
         if (why) {
             st = ds_skip(b, cpath, rec, "%s", why);
@@ -101,20 +101,20 @@ ct_status ds_load_fashioniq(ds_builder *b) {
             if (st) goto fail;
             continue;
         }
-        q.id = ds_printf("%s/%d", cat, rec);
-        q.ref_name = ds_strdup(cand);
-        char *rrel = ds_printf("images/%s.jpg", cand);
-        q.ref_path = rrel ? ds_join(o->root, rrel) : NULL;
+        q.id = ct_strprintf("%s/%d", cat, rec);
+        q.ref_name = ct_strdup(cand);
+        char *rrel = ct_strprintf("images/%s.jpg", cand);
+        q.ref_path = rrel ? ct_path_join(o->root, rrel) : NULL;
         free(rrel);
         q.caption = ct_fiq_join_captions(cJSON_GetArrayItem(caps, 0)->valuestring,
                                          cJSON_GetArrayItem(caps, 1)->valuestring);
         bool ok = q.id && q.ref_name && q.ref_path && q.caption;
         if (ok && tgt) {
             q.targets = calloc(1, sizeof *q.targets);
-            char *trel = ds_printf("images/%s.jpg", tgt->valuestring);
-            q.target_path = trel ? ds_join(o->root, trel) : NULL;
+            char *trel = ct_strprintf("images/%s.jpg", tgt->valuestring);
+            q.target_path = trel ? ct_path_join(o->root, trel) : NULL;
             free(trel);
-            if (q.targets) { q.n_targets = 1; q.targets[0] = ds_strdup(tgt->valuestring); }
+            if (q.targets) { q.n_targets = 1; q.targets[0] = ct_strdup(tgt->valuestring); }
             ok = q.targets && q.targets[0] && q.target_path;
         }
         if (!ok) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "data/ds_internal.h"
 
 /* Parses the records of a JSONL (or JSON list) file into a JSON array. */
@@ -12,13 +13,13 @@ static ct_status read_records(const char *path, cJSON **out, int **lines) {
     size_t len;
     *out = NULL;
     *lines = NULL;
-    ct_status st = ds_read_file(path, &text, &len);
+    ct_status st = ct_read_file(path, &text, &len, (size_t)4 << 30);
     if (st) return st;
     size_t p = 0;
     while (p < len && (text[p] == ' ' || text[p] == '\t' || text[p] == '\r' || text[p] == '\n')) p++;
     cJSON *arr = NULL;
     if (p < len && text[p] == '[') {
-        st = ds_json_parse(path, text, len, 0, &arr);
+        st = ct_json_parse(path, text, len, 0, &arr);
         if (!st && !cJSON_IsArray(arr)) st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list", path);
         free(text);
         if (st) { cJSON_Delete(arr); return st; }
@@ -37,7 +38,7 @@ static ct_status read_records(const char *path, cJSON **out, int **lines) {
         while (k < e && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
         if (k < e) {
             cJSON *rec;
-            if ((st = ds_json_parse(path, text + s, e - s, line, &rec))) goto fail;
+            if ((st = ct_json_parse(path, text + s, e - s, line, &rec))) goto fail;
             if (n == cap) {
                 int *nl = realloc(ln, (size_t)cap * 2 * sizeof *nl);
                 if (!nl) { cJSON_Delete(rec); st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
@@ -64,7 +65,7 @@ fail:
 /* Adds relative path `rel` to the gallery unless its name is there already; *ok = false
  * when the name is there with a different path (two extensions of one name). */
 static ct_status union_add(ds_builder *b, const char *file, int rec, const char *rel, bool *ok) {
-    char *name = ds_strip_ext(rel), *path = ds_join(b->opts->root, rel);
+    char *name = ds_strip_ext(rel), *path = ct_path_join(b->opts->root, rel);
     if (!name || !path) { free(name); free(path); return ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); }
     int g = ct_dataset_find(b->ds, name);
     if (g >= 0) {
@@ -78,7 +79,8 @@ static ct_status union_add(ds_builder *b, const char *file, int rec, const char 
 
 static ct_status gallery_list(ds_builder *b, const char *file) {
     char *text;
-    ct_status st = ds_read_file(file, &text, NULL);
+    size_t len;
+    ct_status st = ct_read_file(file, &text, &len, (size_t)4 << 30);
     if (st) return st;
     int i = 0;
     for (char *s = text; *s;) {
@@ -88,7 +90,7 @@ static ct_status gallery_list(ds_builder *b, const char *file) {
         size_t n = strlen(s);
         while (n && (s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = 0;
         if (n) {
-            char *path = ds_join(b->opts->root, s);
+            char *path = ct_path_join(b->opts->root, s);
             if (b->opts->check_images && path && !ds_exists(path)) {
                 st = ds_skip(b, file, i, "image %s does not exist", path);
                 free(path);
@@ -108,9 +110,9 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
     const ct_dataset_opts *o = b->opts;
     char *path = NULL;
     if (file) {
-        path = ds_strdup(file);
+        path = ct_strdup(file);
     } else if (hotel) {
-        char *a = ds_printf("hotel_%s.jsonl", o->split), *c = ds_printf("hotel_%s.json", o->split);
+        char *a = ct_strprintf("hotel_%s.jsonl", o->split), *c = ct_strprintf("hotel_%s.json", o->split);
         const char *cands[2] = {a, c};
         if (a && c) path = ds_find_first(o->root, cands, 2);
         if (!path && a && c) {
@@ -136,10 +138,10 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
     cJSON_ArrayForEach(r, recs) {
         int rec = idx++;
         b->ds->n_records++;
-        const char *ref = ds_str(r, "reference"), *tgt = ds_str(r, "target"), *cap = ds_str(r, "caption");
+        const char *ref = ct_json_str(r, "reference"), *tgt = ct_json_str(r, "target"), *cap = ct_json_str(r, "caption");
         const cJSON *caps = cJSON_GetObjectItemCaseSensitive(r, "captions");
         const cJSON *idv = cJSON_GetObjectItemCaseSensitive(r, "id");
-        char *id = idv ? ds_id_string(idv) : ds_printf("%d", lines ? lines[rec] : rec + 1);
+        char *id = idv ? ct_json_id_string(idv) : ct_strprintf("%d", lines ? lines[rec] : rec + 1);
         const char *why = NULL;
         int n_caps = cap ? 1 : 0;
         if (!cJSON_IsObject(r)) why = "not a JSON object";
@@ -154,7 +156,7 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
         }
         int n_nps = -1;
         char **nps = NULL;
-        if (!why && !ds_str_list(r, "noun_phrases", true, &n_nps, &nps)) why = "field 'noun_phrases' is not a list of strings";
+        if (!why && !ct_json_str_list(r, "noun_phrases", true, &n_nps, &nps)) why = "field 'noun_phrases' is not a list of strings";
         bool ok = true;
         if (!why && !o->gallery_file) {
             if ((st = union_add(b, path, rec, ref, &ok))) goto loop_fail;
@@ -166,29 +168,29 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
             goto loop_fail;
         }
         for (int c = 0; c < n_caps && !st; c++) {
-            q.id = cap ? ds_strdup(id) : ds_printf("%s_%d", id, c);
-            q.caption = ds_strdup(cap ? cap : cJSON_GetArrayItem(caps, c)->valuestring);
+            q.id = cap ? ct_strdup(id) : ct_strprintf("%s_%d", id, c);
+            q.caption = ct_strdup(cap ? cap : cJSON_GetArrayItem(caps, c)->valuestring);
             q.ref_name = ds_strip_ext(ref);
-            q.ref_path = ds_join(o->root, ref);
+            q.ref_path = ct_path_join(o->root, ref);
             bool okq = q.id && q.caption && q.ref_name && q.ref_path;
             if (tgt) {
                 q.targets = calloc(1, sizeof *q.targets);
                 if (q.targets) { q.n_targets = 1; q.targets[0] = ds_strip_ext(tgt); }
-                q.target_path = ds_join(o->root, tgt);
+                q.target_path = ct_path_join(o->root, tgt);
                 okq = okq && q.targets && q.targets[0] && q.target_path;
             }
             if (nps) {
                 q.nps = calloc((size_t)n_nps + 1, sizeof *q.nps);
                 if (q.nps) {
                     q.n_nps = n_nps;
-                    for (int k = 0; k < n_nps; k++) okq = okq && (q.nps[k] = ds_strdup(nps[k]));
+                    for (int k = 0; k < n_nps; k++) okq = okq && (q.nps[k] = ct_strdup(nps[k]));
                 } else okq = false;
             }
             st = okq ? ds_finish_query(b, path, rec, &q) : ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
         }
     loop_fail:
         free(id);
-        ds_free_list(nps, n_nps > 0 ? n_nps : 0);
+        ct_str_list_free(nps, n_nps > 0 ? n_nps : 0);
         if (st) goto fail;
     }
 fail:

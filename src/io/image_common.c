@@ -55,42 +55,13 @@ ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char
 ct_status ct_image_load(ct_image *out, const char *path) {
     if (!out || !path) return ct_fail(CT_ERR_ARG, "image: load: NULL argument");
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return ct_fail(CT_ERR_IO, "image: %s: cannot open: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    ct_status st = CT_OK;
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        st = ct_fail(CT_ERR_IO, "image: %s: cannot stat: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        st = ct_fail(CT_ERR_IO, "image: %s: not a regular file", path);
-        goto fail;
-    }
-    size_t len = (size_t)sb.st_size;
-    if (len == 0) {
-        st = ct_fail(CT_ERR_FORMAT, "image: %s: empty file", path);
-        goto fail;
-    }
-    if (len > CT_IMAGE_MAX_FILE_BYTES) {
-        st = ct_fail(CT_ERR_NOMEM, "image: %s: file of %zu bytes exceeds the %zu-byte limit", path,
-                     len, CT_IMAGE_MAX_FILE_BYTES);
-        goto fail;
-    }
-    buf = malloc(len);
-    if (!buf) {
-        st = ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %zu bytes", path, len);
-        goto fail;
-    }
-    if (fread(buf, 1, len, f) != len) {
-        st = ct_fail(CT_ERR_IO, "image: %s: short read (expected %zu bytes)", path, len);
-        goto fail;
-    }
-    st = ct_image_decode(out, buf, len, path);
-fail:
+    char *buf;
+    size_t len;
+    ct_status st = ct_read_file(path, &buf, &len, CT_IMAGE_MAX_FILE_BYTES);
+    if (st != CT_OK) return ct_fail(st, "image: %s", ct_error());
+    if (len == 0) st = ct_fail(CT_ERR_FORMAT, "image: %s: empty file", path);
+    else st = ct_image_decode(out, buf, len, path);
     free(buf);
-    fclose(f);
     return st;
 }
 
@@ -105,44 +76,8 @@ static ct_status check_writable(const ct_image *img, const char *path, const cha
     return CT_OK;
 }
 
-ct_status ct_img_open_temp(const ct_image *img, const char *path, const char *fmt, char **tmp,
-                           FILE **f) {
-    *tmp = NULL;
-    *f = NULL;
+ct_status ct_img_open_temp(const ct_image *img, const char *path, const char *fmt, ct_atomic_file *a) {
     ct_status st = check_writable(img, path, fmt);
     if (st != CT_OK) return st;
-    size_t cap = strlen(path) + 32;
-    char *name = malloc(cap);
-    if (!name) return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate a temporary name", path);
-    snprintf(name, cap, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(name, "wb");
-    if (!fp) {
-        st = ct_fail(CT_ERR_IO, "image: %s: cannot create %s: %s", path, name, strerror(errno));
-        free(name);
-        return st;
-    }
-    *tmp = name;
-    *f = fp;
-    return CT_OK;
-}
-
-void ct_img_abort(FILE *f, char *tmp) {
-    if (f) fclose(f);
-    if (tmp) remove(tmp);
-    free(tmp);
-}
-
-ct_status ct_img_commit(FILE *f, char *tmp, const char *path) {
-    ct_status st = CT_OK;
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        st = ct_fail(CT_ERR_IO, "image: %s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-    } else if (rename(tmp, path) != 0) {
-        st = ct_fail(CT_ERR_IO, "image: %s: cannot rename %s onto it: %s", path, tmp,
-                     strerror(errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return st;
+    return ct_atomic_begin(a, path);
 }

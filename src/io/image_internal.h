@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fileio.h"
 #include "ctcir/image.h"
 
 /* Checks w x h against CT_IMAGE_MAX_PIXELS and allocates out->rgb [h, w, 3] (uninitialised).
@@ -18,13 +19,9 @@ ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const
 ct_status ct_img_decode_pnm(ct_image *out, const uint8_t *buf, size_t len, const char *name);
 ct_status ct_img_decode_stb(ct_image *out, const uint8_t *buf, size_t len, const char *name);
 
-/* Writes go to "<path>.tmp.<pid>" first and are renamed onto `path` on success.
- * ct_img_open_temp checks that `img` is a non-empty image, then creates the temporary file:
- * *tmp (malloc'd name) and *f are set on success. ct_img_commit closes `f` and renames; on
- * failure it removes the temporary. Both commit and abort free *tmp. */
-ct_status ct_img_open_temp(const ct_image *img, const char *path, const char *fmt, char **tmp,
-                           FILE **f);
-ct_status ct_img_commit(FILE *f, char *tmp, const char *path);
-void ct_img_abort(FILE *f, char *tmp);
+/* Writers check that `img` is a non-empty image of a sane size, then write through the
+ * atomic writer of core/fileio.h (temporary beside `path`, fsync, rename): ct_img_open_temp
+ * does both; finish with ct_atomic_commit or ct_atomic_abort. */
+ct_status ct_img_open_temp(const ct_image *img, const char *path, const char *fmt, ct_atomic_file *a);
 
 #endif

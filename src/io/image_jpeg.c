@@ -120,9 +120,8 @@ ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality)
     if (quality < 1 || quality > 100)
         return ct_fail(CT_ERR_ARG, "image: %s: JPEG quality %d is outside 1..100",
                        path ? path : "(null)", quality);
-    char *tmp;
-    FILE *f;
-    ct_status st = ct_img_open_temp(img, path, "JPEG", &tmp, &f);
+    ct_atomic_file a;
+    ct_status st = ct_img_open_temp(img, path, "JPEG", &a);
     if (st != CT_OK) return st;
     struct jpeg_compress_struct cinfo;
     jpeg_err err;
@@ -131,10 +130,10 @@ ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality)
     jpeg_create_compress(&cinfo);
     if (setjmp(err.jump)) {
         jpeg_destroy_compress(&cinfo);
-        ct_img_abort(f, tmp);
+        ct_atomic_abort(&a);
         return ct_fail(CT_ERR_IO, "image: %s: JPEG encoder failed: %s", path, err.msg);
     }
-    jpeg_stdio_dest(&cinfo, f);
+    jpeg_stdio_dest(&cinfo, a.fp);
     cinfo.image_width = (JDIMENSION)img->w;
     cinfo.image_height = (JDIMENSION)img->h;
     cinfo.input_components = 3;
@@ -148,5 +147,5 @@ ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality)
     }
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
-    return ct_img_commit(f, tmp, path);
+    return ct_atomic_commit(&a);
 }

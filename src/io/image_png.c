@@ -143,9 +143,8 @@ fail:
 }
 
 ct_status ct_image_save_png(const ct_image *img, const char *path) {
-    char *tmp;
-    FILE *f;
-    ct_status st = ct_img_open_temp(img, path, "PNG", &tmp, &f);
+    ct_atomic_file a;
+    ct_status st = ct_img_open_temp(img, path, "PNG", &a);
     if (st != CT_OK) return st;
     png_src err = {NULL, 0, 0, ""};
     png_infop info = NULL;
@@ -160,7 +159,7 @@ ct_status ct_image_save_png(const ct_image *img, const char *path) {
         st = ct_fail(CT_ERR_IO, "image: %s: PNG encoder failed: %s", path, err.msg);
         goto fail;
     }
-    png_init_io(png, f);
+    png_init_io(png, a.fp);
     png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -168,9 +167,9 @@ ct_status ct_image_save_png(const ct_image *img, const char *path) {
         png_write_row(png, img->rgb + (size_t)y * (size_t)img->w * 3);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return ct_img_commit(f, tmp, path);
+    return ct_atomic_commit(&a);
 fail:
     png_destroy_write_struct(&png, &info);
-    ct_img_abort(f, tmp);
+    ct_atomic_abort(&a);
     return st;
 }

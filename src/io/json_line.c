@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "clip/text.h"
+#include "core/utf8.h"
 #include "io/json_line.h"
 
 static int hex4(const char *s, size_t n, size_t i, uint32_t *v) {

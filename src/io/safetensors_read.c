@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/half.h"
 #include "ctcir/safetensors.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -463,35 +464,6 @@ const char *ct_st_metadata(const ct_st_file *f, const char *key) {
     for (int i = 0; i < f->n_meta; i++)
         if (strcmp(f->meta[2 * i], key) == 0) return f->meta[2 * i + 1];
     return NULL;
-}
-
-/* Exact IEEE half -> single: normals and subnormals are exactly representable in float;
- * infinities and NaNs (payload kept) map to their float counterparts. */
-float ct_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | mant << 13;
-    } else if (exp != 0) {
-        bits = sign | (exp + 112) << 23 | mant << 13;
-    } else if (mant == 0) {
-        bits = sign;
-    } else {
-        /* subnormal: mant x 2^-24; shift the leading one up to bit 10 to normalise. */
-        int e = 113;
-        while (!(mant & 0x400u)) mant <<= 1, e--;
-        bits = sign | (uint32_t)e << 23 | (mant & 0x3ffu) << 13;
-    }
-    float out;
-    memcpy(&out, &bits, sizeof out);
-    return out;
-}
-
-float ct_bf16_to_f32(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float out;
-    memcpy(&out, &bits, sizeof out);
-    return out;
 }
 
 ct_status ct_st_read_f32(const ct_st_file *f, const ct_st_tensor *t, float *dst) {

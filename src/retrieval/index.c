@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "ctcir/index.h"
 #include "retrieval/ret_internal.h"
 
@@ -43,13 +44,6 @@ void ct_index_writer_free(ct_index_writer *w) {
     free(w);
 }
 
-static char *xstrdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const char *model_id,
                               int64_t G, const char *const *names, int P, ct_dtype dtype,
                               int shard_k, int shard_n) {
@@ -76,8 +70,8 @@ ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const cha
     }
     size_t blob = 0;
     for (int64_t i = w->begin; i < w->end; i++) blob += strlen(names[i]) + 1;
-    w->path = xstrdup(path);
-    w->model_id = xstrdup(model_id);
+    w->path = ct_strdup(path);
+    w->model_id = ct_strdup(model_id);
     w->emb = calloc((size_t)rows * P, sizeof *w->emb);
     w->done = calloc((size_t)rows, 1);
     w->row_ids = malloc((size_t)rows * sizeof *w->row_ids);
@@ -134,7 +128,7 @@ static ct_status writer_save(ct_index_writer *w, bool complete) {
     if (w->dtype == CT_DT_F16) {
         half = malloc((size_t)rows * w->P * sizeof *half);
         if (!half) { st = ct_fail(CT_ERR_NOMEM, "index: %s: out of memory", w->path); goto fail; }
-        for (size_t i = 0; i < (size_t)rows * w->P; i++) half[i] = ct_float_to_half(w->emb[i]);
+        for (size_t i = 0; i < (size_t)rows * w->P; i++) half[i] = ct_f32_to_f16(w->emb[i]);
         emb = half;
     }
     char buf[3][64];

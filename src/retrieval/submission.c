@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "ctcir/metrics.h"
-#include "data/ds_internal.h"
+#include "core/json.h"
+#include "core/namemap.h"
+#include "core/str.h"
 
 /* ---- writing ---- */
 
@@ -169,7 +171,7 @@ ct_status ct_write_circo_submission(const char *path, const ct_dataset *ds, cons
 void ct_predictions_free(ct_predictions *p) {
     for (int i = 0; i < p->n; i++) {
         free(p->ids[i]);
-        ds_free_list(p->names[i], p->len[i]);
+        ct_str_list_free(p->names[i], p->len[i]);
     }
     free(p->ids);
     free(p->len);
@@ -183,7 +185,7 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
     memset(p, 0, sizeof *p);
     cJSON *j = NULL;
     ct_namemap *seen = NULL, *ids = NULL;
-    ct_status st = ds_json_load(path, &j);
+    ct_status st = ct_json_load(path, &j);
     if (st) return st;
     if (!cJSON_IsObject(j)) {
         st = ct_fail(CT_ERR_FORMAT, "predictions: %s: expected a JSON object {query id: [names]}", path);
@@ -205,7 +207,7 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
             }
             char **dst = key[0] == 'v' ? &p->version : &p->metric;
             free(*dst);
-            *dst = ds_strdup(e->valuestring);
+            *dst = ct_strdup(e->valuestring);
             continue;
         }
         if (ct_namemap_put(ids, key, p->n) != p->n) {
@@ -214,11 +216,11 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
         }
         int len;
         char **names;
-        if (!ds_str_list(j, key, false, &len, &names)) {
+        if (!ct_json_str_list(j, key, false, &len, &names)) {
             st = ct_fail(CT_ERR_FORMAT, "predictions: %s: query '%s': expected a list of names or integer ids", path, key);
             goto fail;
         }
-        p->ids[p->n] = ds_strdup(key);
+        p->ids[p->n] = ct_strdup(key);
         p->len[p->n] = len;
         p->names[p->n] = names;
         p->n++;

@@ -1,0 +1,260 @@
+/* Loading, initialising and saving a ConText-CIR model folder (model.md section 8). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/model.h"
+#include "core/dirio.h"
+#include "core/fileio.h"
+#include "core/str.h"
+#include "core/rng.h"
+#include "ctcir/image.h"
+#include "ctcir/safetensors.h"
+
+#define CONFIG_MAX_BYTES (16u << 20)
+
+int ct_eot_index(const int64_t *ids, int T) {
+    int best = 0;
+    for (int t = 1; t < T; t++)
+        if (ids[t] > ids[best]) best = t;
+    return best;
+}
+
+int ct_pack_ids(int64_t *dst, int *key_len, const int64_t *src, int n) {
+    int Tn = 1;
+    for (int b = 0; b < n; b++) {
+        int len = ct_eot_index(src + (size_t)b * CT_CONTEXT_LENGTH, CT_CONTEXT_LENGTH) + 1;
+        if (key_len) key_len[b] = len;
+        if (len > Tn) Tn = len;
+    }
+    for (int b = 0; b < n; b++) memmove(dst + (size_t)b * Tn, src + (size_t)b * CT_CONTEXT_LENGTH, (size_t)Tn * sizeof *dst);
+    return Tn;
+}
+
+void ct_model_update_identity(ct_model *m) {
+    uint64_t h = 1469598103934665603ULL;
+    const uint32_t *w = (const uint32_t *)m->params.param;
+    for (size_t i = 0; i < m->params.total; i++) {
+        h ^= w[i];
+        h *= 1099511628211ULL;
+    }
+    snprintf(m->identity, sizeof m->identity, "ctcir:%016llx:%s:P%d", (unsigned long long)h,
+             ct_target_mode_name(m->opt.target_mode), m->P);
+}
+
+const char *ct_model_identity(const ct_model *m) { return m->identity; }
+int ct_model_image_size(const ct_model *m) { return m->S; }
+int ct_model_embed_dim(const ct_model *m) { return m->P; }
+
+void ct_model_mark_used(ct_model *m, bool freeze_vision, bool freeze_text) {
+    ct_params *p = &m->params;
+    const bool clip_mode = m->opt.target_mode == CT_TARGET_CLIP;
+    for (int i = 0; i < p->count; i++) {
+        ct_param_entry *e = &p->entries[i];
+        e->used = true;
+        e->frozen = false;
+        if (strncmp(e->name, "vision_model.", 13) == 0 || strcmp(e->name, "visual_projection.weight") == 0)
+            e->frozen = freeze_vision;
+        if (strncmp(e->name, "text_model.", 11) == 0) e->frozen = freeze_text;
+    }
+    p->entries[m->clip.txt.proj].used = false;
+    p->entries[m->clip.logit_scale].used = false;
+    p->entries[m->clip.vis.proj].used = clip_mode;
+    p->entries[m->clip.vis.post_w].used = clip_mode;
+    p->entries[m->clip.vis.post_b].used = clip_mode;
+}
+
+static ct_status check_head_present(const ct_model *m, const char *path) {
+    ct_st_file *f = NULL;
+    ct_status s = ct_st_open(&f, path);
+    if (s) return s;
+    char missing[600] = "";
+    int n_missing = 0;
+    for (int i = m->first_head_param; i < m->params.count; i++) {
+        const char *name = m->params.entries[i].name;
+        if (ct_st_find(f, name)) continue;
+        if (n_missing++ < 6) {
+            size_t len = strlen(missing);
+            snprintf(missing + len, sizeof missing - len, "%s'%s'", len ? ", " : "", name);
+        }
+    }
+    ct_st_close(f);
+    if (n_missing)
+        return ct_fail(CT_ERR_SHAPE, "model: %s: a ctcir checkpoint but %d head tensor(s) missing: %s%s", path,
+                       n_missing, missing, n_missing > 6 ? ", ..." : "");
+    return CT_OK;
+}
+
+ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_options,
+                        const char *const *sets, int n_sets) {
+    *out = NULL;
+    ct_model *m = calloc(1, sizeof *m);
+    if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
+    ct_params_init(&m->params);
+    char *config_path = ct_path_join(dir, "config.json"), *weights_path = ct_path_join(dir, "model.safetensors");
+    m->vocab_path = ct_path_join(dir, "vocab.json");
+    m->merges_path = ct_path_join(dir, "merges.txt");
+    cJSON *config = NULL;
+    size_t len;
+    ct_status s;
+    if (!config_path || !weights_path || !m->vocab_path || !m->merges_path) { s = ct_fail(CT_ERR_NOMEM, "model: out of memory"); goto fail; }
+    if ((s = ct_read_file(config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
+    ct_clip_config cfg;
+    if ((s = ct_clip_config_parse(&cfg, m->config_json, config_path))) goto fail;
+    config = cJSON_Parse(m->config_json);
+    if (!config) { s = ct_fail(CT_ERR_FORMAT, "model: %s: not valid JSON", config_path); goto fail; }
+    const cJSON *ctcir = cJSON_GetObjectItemCaseSensitive(config, "ctcir");
+    const bool is_ctcir = ctcir && !cJSON_IsNull(ctcir);
+    ct_cir_options_default(&m->opt);
+    if (is_ctcir) {
+        if ((s = ct_cir_options_from_json(&m->opt, ctcir, config_path))) goto fail;
+    } else if (plain_options) {
+        m->opt = *(const ct_cir_options *)plain_options;
+    }
+    for (int i = 0; i < n_sets; i++) {
+        char key[64];
+        const char *value;
+        if (!ct_split_kv(sets[i], key, sizeof key, &value)) { s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]); goto fail; }
+        s = ct_cir_options_set(&m->opt, key, value);
+        if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
+        if (s) goto fail;
+    }
+    m->dv = cfg.vision.hidden_size, m->dt = cfg.text.hidden_size, m->P = cfg.projection_dim;
+    m->S = cfg.vision.image_size, m->Nv = ct_clip_vision_tokens(&cfg), m->T = cfg.text.max_positions;
+    if (m->T != CT_CONTEXT_LENGTH) { s = ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T); goto fail; }
+    if ((s = ct_clip_check_weights_size(&cfg, weights_path))) goto fail;
+    if ((s = ct_clip_register(&m->clip, &cfg, &m->params))) goto fail;
+    m->first_head_param = m->params.count;
+    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) goto fail;
+    if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) goto fail;
+    if ((s = ct_params_alloc(&m->params))) goto fail;
+    if ((s = ct_clip_load_weights(&m->clip, weights_path))) goto fail;
+    if (is_ctcir) {
+        if ((s = check_head_present(m, weights_path))) goto fail;
+    } else {
+        ct_rng rng;
+        ct_rng_seed(&rng, m->opt.seed);
+        ct_fusion_init(&m->fusion, &m->params, &rng);
+        ct_pool_init(&m->pool, &m->params, &rng);
+    }
+    if ((s = ct_tokenizer_load_files(&m->tok, m->vocab_path, m->merges_path))) goto fail;
+    memset(m->empty_ids, 0, sizeof m->empty_ids);
+    m->empty_ids[0] = ct_tokenizer_sot(m->tok);
+    m->empty_ids[1] = ct_tokenizer_eot(m->tok);
+    ct_model_mark_used(m, false, false);
+    ct_model_update_identity(m);
+    cJSON_Delete(config);
+    free(config_path), free(weights_path);
+    *out = m;
+    return CT_OK;
+fail:
+    cJSON_Delete(config);
+    free(config_path), free(weights_path);
+    ct_model_free(m);
+    return s;
+}
+
+void ct_model_free(ct_model *m) {
+    if (!m) return;
+    ct_fusion_free(&m->fusion);
+    ct_clip_free(&m->clip);
+    ct_params_free(&m->params);
+    ct_tokenizer_free(m->tok);
+    free(m->config_json), free(m->vocab_path), free(m->merges_path);
+    free(m);
+}
+
+ct_status ct_model_tokenize(const ct_model *m, const char *text, int64_t *ids) {
+    int32_t tmp[CT_CONTEXT_LENGTH];
+    ct_status s = ct_tokenize(m->tok, text, tmp, CT_CONTEXT_LENGTH, NULL);
+    if (s) return s;
+    for (int i = 0; i < CT_CONTEXT_LENGTH; i++) ids[i] = tmp[i];
+    return CT_OK;
+}
+
+ct_status ct_model_load_image(const ct_model *m, const char *path, float *pixels) {
+    ct_image img = {0};
+    ct_status s = ct_image_load(&img, path);
+    if (s) return s;
+    s = ct_clip_preprocess(pixels, &img, m->S, m->S, NULL);
+    ct_image_free(&img);
+    return s;
+}
+
+/* Copies a file byte for byte (the tokenizer files travel with every checkpoint). */
+static ct_status copy_file(const char *from, const char *to) {
+    char *data;
+    size_t n;
+    ct_status s = ct_read_file(from, &data, &n, (size_t)1 << 30);
+    if (s) return s;
+    s = ct_write_file_atomic(to, data, n);
+    free(data);
+    return s;
+}
+
+static ct_status write_config(const ct_model *m, const char *path) {
+    cJSON *config = cJSON_Parse(m->config_json);
+    if (!config) return ct_fail(CT_ERR_FORMAT, "model: the original config.json no longer parses");
+    cJSON_DeleteItemFromObjectCaseSensitive(config, "ctcir");
+    cJSON *opts = ct_cir_options_to_json(&m->opt);
+    if (!opts) {
+        cJSON_Delete(config);
+        return ct_fail(CT_ERR_NOMEM, "model: out of memory");
+    }
+    cJSON_AddItemToObject(config, "ctcir", opts);
+    char *text = cJSON_Print(config);
+    cJSON_Delete(config);
+    if (!text) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
+    ct_status s = ct_write_file_atomic(path, text, strlen(text));
+    free(text);
+    return s;
+}
+
+ct_status ct_params_add_block(ct_st_writer *w, const ct_params *p, const float *block, const char *prefix) {
+    char name[CT_PARAM_NAME_MAX + 16];
+    ct_status s = CT_OK;
+    for (int i = 0; i < p->count && !s; i++) {
+        const ct_param_entry *e = &p->entries[i];
+        snprintf(name, sizeof name, "%s%s", prefix, e->name);
+        s = ct_st_writer_add(w, name, CT_DT_F32, e->ndim, e->shape, block + e->offset);
+    }
+    return s;
+}
+
+ct_status ct_model_save_weights(const ct_model *m, const char *path) {
+    ct_st_writer *w = NULL;
+    ct_status s = ct_st_writer_new(&w);
+    if (s) return s;
+    if (!(s = ct_st_writer_meta(w, "format", "pt")) && !(s = ct_params_add_block(w, &m->params, m->params.param, "")))
+        s = ct_st_writer_save(w, path);
+    ct_st_writer_free(w);
+    return s;
+}
+
+ct_status ct_model_write_files(const ct_model *m, const char *dir) {
+    char path[4200];
+    ct_status s;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if ((s = write_config(m, path))) return s;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if ((s = ct_model_save_weights(m, path))) return s;
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    if ((s = copy_file(m->vocab_path, path))) return s;
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    return copy_file(m->merges_path, path);
+}
+
+ct_status ct_model_save(const ct_model *m, const char *dir) {
+    char tmp[4096];
+    ct_status s = ct_dir_begin(dir, tmp, sizeof tmp);
+    if (s) return s;
+    if ((s = ct_model_write_files(m, tmp))) {
+        ct_remove_dir(tmp);
+        return s;
+    }
+    return ct_dir_commit(tmp, dir);
+}

@@ -1,0 +1,53 @@
+/* One ConText-CIR training step: forward, both losses, backward into the gradient block.
+ *
+ * Large contrastive batches on little memory, GradCache-style: with micro-batch m < n, the
+ * query, target and query-negative embeddings of the whole batch are computed first (the
+ * activations of each micro-batch are overwritten by the next), the contrastive loss and
+ * its embedding gradients are computed over the whole batch, then each micro-batch is run
+ * again and back-propagated with its slice of those gradients (plus its phrases' CC loss).
+ * The result equals the one-shot batch up to float rounding. With n <= m it is one pass. */
+#ifndef CTCIR_TRAIN_TRAIN_STEP_H
+#define CTCIR_TRAIN_TRAIN_STEP_H
+
+#include "model/loss.h"
+#include "model/model.h"
+
+typedef struct {
+    int n, cap;              /* triplets in the batch, capacity */
+    float *ref_pixels;       /* [cap,3,S,S] */
+    float *tgt_pixels;       /* [cap,3,S,S] */
+    int64_t *cap_ids;        /* [cap,77] */
+    int n_phrases, phrase_cap;
+    ct_cc_phrase *phrases;   /* matched phrases, sorted by sample */
+    int64_t *phrase_ids;     /* [phrase_cap,77] each phrase alone, clip.tokenize'd */
+    int unmatched;           /* phrases with no exact match in their caption */
+} ct_batch;
+
+ct_status ct_batch_new(ct_batch *b, const ct_model *m, int cap);
+void ct_batch_free(ct_batch *b);
+void ct_batch_clear(ct_batch *b);
+/* Tokenizes `caption` into row `sample` (which must be b->n, the next free row), then
+ * tokenizes, cuts to the first max_noun_phrases and matches its phrases (model.md 6.2). */
+ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
+                            const char *const *phrases, int n_phrases);
+
+/* The longest caption of the batch in tokens (start and end included). */
+int ct_batch_max_text(const ct_batch *b);
+
+typedef struct ct_train_step ct_train_step;
+
+typedef struct {
+    double total, cont, cc;
+    int matched, unmatched;
+} ct_step_losses;
+
+/* max_text: the longest caption in tokens (start and end included) the step will see, at most
+ * 77; text activations are planned for it (ct_batch_max_text / the trainer's pre-scan). */
+ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text);
+void ct_train_step_free(ct_train_step *st);
+/* Zeroes the gradients, then fills them with d(total)/d(param) for this batch. */
+ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out);
+/* Bytes planned for activations (logged at start). */
+size_t ct_train_step_bytes(const ct_train_step *st);
+
+#endif
