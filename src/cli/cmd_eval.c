@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "app/embed.h"
+#include "app/grounding.h"
 #include "model/model.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -22,7 +23,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
             "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--json] [--strict] [--batch N] [-t N]\n\n"
+            "                  [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t N]\n\n"
             "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
             "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
             "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
@@ -38,6 +39,14 @@ static void usage(FILE *out) {
             "                        FashionIQ <category>/<index>)\n"
             "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
             "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
+            "  --grounding           manifest splits with \"phrase_cells\" (synth-shapes --variant hard):\n"
+            "                        also the grounding accuracy of each noun phrase's attention map\n"
+            "                        (the `ctcir explain` map, CLS dropped): grounding/pointing = its\n"
+            "                        peak patch lies on the named object's cells, grounding/mass = its\n"
+            "                        share inside them, per phrase type grounding/<type>/{pointing,mass}\n"
+            "                        (object, attribute+object, relation, background), chance levels\n"
+            "                        as grounding/chance/... (the share of patches inside the cells)\n"
+            "  --grounding-queries N score the first N records only (default: all)\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
@@ -46,8 +55,9 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *model, *dataset, *root, *split, *category, *index, *pred_out, *sub_out;
-    bool json, strict;
+    bool json, strict, grounding;
     int batch, loader_threads;
+    long grounding_queries;
 } eval_opts;
 
 typedef struct {
@@ -192,6 +202,32 @@ static void print_table(const char *title, const ct_metric_set *m) {
     for (int i = 0; i < m->n; i++) fprintf(stderr, "  %-14s %8.2f\n", m->names[i], m->values[i]);
 }
 
+/* The grounding table (stderr) and its JSON keys. */
+static void grounding_report(const ct_grounding_stats *g, cJSON *metrics) {
+    fprintf(stderr, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
+            g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
+    fprintf(stderr, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
+    for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
+        const char *name = t == CT_GROUNDING_ALL ? NULL : ct_synth_phrase_type_name((ct_synth_phrase_type)t);
+        const long n = g->phrases[t];
+        const double pt = n ? 100.0 * g->pointing[t] / n : 0, ms = n ? 100.0 * g->mass[t] / n : 0,
+                     ch = n ? 100.0 * g->chance[t] / n : 0;
+        fprintf(stderr, "  %-18s %8ld %8.2f %8.2f %8.2f\n", name ? name : "all", n, pt, ms, ch);
+        if (!n) continue;
+        char key[96], pre[48];
+        snprintf(pre, sizeof pre, "%s%s", name ? name : "", name ? "/" : "");
+        static const char *const what[2] = {"pointing", "mass"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(key, sizeof key, "grounding/%s%s", pre, what[k]);
+            cJSON_AddNumberToObject(metrics, key, k ? ms : pt);
+            snprintf(key, sizeof key, "grounding/chance/%s%s", pre, what[k]);
+            cJSON_AddNumberToObject(metrics, key, ch); /* the same for both: patches inside / all */
+        }
+        snprintf(key, sizeof key, "grounding/%sphrases", pre);
+        cJSON_AddNumberToObject(metrics, key, (double)n);
+    }
+}
+
 static void json_metrics(cJSON *obj, const char *prefix, const ct_metric_set *m, cJSON *root) {
     char key[64];
     for (int i = 0; i < m->n; i++) {
@@ -210,14 +246,15 @@ int cmd_eval(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT };
+    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_GROUND, O_GROUND_Q };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
         {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
         {"category", required_argument, 0, O_CAT}, {"index", required_argument, 0, O_INDEX},
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
-        {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"loader-threads", required_argument, 0, O_LT}, {"grounding", no_argument, 0, O_GROUND},
+        {"grounding-queries", required_argument, 0, O_GROUND_Q}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     eval_opts o = {0};
     o.batch = 32;
     o.loader_threads = 1;
@@ -237,6 +274,8 @@ int cmd_eval(int argc, char **argv) {
         case O_SUB: o.sub_out = optarg; break;
         case O_JSON: o.json = true; break;
         case O_STRICT: o.strict = true; break;
+        case O_GROUND: o.grounding = true; break;
+        case O_GROUND_Q: if (!cli_parse_int(optarg, &v) || v < 1) return cli_usage_error("eval", "--grounding-queries: a number >= 1"); o.grounding_queries = v; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
         case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("eval", "--threads: a number >= 0"); break;
@@ -247,6 +286,8 @@ int cmd_eval(int argc, char **argv) {
     if (!o.model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
+    if (o.grounding && kind != CT_DS_MANIFEST)
+        return cli_usage_error("eval", "--grounding needs --dataset manifest (a split with \"phrase_cells\")");
     const bool fiq_all = kind == CT_DS_FASHIONIQ && !o.category;
     if (fiq_all && o.index) return cli_usage_error("eval", "--index needs --category with fashioniq (one gallery per category)");
     cli_set_threads((int)threads);
@@ -261,6 +302,14 @@ int cmd_eval(int argc, char **argv) {
     int nq[3] = {0, 0, 0};
     memset(per, 0, sizeof per);
     for (int i = 0; i < n_runs && !s; i++) s = eval_one(m, &o, fiq_all ? cats[i] : o.category, &per[i], &has[i], &nq[i]);
+    ct_grounding_stats gst;
+    if (!s && o.grounding) {
+        char file[4200];
+        snprintf(file, sizeof file, "%s/%s.jsonl", o.root, o.split);
+        double tg = ct_now_s();
+        s = ct_grounding_eval(m, file, o.root, o.grounding_queries, &gst);
+        if (!s) fprintf(stderr, "eval: grounding %.1f s\n", ct_now_s() - tg);
+    }
     ct_model_free(m);
     if (s) return cli_fail("eval", s);
     cJSON *root = cJSON_CreateObject(), *metrics = cJSON_CreateObject();
@@ -286,6 +335,7 @@ int cmd_eval(int argc, char **argv) {
         print_table("fashioniq mean", &mean);
         json_metrics(metrics, "mean", &mean, root);
     }
+    if (o.grounding) grounding_report(&gst, metrics);
     if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", ct_now_s() - t0);
