@@ -27,6 +27,7 @@
 #   MODEL_CONFIG  model (configs/synthetic-tiny-model.json)
 #   GROUNDING 1: also eval --grounding (synth splits with phrase cells only)
 #   JOBS      settings trained at the same time for one seed (default 1)
+#   COMMON    --set overrides for every setting, "key=v,key=v" (e.g. batch_size=16,micro_batch=16)
 #
 # Finished runs (metrics.json present) are skipped, so a killed ablation resumes.
 set -euo pipefail
@@ -93,7 +94,8 @@ mkdir -p "$OUT"
 printf '%s\n' "$SPEC" > "$OUT/grid.txt"
 cat > "$OUT/ablate.json" <<JSON
 {"grid": "${SETTINGS:+custom}${SETTINGS:-$GRID}", "seeds": "$SEEDS", "steps": "${STEPS:-recipe}", "test": $TEST, "train": $TRAIN,
- "negatives": $NEGATIVES, "variant": "$VARIANT", "size": $SIZE, "config": "$CONFIG", "model_config": "$MODEL_CONFIG"}
+ "negatives": $NEGATIVES, "variant": "$VARIANT", "size": $SIZE, "config": "$CONFIG", "model_config": "$MODEL_CONFIG",
+ "common": "${COMMON:-}"}
 JSON
 
 # one setting for one seed: train, index, eval (writes $run/metrics.json)
@@ -104,9 +106,10 @@ run_one() {
   [ -s "$run/metrics.json" ] && return 0
   rm -rf "$run/train"
   mkdir -p "$run"
-  local sets=()
-  if [ -n "$keys" ]; then
-    IFS=',' read -r -a kv <<< "$keys"
+  local sets=() all="${COMMON:-}${COMMON:+,}$keys"
+  all=${all%,}
+  if [ -n "$all" ]; then
+    IFS=',' read -r -a kv <<< "$all"
     for x in "${kv[@]}"; do sets+=(--set "$x"); done
   fi
   "$CTCIR" train --config "$CONFIG" --init "$d/init" --data "$d/data/train.jsonl" --image-root "$d/data" \
