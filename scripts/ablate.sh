@@ -103,7 +103,17 @@ run_one() {
   local seed=$1 setting=$2 d="$OUT/seed-$1"
   local name=${setting%%:*} keys=${setting#*:}
   local run="$OUT/runs/$name/seed-$seed"
-  [ -s "$run/metrics.json" ] && return 0
+  if [ -s "$run/metrics.json" ]; then
+    # finished; with GROUNDING=1, a run evaluated without it gets the grounding keys added
+    if [ "$GROUNDING" = 1 ] && ! grep -q '"grounding/pointing"' "$run/metrics.json"; then
+      "$CTCIR" eval --model "$run/train/last" --dataset manifest --root "$d/data" --split test --json --grounding \
+        "${THREADS_ARG[@]}" > "$run/metrics.tmp" 2> "$run/eval.log" \
+        || { echo "ablate: eval --grounding $name seed $seed failed (see $run/eval.log)" >&2; return 1; }
+      mv "$run/metrics.tmp" "$run/metrics.json"
+      log "grounding added: $name seed $seed"
+    fi
+    return 0
+  fi
   rm -rf "$run/train"
   mkdir -p "$run"
   local sets=() all="${COMMON:-}${COMMON:+,}$keys"
