@@ -27,6 +27,8 @@
 #   MODEL_CONFIG  model (configs/synthetic-tiny-model.json)
 #   GROUNDING 1: also eval --grounding (synth splits with phrase cells only)
 #   JOBS      settings trained at the same time for one seed (default 1)
+#   ONLY_FINISHED  1: train nothing; only summarise (and, with GROUNDING=1, add grounding to)
+#             the runs already finished
 #   COMMON    --set overrides for every setting, "key=v,key=v" (e.g. batch_size=16,micro_batch=16)
 #
 # Finished runs (metrics.json present) are skipped, so a killed ablation resumes.
@@ -114,6 +116,7 @@ run_one() {
     fi
     return 0
   fi
+  [ "${ONLY_FINISHED:-0}" = 1 ] && return 0
   rm -rf "$run/train"
   mkdir -p "$run"
   local sets=() all="${COMMON:-}${COMMON:+,}$keys"
@@ -138,6 +141,7 @@ run_one() {
 
 for seed in "${SEED_LIST[@]}"; do
   d="$OUT/seed-$seed"
+  if [ "${ONLY_FINISHED:-0}" = 1 ] && [ ! -s "$d/init/config.json" ]; then continue; fi
   if [ ! -s "$d/init/config.json" ]; then
     log "seed $seed: data ($VARIANT, $TRAIN train / $TEST test), vocabulary, initial weights"
     rm -rf "$d"
