@@ -99,7 +99,7 @@ def test_targets(seed_dir):
     with open(p) as f:
         for line in f:
             r = json.loads(line)
-            out[str(r["id"])] = r["target"]
+            out[str(r["id"])] = os.path.splitext(r["target"])[0]  # predictions name images without extension
     return out
 
 
@@ -169,6 +169,9 @@ def main():
             xs = [runs[name][s]["metrics"][k] for s in seeds if k in runs[name][s]["metrics"]]
             m, sd = mean_sd(xs)
             entry["metrics"][k] = {"mean": m, "sd": sd, "n": len(xs), "values": xs}
+        # Recall@1 recomputed from the top-1 predictions (what the bootstrap resamples)
+        entry["recall@1_from_predictions"] = [100.0 * sum(h.values()) / len(h) if h else None
+                                              for h in (runs[name][s]["hits"] for s in seeds)]
         ccs = [runs[name][s]["cc"] for s in seeds if runs[name][s]["cc"]]
         if ccs:
             entry["loss_cc"] = {"start": mean_sd([c["start"] for c in ccs])[0],

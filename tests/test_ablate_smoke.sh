@@ -31,6 +31,8 @@ for s in r["settings"]:
     assert abs(m["mean"] - sum(vals) / 2) < 1e-9
     assert abs(m["sd"] - abs(vals[0] - vals[1]) / math.sqrt(2)) < 1e-9
     assert "grounding/pointing" in s["metrics"], s["metrics"].keys()
+    # the bootstrap's per-query hits reproduce eval's Recall@1
+    assert all(abs(a - b) < 1e-9 for a, b in zip(s["recall@1_from_predictions"], vals)), (s["recall@1_from_predictions"], vals)
 v = r["settings"][1]["vs_baseline"]["recall@1"]
 diffs = [a - b for a, b in zip(runs["nocc"], runs["base"])]
 assert v["n"] == 2 and abs(v["mean_diff"] - sum(diffs) / 2) < 1e-9
