@@ -104,6 +104,8 @@ def test_targets(seed_dir):
 
 
 def cc_curve(run_dir):
+    """loss_cc: means over the first and last 10 % of the logged steps, and a curve of means
+    over 10 windows of equal length."""
     p = os.path.join(run_dir, "train_metrics.jsonl")
     if not os.path.exists(p):
         return None
@@ -117,7 +119,9 @@ def cc_curve(run_dir):
     if not cc:
         return None
     k = max(1, len(cc) // 10)
-    return {"start": sum(cc[:k]) / k, "end": sum(cc[-k:]) / k, "steps": len(cc)}
+    windows = [cc[i * len(cc) // 10:(i + 1) * len(cc) // 10] for i in range(10)]
+    return {"start": sum(cc[:k]) / k, "end": sum(cc[-k:]) / k, "steps": len(cc),
+            "curve": [sum(w) / len(w) for w in windows if w]}
 
 
 def fmt(x, nd=2):
@@ -175,7 +179,10 @@ def main():
         ccs = [runs[name][s]["cc"] for s in seeds if runs[name][s]["cc"]]
         if ccs:
             entry["loss_cc"] = {"start": mean_sd([c["start"] for c in ccs])[0],
-                                "end": mean_sd([c["end"] for c in ccs])[0]}
+                                "end": mean_sd([c["end"] for c in ccs])[0],
+                                "steps": ccs[0]["steps"],
+                                "curve": [mean_sd([c["curve"][i] for c in ccs if len(c["curve"]) > i])[0]
+                                          for i in range(len(ccs[0]["curve"]))]}
         if name != base:
             common = [s for s in seeds if s in runs[base]]
             for k in metric_keys:
@@ -237,6 +244,13 @@ def main():
         b = v.get("bootstrap_recall@1")
         bs = f"{fmt(b['diff'])} [{fmt(b['ci95'][0])}, {fmt(b['ci95'][1])}] ({fmt(b['p'], 3)})" if b else "-"
         lines.append(f"| {e['name']} (n={v.get('recall@1', {}).get('n', 0)}) | " + " | ".join(cells) + f" | {bs} |")
+    curves = [e for e in result["settings"] if e.get("loss_cc") and e["loss_cc"]["curve"]]
+    if curves:
+        lines += ["", "loss_cc during training: mean over seeds of the mean over each tenth of the steps "
+                  "(first column: steps 1 .. n/10).", "",
+                  "| setting | " + " | ".join(f"{i}/10" for i in range(1, 11)) + " |", "|---|" + "---|" * 10]
+        for e in curves:
+            lines.append(f"| {e['name']} | " + " | ".join(fmt(x, 4) for x in e["loss_cc"]["curve"]) + " |")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

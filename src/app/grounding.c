@@ -1,4 +1,5 @@
 /* Pointing-game and attention-mass grounding accuracy of noun phrases (see grounding.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,19 @@ static int type_index(const char *name) {
 }
 
 /* One record: its reference image, caption and phrases with cells and types. */
+/* The isolated map of phrase p over the g*g patches into iso (0: the phrase has no tokens). */
+static ct_status isolated_map(const ct_model *m, const float *pixels, const char *p, float *iso, int P, int *ok) {
+    ct_explain_result r = {0};
+    ct_status s = ct_explain(&r, m, pixels, p, &p, 1);
+    if (s) return s;
+    *ok = r.start[0] >= 0 && r.grid * r.grid == P;
+    if (*ok) memcpy(iso, r.maps, (size_t)P * sizeof *iso);
+    ct_explain_result_free(&r);
+    return CT_OK;
+}
+
 static ct_status score_record(const ct_model *m, const cJSON *o, const char *path, long line, const char *root,
-                              float *pixels, ct_grounding_stats *st) {
+                              float *pixels, bool isolated, ct_grounding_stats *st) {
     const char *ref = ct_json_str(o, "reference"), *caption = ct_json_str(o, "caption");
     const cJSON *nps = cJSON_GetObjectItemCaseSensitive(o, "noun_phrases");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(o, "phrase_cells");
@@ -46,6 +58,7 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
     int *type = malloc(((size_t)n + 1) * sizeof *type);
     ct_explain_result r = {0};
     unsigned char *inside = NULL;
+    float *iso = NULL;
     ct_status s = CT_OK;
     if (!ph || !mask || !type) { s = ct_fail(CT_ERR_NOMEM, "grounding: out of memory"); goto done; }
     for (int i = 0; i < n; i++) {
@@ -72,7 +85,10 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
     if ((s = ct_model_load_image(m, img, pixels))) goto done;
     if ((s = ct_explain(&r, m, pixels, caption, ph, n))) goto done;
     const int g = r.grid, P = g * g;
-    if (!(inside = malloc((size_t)P))) { s = ct_fail(CT_ERR_NOMEM, "grounding: out of memory"); goto done; }
+    if (!(inside = malloc((size_t)P)) || !(iso = malloc((size_t)P * sizeof *iso))) {
+        s = ct_fail(CT_ERR_NOMEM, "grounding: out of memory");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         if (!mask[i]) { st->no_cells++; continue; }
         if (r.start[i] < 0) { st->unmatched++; continue; }
@@ -86,6 +102,23 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
             if (inside[p]) in += map[p], n_in++;
         }
         if (!n_in) { st->no_cells++; continue; } /* no patch centre inside the cells */
+        int iso_ok = 0;
+        if (isolated && (s = isolated_map(m, pixels, ph[i], iso, P, &iso_ok))) goto done;
+        if (iso_ok) {
+            double isum = 0, d = 0, dn = 0;
+            int ipeak = 0;
+            for (int p = 0; p < P; p++) {
+                isum += iso[p];
+                if (iso[p] > iso[ipeak]) ipeak = p;
+            }
+            for (int p = 0; p < P; p++) {
+                d += fabs((double)map[p] - iso[p]);
+                dn += fabs((all > 0 ? map[p] / all : 0) - (isum > 0 ? iso[p] / isum : 0));
+            }
+            st->ctx_level += all / P, st->iso_level += isum / P;
+            st->cc_abs += d / P, st->cc_abs_patches += dn / P;
+            st->iso_pointing += inside[ipeak];
+        }
         for (int k = 0; k < 2; k++) {
             int row = k ? CT_GROUNDING_ALL : type[i];
             st->phrases[row]++;
@@ -97,12 +130,12 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
     st->queries++;
 done:
     ct_explain_result_free(&r);
-    free(ph), free(mask), free(type), free(inside);
+    free(ph), free(mask), free(type), free(inside), free(iso);
     return s;
 }
 
 ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *image_root, long max_queries,
-                            ct_grounding_stats *st) {
+                            bool isolated, ct_grounding_stats *st) {
     memset(st, 0, sizeof *st);
     char *text = NULL;
     size_t len = 0;
@@ -123,7 +156,7 @@ ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *ima
         while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) k++;
         if (k < n) {
             cJSON *o = NULL;
-            if (!(s = ct_json_parse(path, p, n, (size_t)line - 1, &o))) s = score_record(m, o, path, line, image_root, pixels, st);
+            if (!(s = ct_json_parse(path, p, n, (size_t)line - 1, &o))) s = score_record(m, o, path, line, image_root, pixels, isolated, st);
             cJSON_Delete(o);
         }
         p += n + 1;

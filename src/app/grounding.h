@@ -13,6 +13,8 @@
 #ifndef CTCIR_APP_GROUNDING_H
 #define CTCIR_APP_GROUNDING_H
 
+#include <stdbool.h>
+
 #include "ctcir/model.h"
 #include "ctcir/synth.h"
 
@@ -24,6 +26,11 @@ typedef struct {
     long phrases[CT_SYNTH_N_PHRASE_TYPES + 1];
     double pointing[CT_SYNTH_N_PHRASE_TYPES + 1], mass[CT_SYNTH_N_PHRASE_TYPES + 1],
         chance[CT_SYNTH_N_PHRASE_TYPES + 1];
+    /* with `isolated`: per scored phrase also its isolated map (the fusion run with the phrase
+     * alone as the text, as the CC loss's a_iso): sums of the mean patch value of a_ctx and
+     * a_iso, of the CC term mean_p |a_ctx - a_iso| (cc_normalize none) and of the same with
+     * both maps divided by their sums (patches), and the isolated map's pointing hits */
+    double ctx_level, iso_level, cc_abs, cc_abs_patches, iso_pointing;
     long queries;
     long no_cells;  /* phrases naming nothing in the reference (an added object): not scored */
     long unmatched; /* phrases whose tokens were not found in the caption's: not scored */
@@ -33,7 +40,7 @@ typedef struct {
  * at most max_queries records when > 0. A record without the grounding keys is an error
  * naming the file and line. */
 ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *image_root, long max_queries,
-                            ct_grounding_stats *st);
+                            bool isolated, ct_grounding_stats *st);
 
 /* The patches [g*g] (1: inside) of the scene cells `cells` (bit c: cell c of a G x G grid). */
 void ct_grounding_patch_mask(unsigned cells, int G, int g, unsigned char *inside);

@@ -47,6 +47,11 @@ static void usage(FILE *out) {
             "                        (object, attribute+object, relation, background), chance levels\n"
             "                        as grounding/chance/... (the share of patches inside the cells)\n"
             "  --grounding-queries N score the first N records only (default: all)\n"
+            "  --grounding-isolated  also each phrase's isolated map (the fusion with the phrase alone,\n"
+            "                        the CC loss's a_iso): grounding/cc/{ctx_level,iso_level} (mean\n"
+            "                        patch value of a_ctx, a_iso), grounding/cc/abs (the CC term\n"
+            "                        mean |a_ctx - a_iso|), grounding/cc/abs_patches (both maps divided\n"
+            "                        by their sums first), grounding/isolated/pointing\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
@@ -55,7 +60,7 @@ static void usage(FILE *out) {
 
 typedef struct {
     const char *model, *dataset, *root, *split, *category, *index, *pred_out, *sub_out;
-    bool json, strict, grounding;
+    bool json, strict, grounding, grounding_iso;
     int batch, loader_threads;
     long grounding_queries;
 } eval_opts;
@@ -203,7 +208,7 @@ static void print_table(const char *title, const ct_metric_set *m) {
 }
 
 /* The grounding table (stderr) and its JSON keys. */
-static void grounding_report(const ct_grounding_stats *g, cJSON *metrics) {
+static void grounding_report(const ct_grounding_stats *g, bool isolated, cJSON *metrics) {
     fprintf(stderr, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
             g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
     fprintf(stderr, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
@@ -226,6 +231,16 @@ static void grounding_report(const ct_grounding_stats *g, cJSON *metrics) {
         snprintf(key, sizeof key, "grounding/%sphrases", pre);
         cJSON_AddNumberToObject(metrics, key, (double)n);
     }
+    const long n = g->phrases[CT_GROUNDING_ALL];
+    if (isolated && n) {
+        const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n,
+                             100.0 * g->iso_pointing / n};
+        fprintf(stderr, "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
+                "(normalised per map: %.4f); isolated pointing %.2f\n", v[0], v[1], v[2], v[3], v[4]);
+        static const char *const keys[5] = {"grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
+                                            "grounding/cc/abs_patches", "grounding/isolated/pointing"};
+        for (int k = 0; k < 5; k++) cJSON_AddNumberToObject(metrics, keys[k], v[k]);
+    }
 }
 
 static void json_metrics(cJSON *obj, const char *prefix, const ct_metric_set *m, cJSON *root) {
@@ -246,7 +261,7 @@ int cmd_eval(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_GROUND, O_GROUND_Q };
+    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_GROUND, O_GROUND_Q, O_GROUND_ISO };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
         {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
@@ -254,7 +269,7 @@ int cmd_eval(int argc, char **argv) {
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
         {"loader-threads", required_argument, 0, O_LT}, {"grounding", no_argument, 0, O_GROUND},
-        {"grounding-queries", required_argument, 0, O_GROUND_Q}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
+        {"grounding-queries", required_argument, 0, O_GROUND_Q}, {"grounding-isolated", no_argument, 0, O_GROUND_ISO}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     eval_opts o = {0};
     o.batch = 32;
     o.loader_threads = 1;
@@ -275,6 +290,7 @@ int cmd_eval(int argc, char **argv) {
         case O_JSON: o.json = true; break;
         case O_STRICT: o.strict = true; break;
         case O_GROUND: o.grounding = true; break;
+        case O_GROUND_ISO: o.grounding = o.grounding_iso = true; break;
         case O_GROUND_Q: if (!cli_parse_int(optarg, &v) || v < 1) return cli_usage_error("eval", "--grounding-queries: a number >= 1"); o.grounding_queries = v; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
@@ -307,7 +323,7 @@ int cmd_eval(int argc, char **argv) {
         char file[4200];
         snprintf(file, sizeof file, "%s/%s.jsonl", o.root, o.split);
         double tg = ct_now_s();
-        s = ct_grounding_eval(m, file, o.root, o.grounding_queries, &gst);
+        s = ct_grounding_eval(m, file, o.root, o.grounding_queries, o.grounding_iso, &gst);
         if (!s) fprintf(stderr, "eval: grounding %.1f s\n", ct_now_s() - tg);
     }
     ct_model_free(m);
@@ -335,7 +351,7 @@ int cmd_eval(int argc, char **argv) {
         print_table("fashioniq mean", &mean);
         json_metrics(metrics, "mean", &mean, root);
     }
-    if (o.grounding) grounding_report(&gst, metrics);
+    if (o.grounding) grounding_report(&gst, o.grounding_iso, metrics);
     if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", ct_now_s() - t0);
