@@ -25,7 +25,8 @@
 #   SIZE      image side (default 48)    THREADS  threads per command (default: all cores)
 #   CONFIG    training recipe (configs/synthetic-tiny.json)
 #   MODEL_CONFIG  model (configs/synthetic-tiny-model.json)
-#   GROUNDING 1: also eval --grounding (synth splits with phrase cells only)
+#   GROUNDING 1: also eval --grounding (hard synth splits only); iso: --grounding-isolated
+#   GROUNDING_QUERIES  score grounding on the first N test queries only (default: all)
 #   JOBS      settings trained at the same time for one seed (default 1)
 #   ONLY_FINISHED  1: train nothing; only summarise (and, with GROUNDING=1, add grounding to)
 #             the runs already finished
@@ -91,6 +92,8 @@ STEP_ARG=()
 [ -n "${STEPS:-}" ] && STEP_ARG=(--max-steps "$STEPS" --set "cycle_steps=$STEPS")
 GROUND_ARG=()
 [ "$GROUNDING" = 1 ] && GROUND_ARG=(--grounding)
+[ "$GROUNDING" = iso ] && GROUND_ARG=(--grounding-isolated)
+[ -n "${GROUNDING_QUERIES:-}" ] && [ "$GROUNDING" != 0 ] && GROUND_ARG+=(--grounding-queries "$GROUNDING_QUERIES")
 
 mkdir -p "$OUT"
 printf '%s\n' "$SPEC" > "$OUT/grid.txt"
@@ -106,9 +109,9 @@ run_one() {
   local name=${setting%%:*} keys=${setting#*:}
   local run="$OUT/runs/$name/seed-$seed"
   if [ -s "$run/metrics.json" ]; then
-    # finished; with GROUNDING=1, a run evaluated without it gets the grounding keys added
-    if [ "$GROUNDING" = 1 ] && ! grep -q '"grounding/pointing"' "$run/metrics.json"; then
-      "$CTCIR" eval --model "$run/train/last" --dataset manifest --root "$d/data" --split test --json --grounding \
+    # finished; with GROUNDING set, a run evaluated without it gets the grounding keys added
+    if [ "$GROUNDING" != 0 ] && ! grep -q '"grounding/pointing"' "$run/metrics.json"; then
+      "$CTCIR" eval --model "$run/train/last" --dataset manifest --root "$d/data" --split test --json "${GROUND_ARG[@]}" \
         "${THREADS_ARG[@]}" > "$run/metrics.tmp" 2> "$run/eval.log" \
         || { echo "ablate: eval --grounding $name seed $seed failed (see $run/eval.log)" >&2; return 1; }
       mv "$run/metrics.tmp" "$run/metrics.json"
