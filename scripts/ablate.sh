@@ -95,10 +95,12 @@ GROUND_ARG=()
 [ "$GROUNDING" = iso ] && GROUND_ARG=(--grounding-isolated)
 [ -n "${GROUNDING_QUERIES:-}" ] && [ "$GROUNDING" != 0 ] && GROUND_ARG+=(--grounding-queries "$GROUNDING_QUERIES")
 
+GRID_NAME=${SETTINGS:+custom}
+GRID_NAME=${GRID_NAME:-$GRID}
 mkdir -p "$OUT"
 printf '%s\n' "$SPEC" > "$OUT/grid.txt"
 cat > "$OUT/ablate.json" <<JSON
-{"grid": "${SETTINGS:+custom}${SETTINGS:-$GRID}", "seeds": "$SEEDS", "steps": "${STEPS:-recipe}", "test": $TEST, "train": $TRAIN,
+{"grid": "$GRID_NAME", "settings": "$SPEC", "seeds": "$SEEDS", "steps": "${STEPS:-recipe}", "test": $TEST, "train": $TRAIN,
  "negatives": $NEGATIVES, "variant": "$VARIANT", "size": $SIZE, "config": "$CONFIG", "model_config": "$MODEL_CONFIG",
  "common": "${COMMON:-}"}
 JSON
