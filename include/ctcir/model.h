@@ -1,4 +1,4 @@
-/* A ConText-CIR model: CLIP towers + fusion + PMA pooling (../shared/docs/model.md), loaded
+/* A ConText-CIR model: CLIP towers + fusion + PMA pooling (docs/model.md), loaded
  * from a plain Hugging Face CLIP folder (head initialised from the `seed` option) or from a
  * ctcir checkpoint folder (everything restored).
  *
@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "ctcir/options.h"
 #include "ctcir/status.h"
 
 #ifdef __cplusplus
@@ -21,9 +22,9 @@ extern "C" {
 typedef struct ct_model ct_model;
 typedef struct ct_encoder ct_encoder;
 
-/* `plain_options` (a ct_cir_options*, may be NULL for model.md's defaults) applies only when
- * `dir` is a plain CLIP folder; `sets` are "key=value" overrides applied last. */
-ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_options,
+/* `plain_options` (NULL: the defaults of docs/model.md) applies only when `dir` is a plain CLIP
+ * folder; a ctcir folder brings its own. `sets` are "key=value" overrides applied last. */
+ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets);
 void ct_model_free(ct_model *m);
 /* Writes a ctcir folder (config.json with the "ctcir" object, model.safetensors, vocab.json,

@@ -1,4 +1,4 @@
-/* Noun phrases of a caption, for the Text Concept-Consistency loss (model.md section 6.1).
+/* Noun phrases of a caption, for the Text Concept-Consistency loss (docs/model.md section 6.1).
  *
  * ctcir's own rule-based extractor: it tokenises the caption, tags parts of speech from a
  * built-in lexicon with suffix and context rules, builds nested noun phrases (base chunks,

@@ -1,4 +1,4 @@
-/* ctcir index: embed a gallery in the model's target mode into an index file (issue 5);
+/* ctcir index: embed a gallery in the model's target mode into an index file;
  * `ctcir index merge` joins shards. Interrupted runs resume where they stopped. */
 #include <getopt.h>
 #include <signal.h>

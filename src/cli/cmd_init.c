@@ -1,4 +1,4 @@
-/* ctcir init: a randomly initialised CLIP folder to train from scratch (issue 6). */
+/* ctcir init: a randomly initialised CLIP folder to train from scratch. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>

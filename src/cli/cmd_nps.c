@@ -21,7 +21,7 @@ static void usage(FILE *out) {
             "options:\n"
             "  -i, --input FILE   read captions from FILE (one JSON string per line)\n"
             "  -t, --text STR     a caption given directly (repeatable; no JSON quoting)\n"
-            "  -m, --max N        at most N phrases per caption (default 10, model.md's l)\n"
+            "  -m, --max N        at most N phrases per caption (default 10, docs/model.md's l)\n"
             "  -h, --help         this text\n");
 }
 

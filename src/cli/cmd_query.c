@@ -1,5 +1,5 @@
-/* ctcir query: the top-k gallery images for one (image, text) query (issue 5), optionally
- * drawn as a results grid (issue 6). */
+/* ctcir query: the top-k gallery images for one (image, text) query, optionally
+ * drawn as a results grid. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

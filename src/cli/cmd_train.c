@@ -1,4 +1,4 @@
-/* ctcir train: fine-tune a ConText-CIR model (issue 4). */
+/* ctcir train: fine-tune a ConText-CIR model. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@ static void usage(FILE *out) {
             "                   [--warmup N] [--no-shuffle] [--seed S] [--set key=value]... --out DIR\n"
             "                   [--resume DIR] [--dump-first-grads FILE.safetensors] [--strict] [-t N]\n\n"
             "Trains ConText-CIR (both CLIP towers, fusion, pooling) with the contrastive and\n"
-            "concept-consistency losses. Defaults are ../shared/docs/model.md section 7; a config file\n"
+            "concept-consistency losses. Defaults are docs/model.md section 7; a config file\n"
             "(configs/*.json) sets any training or model key, flags override it, --set overrides both.\n\n"
             "  --config FILE         training config (JSON); optional\n"
             "  --init DIR            a Hugging Face CLIP folder (head initialised from `seed`) or a ctcir folder\n"

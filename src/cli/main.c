@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "ctcir/dist.h"
 
 typedef struct {
     const char *name;
@@ -53,6 +54,23 @@ int cmd_version(int argc, char **argv) {
     return CLI_OK;
 }
 
+/* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
+ * be left waiting in a collective), one that succeeds leaves MPI cleanly. */
+static int run_distributed(const command *c, int argc, char **argv) {
+    if (ct_dist_init(&argc, &argv)) {
+        fprintf(stderr, "ctcir: %s\n", ct_error());
+        return CLI_RUNTIME;
+    }
+    int rc = c->fn(argc, argv);
+    if (rc != CLI_OK && ct_dist_size() > 1) {
+        fprintf(stderr, "ctcir %s: rank %d of %d exits with status %d; ending the job\n", c->name, ct_dist_rank(),
+                ct_dist_size(), rc);
+        ct_dist_abort(rc);
+    }
+    ct_dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         print_help(stderr);
@@ -82,5 +100,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
         return CLI_USAGE;
     }
-    return c->fn(argc - 1, argv + 1);
+    return run_distributed(c, argc - 1, argv + 1);
 }

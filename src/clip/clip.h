@@ -1,5 +1,5 @@
 /* CLIP image and text towers exactly as Hugging Face's CLIPVisionModel / CLIPTextModel
- * compute them (see ../shared/parity/README.md), forward and hand-written backward.
+ * compute them (the parity kit that tests/test_clip_parity.c reads), forward and hand-written backward.
  *
  * Life cycle:
  *   ct_clip_config cfg;  ct_clip_config_load(&cfg, "dir/config.json");

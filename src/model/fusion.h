@@ -1,4 +1,4 @@
-/* Fusion phi_A (model.md section 2): L pre-LN cross-attention blocks in which image tokens
+/* Fusion phi_A (docs/model.md section 2): L pre-LN cross-attention blocks in which image tokens
  * attend to text tokens, each followed by a GELU MLP.
  *
  *   Q = LN_a(v) Wq + bq;  K = Tx Wk + bk;  U = Tx Wv + bv

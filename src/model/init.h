@@ -1,4 +1,4 @@
-/* Seeded initialisation of new (head) weights; documented in model.md's spirit:
+/* Seeded initialisation of new (head) weights; documented in the spirit of docs/model.md section 2:
  * xavier-uniform U(-a, a), a = sqrt(6 / (fan_in + fan_out)) for [out, in] weights. */
 #ifndef CTCIR_MODEL_INIT_H
 #define CTCIR_MODEL_INIT_H

@@ -1,4 +1,4 @@
-/* Text Concept-Consistency loss (model.md section 6). */
+/* Text Concept-Consistency loss (docs/model.md section 6). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

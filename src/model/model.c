@@ -1,4 +1,4 @@
-/* Loading, initialising and saving a ConText-CIR model folder (model.md section 8). */
+/* Loading, initialising and saving a ConText-CIR model folder (docs/model.md section 8). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -89,7 +89,7 @@ static ct_status check_head_present(const ct_model *m, const char *path) {
     return CT_OK;
 }
 
-ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_options,
+ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
     ct_model *m = calloc(1, sizeof *m);
@@ -113,7 +113,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const void *plain_optio
     if (is_ctcir) {
         if ((s = ct_cir_options_from_json(&m->opt, ctcir, config_path))) goto fail;
     } else if (plain_options) {
-        m->opt = *(const ct_cir_options *)plain_options;
+        m->opt = *plain_options;
     }
     for (int i = 0; i < n_sets; i++) {
         char key[64];

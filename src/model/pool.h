@@ -1,4 +1,4 @@
-/* Pooling phi_P (model.md section 3): Set Transformer PMA with one learned seed.
+/* Pooling phi_P (docs/model.md section 3): Set Transformer PMA with one learned seed.
  *
  *   Qs = S Ws + bs;  Kz = Z Wk + bk;  Uz = Z Wv + bv
  *   O  = Qs + concat_h(softmax(Qs_h Kz_h^T / sqrt(dv/H)) Uz_h)

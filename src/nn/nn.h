@@ -1,4 +1,4 @@
-/* Kernels as forward/backward pairs (see ../shared/docs/style.md).
+/* Kernels as forward/backward pairs (conventions below).
  *
  * Conventions: row-major, contiguous. Linear weights are (OC, C) like torch. Forward
  * overwrites its outputs; backward ACCUMULATES (+=) into every gradient buffer it is given.

@@ -1,4 +1,4 @@
-/* Training checkpoints (model.md section 8): the model folder plus trainer_state.json and
+/* Training checkpoints (docs/model.md section 8): the model folder plus trainer_state.json and
  * optimizer.safetensors, written atomically. */
 #ifndef CTCIR_TRAIN_CHECKPOINT_H
 #define CTCIR_TRAIN_CHECKPOINT_H

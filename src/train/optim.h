@@ -1,5 +1,5 @@
 /* AdamW with decoupled weight decay, the learning-rate schedule and gradient clipping
- * (model.md section 7). All are loops over the parameter table.
+ * (docs/model.md section 7). All are loops over the parameter table.
  *
  * Weight decay applies only to tensors with 2 or more dimensions (weights, the PMA seed,
  * embeddings); biases, LayerNorm parameters and the 0-d logit_scale are not decayed.

@@ -1,4 +1,4 @@
-/* Training options (model.md section 7) and where the data comes from. A training config is
+/* Training options (docs/model.md section 7) and where the data comes from. A training config is
  * one flat JSON object: these keys plus, optionally, the model options of cir/options.h
  * (which apply when training starts from a plain CLIP folder). `--set key=value` and the
  * command-line flags override both. */

@@ -27,7 +27,7 @@ ct_status ct_batch_new(ct_batch *b, const ct_model *m, int cap);
 void ct_batch_free(ct_batch *b);
 void ct_batch_clear(ct_batch *b);
 /* Tokenizes `caption` into row `sample` (which must be b->n, the next free row), then
- * tokenizes, cuts to the first max_noun_phrases and matches its phrases (model.md 6.2). */
+ * tokenizes, cuts to the first max_noun_phrases and matches its phrases (docs/model.md 6.2). */
 ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
                             const char *const *phrases, int n_phrases);
 

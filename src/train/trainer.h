@@ -1,4 +1,4 @@
-/* The training loop: data, steps, logging, checkpoints, resume (issue 4). */
+/* The training loop: data, steps, logging, checkpoints, resume. */
 #ifndef CTCIR_TRAIN_TRAINER_H
 #define CTCIR_TRAIN_TRAINER_H
 
