@@ -244,6 +244,32 @@ def main():
         b = v.get("bootstrap_recall@1")
         bs = f"{fmt(b['diff'])} [{fmt(b['ci95'][0])}, {fmt(b['ci95'][1])}] ({fmt(b['p'], 3)})" if b else "-"
         lines.append(f"| {e['name']} (n={v.get('recall@1', {}).get('n', 0)}) | " + " | ".join(cells) + f" | {bs} |")
+    types = ["object", "attribute+object", "relation", "background"]
+    if any(f"grounding/{t}/pointing" in metric_keys for t in types):
+        lines += ["", "Grounding per phrase type: pointing / mass (percent, mean +- sd over seeds); chance level "
+                  "(the share of patches inside the named cells) in the last row.", "",
+                  "| setting | " + " | ".join(types + ["all"]) + " |", "|---|" + "---|" * (len(types) + 1)]
+        pre = [f"{t}/" for t in types] + [""]
+        for e in result["settings"]:
+            mt = e["metrics"]
+            cells = []
+            for p in pre:
+                a, b = mt.get(f"grounding/{p}pointing"), mt.get(f"grounding/{p}mass")
+                cells.append(f"{fmt(a['mean'])} +- {fmt(a['sd'])} / {fmt(b['mean'])} +- {fmt(b['sd'])}" if a and b and a["n"] else "-")
+            lines.append(f"| {e['name']} | " + " | ".join(cells) + " |")
+        chance = [result["settings"][0]["metrics"].get(f"grounding/chance/{p}pointing") for p in pre]
+        lines.append("| chance | " + " | ".join(fmt(c["mean"]) if c and c["n"] else "-" for c in chance) + " |")
+        iso = [k for k in ("grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
+                           "grounding/cc/abs_patches", "grounding/isolated/pointing") if k in metric_keys]
+        if iso:
+            lines += ["", "In-context and isolated maps of the scored phrases (`eval --grounding-isolated`): mean patch "
+                      "value of a_ctx and a_iso, the CC term mean |a_ctx - a_iso| without and with per-map "
+                      "normalisation, and the isolated map's pointing accuracy.", "",
+                      "| setting | " + " | ".join(k.split("/", 1)[1] for k in iso) + " |", "|---|" + "---|" * len(iso)]
+            for e in result["settings"]:
+                mt = e["metrics"]
+                lines.append(f"| {e['name']} | " + " | ".join(
+                    f"{fmt(mt[k]['mean'], 4)} +- {fmt(mt[k]['sd'], 4)}" if k in mt and mt[k]["n"] else "-" for k in iso) + " |")
     curves = [e for e in result["settings"] if e.get("loss_cc") and e["loss_cc"]["curve"]]
     if curves:
         lines += ["", "loss_cc during training: mean over seeds of the mean over each tenth of the steps "
