@@ -28,6 +28,13 @@ extern "C" {
 #define CT_SYNTH_MIN_OBJECTS 2
 #define CT_SYNTH_MAX_OBJECTS 5
 #define CT_SYNTH_MAX_EDITS 3
+/* The hard variant (docs/synthetic.md): 4 to 7 objects in the reference (3 to 8 after the
+ * edits), 2 to 4 edits; arrays are sized for it. */
+#define CT_SYNTH_HARD_MIN_OBJECTS 3
+#define CT_SYNTH_HARD_MAX_OBJECTS 8
+#define CT_SYNTH_HARD_MAX_EDITS 4
+#define CT_SYNTH_OBJ_CAP CT_SYNTH_CELLS
+#define CT_SYNTH_EDIT_CAP CT_SYNTH_HARD_MAX_EDITS
 #define CT_SYNTH_MAX_NEGATIVES 8
 #define CT_SYNTH_MAX_PHRASES 16
 #define CT_SYNTH_PHRASE_LEN 96
@@ -58,19 +65,22 @@ typedef enum {
 
 typedef struct {
     uint8_t shape, color, size, cell; /* cell = row * 3 + col, row 0 at the top */
+    uint8_t texture;                  /* fill pattern (ct_synth_texture); plain in the default variant */
     float jx, jy;                     /* offset from the cell centre, in cell widths */
 } ct_synth_object;
 
 /* Objects are kept sorted by cell (the canonical order, also the drawing order). */
 typedef struct {
     int n;
-    ct_synth_object obj[CT_SYNTH_MAX_OBJECTS];
+    ct_synth_object obj[CT_SYNTH_OBJ_CAP];
     uint8_t bg_color, bg_texture;
 } ct_synth_scene;
 
 typedef enum {
     CT_EDIT_ADD, CT_EDIT_REMOVE, CT_EDIT_REPLACE, CT_EDIT_RECOLOR, CT_EDIT_RESIZE, CT_EDIT_MOVE,
-    CT_EDIT_BACKGROUND, CT_SYNTH_N_EDITS
+    CT_EDIT_BACKGROUND, CT_SYNTH_N_EDITS,
+    /* hard variant only: change an object's fill pattern (obj.texture) */
+    CT_EDIT_RETEXTURE = CT_SYNTH_N_EDITS, CT_SYNTH_N_EDIT_KINDS
 } ct_synth_edit_kind;
 
 /* One edit of the reference scene. `cell` is the edited object's cell in the reference
@@ -82,19 +92,39 @@ typedef struct {
     int cell;
     ct_synth_object obj;
     int bg_color, bg_texture;
+    /* Hard variant, ADD and MOVE: the untouched reference object the destination is placed
+     * next to (its cell; -1: none) and the direction (ct_synth_relation). */
+    int anchor, relation;
     /* Caption text of this edit: the clause and the phrase naming the edited reference object
      * ("" for ADD and BACKGROUND). */
     char clause[CT_SYNTH_CAPTION_LEN];
     char ref_phrase[CT_SYNTH_PHRASE_LEN];
 } ct_synth_edit;
 
+/* "X left of Y": X is in the cell directly left of Y's (same row), and so on. */
+typedef enum { CT_REL_LEFT_OF, CT_REL_RIGHT_OF, CT_REL_ABOVE, CT_REL_BELOW, CT_SYNTH_N_RELATIONS } ct_synth_relation;
+
+/* What a noun phrase of a hard-variant caption names (docs/synthetic.md). */
+typedef enum {
+    CT_PHRASE_OBJECT,      /* "the square", "a circle" */
+    CT_PHRASE_ATTR_OBJECT, /* "the red square", "a small striped circle" */
+    CT_PHRASE_RELATION,    /* "the square left of the red circle" */
+    CT_PHRASE_BACKGROUND,  /* "the background" */
+    CT_SYNTH_N_PHRASE_TYPES
+} ct_synth_phrase_type;
+const char *ct_synth_phrase_type_name(ct_synth_phrase_type t); /* "object", "attribute+object", ... */
+
 typedef struct {
     ct_synth_scene ref, tgt;
     int n_edits;
-    ct_synth_edit edits[CT_SYNTH_MAX_EDITS];
+    ct_synth_edit edits[CT_SYNTH_EDIT_CAP];
     char caption[CT_SYNTH_CAPTION_LEN];
     int n_phrases;
     char phrases[CT_SYNTH_MAX_PHRASES][CT_SYNTH_PHRASE_LEN];
+    /* Hard variant: per phrase its type and the reference-grid cells of what it names (bit c =
+     * cell c; 0: nothing in the reference, e.g. an object the caption adds). */
+    uint8_t phrase_type[CT_SYNTH_MAX_PHRASES];
+    uint16_t phrase_cells[CT_SYNTH_MAX_PHRASES];
     int n_negatives;
     ct_synth_scene neg[CT_SYNTH_MAX_NEGATIVES];
 } ct_synth_triplet;
@@ -119,11 +149,19 @@ ct_status ct_synth_apply(ct_synth_scene *s, const ct_synth_edit *e);
  * that differ from the target, the reference and each other. */
 ct_status ct_synth_make_triplet(ct_synth_triplet *t, uint64_t seed, int n_negatives);
 
+/* The hard variant's triplet drawn from `seed`: its n_negatives hard negatives differ from the
+ * target only in a binding (an attribute on the wrong object, an edit done to the wrong
+ * object or placed next to the wrong one). */
+ct_status ct_synth_make_hard_triplet(ct_synth_triplet *t, uint64_t seed, int n_negatives);
+
 /* Renders a scene into an RGB image of size x size (allocates out->rgb; free it with
  * ct_image_free). size in [16, 1024]. */
 ct_status ct_synth_render(const ct_synth_scene *s, int size, ct_image *out);
 /* The same into a caller buffer of size*size*3 bytes. */
 ct_status ct_synth_render_into(const ct_synth_scene *s, int size, uint8_t *rgb);
+
+/* The benchmark variants: the default one (above) and the hard one (docs/synthetic.md). */
+typedef enum { CT_SYNTH_DEFAULT, CT_SYNTH_HARD } ct_synth_variant;
 
 /* Writes a dataset under cfg->out_dir:
  *   images/<split>/<id>-ref.png, <id>-tgt.png, <id>-neg<k>.png (a fraction as .jpg)
@@ -138,6 +176,8 @@ typedef struct {
     int negatives;                /* hard negatives per val/test query */
     int size;                     /* image side in pixels */
     uint64_t seed;
+    ct_synth_variant variant;     /* CT_SYNTH_DEFAULT or CT_SYNTH_HARD (docs/synthetic.md) */
+    int train_negatives;          /* hard variant: near-miss targets per training record */
     double jpeg_fraction;         /* share of images saved as JPEG, in [0, 1] */
     int jpeg_quality;
     /* Optional progress report, called from one thread after each chunk. */

@@ -9,13 +9,17 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "app/grounding.h"
 #include "ctcir/eval.h"
+#include "core/timer.h"
+
+#include <cjson/cJSON.h>
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
             "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--exclude FILE] [--json] [--strict] [--batch N] [-t N]\n\n"
+            "                  [--exclude FILE] [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t N]\n\n"
             "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
             "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
             "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
@@ -34,6 +38,20 @@ static void usage(FILE *out) {
             "  --exclude FILE        drop the queries and images listed by `ctcir datasets check\n"
             "                        --write-excluded` (gallery included; for copies missing images);\n"
             "                        the JSON says how many (excluded_queries, excluded_images)\n"
+            "  --grounding           manifest splits with \"phrase_cells\" (synth-shapes --variant hard):\n"
+            "                        also the grounding accuracy of each noun phrase's attention map\n"
+            "                        (the `ctcir explain` map, CLS dropped): grounding/pointing = its\n"
+            "                        peak patch lies on the named object's cells, grounding/mass = its\n"
+            "                        share inside them, per phrase type grounding/<type>/{pointing,mass}\n"
+            "                        (object, attribute+object, relation, background), chance levels\n"
+            "                        as grounding/chance/... (the share of patches inside the cells);\n"
+            "                        docs/synthetic.md\n"
+            "  --grounding-queries N score the first N records only (default: all)\n"
+            "  --grounding-isolated  also each phrase's isolated map (the fusion with the phrase alone,\n"
+            "                        the CC loss's a_iso): grounding/cc/{ctx_level,iso_level} (mean\n"
+            "                        patch value of a_ctx, a_iso), grounding/cc/abs (the CC term\n"
+            "                        mean |a_ctx - a_iso|), grounding/cc/abs_patches (both maps divided\n"
+            "                        by their sums first), grounding/isolated/pointing\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
@@ -45,12 +63,48 @@ static void print_table(const char *title, const ct_metric_set *m) {
     for (int i = 0; i < m->n; i++) fprintf(stderr, "  %-14s %8.2f\n", m->names[i], m->values[i]);
 }
 
+/* The grounding table (stderr) and its keys in the JSON metrics object. */
+static void grounding_report(const ct_grounding_stats *g, bool isolated, cJSON *metrics) {
+    fprintf(stderr, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
+            g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
+    fprintf(stderr, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
+    for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
+        const char *name = t == CT_GROUNDING_ALL ? NULL : ct_synth_phrase_type_name((ct_synth_phrase_type)t);
+        const long n = g->phrases[t];
+        const double pt = n ? 100.0 * g->pointing[t] / n : 0, ms = n ? 100.0 * g->mass[t] / n : 0,
+                     ch = n ? 100.0 * g->chance[t] / n : 0;
+        fprintf(stderr, "  %-18s %8ld %8.2f %8.2f %8.2f\n", name ? name : "all", n, pt, ms, ch);
+        if (!n || !metrics) continue;
+        char key[96], pre[48];
+        snprintf(pre, sizeof pre, "%s%s", name ? name : "", name ? "/" : "");
+        static const char *const what[2] = {"pointing", "mass"};
+        for (int k = 0; k < 2; k++) {
+            snprintf(key, sizeof key, "grounding/%s%s", pre, what[k]);
+            cJSON_AddNumberToObject(metrics, key, k ? ms : pt);
+            snprintf(key, sizeof key, "grounding/chance/%s%s", pre, what[k]);
+            cJSON_AddNumberToObject(metrics, key, ch); /* the same for both: patches inside / all */
+        }
+        snprintf(key, sizeof key, "grounding/%sphrases", pre);
+        cJSON_AddNumberToObject(metrics, key, (double)n);
+    }
+    const long n = g->phrases[CT_GROUNDING_ALL];
+    if (isolated && n) {
+        const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n,
+                             100.0 * g->iso_pointing / n};
+        fprintf(stderr, "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
+                "(normalised per map: %.4f); isolated pointing %.2f\n", v[0], v[1], v[2], v[3], v[4]);
+        static const char *const keys[5] = {"grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
+                                            "grounding/cc/abs_patches", "grounding/isolated/pointing"};
+        for (int k = 0; k < 5 && metrics; k++) cJSON_AddNumberToObject(metrics, keys[k], v[k]);
+    }
+}
+
 int cmd_eval(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_EXCL };
+    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_EXCL, O_GROUND, O_GROUND_Q, O_GROUND_ISO };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
         {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
@@ -58,12 +112,14 @@ int cmd_eval(int argc, char **argv) {
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
         {"exclude", required_argument, 0, O_EXCL},
-        {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'},
-        {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
+        {"loader-threads", required_argument, 0, O_LT}, {"grounding", no_argument, 0, O_GROUND},
+        {"grounding-queries", required_argument, 0, O_GROUND_Q}, {"grounding-isolated", no_argument, 0, O_GROUND_ISO},
+        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     ct_eval_opts o;
     ct_eval_opts_default(&o);
     const char *model = NULL;
-    bool json = false;
+    bool json = false, grounding = false, grounding_iso = false;
+    long grounding_queries = 0;
     long v, threads = 0;
     optind = 1;
     opterr = 0;
@@ -81,6 +137,9 @@ int cmd_eval(int argc, char **argv) {
         case O_JSON: json = true; break;
         case O_STRICT: o.strict = true; break;
         case O_EXCL: o.exclude = optarg; break;
+        case O_GROUND: grounding = true; break;
+        case O_GROUND_ISO: grounding = grounding_iso = true; break;
+        case O_GROUND_Q: if (!cli_parse_int(optarg, &v) || v < 1) return cli_usage_error("eval", "--grounding-queries: a number >= 1"); grounding_queries = v; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
         case CLI_OPT_PRECISION: { int prc = cli_set_precision("eval", optarg); if (prc) return prc; break; }
@@ -92,6 +151,8 @@ int cmd_eval(int argc, char **argv) {
     if (!model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
+    if (grounding && kind != CT_DS_MANIFEST)
+        return cli_usage_error("eval", "--grounding needs --dataset manifest (a split with \"phrase_cells\")");
     if (ct_dataset_protocol(kind)->categories && !o.category && o.index)
         return cli_usage_error("eval", "--index needs --category with %s (one gallery per category)", o.dataset);
     cli_set_threads((int)threads);
@@ -100,6 +161,15 @@ int cmd_eval(int argc, char **argv) {
     if (s) return cli_fail("eval", s);
     ct_eval_result r;
     s = ct_eval_run(m, &o, &r);
+    ct_grounding_stats gst;
+    if (!s && grounding) {
+        char file[4200];
+        snprintf(file, sizeof file, "%s/%s.jsonl", o.root, o.split);
+        double tg = ct_now_s();
+        s = ct_grounding_eval(m, file, o.root, grounding_queries, grounding_iso, &gst);
+        if (s) ct_eval_result_free(&r);
+        else fprintf(stderr, "eval: grounding %.1f s\n", ct_now_s() - tg);
+    }
     ct_model_free(m);
     if (s) return cli_fail("eval", s);
     bool any = false;
@@ -114,9 +184,17 @@ int cmd_eval(int argc, char **argv) {
     if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     if (json) {
         char *text = ct_eval_result_json(&r, &o, model);
+        if (text && grounding) { /* the grounding keys join the "metrics" object */
+            cJSON *root = cJSON_Parse(text);
+            free(text);
+            text = NULL;
+            grounding_report(&gst, grounding_iso, cJSON_GetObjectItemCaseSensitive(root, "metrics"));
+            if (root) text = cJSON_PrintUnformatted(root);
+            cJSON_Delete(root);
+        } else if (grounding) grounding_report(&gst, grounding_iso, NULL);
         if (text) printf("%s\n", text);
         free(text);
-    }
+    } else if (grounding) grounding_report(&gst, grounding_iso, NULL);
     ct_eval_result_free(&r);
     return CLI_OK;
 }

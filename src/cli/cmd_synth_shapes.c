@@ -1,6 +1,7 @@
 /* ctcir synth-shapes: writes the built-in synthetic compositional CIR benchmark. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,14 @@ static void usage(FILE *out) {
             "  synth.json           the settings and counts\n\n"
             "options:\n"
             "  -o, --out DIR            output folder (required; created if missing)\n"
+            "      --variant V          default, or hard: 4-7 objects sharing colours, sizes and fill\n"
+            "                           patterns, relations (\"the square left of the red circle\"),\n"
+            "                           2-4 edits, hard negatives that differ from the target only\n"
+            "                           in a binding; records add \"phrase_cells\" (reference grid\n"
+            "                           cells each noun phrase names), \"phrase_types\" and \"grid\"\n"
+            "                           (docs/synthetic.md)\n"
+            "      --train-negatives K  hard variant: K near-miss targets per training record, in\n"
+            "                           \"train_negatives\" (default 0)\n"
             "      --train N            training triplets (default %d)\n"
             "      --val N              validation queries (default %d)\n"
             "      --test N             test queries (default %d; gallery = N x (2 + negatives))\n"
@@ -73,7 +82,7 @@ int cmd_synth_shapes(int argc, char **argv) {
     ct_synth_config_default(&cfg);
     long threads = 0;
     int quiet = 0;
-    enum { O_TRAIN = 256, O_VAL, O_TEST, O_NEG, O_SEED, O_JF, O_JQ };
+    enum { O_TRAIN = 256, O_VAL, O_TEST, O_NEG, O_SEED, O_JF, O_JQ, O_VARIANT, O_TRAIN_NEG };
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},        {"train", required_argument, 0, O_TRAIN},
         {"val", required_argument, 0, O_VAL},      {"test", required_argument, 0, O_TEST},
@@ -81,6 +90,7 @@ int cmd_synth_shapes(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},    {"jpeg-fraction", required_argument, 0, O_JF},
         {"jpeg-quality", required_argument, 0, O_JQ}, {"threads", required_argument, 0, 't'},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"variant", required_argument, 0, O_VARIANT}, {"train-negatives", required_argument, 0, O_TRAIN_NEG},
         {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
@@ -109,6 +119,17 @@ int cmd_synth_shapes(int argc, char **argv) {
             else if (c == O_NEG) cfg.negatives = (int)v;
             else cfg.jpeg_quality = (int)v;
             break;
+        case O_VARIANT:
+            if (!strcmp(optarg, "default")) cfg.variant = CT_SYNTH_DEFAULT;
+            else if (!strcmp(optarg, "hard")) cfg.variant = CT_SYNTH_HARD;
+            else return cli_usage_error(cmd, "bad --variant '%s' (default or hard)", optarg);
+            break;
+        case O_TRAIN_NEG:
+            if (!cli_parse_int(optarg, &v) || v < 0 || v > CT_SYNTH_MAX_NEGATIVES)
+                return cli_usage_error(cmd, "bad --train-negatives '%s' (0..%d)", optarg,
+                                       CT_SYNTH_MAX_NEGATIVES);
+            cfg.train_negatives = (int)v;
+            break;
         case O_SEED:
             if (!cli_parse_int(optarg, &v) || v < 0)
                 return cli_usage_error(cmd, "bad --seed '%s' (a non-negative integer)", optarg);
@@ -125,6 +146,8 @@ int cmd_synth_shapes(int argc, char **argv) {
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!cfg.out_dir) return cli_usage_error(cmd, "--out DIR is required");
+    if (cfg.train_negatives && cfg.variant != CT_SYNTH_HARD)
+        return cli_usage_error(cmd, "--train-negatives needs --variant hard");
     if (cfg.size < 16 || cfg.size > 1024)
         return cli_usage_error(cmd, "--size %d outside 16..1024", cfg.size);
     if (cfg.negatives > CT_SYNTH_MAX_NEGATIVES)

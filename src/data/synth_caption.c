@@ -8,47 +8,66 @@
 
 #include "data/synth_internal.h"
 
-#define MAX_NODES 32
-#define MAX_KIDS 4
-
-typedef struct {
-    char text[CT_SYNTH_PHRASE_LEN];
-    int kids[MAX_KIDS], n_kids;
-} np_node;
-
-typedef struct {
-    np_node node[MAX_NODES];
-    int n;
-    int roots[MAX_NODES], n_roots;
-} np_tree;
-
 enum { A_COLOR = 1, A_SIZE = 2, A_CELL = 4 };
 
-static int new_node(np_tree *tr, const char *text) {
-    if (tr->n >= MAX_NODES) return -1;
-    np_node *nd = &tr->node[tr->n];
+/* The phrase tree shared by the caption writers of both variants. */
+int synth_np_new(synth_np_tree *tr, const char *text) {
+    if (tr->n >= SYNTH_MAX_NODES) return -1;
+    synth_np_node *nd = &tr->node[tr->n];
     snprintf(nd->text, sizeof nd->text, "%s", text);
     nd->n_kids = 0;
+    nd->type = CT_PHRASE_OBJECT;
+    nd->cells = 0;
     return tr->n++;
 }
 
-static void add_kid(np_tree *tr, int parent, int kid) {
-    if (parent >= 0 && kid >= 0 && tr->node[parent].n_kids < MAX_KIDS)
+void synth_np_kid(synth_np_tree *tr, int parent, int kid) {
+    if (parent >= 0 && kid >= 0 && tr->node[parent].n_kids < SYNTH_MAX_KIDS)
         tr->node[parent].kids[tr->node[parent].n_kids++] = kid;
 }
 
-static void add_root(np_tree *tr, int id) {
+void synth_np_root(synth_np_tree *tr, int id) {
     if (id >= 0) tr->roots[tr->n_roots++] = id;
 }
 
-static const char *pick(ct_rng *r, const char *const *list, int n) {
+const char *synth_pick(ct_rng *r, const char *const *list, int n) {
     return list[ct_rng_below(r, (uint64_t)n)];
 }
 
-static const char *pick_word(ct_rng *r, ct_synth_attr attr, int value) {
+const char *synth_pick_word(ct_rng *r, ct_synth_attr attr, int value) {
     const char *w[4];
     int n = ct_synth_words(attr, value, w, 4);
     return n ? w[ct_rng_below(r, (uint64_t)n)] : "";
+}
+
+void synth_cat(char *dst, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(dst);
+    if (len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+void synth_np_flatten(const synth_np_tree *tr, ct_synth_triplet *t) {
+    /* breadth-first over the phrase forest, roots in caption order, no repeated text (a
+     * repeated text naming other cells adds them to the first one's) */
+    int queue[SYNTH_MAX_NODES], head = 0, tail = 0;
+    for (int i = 0; i < tr->n_roots && tail < SYNTH_MAX_NODES; i++) queue[tail++] = tr->roots[i];
+    t->n_phrases = 0;
+    while (head < tail) {
+        const synth_np_node *nd = &tr->node[queue[head++]];
+        int seen = -1;
+        for (int i = 0; i < t->n_phrases && seen < 0; i++)
+            if (!strcmp(t->phrases[i], nd->text)) seen = i;
+        if (seen >= 0) t->phrase_cells[seen] |= nd->cells;
+        else if (t->n_phrases < CT_SYNTH_MAX_PHRASES) {
+            snprintf(t->phrases[t->n_phrases], CT_SYNTH_PHRASE_LEN, "%s", nd->text);
+            t->phrase_type[t->n_phrases] = (uint8_t)nd->type;
+            t->phrase_cells[t->n_phrases++] = nd->cells;
+        }
+        for (int i = 0; i < nd->n_kids && tail < SYNTH_MAX_NODES; i++) queue[tail++] = nd->kids[i];
+    }
 }
 
 /* The preposition that places something at a cell phrase ("at the top", "on the left"). */
@@ -56,16 +75,6 @@ static const char *cell_prep(const char *np) {
     if (!strcmp(np, "the top") || !strcmp(np, "the bottom")) return "at";
     if (!strncmp(np, "the left", 8) || !strncmp(np, "the right", 9)) return "on";
     return "in";
-}
-
-static void cat(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *dst, size_t cap, const char *fmt, ...) {
-    size_t len = strlen(dst);
-    if (len + 1 >= cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst + len, cap - len, fmt, ap);
-    va_end(ap);
 }
 
 static int obj_matches(const ct_synth_object *o, const ct_synth_object *d, int mask) {
@@ -98,7 +107,7 @@ static int unique(const ct_synth_triplet *t, const ct_synth_object *d, int mask)
 /* Builds "the [size] [colour] shape [prep position]" for reference object d, as a node (with
  * the plain phrase and the position as children when a position is attached). `allowed`
  * limits the attributes (resizing an object does not name its old size). */
-static int describe_ref(np_tree *tr, const ct_synth_triplet *t, const ct_synth_object *d,
+static int describe_ref(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth_object *d,
                         int allowed, ct_rng *r) {
     static const int by_count[] = {0, A_COLOR, A_SIZE, A_CELL, A_COLOR | A_SIZE,
                                    A_COLOR | A_CELL, A_SIZE | A_CELL, A_COLOR | A_SIZE | A_CELL};
@@ -123,28 +132,28 @@ static int describe_ref(np_tree *tr, const ct_synth_triplet *t, const ct_synth_o
         if (!(extra & A_CELL) || ct_rng_uniform(r) < 0.5) mask |= extra;
     }
     char base[40] = "the"; /* longest: "the little turquoise plus sign" */
-    if (mask & A_SIZE) cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_SIZE, d->size));
-    if (mask & A_COLOR) cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_COLOR, d->color));
-    cat(base, sizeof base, " %s", pick_word(r, CT_ATTR_SHAPE, d->shape));
-    if (!(mask & A_CELL)) return new_node(tr, base);
-    const char *pos = pick_word(r, CT_ATTR_CELL, d->cell);
+    if (mask & A_SIZE) synth_cat(base, sizeof base, " %s", synth_pick_word(r, CT_ATTR_SIZE, d->size));
+    if (mask & A_COLOR) synth_cat(base, sizeof base, " %s", synth_pick_word(r, CT_ATTR_COLOR, d->color));
+    synth_cat(base, sizeof base, " %s", synth_pick_word(r, CT_ATTR_SHAPE, d->shape));
+    if (!(mask & A_CELL)) return synth_np_new(tr, base);
+    const char *pos = synth_pick_word(r, CT_ATTR_CELL, d->cell);
     char full[CT_SYNTH_PHRASE_LEN];
     snprintf(full, sizeof full, "%s %s %s", base, cell_prep(pos), pos);
-    int id = new_node(tr, full);
-    add_kid(tr, id, new_node(tr, base));
-    add_kid(tr, id, new_node(tr, pos));
+    int id = synth_np_new(tr, full);
+    synth_np_kid(tr, id, synth_np_new(tr, base));
+    synth_np_kid(tr, id, synth_np_new(tr, pos));
     return id;
 }
 
 /* "a [size] [colour] shape" with the attributes in `mask`. */
-static int describe_new(np_tree *tr, const ct_synth_object *o, int mask, ct_rng *r) {
+static int describe_new(synth_np_tree *tr, const ct_synth_object *o, int mask, ct_rng *r) {
     char words[40] = "";
-    if (mask & A_SIZE) cat(words, sizeof words, "%s ", pick_word(r, CT_ATTR_SIZE, o->size));
-    if (mask & A_COLOR) cat(words, sizeof words, "%s ", pick_word(r, CT_ATTR_COLOR, o->color));
-    cat(words, sizeof words, "%s", pick_word(r, CT_ATTR_SHAPE, o->shape));
+    if (mask & A_SIZE) synth_cat(words, sizeof words, "%s ", synth_pick_word(r, CT_ATTR_SIZE, o->size));
+    if (mask & A_COLOR) synth_cat(words, sizeof words, "%s ", synth_pick_word(r, CT_ATTR_COLOR, o->color));
+    synth_cat(words, sizeof words, "%s", synth_pick_word(r, CT_ATTR_SHAPE, o->shape));
     char np[CT_SYNTH_PHRASE_LEN];
     snprintf(np, sizeof np, "%s %s", strchr("aeiou", words[0]) ? "an" : "a", words);
-    return new_node(tr, np);
+    return synth_np_new(tr, np);
 }
 
 static const ct_synth_object *ref_object(const ct_synth_triplet *t, int cell) {
@@ -152,10 +161,10 @@ static const ct_synth_object *ref_object(const ct_synth_triplet *t, int cell) {
     return i >= 0 ? &t->ref.obj[i] : NULL;
 }
 
-static const char *T(const np_tree *tr, int id) { return id >= 0 ? tr->node[id].text : ""; }
+static const char *T(const synth_np_tree *tr, int id) { return id >= 0 ? tr->node[id].text : ""; }
 
 /* Writes e->clause and adds e's phrases to the tree. */
-static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *tr, ct_rng *r) {
+static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_tree *tr, ct_rng *r) {
     char *c = e->clause;
     size_t cap = sizeof e->clause;
     const ct_synth_object *d = ref_object(t, e->cell);
@@ -170,19 +179,19 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *t
     case CT_EDIT_ADD: {
         static const char *const v[] = {"add", "put", "place", "draw", "insert"};
         int nn = describe_new(tr, &e->obj, A_COLOR | A_SIZE, r);
-        const char *pos = pick_word(r, CT_ATTR_CELL, e->cell);
+        const char *pos = synth_pick_word(r, CT_ATTR_CELL, e->cell);
         if (ct_rng_uniform(r) < 0.15)
-            cat(c, cap, "there should be %s %s %s", T(tr, nn), cell_prep(pos), pos);
-        else cat(c, cap, "%s %s %s %s", pick(r, v, 5), T(tr, nn), cell_prep(pos), pos);
-        add_root(tr, nn);
-        add_root(tr, new_node(tr, pos));
+            synth_cat(c, cap, "there should be %s %s %s", T(tr, nn), cell_prep(pos), pos);
+        else synth_cat(c, cap, "%s %s %s %s", synth_pick(r, v, 5), T(tr, nn), cell_prep(pos), pos);
+        synth_np_root(tr, nn);
+        synth_np_root(tr, synth_np_new(tr, pos));
         break;
     }
     case CT_EDIT_REMOVE: {
         static const char *const v[] = {"remove", "get rid of", "take away", "delete",
                                         "take out", "erase"};
-        cat(c, cap, "%s %s", pick(r, v, 6), T(tr, dn));
-        add_root(tr, dn);
+        synth_cat(c, cap, "%s %s", synth_pick(r, v, 6), T(tr, dn));
+        synth_np_root(tr, dn);
         break;
     }
     case CT_EDIT_REPLACE: {
@@ -193,30 +202,30 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *t
                                         "turn %s into %s", "change %s into %s",
                                         "exchange %s for %s"};
         if (ct_rng_uniform(r) < 0.1) {
-            cat(c, cap, "substitute %s for %s", T(tr, nn), T(tr, dn));
-            add_root(tr, nn);
-            add_root(tr, dn);
+            synth_cat(c, cap, "substitute %s for %s", T(tr, nn), T(tr, dn));
+            synth_np_root(tr, nn);
+            synth_np_root(tr, dn);
         } else {
-            cat(c, cap, pick(r, f, 5), T(tr, dn), T(tr, nn));
-            add_root(tr, dn);
-            add_root(tr, nn);
+            synth_cat(c, cap, synth_pick(r, f, 5), T(tr, dn), T(tr, nn));
+            synth_np_root(tr, dn);
+            synth_np_root(tr, nn);
         }
         break;
     }
     case CT_EDIT_RECOLOR: {
-        const char *col = pick_word(r, CT_ATTR_COLOR, e->obj.color);
+        const char *col = synth_pick_word(r, CT_ATTR_COLOR, e->obj.color);
         static const char *const v[] = {"make", "turn", "paint", "color", "colour"};
         if (ct_rng_uniform(r) < 0.2) {
             char np[CT_SYNTH_PHRASE_LEN];
             snprintf(np, sizeof np, "the %s of %s", ct_rng_uniform(r) < 0.5 ? "color" : "colour",
                      T(tr, dn));
-            int id = new_node(tr, np);
-            add_kid(tr, id, dn);
-            cat(c, cap, "change %s to %s", T(tr, id), col);
-            add_root(tr, id);
+            int id = synth_np_new(tr, np);
+            synth_np_kid(tr, id, dn);
+            synth_cat(c, cap, "change %s to %s", T(tr, id), col);
+            synth_np_root(tr, id);
         } else {
-            cat(c, cap, "%s %s %s", pick(r, v, 5), T(tr, dn), col);
-            add_root(tr, dn);
+            synth_cat(c, cap, "%s %s %s", synth_pick(r, v, 5), T(tr, dn), col);
+            synth_np_root(tr, dn);
         }
         break;
     }
@@ -229,27 +238,27 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *t
         if (ct_rng_uniform(r) < 0.2) {
             char np[CT_SYNTH_PHRASE_LEN];
             snprintf(np, sizeof np, "the size of %s", T(tr, dn));
-            int id = new_node(tr, np);
-            add_kid(tr, id, dn);
-            cat(c, cap, "%s %s", big ? "increase" : "reduce", T(tr, id));
-            add_root(tr, id);
+            int id = synth_np_new(tr, np);
+            synth_np_kid(tr, id, dn);
+            synth_cat(c, cap, "%s %s", big ? "increase" : "reduce", T(tr, id));
+            synth_np_root(tr, id);
         } else {
-            cat(c, cap, pick(r, big ? up : down, 4), T(tr, dn));
-            add_root(tr, dn);
+            synth_cat(c, cap, synth_pick(r, big ? up : down, 4), T(tr, dn));
+            synth_np_root(tr, dn);
         }
         break;
     }
     case CT_EDIT_MOVE: {
         static const char *const v[] = {"move", "shift", "drag", "relocate", "slide"};
-        const char *pos = pick_word(r, CT_ATTR_CELL, e->obj.cell);
-        cat(c, cap, "%s %s to %s", pick(r, v, 5), T(tr, dn), pos);
-        add_root(tr, dn);
-        add_root(tr, new_node(tr, pos));
+        const char *pos = synth_pick_word(r, CT_ATTR_CELL, e->obj.cell);
+        synth_cat(c, cap, "%s %s to %s", synth_pick(r, v, 5), T(tr, dn), pos);
+        synth_np_root(tr, dn);
+        synth_np_root(tr, synth_np_new(tr, pos));
         break;
     }
     case CT_EDIT_BACKGROUND: {
-        const char *col = e->bg_color >= 0 ? pick_word(r, CT_ATTR_BG_COLOR, e->bg_color) : NULL;
-        const char *tex = e->bg_texture >= 0 ? pick_word(r, CT_ATTR_TEXTURE, e->bg_texture) : NULL;
+        const char *col = e->bg_color >= 0 ? synth_pick_word(r, CT_ATTR_BG_COLOR, e->bg_color) : NULL;
+        const char *tex = e->bg_texture >= 0 ? synth_pick_word(r, CT_ATTR_TEXTURE, e->bg_texture) : NULL;
         static const char *const tex_noun[CT_SYNTH_N_TEXTURES] = {
             NULL, "stripes", "polka dots", "a checkerboard pattern"};
         double u = ct_rng_uniform(r);
@@ -257,28 +266,28 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *t
         if (u < 0.2) { /* "use a striped black background" */
             snprintf(np, sizeof np, "a %s%s%s background", tex ? tex : "", tex && col ? " " : "",
                      col ? col : "");
-            cat(c, cap, "use %s", np);
-            add_root(tr, new_node(tr, np));
+            synth_cat(c, cap, "use %s", np);
+            synth_np_root(tr, synth_np_new(tr, np));
             break;
         }
-        int bg = new_node(tr, "the background");
-        if (col && tex) cat(c, cap, "make %s %s and %s", T(tr, bg), col, tex);
+        int bg = synth_np_new(tr, "the background");
+        if (col && tex) synth_cat(c, cap, "make %s %s and %s", T(tr, bg), col, tex);
         else if (col) {
             static const char *const f[] = {"make %s %s", "change %s to %s", "turn %s %s",
                                             "paint %s %s"};
-            cat(c, cap, pick(r, f, 4), T(tr, bg), col);
+            synth_cat(c, cap, synth_pick(r, f, 4), T(tr, bg), col);
         } else if (e->bg_texture == CT_TEX_PLAIN && u < 0.5) {
-            int pat = new_node(tr, "the pattern");
-            cat(c, cap, "remove %s from %s", T(tr, pat), T(tr, bg));
-            add_root(tr, pat);
+            int pat = synth_np_new(tr, "the pattern");
+            synth_cat(c, cap, "remove %s from %s", T(tr, pat), T(tr, bg));
+            synth_np_root(tr, pat);
         } else if (e->bg_texture != CT_TEX_PLAIN && u < 0.5) {
-            int tn = new_node(tr, tex_noun[e->bg_texture]);
-            cat(c, cap, "give %s %s", T(tr, bg), T(tr, tn));
-            add_root(tr, bg);
-            add_root(tr, tn);
+            int tn = synth_np_new(tr, tex_noun[e->bg_texture]);
+            synth_cat(c, cap, "give %s %s", T(tr, bg), T(tr, tn));
+            synth_np_root(tr, bg);
+            synth_np_root(tr, tn);
             break;
-        } else cat(c, cap, "make %s %s", T(tr, bg), tex);
-        add_root(tr, bg);
+        } else synth_cat(c, cap, "make %s %s", T(tr, bg), tex);
+        synth_np_root(tr, bg);
         break;
     }
     default: break;
@@ -286,7 +295,7 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, np_tree *t
 }
 
 void synth_write_caption(ct_synth_triplet *t, ct_rng *r) {
-    np_tree tr;
+    synth_np_tree tr;
     tr.n = tr.n_roots = 0;
     /* caption order: a random permutation of the edits */
     int order[CT_SYNTH_MAX_EDITS];
@@ -313,13 +322,13 @@ void synth_write_caption(ct_synth_triplet *t, ct_rng *r) {
             char np[CT_SYNTH_PHRASE_LEN];
             snprintf(np, sizeof np, "%s and %s", T(&tr, a), T(&tr, b));
             if (strlen(np) + 1 < sizeof np) {
-                int co = new_node(&tr, np);
+                int co = synth_np_new(&tr, np);
                 if (co >= 0) {
-                    add_kid(&tr, co, a);
-                    add_kid(&tr, co, b);
+                    synth_np_kid(&tr, co, a);
+                    synth_np_kid(&tr, co, b);
                     tr.roots[roots_before - 1] = co;
                     tr.n_roots = roots_before;
-                    cat(clauses[n_clauses - 1], sizeof clauses[0], " and %s", T(&tr, b));
+                    synth_cat(clauses[n_clauses - 1], sizeof clauses[0], " and %s", T(&tr, b));
                     snprintf(e->clause, sizeof e->clause, "%s", clauses[n_clauses - 1]);
                     snprintf(prev->clause, sizeof prev->clause, "%s", clauses[n_clauses - 1]);
                     continue;
@@ -333,21 +342,10 @@ void synth_write_caption(ct_synth_triplet *t, ct_rng *r) {
     t->caption[0] = 0;
     for (int k = 0; k < n_clauses; k++) {
         const char *sep = "";
-        if (k > 0 && n_clauses == 2) sep = pick(r, join2, 5);
-        else if (k > 0 && k == n_clauses - 1) sep = pick(r, join_last, 3);
+        if (k > 0 && n_clauses == 2) sep = synth_pick(r, join2, 5);
+        else if (k > 0 && k == n_clauses - 1) sep = synth_pick(r, join_last, 3);
         else if (k > 0) sep = ", ";
-        cat(t->caption, sizeof t->caption, "%s%s", sep, clauses[k]);
+        synth_cat(t->caption, sizeof t->caption, "%s%s", sep, clauses[k]);
     }
-    /* breadth-first over the phrase forest, roots in caption order, no repeats */
-    int queue[MAX_NODES], head = 0, tail = 0;
-    for (int i = 0; i < tr.n_roots && tail < MAX_NODES; i++) queue[tail++] = tr.roots[i];
-    t->n_phrases = 0;
-    while (head < tail) {
-        const np_node *nd = &tr.node[queue[head++]];
-        int seen = 0;
-        for (int i = 0; i < t->n_phrases; i++) seen |= !strcmp(t->phrases[i], nd->text);
-        if (!seen && t->n_phrases < CT_SYNTH_MAX_PHRASES)
-            snprintf(t->phrases[t->n_phrases++], CT_SYNTH_PHRASE_LEN, "%s", nd->text);
-        for (int i = 0; i < nd->n_kids && tail < MAX_NODES; i++) queue[tail++] = nd->kids[i];
-    }
+    synth_np_flatten(&tr, t);
 }

@@ -81,9 +81,13 @@ static void draw_object(const ct_synth_object *o, int size, uint8_t *rgb) {
     float r = (o->size == CT_SIZE_LARGE ? SYNTH_RADIUS_LARGE : SYNTH_RADIUS_SMALL) * cell;
     float outline = size >= 128 ? (float)size / 128.f : 1.f;
     float ro = r + outline; /* the outline is the shape grown by `outline` pixels */
-    uint8_t fill[3], edge[3];
+    uint8_t fill[3], edge[3], pat[3];
     synth_object_rgb(o->color, fill);
-    for (int c = 0; c < 3; c++) edge[c] = (uint8_t)(fill[c] * 45 / 100);
+    for (int c = 0; c < 3; c++) {
+        edge[c] = (uint8_t)(fill[c] * 45 / 100);
+        pat[c] = (uint8_t)(fill[c] + (255 - fill[c]) * 6 / 10); /* the fill pattern: lighter */
+    }
+    float band = 0.5f * r; /* stripe height / check side of a patterned fill */
     int x0 = (int)floorf(cx - ro - 1), x1 = (int)ceilf(cx + ro + 1);
     int y0 = (int)floorf(cy - ro - 1), y1 = (int)ceilf(cy + ro + 1);
     if (x0 < 0) x0 = 0;
@@ -92,20 +96,28 @@ static void draw_object(const ct_synth_object *o, int size, uint8_t *rgb) {
     if (y1 > size - 1) y1 = size - 1;
     for (int y = y0; y <= y1; y++) {
         for (int x = x0; x <= x1; x++) {
-            int n_fill = 0, n_edge = 0;
+            int n_fill = 0, n_edge = 0, n_pat = 0;
             for (int sy = 0; sy < 2; sy++) {
                 for (int sx = 0; sx < 2; sx++) {
                     float px = (float)x + 0.25f + 0.5f * sx - cx;
                     float py = (float)y + 0.25f + 0.5f * sy - cy;
-                    if (inside(o->shape, px / r, py / r)) n_fill++;
+                    if (inside(o->shape, px / r, py / r)) {
+                        int by = (int)floorf(py / band), bx = (int)floorf(px / band);
+                        int on = o->texture == CT_TEX_STRIPED     ? by & 1
+                                 : o->texture == CT_TEX_CHECKERED ? (bx + by) & 1
+                                 : o->texture == CT_TEX_DOTTED    ? (bx & 1) && (by & 1)
+                                                                  : 0;
+                        if (on) n_pat++;
+                        else n_fill++;
+                    }
                     else if (inside(o->shape, px / ro, py / ro)) n_edge++;
                 }
             }
-            if (!n_fill && !n_edge) continue;
+            if (!n_fill && !n_edge && !n_pat) continue;
             uint8_t *p = rgb + ((size_t)y * size + x) * 3;
-            int n_bg = 4 - n_fill - n_edge;
+            int n_bg = 4 - n_fill - n_edge - n_pat;
             for (int c = 0; c < 3; c++)
-                p[c] = (uint8_t)((n_fill * fill[c] + n_edge * edge[c] + n_bg * p[c] + 2) / 4);
+                p[c] = (uint8_t)((n_fill * fill[c] + n_pat * pat[c] + n_edge * edge[c] + n_bg * p[c] + 2) / 4);
         }
     }
 }
@@ -113,7 +125,7 @@ static void draw_object(const ct_synth_object *o, int size, uint8_t *rgb) {
 ct_status ct_synth_render_into(const ct_synth_scene *s, int size, uint8_t *rgb) {
     if (!s || !rgb || size < 16 || size > 1024)
         return ct_fail(CT_ERR_ARG, "synth: render size %d out of range [16, 1024]", size);
-    ct_status st = ct_synth_scene_check(s);
+    ct_status st = synth_scene_check_range(s, CT_SYNTH_MIN_OBJECTS, CT_SYNTH_HARD_MAX_OBJECTS); /* any variant */
     if (st != CT_OK) return st;
     draw_background(s, size, rgb);
     for (int i = 0; i < s->n; i++) draw_object(&s->obj[i], size, rgb);

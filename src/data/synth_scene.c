@@ -69,9 +69,15 @@ int ct_synth_words(ct_synth_attr attr, int value, const char **out, int max) {
 }
 
 const char *ct_synth_edit_name(ct_synth_edit_kind k) {
-    static const char *names[CT_SYNTH_N_EDITS] = {"add", "remove", "replace", "recolor",
-                                                  "resize", "move", "background"};
-    return (int)k >= 0 && k < CT_SYNTH_N_EDITS ? names[k] : NULL;
+    static const char *names[CT_SYNTH_N_EDIT_KINDS] = {"add",  "remove",     "replace",  "recolor",
+                                                       "resize", "move", "background", "retexture"};
+    return (int)k >= 0 && k < CT_SYNTH_N_EDIT_KINDS ? names[k] : NULL;
+}
+
+const char *ct_synth_phrase_type_name(ct_synth_phrase_type t) {
+    static const char *names[CT_SYNTH_N_PHRASE_TYPES] = {"object", "attribute+object", "relation",
+                                                         "background"};
+    return (int)t >= 0 && t < CT_SYNTH_N_PHRASE_TYPES ? names[t] : NULL;
 }
 
 void synth_object_rgb(int color, uint8_t rgb[3]) {
@@ -151,16 +157,21 @@ int ct_synth_scene_equal(const ct_synth_scene *a, const ct_synth_scene *b) {
     if (a->n != b->n || a->bg_color != b->bg_color || a->bg_texture != b->bg_texture) return 0;
     for (int i = 0; i < a->n; i++) {
         const ct_synth_object *p = &a->obj[i], *q = &b->obj[i];
-        if (p->cell != q->cell || p->shape != q->shape || p->color != q->color || p->size != q->size)
+        if (p->cell != q->cell || p->shape != q->shape || p->color != q->color || p->size != q->size ||
+            p->texture != q->texture)
             return 0;
     }
     return 1;
 }
 
 ct_status ct_synth_scene_check(const ct_synth_scene *s) {
-    if (s->n < CT_SYNTH_MIN_OBJECTS || s->n > CT_SYNTH_MAX_OBJECTS)
+    return synth_scene_check_range(s, CT_SYNTH_MIN_OBJECTS, CT_SYNTH_MAX_OBJECTS);
+}
+
+ct_status synth_scene_check_range(const ct_synth_scene *s, int min_objects, int max_objects) {
+    if (s->n < min_objects || s->n > max_objects)
         return ct_fail(CT_ERR_FORMAT, "synth: scene has %d objects (expected %d..%d)", s->n,
-                       CT_SYNTH_MIN_OBJECTS, CT_SYNTH_MAX_OBJECTS);
+                       min_objects, max_objects);
     if (s->bg_color >= CT_SYNTH_N_BG_COLORS || s->bg_texture >= CT_SYNTH_N_TEXTURES)
         return ct_fail(CT_ERR_FORMAT, "synth: background colour %d / texture %d out of range",
                        s->bg_color, s->bg_texture);
@@ -170,9 +181,10 @@ ct_status ct_synth_scene_check(const ct_synth_scene *s) {
             return ct_fail(CT_ERR_FORMAT, "synth: object %d: cell %d not after cell %d", i, o->cell,
                            i > 0 ? s->obj[i - 1].cell : -1);
         if (o->shape >= CT_SYNTH_N_SHAPES || o->color >= CT_SYNTH_N_COLORS ||
-            o->size >= CT_SYNTH_N_SIZES)
-            return ct_fail(CT_ERR_FORMAT, "synth: object %d: shape %d colour %d size %d out of range",
-                           i, o->shape, o->color, o->size);
+            o->size >= CT_SYNTH_N_SIZES || o->texture >= CT_SYNTH_N_TEXTURES)
+            return ct_fail(CT_ERR_FORMAT,
+                           "synth: object %d: shape %d colour %d size %d texture %d out of range", i,
+                           o->shape, o->color, o->size, o->texture);
         if (!(o->jx >= -SYNTH_JITTER && o->jx <= SYNTH_JITTER && o->jy >= -SYNTH_JITTER &&
               o->jy <= SYNTH_JITTER))
             return ct_fail(CT_ERR_FORMAT, "synth: object %d: jitter (%g, %g) out of range", i,
@@ -182,13 +194,18 @@ ct_status ct_synth_scene_check(const ct_synth_scene *s) {
 }
 
 ct_status ct_synth_apply(ct_synth_scene *s, const ct_synth_edit *e) {
+    return synth_apply_range(s, e, CT_SYNTH_MIN_OBJECTS, CT_SYNTH_MAX_OBJECTS);
+}
+
+ct_status synth_apply_range(ct_synth_scene *s, const ct_synth_edit *e, int min_objects,
+                            int max_objects) {
     int i = e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_BACKGROUND ? -1 : synth_find_cell(s, e->cell);
     if (e->kind != CT_EDIT_ADD && e->kind != CT_EDIT_BACKGROUND && i < 0)
         return ct_fail(CT_ERR_ARG, "synth: %s: no object in cell %d", ct_synth_edit_name(e->kind),
                        e->cell);
     switch (e->kind) {
     case CT_EDIT_ADD:
-        if (s->n >= CT_SYNTH_MAX_OBJECTS || e->cell < 0 || e->cell >= CT_SYNTH_CELLS ||
+        if (s->n >= max_objects || e->cell < 0 || e->cell >= CT_SYNTH_CELLS ||
             synth_find_cell(s, e->cell) >= 0)
             return ct_fail(CT_ERR_ARG, "synth: add: cell %d taken or scene full (%d objects)",
                            e->cell, s->n);
@@ -197,7 +214,7 @@ ct_status ct_synth_apply(ct_synth_scene *s, const ct_synth_edit *e) {
         s->n++;
         break;
     case CT_EDIT_REMOVE:
-        if (s->n <= CT_SYNTH_MIN_OBJECTS)
+        if (s->n <= min_objects)
             return ct_fail(CT_ERR_ARG, "synth: remove: scene has only %d objects", s->n);
         memmove(&s->obj[i], &s->obj[i + 1], (size_t)(s->n - i - 1) * sizeof s->obj[0]);
         s->n--;
@@ -206,9 +223,11 @@ ct_status ct_synth_apply(ct_synth_scene *s, const ct_synth_edit *e) {
         s->obj[i].shape = e->obj.shape;
         s->obj[i].color = e->obj.color;
         s->obj[i].size = e->obj.size;
+        s->obj[i].texture = e->obj.texture;
         break;
     case CT_EDIT_RECOLOR: s->obj[i].color = e->obj.color; break;
     case CT_EDIT_RESIZE: s->obj[i].size = e->obj.size; break;
+    case CT_EDIT_RETEXTURE: s->obj[i].texture = e->obj.texture; break;
     case CT_EDIT_MOVE:
         if (e->obj.cell >= CT_SYNTH_CELLS || synth_find_cell(s, e->obj.cell) >= 0)
             return ct_fail(CT_ERR_ARG, "synth: move: destination cell %d taken", e->obj.cell);

@@ -81,8 +81,10 @@ static ct_status make_item(const ct_synth_config *cfg, int split, long idx, uint
     cJSON *o = NULL;
     ct_status st = CT_OK;
     if (!t) return ct_fail(CT_ERR_NOMEM, "synth: cannot allocate a triplet");
-    int negatives = split == 0 ? 0 : cfg->negatives;
-    st = ct_synth_make_triplet(t, synth_mix_seed(cfg->seed, (uint64_t)split, (uint64_t)idx), negatives);
+    int hard = cfg->variant == CT_SYNTH_HARD;
+    int negatives = split == 0 ? (hard ? cfg->train_negatives : 0) : cfg->negatives;
+    uint64_t seed = synth_mix_seed(cfg->seed, (uint64_t)split, (uint64_t)idx);
+    st = hard ? ct_synth_make_hard_triplet(t, seed, negatives) : ct_synth_make_triplet(t, seed, negatives);
     if (st != CT_OK) goto fail;
     char id[32];
     snprintf(id, sizeof id, "%s-%06ld", split_names[split], idx);
@@ -112,12 +114,24 @@ static ct_status make_item(const ct_synth_config *cfg, int split, long idx, uint
     cJSON_AddStringToObject(o, "caption", t->caption);
     for (int i = 0; i < t->n_phrases; i++) cJSON_AddItemToArray(nps, cJSON_CreateString(t->phrases[i]));
     cJSON_AddItemToObject(o, "noun_phrases", nps);
+    if (hard) { /* per phrase: reference-grid cells of what it names, and its type */
+        cJSON *cells = cJSON_AddArrayToObject(o, "phrase_cells");
+        cJSON *types = cJSON_AddArrayToObject(o, "phrase_types");
+        for (int i = 0; cells && types && i < t->n_phrases; i++) {
+            cJSON *c = cJSON_CreateArray();
+            for (int k = 0; c && k < CT_SYNTH_CELLS; k++)
+                if (t->phrase_cells[i] >> k & 1) cJSON_AddItemToArray(c, cJSON_CreateNumber(k));
+            cJSON_AddItemToArray(cells, c);
+            cJSON_AddItemToArray(types, cJSON_CreateString(ct_synth_phrase_type_name(t->phrase_type[i])));
+        }
+        cJSON_AddNumberToObject(o, "grid", CT_SYNTH_GRID);
+    }
     cJSON_AddStringToObject(o, "id", id);
     for (int i = 0; i < t->n_edits; i++)
         cJSON_AddItemToArray(edits, cJSON_CreateString(ct_synth_edit_name(t->edits[i].kind)));
     cJSON_AddItemToObject(o, "edits", edits);
     if (t->n_negatives) {
-        cJSON *negs = cJSON_AddArrayToObject(o, "hard_negatives");
+        cJSON *negs = cJSON_AddArrayToObject(o, split == 0 ? "train_negatives" : "hard_negatives");
         for (int i = 0; negs && i < t->n_negatives; i++)
             cJSON_AddItemToArray(negs, cJSON_CreateString(out->paths[2 + i]));
     }
@@ -213,6 +227,10 @@ static ct_status write_info(const ct_synth_config *cfg, const long counts[3],
     cJSON_AddNumberToObject(o, "seed", (double)cfg->seed);
     cJSON_AddNumberToObject(o, "size", cfg->size);
     cJSON_AddNumberToObject(o, "negatives", cfg->negatives);
+    if (cfg->variant == CT_SYNTH_HARD) { /* absent: the default variant (files unchanged) */
+        cJSON_AddStringToObject(o, "variant", "hard");
+        cJSON_AddNumberToObject(o, "train_negatives", cfg->train_negatives);
+    }
     cJSON_AddNumberToObject(o, "jpeg_fraction", cfg->jpeg_fraction);
     cJSON_AddNumberToObject(o, "jpeg_quality", cfg->jpeg_quality);
     cJSON_AddStringToObject(o, "gallery",
@@ -250,6 +268,12 @@ ct_status ct_synth_write_dataset(const ct_synth_config *cfg, ct_synth_stats *sta
         if (counts[s] < 0 || counts[s] > MAX_TRIPLETS)
             return ct_fail(CT_ERR_ARG, "synth: %s: %ld triplets (expected 0..%ld)", split_names[s],
                            counts[s], MAX_TRIPLETS);
+    if (cfg->variant != CT_SYNTH_DEFAULT && cfg->variant != CT_SYNTH_HARD)
+        return ct_fail(CT_ERR_ARG, "synth: unknown variant %d", (int)cfg->variant);
+    if (cfg->train_negatives < 0 || cfg->train_negatives > CT_SYNTH_MAX_NEGATIVES ||
+        (cfg->train_negatives && cfg->variant != CT_SYNTH_HARD))
+        return ct_fail(CT_ERR_ARG, "synth: %d training negatives (expected 0, or 0..%d with the hard variant)",
+                       cfg->train_negatives, CT_SYNTH_MAX_NEGATIVES);
     if (cfg->negatives < 0 || cfg->negatives > CT_SYNTH_MAX_NEGATIVES)
         return ct_fail(CT_ERR_ARG, "synth: %d negatives per query (expected 0..%d)", cfg->negatives,
                        CT_SYNTH_MAX_NEGATIVES);
