@@ -57,6 +57,7 @@ typedef struct {
     bool has_mean;                          /* FashionIQ: mean over the categories */
     ct_metric_set mean;
     double seconds;
+    char model_id[128];                     /* ct_model_identity of the model evaluated */
 } ct_eval_result;
 
 ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *r);
@@ -71,7 +72,9 @@ bool ct_eval_result_get(const ct_eval_result *r, const char *key, double *value)
 const char *ct_eval_headline_metric(const char *dataset, const char *category);
 
 /* The `eval --json` object as text (malloc'd; NULL when out of memory): dataset, split,
- * model, n_queries, avg (where defined), metrics {key: value}, seconds, ctcir version. */
+ * model (model_name as given), model_path (resolved: symlinks such as `last` followed),
+ * model_id, n_queries, avg (where defined), metrics {key: value}, seconds, ctcir_version,
+ * ctcir_commit. */
 char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const char *model_name);
 /* Only the "metrics" object's members (plus "avg") as a JSON object text. */
 char *ct_eval_metrics_json(const ct_eval_result *r);

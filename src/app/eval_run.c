@@ -7,13 +7,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "app/embed.h"
+#include "ctcir/embed.h"
 #include "core/dirio.h"
 #include "core/str.h"
 #include "core/timer.h"
 #include "ctcir/eval.h"
 #include "ctcir/index.h"
 #include "ctcir/log.h"
+#include "ctcir/version.h"
 
 void ct_eval_opts_default(ct_eval_opts *o) {
     memset(o, 0, sizeof *o);
@@ -203,6 +204,7 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
         r->has_mean = true;
     }
     r->seconds = ct_now_s() - t0;
+    snprintf(r->model_id, sizeof r->model_id, "%s", ct_model_identity(m));
     return CT_OK;
 }
 
@@ -297,6 +299,10 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     cJSON_AddStringToObject(root, "dataset", o->dataset);
     cJSON_AddStringToObject(root, "split", o->split);
     cJSON_AddStringToObject(root, "model", model_name ? model_name : "");
+    char *resolved = model_name ? realpath(model_name, NULL) : NULL;
+    cJSON_AddStringToObject(root, "model_path", resolved ? resolved : (model_name ? model_name : ""));
+    free(resolved);
+    cJSON_AddStringToObject(root, "model_id", r->model_id);
     int total = 0;
     for (int i = 0; i < r->n_runs; i++) total += r->n_queries[i];
     cJSON_AddNumberToObject(root, "n_queries", total);
@@ -304,6 +310,8 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     for_each_metric(r, add_json, &j);
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", r->seconds);
+    cJSON_AddStringToObject(root, "ctcir_version", ctcir_version());
+    cJSON_AddStringToObject(root, "ctcir_commit", ctcir_commit());
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return text;

@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "app/gallery_source.h"
+#include "ctcir/embed.h"
 
 static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm", ".psd", NULL};
 
@@ -94,13 +94,15 @@ ct_status ct_gallery_from_dir(ct_gallery *g, const char *dir) {
 
 ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     memset(g, 0, sizeof *g);
-    FILE *f = fopen(file, "r");
+    const bool from_stdin = strcmp(file, "-") == 0; /* relative paths: against the working folder */
+    FILE *f = from_stdin ? stdin : fopen(file, "r");
     if (!f) return ct_fail(CT_ERR_IO, "gallery: cannot open %s: %s", file, strerror(errno));
     char base[4096];
-    snprintf(base, sizeof base, "%s", file);
+    snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
     char *slash = strrchr(base, '/');
     if (slash) *slash = '\0';
     else snprintf(base, sizeof base, ".");
+    if (from_stdin) file = "stdin";
     int64_t cap = 0, line_no = 0;
     char line[8192];
     ct_status s = CT_OK;
@@ -115,7 +117,7 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
         else snprintf(full, sizeof full, "%s/%s", base, line);
         s = push(g, &cap, strip_ext(line), strdup(full));
     }
-    fclose(f);
+    if (!from_stdin) fclose(f);
     if (!s && g->n == 0) s = ct_fail(CT_ERR_FORMAT, "gallery: %s lists no images", file);
     return s;
 }

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "ctcir/runtime.h" /* ct_set_threads */
+
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
@@ -13,7 +15,5 @@ void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
-/* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. */
-void ct_set_threads(int n);
 
 #endif

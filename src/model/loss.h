@@ -4,6 +4,7 @@
 #define CTCIR_MODEL_LOSS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/options.h"
