@@ -6,18 +6,23 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/blas.h"
+#include "ctcir/runtime.h"
 
 #include <utf8proc.h>
 
-int cli_usage_error(const char *cmd, const char *fmt, ...) {
-    va_list ap;
+int cli_usage_verror(const char *cmd, const char *fmt, va_list ap) {
     fprintf(stderr, "ctcir %s: ", cmd);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fprintf(stderr, "\n(see 'ctcir help %s')\n", cmd);
     return CLI_USAGE;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = cli_usage_verror(cmd, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int cli_fail(const char *cmd, ct_status s) {

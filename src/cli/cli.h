@@ -2,6 +2,7 @@
 #ifndef CTCIR_CLI_CLI_H
 #define CTCIR_CLI_CLI_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -11,6 +12,7 @@ enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
 
 /* Prints "ctcir <cmd>: <message>" and a hint to use --help on stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_verror(const char *cmd, const char *fmt, va_list ap);
 
 /* Prints "ctcir <cmd>: <ct_error()>" on stderr; returns CLI_RUNTIME. */
 int cli_fail(const char *cmd, ct_status s);
@@ -27,7 +29,8 @@ bool cli_parse_float(const char *s, double *out);
  * always parses. */
 void cli_json_string(FILE *out, const char *s);
 
-/* Applies -t/--threads: sets OpenBLAS and OpenMP thread counts (<= 0: all cores). */
+/* Applies -t/--threads (bounded by the option parser to 1..CLI_MAX_THREADS): sets the
+ * OpenBLAS and OpenMP thread counts (<= 0: all cores). */
 void cli_set_threads(int n);
 
 #endif

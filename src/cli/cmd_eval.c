@@ -1,90 +1,64 @@
 /* ctcir eval: Recall@K, Recall_subset@K, mAP@K of a checkpoint on a CIR benchmark, prediction
  * files and test-server submissions (protocols in include/ctcir/metrics.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "ctcir/eval.h"
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
-            "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--json] [--strict] [--batch N] [-t N]\n\n"
-            "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
-            "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
-            "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
-            "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
-            "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
-            "Values are percentages. The table goes to stderr; --json prints one JSON object on stdout\n"
-            "with a \"metrics\" object.\n\n"
-            "  --root DIR            dataset root (manifest: the image root holding <split>.jsonl and,\n"
-            "                        if present, <split>_gallery.txt)\n"
-            "  --index INDEX         gallery embeddings from `ctcir index` (model identity checked);\n"
-            "                        without it the gallery is embedded on the fly\n"
-            "  --predictions-out F   {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-            "                        FashionIQ <category>/<index>)\n"
-            "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
-            "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
-            "  --strict              a malformed record is an error (default: skipped with a warning)\n"
-            "  --batch N             images per model call (default 32)\n"
-            "  --loader-threads N    decoding threads (default 1)\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n");
-}
+#include "ctcir/log.h"
 
 static void print_table(const char *title, const ct_metric_set *m) {
-    fprintf(stderr, "%s (%d queries)\n", title, m->n_queries);
-    for (int i = 0; i < m->n; i++) fprintf(stderr, "  %-14s %8.2f\n", m->names[i], m->values[i]);
+    printf("%s (%d queries)\n", title, m->n_queries);
+    for (int i = 0; i < m->n; i++) printf("  %-14s %8.2f\n", m->names[i], m->values[i]);
 }
 
 int cmd_eval(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT };
-    static const struct option opts[] = {
-        {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
-        {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
-        {"category", required_argument, 0, O_CAT}, {"index", required_argument, 0, O_INDEX},
-        {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
-        {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
-        {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     ct_eval_opts o;
     ct_eval_opts_default(&o);
     const char *model = NULL;
     bool json = false;
-    long v, threads = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
-        switch (c) {
-        case O_MODEL: model = optarg; break;
-        case O_DATASET: o.dataset = optarg; break;
-        case O_ROOT: o.root = optarg; break;
-        case O_SPLIT: o.split = optarg; break;
-        case O_CAT: o.category = optarg; break;
-        case O_INDEX: o.index = optarg; break;
-        case O_PRED: o.predictions_out = optarg; break;
-        case O_SUB: o.submission_out = optarg; break;
-        case O_JSON: json = true; break;
-        case O_STRICT: o.strict = true; break;
-        case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
-        case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
-        case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("eval", "--threads: a number >= 0"); break;
-        default: return cli_usage_error("eval", "unknown option or missing value: %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
-    if (!model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
+    long batch = o.batch, lt = o.loader_threads, threads = 0;
+    const cli_opt opts[] = {
+        {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
+        {"dataset", 0, CLI_STR, &o.dataset, "NAME", "cirr | circo | fashioniq | lasco | manifest", .required = true},
+        {"root", 0, CLI_STR, &o.root, "DIR", "dataset root (manifest: the image root holding <split>.jsonl and,\n"
+                                             "if present, <split>_gallery.txt)", .required = true},
+        {"split", 0, CLI_STR, &o.split, "S", "the split to evaluate", .required = true},
+        {"category", 0, CLI_STR, &o.category, "C", "FashionIQ: one category (default: all three and their mean)"},
+        {"index", 0, CLI_STR, &o.index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
+                                                 "without it the gallery is embedded on the fly"},
+        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "{\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+                                                                 "FashionIQ <category>/<index>)"},
+        {"submission-out", 0, CLI_STR, &o.submission_out, "DIR", "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
+                                                                 "CIRCO: circo_<split>.json (ids as integers); any split"},
+        {"json", 0, CLI_FLAG, &json, NULL, "one JSON object on stdout instead of the table"},
+        {"strict", 0, CLI_FLAG, &o.strict, NULL, "a malformed record is an error (default: skipped with a warning)"},
+        {"batch", 0, CLI_INT, &batch, "N", "images per model call", 1, 1024},
+        {"loader-threads", 0, CLI_INT, &lt, "N", "decoding threads", 1, 8},
+        CLI_OPT_THREADS(&threads),
+        {0}};
+    const cli_cmd cmd = {"eval",
+                         "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
+                         "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
+                         "                  [--json] [--strict] [--batch N] [-t N]\n\n"
+                         "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
+                         "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
+                         "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
+                         "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
+                         "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
+                         "Values are percentages. The table goes to stdout; --json prints one JSON object instead,\n"
+                         "with a \"metrics\" object, the resolved model path, model_id and the ctcir version.\n",
+                         opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc != CLI_PARSED) return rc;
+    o.batch = (int)batch;
+    o.loader_threads = (int)lt;
+    o.quiet = cli_quiet();
     ct_dataset_kind kind;
-    if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
+    if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "--dataset: unknown dataset '%s'", o.dataset);
     if (kind == CT_DS_FASHIONIQ && !o.category && o.index)
         return cli_usage_error("eval", "--index needs --category with fashioniq (one gallery per category)");
     cli_set_threads((int)threads);
@@ -99,17 +73,20 @@ int cmd_eval(int argc, char **argv) {
     for (int i = 0; i < r.n_runs; i++) {
         if (!r.has[i]) continue;
         any = true;
+        if (json) continue;
         char title[128];
         snprintf(title, sizeof title, "%s %s%s%s", o.dataset, o.split, *r.run_name[i] ? " " : "", r.run_name[i]);
         print_table(title, &r.per[i]);
     }
-    if (r.has_mean) print_table("fashioniq mean", &r.mean);
-    if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
+    if (r.has_mean && !json) print_table("fashioniq mean", &r.mean);
+    if (!any) ct_log(CT_LOG_WARN, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
+    rc = CLI_OK;
     if (json) {
         char *text = ct_eval_result_json(&r, &o, model);
         if (text) printf("%s\n", text);
+        else rc = cli_fail("eval", ct_fail(CT_ERR_NOMEM, "eval: out of memory printing JSON"));
         free(text);
     }
     ct_eval_result_free(&r);
-    return CLI_OK;
+    return rc;
 }
