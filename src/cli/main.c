@@ -8,6 +8,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "ctcir/dist.h"
+#include "ctcir/status.h"
 #include "ctcir/version.h"
 
 typedef struct {
@@ -83,6 +85,23 @@ int cmd_version(int argc, char **argv) {
     return CLI_OK;
 }
 
+/* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
+ * be left waiting in a collective), one that succeeds leaves MPI cleanly. */
+static int run_distributed(const command *c, int argc, char **argv) {
+    if (ct_dist_init(&argc, &argv)) {
+        fprintf(stderr, "ctcir: %s\n", ct_error());
+        return CLI_RUNTIME;
+    }
+    int rc = c->fn(argc, argv);
+    if (rc != CLI_OK && ct_dist_size() > 1) {
+        fprintf(stderr, "ctcir %s: rank %d of %d exits with status %d; ending the job\n", c->name, ct_dist_rank(),
+                ct_dist_size(), rc);
+        ct_dist_abort(rc);
+    }
+    ct_dist_finalize();
+    return rc;
+}
+
 /* stdout must have taken every byte: a full disk or a closed pipe makes the exit code 1. */
 static int finish_stdout(const char *cmd, int rc) {
     bool bad = fflush(stdout) != 0 || ferror(stdout);
@@ -127,7 +146,7 @@ static int dispatch(int argc, char **argv) {
     }
     const command *c = find(name);
     if (!c) return unknown_command(name);
-    return c->fn(argc - 1, argv + 1);
+    return run_distributed(c, argc - 1, argv + 1);
 }
 
 int main(int argc, char **argv) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/head.h"
 #include "train/train_step.h"
 
 /* ---- batches ------------------------------------------------------------------------- */
@@ -85,29 +86,22 @@ int ct_batch_max_text(const ct_batch *b) {
 
 /* ---- the step -------------------------------------------------------------------------- */
 
-/* One embedding path (fusion + pool) with its activations. */
-typedef struct {
-    ct_fusion_acts fa;
-    ct_pool_acts pa;
-} path_acts;
-
 struct ct_train_step {
     ct_model *m;
     int micro, max_batch, phrase_cap;       /* phrase_cap: isolated passes run this many at a time */
     bool cc, detach, clip_mode, qneg;
     ct_clip_vision_acts va_ref, va_tgt;
     ct_clip_text_acts ta_cap, ta_empty, ta_ph;
-    path_acts q, n, t;       /* query, query negative, target */
-    ct_fusion_acts fa_iso;
-    ct_fusion_scratch fs;
-    ct_pool_scratch ps;
+    ct_head_path q, n, t;    /* query, query negative, target */
+    ct_fusion_acts fa_iso;   /* isolated phrase passes (fusion only: their maps) */
+    ct_head_scratch hs;      /* backward scratch of every path (rows: micro = phrase_cap) */
     float *mem;
     size_t bytes;
     /* whole-batch embeddings and their gradients [max_batch,P] */
     float *Q, *N, *Tg, *dQ, *dN, *dT;
     /* per micro-batch */
     float *empty_tx, *d_empty_tx, *d_empty;  /* [micro,2,dt], [micro,2,dt], [2,dt]: start + end token */
-    float *dz, *dv0_ref, *dv0_tgt, *dtx_cap; /* pool input grad, image token grads, text grads */
+    float *dv0_ref, *dv0_tgt, *dtx_cap;      /* image token grads, text grads */
     float *map_ctx, *dmap_ctx;               /* [micro,Nv,77] */
     float *v0_iso, *dv0_iso, *dtx_iso;       /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
     float *map_iso, *dmap_iso;               /* [phrase_cap,Nv,77] */
@@ -124,22 +118,18 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     const ct_model *m = st->m;
     const int mb = st->micro, pc = st->phrase_cap, Nv = m->Nv, T = st->T_max;
     const size_t P = (size_t)m->P, tok_v = (size_t)Nv * m->dv, tok_t = (size_t)T * m->dt, map = (size_t)Nv * T;
-    path_acts *paths[3] = {&st->q, &st->n, &st->t};
-    for (int i = 0; i < 3; i++) { /* the query path sees captions, the other two the 2-token empty text */
-        ct_fusion_acts_plan(&paths[i]->fa, &m->fusion, plan, mb, Nv, i == 0 ? T : 2);
-        ct_pool_acts_plan(&paths[i]->pa, &m->pool, plan, mb, Nv);
-    }
-    const int fs_rows = mb; /* phrase_cap == micro */
+    ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
+    for (int i = 0; i < 3; i++) /* the query path sees captions, the other two the 2-token empty text */
+        ct_head_path_plan(paths[i], m, plan, mb, i == 0 ? T : 2);
     if (st->cc) ct_fusion_acts_plan(&st->fa_iso, &m->fusion, plan, pc, Nv, T);
-    ct_fusion_scratch_plan(&st->fs, &m->fusion, plan, fs_rows, Nv, T);
-    ct_pool_scratch_plan(&st->ps, &m->pool, plan, mb, Nv);
+    /* one scratch serves the paths (mb rows) and the isolated passes (pc rows): pc == mb */
+    ct_head_scratch_plan(&st->hs, m, plan, mb > pc ? mb : pc, T);
     float **whole[6] = {&st->Q, &st->N, &st->Tg, &st->dQ, &st->dN, &st->dT};
     for (int i = 0; i < 6; i++) *whole[i] = ct_plan_take(plan, (size_t)st->max_batch * P);
     const size_t tok_e = (size_t)2 * m->dt;
     st->empty_tx = ct_plan_take(plan, mb * tok_e);
     st->d_empty_tx = ct_plan_take(plan, mb * tok_e);
     st->d_empty = ct_plan_take(plan, tok_e);
-    st->dz = ct_plan_take(plan, mb * tok_v);
     st->dv0_ref = ct_plan_take(plan, mb * tok_v);
     st->dv0_tgt = ct_plan_take(plan, mb * tok_v);
     st->dtx_cap = ct_plan_take(plan, mb * tok_t);
@@ -176,9 +166,9 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     if ((s = ct_clip_text_acts_new_len(&st->ta_cap, &m->clip, micro_batch, true, st->T_max))) goto fail;
     if ((s = ct_clip_text_acts_new_len(&st->ta_empty, &m->clip, 1, true, 2))) goto fail;
     if (st->cc && (s = ct_clip_text_acts_new_len(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max))) goto fail;
-    path_acts *paths[3] = {&st->q, &st->n, &st->t};
+    ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
     for (int i = 0; i < 3; i++)
-        if ((s = ct_fusion_acts_new(&paths[i]->fa, &m->fusion))) goto fail;
+        if ((s = ct_head_path_new(paths[i], m))) goto fail;
     if ((s = ct_fusion_acts_new(&st->fa_iso, &m->fusion))) goto fail;
     ct_plan plan = {0};
     plan_buffers(st, &plan);
@@ -211,9 +201,9 @@ void ct_train_step_free(ct_train_step *st) {
     ct_clip_text_acts_free(&st->ta_cap);
     ct_clip_text_acts_free(&st->ta_empty);
     ct_clip_text_acts_free(&st->ta_ph);
-    ct_fusion_acts_free(&st->q.fa);
-    ct_fusion_acts_free(&st->n.fa);
-    ct_fusion_acts_free(&st->t.fa);
+    ct_head_path_free(&st->q);
+    ct_head_path_free(&st->n);
+    ct_head_path_free(&st->t);
     ct_fusion_acts_free(&st->fa_iso);
     free(st->mem), free(st->key_cap), free(st->key_empty), free(st->key_iso), free(st->ph_local);
     free(st->ids_cap), free(st->ids_ph), free(st->loss_work);
@@ -221,26 +211,6 @@ void ct_train_step_free(ct_train_step *st) {
 }
 
 size_t ct_train_step_bytes(const ct_train_step *st) { return st->bytes; }
-
-static const float *path_forward(ct_train_step *st, path_acts *p, const float *v0, const float *tx, const int *key_len,
-                                 int n, int T) {
-    const ct_model *m = st->m;
-    ct_fusion_forward(&m->fusion, &m->params, &p->fa, v0, tx, key_len, n, m->Nv, T);
-    ct_pool_forward(&m->pool, &m->params, &p->pa, p->fa.blk[m->fusion.L - 1].v2, n, m->Nv);
-    return p->pa.r;
-}
-
-/* dr [n,P] -> accumulates into dv0 [n,Nv,dv] and dtx [n,T,dt]; dmap may be NULL. */
-static void path_backward(ct_train_step *st, path_acts *p, const float *dr, const float *dmap, float *dv0,
-                          float *dtx, const float *v0, const float *tx, const int *key_len, int n, int T) {
-    ct_model *m = st->m;
-    const size_t nz = (size_t)n * m->Nv * m->dv;
-    memset(st->dz, 0, nz * sizeof(float));
-    const float *z = p->fa.blk[m->fusion.L - 1].v2;
-    ct_pool_backward(&m->pool, &m->params, true, &p->pa, &st->ps, st->dz, dr, z, n, m->Nv);
-    ct_fusion_backward(&m->fusion, &m->params, true, &p->fa, &st->fs, dv0, dtx, st->dz, dmap, v0, tx, key_len, n,
-                       m->Nv, T);
-}
 
 /* Phrases of samples [c0, c0+n): a contiguous run since they are sorted by sample. */
 static int chunk_phrases(const ct_batch *b, int c0, int n, int *first) {
@@ -262,16 +232,16 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     if (st->Tc > st->T_max)
         return ct_fail(CT_ERR_ARG, "train: a caption of %d tokens; the step was planned for %d", st->Tc, st->T_max);
     if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_cap, st->ids_cap, n, st->Tc))) return s;
-    const float *q = path_forward(st, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
+    const float *q = ct_head_forward(m, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     memcpy(st->Q + c0 * P, q, n * P * sizeof(float));
     if (st->qneg) {
         const float *qn = st->clip_mode ? st->va_ref.embeds
-                                        : path_forward(st, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
+                                        : ct_head_forward(m, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
         memcpy(st->N + c0 * P, qn, n * P * sizeof(float));
     }
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_tgt, b->tgt_pixels + c0 * img, n))) return s;
     const float *t = st->clip_mode ? st->va_tgt.embeds
-                                   : path_forward(st, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
+                                   : ct_head_forward(m, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
     memcpy(st->Tg + c0 * P, t, n * P * sizeof(float));
     return CT_OK;
 }
@@ -307,7 +277,7 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
         if (st->detach) continue;
         memset(st->dv0_iso, 0, mk * tok_v * sizeof(float));
         memset(st->dtx_iso, 0, (size_t)mk * Ti * m->dt * sizeof(float));
-        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->fs, st->dv0_iso, st->dtx_iso, NULL,
+        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->hs.fs, st->dv0_iso, st->dtx_iso, NULL,
                            st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv, Ti);
         for (int k = 0; k < mk; k++) {
             float *dst = st->dv0_ref_cc + (size_t)st->ph_local[k].sample * tok_v;
@@ -326,13 +296,13 @@ static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
     memset(st->dv0_ref, 0, n * tok_v * sizeof(float));
     memset(st->dv0_tgt, 0, n * tok_v * sizeof(float));
     memset(st->dtx_cap, 0, n * tok_t * sizeof(float));
-    path_backward(st, &st->q, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
+    ct_head_backward(m, &st->q, &st->hs, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
                   st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     if (st->qneg && !st->clip_mode)
-        path_backward(st, &st->n, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
+        ct_head_backward(m, &st->n, &st->hs, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
     if (!st->clip_mode)
-        path_backward(st, &st->t, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
+        ct_head_backward(m, &st->t, &st->hs, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
     ct_status s;
     if (st->cc && !st->detach) /* the isolated passes' share, from chunk_cc */
@@ -356,8 +326,7 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     ct_params_zero_grad(&m->params);
     ct_status s;
     /* the empty text, once per step (its tower pass is shared by every target and negative) */
-    if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_empty, m->empty_ids, 1, 2))) return s;
-    for (int i = 0; i < mb; i++) memcpy(st->empty_tx + i * tok_t, st->ta_empty.last_hidden, tok_t * sizeof(float));
+    if ((s = ct_head_empty_text(m, &st->ta_empty, st->empty_tx, NULL, mb))) return s;
     memset(st->d_empty_tx, 0, mb * tok_t * sizeof(float));
     const bool one_pass = n <= mb;
     /* 1. embeddings of the whole batch */
@@ -369,6 +338,9 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     }
     /* 2. contrastive loss over the whole batch */
     const size_t P = (size_t)m->P;
+    memset(st->dQ, 0, n * P * sizeof(float));
+    memset(st->dT, 0, n * P * sizeof(float));
+    memset(st->dN, 0, n * P * sizeof(float));
     double cont = ct_contrastive_loss_ws(st->dQ, st->dT, st->dN, st->Q, st->Tg, st->qneg ? st->N : NULL, n, (int)P,
                                          m->opt.tau, m->opt.query_negatives, m->opt.symmetric, st->loss_work);
     double cc = 0;
