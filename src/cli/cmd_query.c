@@ -121,6 +121,17 @@ static int64_t find_tail(const ct_index *ix, const char *path) {
     return best;
 }
 
+/* The first row whose name ends in "/" + `tail` (a likely meant name), or -1. */
+static int64_t find_ending(const ct_index *ix, const char *tail) {
+    size_t lt = strlen(tail);
+    for (int64_t i = 0, n = ct_index_rows(ix); i < n; i++) {
+        const char *name = ct_index_name(ix, i);
+        size_t ln = strlen(name);
+        if (ln > lt && name[ln - lt - 1] == '/' && !strcmp(name + ln - lt, tail)) return i;
+    }
+    return -1;
+}
+
 typedef struct {
     const char *image, *text, *target;
     const char *const *exclude;
@@ -165,7 +176,7 @@ static ct_status answer(engine *g, const query_in *in, int k, const char *where,
     if (in->target) {
         o->target_row = find_name(g->ix, in->target);
         if (o->target_row < 0) {
-            int64_t near = find_tail(g->ix, in->target);
+            int64_t near = find_ending(g->ix, in->target);
             if (near >= 0)
                 ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index; did you mean '%s'?\n", where, in->target,
                        ct_index_name(g->ix, near));

@@ -14,9 +14,9 @@
 /* The options every command takes, after its own. */
 static bool want_help, want_quiet, want_verbose;
 static const cli_opt common_opts[] = {
-    {"quiet", 'q', CLI_FLAG, &want_quiet, NULL, "only warnings and errors on stderr (no progress, no info)"},
-    {"verbose", 'v', CLI_FLAG, &want_verbose, NULL, "also debug lines (activation sizes, timings)"},
-    {"help", 'h', CLI_FLAG, &want_help, NULL, "this help"},
+    {"quiet", 'q', CLI_FLAG, &want_quiet, .help = "only warnings and errors on stderr (no progress, no info)"},
+    {"verbose", 'v', CLI_FLAG, &want_verbose, .help = "also debug lines (activation sizes, timings)"},
+    {"help", 'h', CLI_FLAG, &want_help, .help = "this help"},
     {0}};
 
 static const cli_cmd *given_cmd;
