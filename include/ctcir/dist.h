@@ -36,7 +36,8 @@ ct_status ct_dist_sum_i64(int64_t *buf, size_t n);    /* in place */
 ct_status ct_dist_max_i64(int64_t *buf, size_t n);    /* in place */
 /* Each rank sends `n` floats; recv [size * n] holds them in rank order. */
 ct_status ct_dist_allgather_f32(const float *send, size_t n, float *recv);
-/* Rank r sends counts[r] floats; recv holds them in rank order (counts known everywhere). */
+/* Rank r sends counts[r] floats; recv holds them in rank order (counts known everywhere).
+ * `send` may already be this rank's place inside recv. */
 ct_status ct_dist_allgatherv_f32(const float *send, const size_t *counts, float *recv);
 ct_status ct_dist_bcast(void *buf, size_t bytes, int root);
 

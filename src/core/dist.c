@@ -153,7 +153,9 @@ ct_status ct_dist_allgatherv_f32(const float *send, const size_t *counts, float 
             off += counts[r];
         }
         dist_sent += counts[dist_rank] * sizeof *send;
-        ct_status s = mpi_check(MPI_Allgatherv(send, cnt[dist_rank], MPI_FLOAT, recv, cnt, disp, MPI_FLOAT, MPI_COMM_WORLD),
+        /* this rank's part already in place: MPI_IN_PLACE (aliased buffers are not allowed) */
+        const void *src = send == recv + disp[dist_rank] ? MPI_IN_PLACE : (const void *)send;
+        ct_status s = mpi_check(MPI_Allgatherv(src, cnt[dist_rank], MPI_FLOAT, recv, cnt, disp, MPI_FLOAT, MPI_COMM_WORLD),
                                 "allgatherv");
         free(cnt);
         return s;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctcir/dist.h"
 #include "model/head.h"
 #include "train/train_step.h"
 
@@ -112,6 +113,11 @@ struct ct_train_step {
     double *loss_work;                       /* scratch of both losses */
     int Tc, Ti;                              /* their lengths in this chunk */
     int T_max;                               /* planned text length (captions and phrases) */
+    /* data-parallel (ctcir/dist.h): this rank's rows are [rank*n, (rank+1)*n) of the global
+     * batch; the contrastive loss runs over the global embeddings, gathered from all ranks */
+    int rank, ranks;
+    float *Qg, *Ng, *Tgg, *dQg, *dNg, *dTg;  /* [ranks*max_batch,P] when ranks > 1 */
+    ct_dist_request *head_sum;               /* the head's gradient sum, started early */
 };
 
 static void plan_buffers(ct_train_step *st, ct_plan *plan) {
@@ -183,7 +189,14 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->ph_local = calloc((size_t)st->phrase_cap, sizeof *st->ph_local);
     st->ids_cap = calloc((size_t)micro_batch * CT_CONTEXT_LENGTH, sizeof(int64_t));
     st->ids_ph = calloc((size_t)st->phrase_cap * CT_CONTEXT_LENGTH, sizeof(int64_t));
-    size_t work = ct_contrastive_work_size(max_batch, m->P), cc_work = 4 * (size_t)m->Nv;
+    st->rank = ct_dist_rank(), st->ranks = ct_dist_size();
+    if (st->ranks > 1) {
+        const size_t g = (size_t)st->ranks * max_batch * m->P;
+        float **bufs[6] = {&st->Qg, &st->Ng, &st->Tgg, &st->dQg, &st->dNg, &st->dTg};
+        for (int i = 0; i < 6; i++)
+            if (!(*bufs[i] = malloc(g * sizeof(float)))) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    }
+    size_t work = ct_contrastive_work_size(max_batch * st->ranks, m->P), cc_work = 4 * (size_t)m->Nv;
     st->loss_work = malloc((work > cc_work ? work : cc_work) * sizeof(double));
     if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph || !st->loss_work) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     for (int b = 0; b < micro_batch; b++) st->key_empty[b] = 2;
@@ -207,6 +220,8 @@ void ct_train_step_free(ct_train_step *st) {
     ct_fusion_acts_free(&st->fa_iso);
     free(st->mem), free(st->key_cap), free(st->key_empty), free(st->key_iso), free(st->ph_local);
     free(st->ids_cap), free(st->ids_ph), free(st->loss_work);
+    free(st->Qg), free(st->Ng), free(st->Tgg), free(st->dQg), free(st->dNg), free(st->dTg);
+    ct_dist_wait(st->head_sum);
     free(st);
 }
 
@@ -289,7 +304,15 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
     return s;
 }
 
-static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
+/* With several ranks the head's gradients are final once the last micro-batch's head backward
+ * is done: their sum across ranks starts then and runs while the towers back-propagate. */
+static ct_status start_head_sum(ct_train_step *st) {
+    const ct_params *p = &st->m->params;
+    const size_t off = p->entries[st->m->first_head_param].offset;
+    return ct_dist_isum_f32(p->grad + off, p->total - off, &st->head_sum);
+}
+
+static ct_status chunk_backward(ct_train_step *st, int c0, int n, bool last) {
     ct_model *m = st->m;
     const size_t P = (size_t)m->P, tok_v = (size_t)m->Nv * m->dv, tok_t = (size_t)st->Tc * m->dt;
     const bool freeze_v = m->clip.freeze_vision, freeze_t = m->clip.freeze_text;
@@ -305,6 +328,7 @@ static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
         ct_head_backward(m, &st->t, &st->hs, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
     ct_status s;
+    if (last && st->ranks > 1 && (s = start_head_sum(st))) return s;
     if (st->cc && !st->detach) /* the isolated passes' share, from chunk_cc */
         for (size_t i = 0; i < n * tok_v; i++) st->dv0_ref[i] += st->dv0_ref_cc[i];
     if (!freeze_t && (s = ct_clip_text_backward(&m->clip, &st->ta_cap, st->dtx_cap, NULL))) return s;
@@ -316,6 +340,47 @@ static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
             return s;
     }
     return CT_OK;
+}
+
+/* The contrastive loss and its embedding gradients [n,P] of this rank's rows. One rank: over
+ * the local batch. Several: the embeddings of all ranks are gathered (rank order = global
+ * batch order), every rank computes the same global loss, and keeps its rows' gradients. */
+static ct_status global_contrastive(ct_train_step *st, int n, double *cont) {
+    const ct_model *m = st->m;
+    const size_t P = (size_t)m->P, np = (size_t)n * P;
+    float *Q = st->Q, *Tg = st->Tg, *N = st->N, *dQ = st->dQ, *dT = st->dT, *dN = st->dN;
+    int rows = n;
+    ct_status s;
+    if (st->ranks > 1) {
+        if ((s = ct_dist_allgather_f32(st->Q, np, st->Qg)) || (s = ct_dist_allgather_f32(st->Tg, np, st->Tgg))) return s;
+        if (st->qneg && (s = ct_dist_allgather_f32(st->N, np, st->Ng))) return s;
+        Q = st->Qg, Tg = st->Tgg, N = st->Ng, dQ = st->dQg, dT = st->dTg, dN = st->dNg;
+        rows = n * st->ranks;
+    }
+    memset(dQ, 0, rows * P * sizeof(float));
+    memset(dT, 0, rows * P * sizeof(float));
+    memset(dN, 0, rows * P * sizeof(float));
+    *cont = ct_contrastive_loss_ws(dQ, dT, dN, Q, Tg, st->qneg ? N : NULL, rows, (int)P, m->opt.tau, m->opt.query_negatives,
+                                   m->opt.symmetric, st->loss_work);
+    if (st->ranks > 1) {
+        const size_t own = (size_t)st->rank * np;
+        memcpy(st->dQ, dQ + own, np * sizeof(float));
+        memcpy(st->dT, dT + own, np * sizeof(float));
+        memcpy(st->dN, dN + own, np * sizeof(float));
+    }
+    return CT_OK;
+}
+
+/* Every rank holds the gradients of its rows; the step's gradient is their sum (the head's
+ * part was started in chunk_backward), and the CC loss is the sum of the ranks' shares. */
+static ct_status sum_gradients(ct_train_step *st, double *cc) {
+    const ct_params *p = &st->m->params;
+    const size_t head = p->entries[st->m->first_head_param].offset;
+    ct_status s = ct_dist_sum_f32(p->grad, head);
+    ct_status w = ct_dist_wait(st->head_sum);
+    st->head_sum = NULL;
+    if (s || w) return s ? s : w;
+    return ct_dist_sum_f64(cc, 1);
 }
 
 ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out) {
@@ -337,19 +402,17 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
             if ((s = chunk_forward(st, b, c0, n - c0 < mb ? n - c0 : mb))) return s;
     }
     /* 2. contrastive loss over the whole batch */
-    const size_t P = (size_t)m->P;
-    memset(st->dQ, 0, n * P * sizeof(float));
-    memset(st->dT, 0, n * P * sizeof(float));
-    memset(st->dN, 0, n * P * sizeof(float));
-    double cont = ct_contrastive_loss_ws(st->dQ, st->dT, st->dN, st->Q, st->Tg, st->qneg ? st->N : NULL, n, (int)P,
-                                         m->opt.tau, m->opt.query_negatives, m->opt.symmetric, st->loss_work);
+    double cont;
+    if ((s = global_contrastive(st, n, &cont))) return s;
+    int64_t phrases[3] = {b->n_phrases, b->n_phrases, b->unmatched}; /* CC normaliser: the global count */
+    if (st->ranks > 1 && (s = ct_dist_sum_i64(phrases, 3))) return s;
     double cc = 0;
     /* 3. per micro-batch: (re)compute, CC loss, backward */
     for (int c0 = 0; c0 < n; c0 += mb) {
         int cn = n - c0 < mb ? n - c0 : mb;
         if (!one_pass && (s = chunk_forward(st, b, c0, cn))) return s;
-        if (st->cc && (s = chunk_cc(st, b, c0, cn, b->n_phrases, &cc))) return s;
-        if ((s = chunk_backward(st, c0, cn))) return s;
+        if (st->cc && (s = chunk_cc(st, b, c0, cn, (int)phrases[0], &cc))) return s;
+        if ((s = chunk_backward(st, c0, cn, c0 + cn >= n))) return s;
     }
     /* 4. the empty text's tower: gradients of all its copies, summed */
     if (!st->clip_mode && !m->clip.freeze_text) {
@@ -358,11 +421,12 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
             for (size_t k = 0; k < tok_t; k++) st->d_empty[k] += st->d_empty_tx[i * tok_t + k];
         if ((s = ct_clip_text_backward(&m->clip, &st->ta_empty, st->d_empty, NULL))) return s;
     }
+    if (st->ranks > 1 && (s = sum_gradients(st, &cc))) return s;
     out->cont = cont;
     out->cc = cc;
     out->total = cont + m->opt.lambda_cc * cc;
-    out->matched = st->cc ? b->n_phrases : 0;
-    out->unmatched = b->unmatched;
+    out->matched = st->cc ? (int)phrases[1] : 0;
+    out->unmatched = (int)phrases[2];
     if (!isfinite(out->total)) return ct_fail(CT_ERR_NONFINITE, "loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
     return CT_OK;
 }
