@@ -25,7 +25,9 @@ typedef struct {
 
 /* CLI_PARSED to go on, else the exit code (help printed, or a usage error). */
 static int parse(explain_opts *o, int argc, char **argv) {
-    *o = (explain_opts){.max_phrases = 10, .panel = 224, .alpha = 0.5};
+    ct_cir_options mo; /* at most the model's l (max_noun_phrases) phrases by default */
+    ct_cir_options_default(&mo);
+    *o = (explain_opts){.max_phrases = mo.max_noun_phrases, .panel = 224, .alpha = 0.5};
     cli_list phrases = {0};
     long max_phrases = o->max_phrases, panel = o->panel, threads = 0;
     const cli_opt opts[] = {

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "ctcir/nps.h"
+#include "ctcir/options.h"
 
 #define NPS_MAX_LINE (1 << 20) /* bytes of one JSON line */
 
@@ -84,7 +85,9 @@ static int run_stream(FILE *f, const char *name, int max) {
 int cmd_nps(int argc, char **argv) {
     const char *input = NULL;
     cli_list texts = {0};
-    long max = 10;
+    ct_cir_options mo; /* the default is the model's l (max_noun_phrases) */
+    ct_cir_options_default(&mo);
+    long max = mo.max_noun_phrases;
     const cli_opt opts[] = {
         {"input", 'i', CLI_STR, &input, "FILE", "read captions from FILE (one JSON string per line; - is stdin)"},
         {"text", 0, CLI_LIST, &texts, "STR", "a caption given directly (repeatable; no JSON quoting)"},
