@@ -32,6 +32,9 @@ rc 2 "$CTCIR" query "${Q[@]}" --text x -k 0;   has "$T/err" "ctcir query: --top-
 rc 2 "$CTCIR" nps --max=abc --text x;      has "$T/err" "--max: expected an integer"
 rc 2 "$CTCIR" eval --json=1 --model "$M";  has "$T/err" "--json takes no value"
 [ "$(grep -c . "$T/err")" -le 2 ] && ok || bad "one message (plus the help hint), got: $(cat "$T/err")"
+# unambiguous abbreviations work as with getopt_long; ambiguous ones name the candidates
+rc 0 "$CTCIR" query --mod "$M" --ind "$IX" --image "$REF" --tex x -k 1 -t 1
+rc 2 "$CTCIR" query "${Q[@]}" --text x --ima x; has "$T/err" "ambiguous option --ima: --image, --images"
 
 # ---- -t means threads everywhere, bounded; nps -t is no longer its text ----
 for c in index query eval encode explain tokenize synth-shapes; do

@@ -83,6 +83,10 @@ static int usage_error(const cli_cmd *c, const char *fmt, ...) {
     return rc;
 }
 
+static bool takes_value(const cli_opt *o) {
+    return o->kind != CLI_FLAG && !(o->kind == CLI_CALL && !((const cli_call *)o->dest)->takes_value);
+}
+
 static void default_text(const cli_opt *o, char *buf, size_t cap) {
     buf[0] = '\0';
     if (o->default_text) {
@@ -107,8 +111,7 @@ static void print_opt(const cli_opt *o, FILE *out) {
     char left[96], dflt[160];
     int len = o->short_name ? snprintf(left, sizeof left, "  -%c, --%s", o->short_name, o->name)
                             : snprintf(left, sizeof left, "      --%s", o->name);
-    bool takes = o->kind != CLI_FLAG && !(o->kind == CLI_CALL && !((const cli_call *)o->dest)->takes_value);
-    if (takes && len < (int)sizeof left) snprintf(left + len, sizeof left - (size_t)len, " %s", o->arg ? o->arg : "X");
+    if (takes_value(o) && len < (int)sizeof left) snprintf(left + len, sizeof left - (size_t)len, " %s", o->arg ? o->arg : "X");
     default_text(o, dflt, sizeof dflt);
     /* the help text may span lines; the default goes after its first line */
     const char *help = o->help ? o->help : "";
@@ -140,19 +143,15 @@ bool cli_given(const cli_cmd *c, const char *name) {
     return false;
 }
 
-static bool takes_value(const cli_opt *o) {
-    return o->kind != CLI_FLAG && !(o->kind == CLI_CALL && !((const cli_call *)o->dest)->takes_value);
-}
 
 /* Stores one value; 0 or CLI_USAGE (printed). */
-static int store(const cli_cmd *c, const cli_opt *o, const char *flag, const char *v, cli_list *scratch) {
+static int store(const cli_cmd *c, const cli_opt *o, const char *flag, const char *v) {
     char range[96] = "";
     switch (o->kind) {
     case CLI_FLAG: *(bool *)o->dest = true; return 0;
     case CLI_STR: *(const char **)o->dest = v; return 0;
     case CLI_LIST: {
         cli_list *l = o->dest;
-        (void)scratch;
         l->v[l->n++] = v;
         return 0;
     }
@@ -167,9 +166,7 @@ static int store(const cli_cmd *c, const cli_opt *o, const char *flag, const cha
         bool bounded = o->min != 0 || o->max != 0;
         if (bounded) snprintf(range, sizeof range, " in %.0f..%.0f", o->min, o->max);
         if (!*v || *end || errno || (bounded && (x < o->min || x > o->max))) {
-            fprintf(stderr, "ctcir %s: %s: expected an integer%s, got '%s'\n(see 'ctcir help %s')\n", c->name, flag,
-                    range, v, c->name);
-            return CLI_USAGE;
+            return usage_error(c, "%s: expected an integer%s, got '%s'", flag, range, v);
         }
         *(long *)o->dest = x;
         return 0;
@@ -181,9 +178,7 @@ static int store(const cli_cmd *c, const cli_opt *o, const char *flag, const cha
         bool bounded = o->min != 0 || o->max != 0;
         if (bounded) snprintf(range, sizeof range, " in [%g, %g]", o->min, o->max);
         if (!*v || *end || errno || !isfinite(x) || (bounded && (x < o->min || x > o->max))) {
-            fprintf(stderr, "ctcir %s: %s: expected a number%s, got '%s'\n(see 'ctcir help %s')\n", c->name, flag, range,
-                    v, c->name);
-            return CLI_USAGE;
+            return usage_error(c, "%s: expected a number%s, got '%s'", flag, range, v);
         }
         *(double *)o->dest = x;
         return 0;
@@ -199,6 +194,12 @@ static const cli_opt *lookup(const cli_cmd *c, const char *a, int *index) {
         size_t n = strcspn(a + 2, "=");
         for (int i = 0; (o = opt_at(c, i, NULL)); i++)
             if (strlen(o->name) == n && !strncmp(o->name, a + 2, n)) return *index = i, o;
+        /* an unambiguous abbreviation, as getopt_long allows (--batch for --batch-size) */
+        const cli_opt *only = NULL;
+        int at = -1, count = 0;
+        for (int i = 0; n && (o = opt_at(c, i, NULL)); i++)
+            if (!strncmp(o->name, a + 2, n)) only = o, at = i, count++;
+        if (count == 1) return *index = at, only;
         return NULL;
     }
     for (int i = 0; (o = opt_at(c, i, NULL)); i++)
@@ -214,6 +215,14 @@ static int unknown(const cli_cmd *c, const char *a) {
     char word[128];
     size_t len = strcspn(a, "=");
     snprintf(word, sizeof word, "%.*s", (int)len, a);
+    if (word[0] == '-' && word[1] == '-' && word[2]) { /* an abbreviation of several options */
+        char list[512] = "";
+        int count = 0;
+        for (int i = 0; i < n; i++)
+            if (!strncmp(names[i], word + 2, strlen(word + 2)) && strlen(list) + strlen(names[i]) + 8 < sizeof list)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s--%s", count++ ? ", " : "", names[i]);
+        if (count > 1) return usage_error(c, "ambiguous option %s: %s", word, list);
+    }
     const char *near = word[0] == '-' && word[1] == '-' ? cli_nearest(word + 2, names, n) : NULL;
     if (near) return usage_error(c, "unknown option %s; did you mean --%s?", word, near);
     return usage_error(c, "unknown option %s", word);
@@ -286,7 +295,7 @@ int cli_parse(const cli_cmd *c, int argc, char **argv, cli_list *pos) {
                     if (j < MAX_OPTS) given[j] = true;
                     char fl[80];
                     snprintf(fl, sizeof fl, "--%s", f->name);
-                    if (store(c, f, fl, NULL, NULL)) return CLI_USAGE;
+                    if (store(c, f, fl, NULL)) return CLI_USAGE;
                 }
                 continue;
             }
@@ -298,7 +307,7 @@ int cli_parse(const cli_cmd *c, int argc, char **argv, cli_list *pos) {
             v = argv[++i];
         }
         if (idx < MAX_OPTS) given[idx] = true;
-        if (store(c, o, flag, v, NULL)) return CLI_USAGE;
+        if (store(c, o, flag, v)) return CLI_USAGE;
     }
     for (int i = 0; i < n_own; i++)
         if (c->opts[i].required && !given[i]) return usage_error(c, "--%s is required", c->opts[i].name);
