@@ -28,6 +28,7 @@ rc 2 "$CTCIR" index --model "$M" --out;    has "$T/err" "ctcir index: --out need
 rc 2 "$CTCIR" train --out;                 has "$T/err" "out"
 rc 2 "$CTCIR" trian;                       has "$T/err" "did you mean 'train'?"
 rc 2 "$CTCIR" help idnex;                  has "$T/err" "did you mean 'index'?"
+rc 2 "$CTCIR" index mrege a.st -o b.st;    has "$T/err" "did you mean 'merge'?"
 rc 2 "$CTCIR" query "${Q[@]}" --text x -k 0;   has "$T/err" "ctcir query: --top-k: expected an integer in 1..100000, got '0'"
 rc 2 "$CTCIR" nps --max=abc --text x;      has "$T/err" "--max: expected an integer"
 rc 2 "$CTCIR" eval --json=1 --model "$M";  has "$T/err" "--json takes no value"

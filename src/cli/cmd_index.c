@@ -103,6 +103,9 @@ static const char synopsis[] =
 
 int cmd_index(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "merge") == 0) return cli_index_merge(argc - 1, argv + 1);
+    static const char *const subcommands[] = {"merge"};
+    if (argc >= 2 && argv[1][0] != '-' && cli_nearest(argv[1], subcommands, 1))
+        return cli_usage_error("index", "unknown subcommand '%s'; did you mean 'merge'?", argv[1]);
     const char *model = NULL, *images = NULL, *list = NULL, *dataset = NULL, *root = NULL, *split = NULL,
                *category = NULL, *out = NULL, *shard = NULL, *dtype_name = "f32";
     ct_embed_job dflt = {.batch = 32, .threads = 1}; /* ct_embed_run's defaults */

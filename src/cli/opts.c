@@ -113,17 +113,18 @@ static void print_opt(const cli_opt *o, FILE *out) {
                             : snprintf(left, sizeof left, "      --%s", o->name);
     if (takes_value(o) && len < (int)sizeof left) snprintf(left + len, sizeof left - (size_t)len, " %s", o->arg ? o->arg : "X");
     default_text(o, dflt, sizeof dflt);
-    /* the help text may span lines; the default goes after its first line */
-    const char *help = o->help ? o->help : "";
-    const char *nl = strchr(help, '\n');
-    int first = nl ? (int)(nl - help) : (int)strlen(help);
-    if (strlen(left) > 24) fprintf(out, "%s\n%-24s  %.*s%s\n", left, "", first, help, dflt);
-    else fprintf(out, "%-24s  %.*s%s\n", left, first, help, dflt);
-    while (nl) {
-        const char *line = nl + 1;
-        nl = strchr(line, '\n');
+    /* the help text may span lines (indented under the first); the default ends the last */
+    const char *line = o->help ? o->help : "";
+    bool first = true;
+    for (;;) {
+        const char *nl = strchr(line, '\n');
         int n = nl ? (int)(nl - line) : (int)strlen(line);
-        fprintf(out, "%-24s  %.*s\n", "", n, line);
+        if (first && strlen(left) > 24) fprintf(out, "%s\n%-24s", left, "");
+        else fprintf(out, "%-24s", first ? left : "");
+        fprintf(out, "  %.*s%s\n", n, line, nl ? "" : dflt);
+        if (!nl) break;
+        line = nl + 1;
+        first = false;
     }
 }
 
