@@ -3,12 +3,15 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "ctcir/dist.h"
+#include "ctcir/runtime.h"
 #include "ctcir/status.h"
 #include "ctcir/version.h"
 
@@ -75,14 +78,29 @@ static int unknown_command(const char *name) {
 
 int cmd_version(int argc, char **argv) {
     const cli_cmd cmd = {"version", "usage: ctcir --version (or ctcir version)\n\n"
-                                    "Prints the version, the commit it was built from and the compiler.\n"};
+                                    "Prints the version, the commit it was built from, the compiler, the BLAS\n"
+                                    "with the kernel it runs, and the CPU features that choose that kernel.\n"};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
     printf("ctcir %s\n", ctcir_version());
     printf("commit: %s\n", ctcir_commit());
     printf("compiler: %s\n", ctcir_compiler());
-    /* Build and machine lines (BLAS, its kernel, CPU features) follow here. */
+    char blas[256], cpu[256];
+    ct_blas_describe(blas, sizeof blas);
+    ct_cpu_describe(cpu, sizeof cpu);
+    printf("blas: %s\ncpu:  %s\n", blas, cpu);
     return CLI_OK;
+}
+
+/* OpenBLAS fixes its kernel when the library loads, so a better one than its fallback on a CPU
+ * it does not know takes a restart: run this binary again, once, with OPENBLAS_CORETYPE set
+ * (ctcir/runtime.h says when). If exec fails, carry on with the fallback. */
+static void use_best_blas_kernel(char **argv) {
+    const char *kernel = ct_blas_kernel_restart();
+    if (!kernel) return;
+    if (setenv(CT_BLAS_RESTART_ENV, ct_blas_kernel(), 1) == 0 && setenv("OPENBLAS_CORETYPE", kernel, 1) == 0)
+        execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");
 }
 
 /* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
@@ -150,6 +168,7 @@ static int dispatch(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    use_best_blas_kernel(argv);
     int rc = dispatch(argc, argv);
     return finish_stdout(argc > 1 ? argv[1] : "", rc);
 }
