@@ -30,8 +30,8 @@ int cmd_eval(int argc, char **argv) {
         {"category", 0, CLI_STR, &o.category, "C", "FashionIQ: one category (default: all three and their mean)"},
         {"index", 0, CLI_STR, &o.index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
                                                  "without it the gallery is embedded on the fly"},
-        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "{\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-                                                                 "FashionIQ <category>/<index>)"},
+        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+                                                                 "FashionIQ <category>/<index> for every category)"},
         {"submission-out", 0, CLI_STR, &o.submission_out, "DIR", "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
                                                                  "CIRCO: circo_<split>.json (ids as integers); any split"},
         {"json", 0, CLI_FLAG, &json, NULL, "one JSON object on stdout instead of the table"},
@@ -59,8 +59,8 @@ int cmd_eval(int argc, char **argv) {
     o.quiet = cli_quiet();
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "--dataset: unknown dataset '%s'", o.dataset);
-    if (kind == CT_DS_FASHIONIQ && !o.category && o.index)
-        return cli_usage_error("eval", "--index needs --category with fashioniq (one gallery per category)");
+    if (ct_dataset_protocol(kind)->categories && !o.category && o.index)
+        return cli_usage_error("eval", "--index needs --category with %s (one gallery per category)", o.dataset);
     cli_set_threads((int)threads);
     ct_model *m = NULL;
     ct_status s = ct_model_load(&m, model, NULL, NULL, 0);

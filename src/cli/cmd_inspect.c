@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "ctcir/json_line.h"
 #include "ctcir/safetensors.h"
 
 static void print_shape(const ct_st_tensor *t, char *buf, size_t cap) {
@@ -41,7 +42,7 @@ static int print_json(const ct_st_file *f, size_t total_bytes, size_t total_nume
         cJSON_AddItemToArray(list, o);
     }
     cJSON_AddItemToObject(root, "tensors", list);
-    char *text = cJSON_Print(root);
+    char *text = ct_json_print(root, true);
     cJSON_Delete(root);
     if (!text) {
         fprintf(stderr, "ctcir inspect: out of memory\n");
