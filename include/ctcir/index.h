@@ -88,6 +88,24 @@ void ct_index_shard(const ct_index *ix, int *k, int *n);
  * dim, dtype and gallery size, no overlapping rows, together covering the gallery. */
 ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_inputs);
 
+/* ---- several shards used as one gallery, without a merge step ----
+ * Complete shards of one gallery (`ctcir index --shard k/N`, or `mpirun ... ctcir index`
+ * shards), opened together: same model, dim and gallery size, together covering every row
+ * once, any order. Row i of the set is global gallery row i. */
+typedef struct ct_index_set ct_index_set;
+
+ct_status ct_index_set_open(ct_index_set **out, const char *const *paths, int n, const char *model_id);
+void ct_index_set_close(ct_index_set *s); /* NULL-safe */
+int64_t ct_index_set_rows(const ct_index_set *s);
+int ct_index_set_dim(const ct_index_set *s);
+const char *ct_index_set_name(const ct_index_set *s, int64_t row);
+/* ct_topk over every shard, merged: identical to ct_topk over the merged index for up to 64
+ * queries (scores are per row); out_idx are global rows. */
+ct_status ct_index_set_topk(const ct_index_set *s, int *out_idx, float *out_score, const float *queries, int Q, int k);
+/* All rows as one F32 block [rows, P] (malloc'd; F16 rows converted exactly), for callers that
+ * need the whole gallery at once (full-gallery ranks of an evaluation). */
+ct_status ct_index_set_gather(const ct_index_set *s, float **out);
+
 /* ---- exact search ----
  * Cosine similarity: queries [Q, P] (float) are L2-normalised; a score is the dot product
  * with a gallery row times the row's inverse L2 norm (float sums; a zero row scores 0, a row

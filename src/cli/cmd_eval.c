@@ -34,6 +34,9 @@ int cmd_eval(int argc, char **argv) {
                                                                  "FashionIQ <category>/<index> for every category)"},
         {"submission-out", 0, CLI_STR, &o.submission_out, "DIR", "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
                                                                  "CIRCO: circo_<split>.json (ids as integers); any split"},
+        {"exclude", 0, CLI_STR, &o.exclude, "FILE", "drop the queries and images listed by `ctcir datasets check\n"
+                                                    "--write-excluded` (gallery included; for copies missing images);\n"
+                                                    "the JSON says how many (excluded_queries, excluded_images)"},
         {"json", 0, CLI_FLAG, &json, NULL, "one JSON object on stdout instead of the table"},
         {"strict", 0, CLI_FLAG, &o.strict, NULL, "a malformed record is an error (default: skipped with a warning)"},
         {"batch", 0, CLI_INT, &batch, "N", "images per model call", 1, 1024},
@@ -43,7 +46,7 @@ int cmd_eval(int argc, char **argv) {
     const cli_cmd cmd = {"eval",
                          "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
                          "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-                         "                  [--json] [--strict] [--batch N] [-t N]\n\n"
+                         "                  [--exclude FILE] [--json] [--strict] [--batch N] [-t N]\n\n"
                          "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
                          "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
                          "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
