@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "ctcir/status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,20 @@ const char *ct_blas_kernel_restart(void);
  * features that decide it: "AuthenticAMD family 26 model 2, avx fma avx2 avx512f ...". */
 void ct_blas_describe(char *buf, size_t size);
 void ct_cpu_describe(char *buf, size_t size);
+
+/* Precision of the model's matrix products. fp32: ct_sgemm. bf16: ct_gemm_bf16 (bf16 inputs, fp32
+ * sums); everything outside the products stays fp32 (docs/perf-bf16.md). */
+typedef enum { CT_PRECISION_FP32 = 0, CT_PRECISION_BF16 = 1 } ct_precision;
+
+/* "fp32" or "bf16" -> *out; anything else fails, naming `where` (a flag or config file). */
+ct_status ct_precision_parse(const char *s, const char *where, ct_precision *out);
+const char *ct_precision_name(ct_precision p);
+
+/* Sets the precision ct_matmul uses, process-wide (default fp32). bf16 fails with
+ * CT_ERR_UNSUPPORTED on a CPU without AVX512_BF16 rather than running slowly or falling back
+ * silently. Set it before running a model, not while one runs. */
+ct_status ct_set_matmul_precision(ct_precision p);
+ct_precision ct_get_matmul_precision(void);
 
 #ifdef __cplusplus
 }

@@ -61,4 +61,11 @@ bool cli_parse_float(const char *s, double *out) {
 
 void cli_set_threads(int n) { ct_set_threads(n); }
 
+int cli_set_precision(const char *cmd, const char *value) {
+    ct_precision p;
+    if (ct_precision_parse(value, "--precision", &p)) return cli_usage_error(cmd, "%s", ct_error());
+    ct_status s = ct_set_matmul_precision(p);
+    return s ? cli_fail(cmd, s) : CLI_OK;
+}
+
 void cli_json_string(FILE *out, const char *s) { ct_json_put_string(out, s); }

@@ -29,6 +29,14 @@ bool cli_parse_float(const char *s, double *out);
  * always parses. */
 void cli_json_string(FILE *out, const char *s);
 
+/* --precision fp32|bf16 for commands that run a model (a row of their option table:
+ * CLI_OPT_PRECISION_ROW in cli/opts.h). cli_set_precision returns CLI_OK, a usage error for
+ * another value, or a runtime error on a CPU without AVX512_BF16. */
+int cli_set_precision(const char *cmd, const char *value);
+/* For a command still on getopt_long (bench): the option's id and its help line. */
+enum { CLI_OPT_PRECISION = 1000 };
+#define CLI_PRECISION_HELP "  --precision P         fp32 (default) or bf16: matrix products in bf16, the rest fp32\n"
+
 /* Applies -t/--threads (bounded by the option parser to 1..CLI_MAX_THREADS): sets the
  * OpenBLAS and OpenMP thread counts (<= 0: all cores). */
 void cli_set_threads(int n);

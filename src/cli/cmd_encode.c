@@ -13,6 +13,7 @@ int cmd_encode(int argc, char **argv) {
     ct_encode_opts_default(&o);
     cli_list images = {0}, texts = {0};
     long batch = o.batch, threads = 0;
+    const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &o.model, "DIR", "HF CLIP folder or ctcir checkpoint folder", .required = true},
         {"image", 0, CLI_LIST, &images, "FILE", "an image (JPEG/PNG/...), CLIP-preprocessed at the model's image_size;\nrepeatable"},
@@ -29,6 +30,7 @@ int cmd_encode(int argc, char **argv) {
                                                           "every parameter and grad.input.pixel_values"},
         {"batch", 0, CLI_INT, &batch, "N", "images/texts per forward pass", 1, 4096},
         CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
         {0}};
     const cli_cmd cmd = {"encode",
                          "usage: ctcir encode --model DIR [--image FILE]... [--text STR]... [--texts FILE]\n"
@@ -40,6 +42,7 @@ int cmd_encode(int argc, char **argv) {
                          opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) goto done;
+    if (precision && (rc = cli_set_precision("encode", precision))) goto done;
     rc = CLI_OK;
     if (o.pixels_file && images.n) rc = cli_usage_error("encode", "--pixels and --image exclude each other");
     else if (o.ids_file && (texts.n || o.texts_file)) rc = cli_usage_error("encode", "--input-ids and --text/--texts exclude each other");

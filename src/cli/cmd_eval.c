@@ -20,6 +20,7 @@ int cmd_eval(int argc, char **argv) {
     ct_eval_opts_default(&o);
     const char *model = NULL;
     bool json = false;
+    const char *precision = NULL;
     long batch = o.batch, lt = o.loader_threads, threads = 0;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
@@ -42,6 +43,7 @@ int cmd_eval(int argc, char **argv) {
         {"batch", 0, CLI_INT, &batch, "N", "images per model call", 1, 1024},
         {"loader-threads", 0, CLI_INT, &lt, "N", "decoding threads", 1, 8},
         CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
         {0}};
     const cli_cmd cmd = {"eval",
                          "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
@@ -57,6 +59,7 @@ int cmd_eval(int argc, char **argv) {
                          opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
+    if (precision && (rc = cli_set_precision("eval", precision))) return rc;
     o.batch = (int)batch;
     o.loader_threads = (int)lt;
     o.quiet = cli_quiet();

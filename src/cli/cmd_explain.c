@@ -30,6 +30,7 @@ static int parse(explain_opts *o, int argc, char **argv) {
     *o = (explain_opts){.max_phrases = mo.max_noun_phrases, .panel = 224, .alpha = 0.5};
     cli_list phrases = {0};
     long max_phrases = o->max_phrases, panel = o->panel, threads = 0;
+    const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &o->model, "DIR", "ctcir checkpoint folder or plain CLIP folder (head seeded)", .required = true},
         {"image", 0, CLI_STR, &o->image, "FILE", "query image", .required = true},
@@ -40,6 +41,7 @@ static int parse(explain_opts *o, int argc, char **argv) {
         {"panel", 0, CLI_INT, &panel, "PX", "panel side in pixels", 16, 1024},
         {"alpha", 0, CLI_FLOAT, &o->alpha, "A", "heat map opacity", 0, 1},
         CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
         {0}};
     const cli_cmd cmd = {"explain",
                          "usage: ctcir explain --model DIR --image FILE --text STR --out FILE.png\n"
@@ -52,6 +54,10 @@ static int parse(explain_opts *o, int argc, char **argv) {
                          "phrases with their token spans, the unmatched ones, and the output path.\n",
                          opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc == CLI_PARSED && precision) {
+        int prc = cli_set_precision("explain", precision);
+        if (prc) rc = prc;
+    }
     if (rc == CLI_PARSED && phrases.n > MAX_PHRASES) rc = cli_usage_error("explain", "at most %d --phrase", MAX_PHRASES);
     for (int i = 0; i < phrases.n && i < MAX_PHRASES; i++) o->phrases[i] = phrases.v[i];
     o->n_given = phrases.n < MAX_PHRASES ? phrases.n : MAX_PHRASES;

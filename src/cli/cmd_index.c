@@ -108,6 +108,7 @@ int cmd_index(int argc, char **argv) {
         return cli_usage_error("index", "unknown subcommand '%s'; did you mean 'merge'?", argv[1]);
     const char *model = NULL, *images = NULL, *list = NULL, *dataset = NULL, *root = NULL, *split = NULL,
                *category = NULL, *out = NULL, *shard = NULL, *dtype_name = "f32";
+    const char *precision = NULL;
     ct_embed_job dflt = {.batch = 32, .threads = 1}; /* ct_embed_run's defaults */
     long batch = dflt.batch, threads = 0, lt = dflt.threads, shard_k = 0, shard_n = 1;
     const cli_opt opts[] = {
@@ -124,10 +125,12 @@ int cmd_index(int argc, char **argv) {
         {"dtype", 0, CLI_STR, &dtype_name, "f32|f16", "storage of the embeddings"},
         {"loader-threads", 0, CLI_INT, &lt, "N", "decoding threads", 1, 8},
         CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
         {0}};
     const cli_cmd cmd = {"index", synopsis, opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
+    if (precision && (rc = cli_set_precision("index", precision))) return rc;
     if (shard) {
         char tail;
         if (sscanf(shard, "%ld/%ld%c", &shard_k, &shard_n, &tail) != 2 || shard_n < 1 || shard_k < 0 || shard_k >= shard_n)

@@ -308,6 +308,7 @@ int cmd_query(int argc, char **argv) {
     long k = 10, threads = 0;
     bool json = false, exclude_reference = false;
     cli_list exclude = {0};
+    const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
         {"index", 0, CLI_STR, &index, "INDEX", "an index of the same model (`ctcir index`)", .required = true},
@@ -328,6 +329,7 @@ int cmd_query(int argc, char **argv) {
         {"images", 0, CLI_STR, &images, "DIR", "where the gallery names resolve to files (DIR/<name>.<png|jpg|...>),\n"
                                                "needed by --grid"},
         CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
         {0}};
     const cli_cmd cmd = {"query",
                          "usage: ctcir query --model CKPT --index INDEX --image FILE --text STR [-k N] [--json]\n"
@@ -341,6 +343,7 @@ int cmd_query(int argc, char **argv) {
                          opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) goto out;
+    if (precision && (rc = cli_set_precision("query", precision))) goto out;
     rc = CLI_OK;
     if (queries && (image || text || grid)) rc = cli_usage_error("query", "--queries excludes --image, --text and --grid");
     else if (!queries && (!image || !text)) rc = cli_usage_error("query", "--image and --text are required (or --queries FILE)");

@@ -67,6 +67,10 @@ typedef struct {
 #define CLI_OPT_THREADS(p) \
     {"threads", 't', CLI_INT, (p), "N", "OpenBLAS/OpenMP threads", 1, CLI_MAX_THREADS, false, "all cores"}
 
+/* --precision fp32|bf16 of the commands that run a model; apply it with cli_set_precision. */
+#define CLI_OPT_PRECISION_ROW(p) \
+    {"precision", 0, CLI_STR, (p), "P", "fp32 or bf16: matrix products in bf16, the rest fp32", 0, 0, false, "fp32"}
+
 typedef struct {
     const char *name;     /* "index merge": the command as typed, for messages */
     const char *synopsis; /* usage lines and description, printed before the options */

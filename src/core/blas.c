@@ -9,6 +9,7 @@
  * one serial call, so kernels may call it from their own parallel loops. */
 #include <cblas.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,4 +231,39 @@ void ct_cpu_describe(char *buf, size_t size) {
     char feats[160];
     ct_cpu_features_str(&f, feats, sizeof feats);
     snprintf(buf, size, "%s family %d model %d, %s", f.vendor[0] ? f.vendor : "unknown", f.family, f.model, feats);
+}
+
+static ct_precision matmul_precision = CT_PRECISION_FP32;
+
+ct_status ct_precision_parse(const char *s, const char *where, ct_precision *out) {
+    if (s && strcmp(s, "fp32") == 0) *out = CT_PRECISION_FP32;
+    else if (s && strcmp(s, "bf16") == 0) *out = CT_PRECISION_BF16;
+    else return ct_fail(CT_ERR_ARG, "%s: precision must be \"fp32\" or \"bf16\", got \"%s\"", where, s ? s : "");
+    return CT_OK;
+}
+
+const char *ct_precision_name(ct_precision p) { return p == CT_PRECISION_BF16 ? "bf16" : "fp32"; }
+
+ct_status ct_set_matmul_precision(ct_precision p) {
+    if (p == CT_PRECISION_BF16 && !ct_bf16_supported())
+        return ct_fail(CT_ERR_UNSUPPORTED, "precision bf16 needs a CPU with AVX512_BF16 (vdpbf16ps), which this "
+                                           "one lacks; use --precision fp32");
+    matmul_precision = p;
+    return CT_OK;
+}
+
+ct_precision ct_get_matmul_precision(void) { return matmul_precision; }
+
+static _Atomic unsigned long long matmul_flops;
+
+double ct_matmul_flops(void) { return (double)atomic_load_explicit(&matmul_flops, memory_order_relaxed); }
+
+void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M > 0 && N > 0 && K > 0)
+        atomic_fetch_add_explicit(&matmul_flops, 2ull * (unsigned)M * (unsigned)N * (unsigned)K, memory_order_relaxed);
+    if (matmul_precision == CT_PRECISION_BF16)
+        ct_gemm_bf16(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ct_blas_get_threads());
+    else
+        ct_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "ctcir/runtime.h" /* ct_set_threads */
+#include "ctcir/status.h"
 
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
@@ -17,6 +18,37 @@ void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
 
+/* ct_precision, ct_precision_parse/name and ct_set/get_matmul_precision are public:
+ * ctcir/runtime.h. */
+
+/* A model's matrix product: ct_sgemm at fp32, ct_gemm_bf16 at bf16. Same arguments as ct_sgemm. */
+void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+               const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Floating-point operations (2 M N K per product) ct_matmul has run since the start, all threads:
+ * what `ctcir bench` divides by time for its GFLOP/s. */
+double ct_matmul_flops(void);
+
+/* bf16 products (docs/perf-bf16.md): op(A) and op(B) rounded to bf16, products summed in fp32,
+ * same arguments as ct_sgemm. Only on CPUs with AVX512_BF16 (ct_bf16_supported); the product
+ * uses up to nthreads OpenMP threads outside an OpenMP region, one inside. */
+bool ct_bf16_supported(void);
+void ct_gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc, int nthreads);
+/* The weight cache: matrices W [N, K] (row-major, K contiguous) that products use as op(B) = W^T
+ * (linear and patch-embedding forward) are converted to bf16 and packed once; ct_gemm_bf16 then
+ * finds them by address instead of packing W in every product. The cache holds the address, not
+ * the values: after the weights change (an optimizer step) ct_bf16_cache_refresh must run before
+ * the next product, or products use the old weights. Not thread-safe against products running. */
+ct_status ct_bf16_cache_add(const float *w, int N, int K);
+void ct_bf16_cache_refresh(void);
+void ct_bf16_cache_clear(void);
+size_t ct_bf16_cache_bytes(void);
+/* Reference: inputs rounded by ct_bf16_round, products summed in double. */
+void ct_gemm_bf16_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc);
+/* x rounded to the nearest bf16 (ties to even; denormals to zero, as VCVTNEPS2BF16). */
+float ct_bf16_round(float x);
 /* Which OpenBLAS kernel runs, and which one this CPU should run.
  *
  * OpenBLAS (DYNAMIC_ARCH builds, as Debian's) picks its kernel set from cpuid when the shared

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/blas.h"
 #include "model/model.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
@@ -89,6 +90,37 @@ static ct_status check_head_present(const ct_model *m, const char *path) {
     return CT_OK;
 }
 
+/* Sizes from cfg, the parameter table (CLIP, then fusion and pool under m->opt) and its
+ * allocation. weights_path, when given, is checked to be large enough before allocating. */
+static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char *config_path, const char *weights_path) {
+    ct_status s;
+    m->dv = cfg->vision.hidden_size, m->dt = cfg->text.hidden_size, m->P = cfg->projection_dim;
+    m->S = cfg->vision.image_size, m->Nv = ct_clip_vision_tokens(cfg), m->T = cfg->text.max_positions;
+    if (m->T != CT_CONTEXT_LENGTH)
+        return ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T);
+    if (weights_path && (s = ct_clip_check_weights_size(cfg, weights_path))) return s;
+    if ((s = ct_clip_register(&m->clip, cfg, &m->params))) return s;
+    m->first_head_param = m->params.count;
+    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) return s;
+    if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) return s;
+    return ct_params_alloc(&m->params);
+}
+
+/* At bf16, every matrix the products use as weights goes into the packed bf16 cache once
+ * (core/blas.h); embedding tables, which are gathered rather than multiplied, do not. */
+static ct_status prepare_precision(ct_model *m) {
+    ct_bf16_cache_clear();
+    if (ct_get_matmul_precision() != CT_PRECISION_BF16) return CT_OK;
+    for (int i = 0; i < m->params.count; i++) {
+        const ct_param_entry *e = &m->params.entries[i];
+        if (e->ndim < 2 || strstr(e->name, "token_embedding") || strstr(e->name, "position_embedding")) continue;
+        int N = (int)e->shape[0];
+        ct_status s = ct_bf16_cache_add(ct_param(&m->params, i), N, (int)(e->numel / (size_t)N));
+        if (s) return s;
+    }
+    return CT_OK;
+}
+
 ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
@@ -123,15 +155,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
         if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
         if (s) goto fail;
     }
-    m->dv = cfg.vision.hidden_size, m->dt = cfg.text.hidden_size, m->P = cfg.projection_dim;
-    m->S = cfg.vision.image_size, m->Nv = ct_clip_vision_tokens(&cfg), m->T = cfg.text.max_positions;
-    if (m->T != CT_CONTEXT_LENGTH) { s = ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T); goto fail; }
-    if ((s = ct_clip_check_weights_size(&cfg, weights_path))) goto fail;
-    if ((s = ct_clip_register(&m->clip, &cfg, &m->params))) goto fail;
-    m->first_head_param = m->params.count;
-    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) goto fail;
-    if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) goto fail;
-    if ((s = ct_params_alloc(&m->params))) goto fail;
+    if ((s = model_build(m, &cfg, config_path, weights_path))) goto fail;
     if ((s = ct_clip_load_weights(&m->clip, weights_path))) goto fail;
     if (is_ctcir) {
         if ((s = check_head_present(m, weights_path))) goto fail;
@@ -147,6 +171,7 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     m->empty_ids[1] = ct_tokenizer_eot(m->tok);
     ct_model_mark_used(m, false, false);
     ct_model_update_identity(m);
+    if ((s = prepare_precision(m))) goto fail;
     cJSON_Delete(config);
     free(config_path), free(weights_path);
     *out = m;
@@ -158,8 +183,41 @@ fail:
     return s;
 }
 
+ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed) {
+    *out = NULL;
+    ct_model *m = calloc(1, sizeof *m);
+    if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
+    ct_params_init(&m->params);
+    size_t len;
+    ct_clip_config cfg;
+    ct_status s;
+    if (options) m->opt = *options;
+    else ct_cir_options_default(&m->opt);
+    if ((s = ct_read_file(clip_config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
+    if ((s = ct_clip_config_parse(&cfg, m->config_json, clip_config_path))) goto fail;
+    if ((s = model_build(m, &cfg, clip_config_path, NULL))) goto fail;
+    if ((s = ct_clip_init_random(&m->clip, seed))) goto fail;
+    ct_rng rng;
+    ct_rng_seed(&rng, seed + 1);
+    ct_fusion_init(&m->fusion, &m->params, &rng);
+    ct_pool_init(&m->pool, &m->params, &rng);
+    /* no vocabulary: CLIP's special ids are the last two of the vocabulary */
+    memset(m->empty_ids, 0, sizeof m->empty_ids);
+    m->empty_ids[0] = cfg.text.vocab_size - 2;
+    m->empty_ids[1] = cfg.text.vocab_size - 1;
+    ct_model_mark_used(m, false, false);
+    ct_model_update_identity(m);
+    if ((s = prepare_precision(m))) goto fail;
+    *out = m;
+    return CT_OK;
+fail:
+    ct_model_free(m);
+    return s;
+}
+
 void ct_model_free(ct_model *m) {
     if (!m) return;
+    ct_bf16_cache_clear(); /* it may point into this model's parameters */
     ct_fusion_free(&m->fusion);
     ct_clip_free(&m->clip);
     ct_params_free(&m->params);
@@ -170,6 +228,7 @@ void ct_model_free(ct_model *m) {
 
 ct_status ct_model_tokenize(const ct_model *m, const char *text, int64_t *ids) {
     int32_t tmp[CT_CONTEXT_LENGTH];
+    if (!m->tok) return ct_fail(CT_ERR_ARG, "model: a synthetic model has no vocabulary; give token ids");
     ct_status s = ct_tokenize(m->tok, text, tmp, CT_CONTEXT_LENGTH, NULL);
     if (s) return s;
     for (int i = 0; i < CT_CONTEXT_LENGTH; i++) ids[i] = tmp[i];

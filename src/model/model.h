@@ -32,6 +32,11 @@ void ct_model_mark_used(ct_model *m, bool freeze_vision, bool freeze_text);
 /* Position of the first end-of-text token (argmax of the ids, as CLIP pools). */
 int ct_eot_index(const int64_t *ids, int T);
 
+/* A model with random weights for a CLIP config file (CLIP's own initialisation, seeded; the
+ * head as in ct_model_load) and no files besides that config: no vocabulary (m->tok NULL,
+ * ct_model_tokenize fails; texts are given as ids), for benchmarks. options NULL: defaults. */
+ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed);
+
 /* Writes config.json, model.safetensors, vocab.json, merges.txt into an existing folder. */
 ct_status ct_model_write_files(const ct_model *m, const char *dir);
 ct_status ct_model_save_weights(const ct_model *m, const char *path);

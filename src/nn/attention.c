@@ -1,6 +1,6 @@
 /* Multi-head scaled dot-product attention. Every (batch, head) pair is independent, so the
  * whole batch runs as ONE OpenMP loop over B*NH; inside it each pair does its two small
- * products with ct_sgemm, which is a single-threaded call inside an OpenMP region.
+ * products with ct_matmul, which is a single-threaded call inside an OpenMP region.
  *
  * With the causal and key-length masks every row's valid keys are a prefix [0, L) with
  * L = min(key_len[b], causal ? i + 1 : Tk), so masking is just "softmax the first L entries
@@ -31,14 +31,14 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
         const float *vh = v + (size_t)b * Tk * C + (size_t)h * HS;
         float *a = att + (size_t)bh * Tq * Tk;
         float *oh = out + (size_t)b * Tq * C + (size_t)h * HS;
-        ct_sgemm(false, true, Tq, Tk, HS, scale, qh, C, kh, C, 0.0f, a, Tk);
+        ct_matmul(false, true, Tq, Tk, HS, scale, qh, C, kh, C, 0.0f, a, Tk);
         for (int i = 0; i < Tq; i++) {
             float *row = a + (size_t)i * Tk;
             int L = valid_keys(key_len, causal, b, i, Tk);
             softmax_row(row, row, L);
             memset(row + L, 0, (size_t)(Tk - L) * sizeof(float));
         }
-        ct_sgemm(false, false, Tq, HS, Tk, 1.0f, a, Tk, vh, C, 0.0f, oh, C);
+        ct_matmul(false, false, Tq, HS, Tk, 1.0f, a, Tk, vh, C, 0.0f, oh, C);
     }
 }
 
@@ -53,12 +53,12 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
         const float *a = att + (size_t)bh * Tq * Tk;
         float *ds = scratch + (size_t)bh * Tq * Tk;
         /* datt = dout_h v_h^T (+ datt_in), then through the softmax in place */
-        ct_sgemm(false, true, Tq, Tk, HS, 1.0f, dout + qoff, C, v + koff, C, 0.0f, ds, Tk);
+        ct_matmul(false, true, Tq, Tk, HS, 1.0f, dout + qoff, C, v + koff, C, 0.0f, ds, Tk);
         if (datt_in) {
             const float *di = datt_in + (size_t)bh * Tq * Tk;
             for (size_t e = 0; e < (size_t)Tq * Tk; e++) ds[e] += di[e];
         }
-        if (dv) ct_sgemm(true, false, Tk, HS, Tq, 1.0f, a, Tk, dout + qoff, C, 1.0f, dv + koff, C);
+        if (dv) ct_matmul(true, false, Tk, HS, Tq, 1.0f, a, Tk, dout + qoff, C, 1.0f, dv + koff, C);
         for (int i = 0; i < Tq; i++) {
             const float *y = a + (size_t)i * Tk;
             float *g = ds + (size_t)i * Tk;
@@ -66,8 +66,8 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
             for (int j = 0; j < Tk; j++) dot += g[j] * y[j];
             for (int j = 0; j < Tk; j++) g[j] = y[j] * (g[j] - dot); /* masked: y = 0 -> 0 */
         }
-        if (dq) ct_sgemm(false, false, Tq, HS, Tk, scale, ds, Tk, k + koff, C, 1.0f, dq + qoff, C);
-        if (dk) ct_sgemm(true, false, Tk, HS, Tq, scale, ds, Tk, q + qoff, C, 1.0f, dk + koff, C);
+        if (dq) ct_matmul(false, false, Tq, HS, Tk, scale, ds, Tk, k + koff, C, 1.0f, dq + qoff, C);
+        if (dk) ct_matmul(true, false, Tk, HS, Tq, scale, ds, Tk, q + qoff, C, 1.0f, dk + koff, C);
     }
 }
 

@@ -12,7 +12,7 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
         for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof(float));
         beta = 1.0f;
     }
-    ct_sgemm(false, true, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
+    ct_matmul(false, true, N, OC, C, 1.0f, inp, C, weight, C, beta, out, OC);
 }
 
 void linear_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
@@ -27,8 +27,8 @@ void linear_forward_ref(float *out, const float *inp, const float *weight, const
 
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC) {
-    if (dinp) ct_sgemm(false, false, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
-    if (dweight) ct_sgemm(true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+    if (dinp) ct_matmul(false, false, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+    if (dweight) ct_matmul(true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) linear_bias_backward(dbias, dout, N, OC);
 }
 

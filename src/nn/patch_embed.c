@@ -25,16 +25,16 @@ void patch_embed_forward(float *out, float *cols, const float *pix, const float 
                          int B, int Cin, int S, int p, int D) {
     int G = S / p;
     im2col(cols, pix, B, Cin, S, p);
-    ct_sgemm(false, true, B * G * G, D, Cin * p * p, 1.0f, cols, Cin * p * p, weight, Cin * p * p,
+    ct_matmul(false, true, B * G * G, D, Cin * p * p, 1.0f, cols, Cin * p * p, weight, Cin * p * p,
              0.0f, out, D);
 }
 
 void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols,
                           const float *weight, float *scratch, int B, int Cin, int S, int p, int D) {
     int G = S / p, K = Cin * p * p, NP = B * G * G;
-    if (dweight) ct_sgemm(true, false, D, K, NP, 1.0f, dout, D, cols, K, 1.0f, dweight, K);
+    if (dweight) ct_matmul(true, false, D, K, NP, 1.0f, dout, D, cols, K, 1.0f, dweight, K);
     if (!dpix) return;
-    ct_sgemm(false, false, NP, K, D, 1.0f, dout, D, weight, K, 0.0f, scratch, K);
+    ct_matmul(false, false, NP, K, D, 1.0f, dout, D, weight, K, 0.0f, scratch, K);
     /* col2im: patches do not overlap, so each pixel gets at most one contribution. */
     #pragma omp parallel for if ((size_t)B * Cin * S * S > 65536)
     for (int bp = 0; bp < NP; bp++) {

@@ -99,6 +99,7 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(key, flags[i].name)) return boolean(key, v, flags[i].dst);
+    if (!strcmp(key, "precision")) return ct_precision_parse(v, "config: precision", &c->precision);
     if (!strcmp(key, "init")) {
         free(c->init);
         c->init = ct_strdup(v);
@@ -222,6 +223,7 @@ char *ct_train_config_to_json(const ct_train_config *c) {
     cJSON_AddNumberToObject(j, "keep_checkpoints", c->keep_checkpoints);
     cJSON_AddNumberToObject(j, "threads", c->threads);
     cJSON_AddNumberToObject(j, "loader_threads", c->loader_threads);
+    cJSON_AddStringToObject(j, "precision", ct_precision_name(c->precision));
     cJSON_AddBoolToObject(j, "strict", c->strict);
     char *text = cJSON_Print(j);
     cJSON_Delete(j);

@@ -8,8 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "train/optim.h"
+#include "core/blas.h"
 #include "model/options.h"
+#include "train/optim.h"
 
 #define CT_MAX_DATASETS 8
 
@@ -38,6 +39,7 @@ typedef struct {
     int keep_checkpoints;        /* 3 */
     int threads;                 /* 0 = all cores */
     int loader_threads;          /* 1 */
+    ct_precision precision;      /* fp32; bf16: matrix products in bf16 (docs/perf-bf16.md) */
     bool strict;                 /* a bad record is an error rather than a skip */
 } ct_train_config;
 

@@ -178,6 +178,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     ct_trainer_state state = {0};
     ct_status s;
     ct_set_threads(cfg->threads);
+    if ((s = ct_set_matmul_precision(cfg->precision))) return s;
     if ((s = ct_mkdirs(run->out_dir))) return s;
     const char *model_dir = cfg->init;
     if (run->resume) {
@@ -195,6 +196,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
         if ((s = ct_checkpoint_load_state(m, &state, resume_dir))) goto done;
         ct_log(CT_LOG_INFO, "resume: %s at step %lld\n", resume_dir, (long long)state.step);
     }
+    ct_bf16_cache_refresh(); /* bf16: the packed weights follow what resume loaded */
     config_json = ct_train_config_to_json(cfg);
     if (!config_json) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto done; }
     ct_log(CT_LOG_INFO, "effective config:\n%s\n", config_json);
@@ -248,6 +250,7 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
             goto done;
         }
         ct_adamw_step(&cfg->adamw, &m->params, lr, t, norm);
+        ct_bf16_cache_refresh(); /* bf16: weights converted once per step, after the update */
         double dt = ct_now_s() - t0;
         compute_s += dt;
         state.step = t;
