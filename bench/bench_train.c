@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app/bench.h"
+#include "ctcir/bench.h"
 
 int main(int argc, char **argv) {
     ct_bench_opts o;

@@ -214,7 +214,7 @@ static void test_cirr_full(void) {
     const int n_caps = cJSON_GetArraySize(caps), n_imgs = cJSON_GetArraySize(split);
 
     /* complete */
-    int rc = ctcir("c0.json", fmt("datasets check --dataset cirr --root %s --split val --json -j 2", root));
+    int rc = ctcir("c0.json", fmt("datasets check --dataset cirr --root %s --split val --json -t 2", root));
     cJSON *rep = load_json(fmt("%s/c0.json", tmpdir));
     CHECK_MSG(rc == 0, "complete CIRR val: exit %d", rc);
     CHECK(rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));

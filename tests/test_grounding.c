@@ -2,7 +2,7 @@
  * the scene's, divide it, or straddle its cells. */
 #include <string.h>
 
-#include "app/grounding.h"
+#include "ctcir/grounding.h"
 #include "test_util.h"
 
 /* The scene cell (of G x G) under the centre of patch p of a g x g grid, by geometry. */

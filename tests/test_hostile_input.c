@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/gallery_source.h"
+#include "ctcir/embed.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "core/json.h"

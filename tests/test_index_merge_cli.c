@@ -4,6 +4,7 @@
 
 #include "cli/cli.c"
 #include "cli/index_merge.c"
+#include "cli/opts.c"
 #include "ctcir/index.h"
 #include "test_tmpdir.h"
 #include "test_util.h"

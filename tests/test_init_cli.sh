@@ -42,22 +42,22 @@ grep -q "image_embeds *F32 *\[1, 128\]" "$tmp/e.txt" && ok || bad "image_embeds 
 grep -q "text_embeds *F32 *\[2, 128\]" "$tmp/e.txt" && ok || bad "text_embeds shape"
 
 # seeds: same seed same bytes, another seed other bytes
-"$CTCIR" init -c configs/synthetic-tiny-model.json -v "$tmp/vocab" -o "$tmp/same" -s 3 > /dev/null 2>&1 && ok || bad "init again"
+"$CTCIR" init -c configs/synthetic-tiny-model.json --vocab "$tmp/vocab" -o "$tmp/same" -s 3 > /dev/null 2>&1 && ok || bad "init again"
 cmp -s "$tmp/tiny/model.safetensors" "$tmp/same/model.safetensors" && ok || bad "same seed, different weights"
 cmp -s "$tmp/tiny/config.json" "$tmp/same/config.json" && ok || bad "same seed, different config"
-"$CTCIR" init -c configs/synthetic-tiny-model.json -v "$tmp/vocab" -o "$tmp/other" -s 4 > /dev/null 2>&1 && ok || bad "init seed 4"
+"$CTCIR" init -c configs/synthetic-tiny-model.json --vocab "$tmp/vocab" -o "$tmp/other" -s 4 > /dev/null 2>&1 && ok || bad "init seed 4"
 cmp -s "$tmp/tiny/model.safetensors" "$tmp/other/model.safetensors" && bad "seeds 3 and 4 gave the same weights" || ok
 
 # errors: existing folder (1, unless --force), usage (2), missing vocabulary (1)
-"$CTCIR" init -c configs/synthetic-tiny-model.json -v "$tmp/vocab" -o "$tmp/tiny" > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "existing --out: exit 1"
-"$CTCIR" init -c configs/synthetic-tiny-model.json -v "$tmp/vocab" -o "$tmp/tiny" --force -s 4 > /dev/null 2>&1 && ok || bad "--force"
+"$CTCIR" init -c configs/synthetic-tiny-model.json --vocab "$tmp/vocab" -o "$tmp/tiny" > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "existing --out: exit 1"
+"$CTCIR" init -c configs/synthetic-tiny-model.json --vocab "$tmp/vocab" -o "$tmp/tiny" --force -s 4 > /dev/null 2>&1 && ok || bad "--force"
 cmp -s "$tmp/tiny/model.safetensors" "$tmp/other/model.safetensors" && ok || bad "--force did not replace the weights"
 "$CTCIR" init --config configs/synthetic-tiny-model.json > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "no --out: exit 2"
 "$CTCIR" init -c configs/synthetic-tiny-model.json -o "$tmp/x" --seed -1 > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "bad seed: exit 2"
 "$CTCIR" init -c configs/synthetic-tiny-model.json -o "$tmp/x" --bogus > /dev/null 2>&1; [ $? -eq 2 ] && ok || bad "unknown option: exit 2"
 "$CTCIR" init -c configs/synthetic-tiny-model.json -o "$tmp/x" > /dev/null 2> "$tmp/err.txt"; [ $? -eq 1 ] && ok || bad "no vocabulary: exit 1"
 grep -q -- "--vocab" "$tmp/err.txt" && ok || bad "no vocabulary: message $(cat "$tmp/err.txt")"
-"$CTCIR" init -c "$tmp/none.json" -v "$tmp/vocab" -o "$tmp/x" > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "missing config: exit 1"
+"$CTCIR" init -c "$tmp/none.json" --vocab "$tmp/vocab" -o "$tmp/x" > /dev/null 2>&1; [ $? -eq 1 ] && ok || bad "missing config: exit 1"
 [ ! -e "$tmp/x" ] && ok || bad "a failed init left $tmp/x"
 "$CTCIR" init --help | grep -q "usage: ctcir init" && ok || bad "--help"
 

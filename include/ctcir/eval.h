@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "ctcir/grounding.h"
 #include "ctcir/metrics.h"
 #include "ctcir/model.h"
 
@@ -48,6 +49,10 @@ typedef struct {
                                   * its queries and images (gallery included) are dropped
                                   * (ctcir/datasets.h); NULL: none */
     bool quiet;                  /* no progress lines */
+    bool grounding;              /* manifest splits with "phrase_cells" (synth-shapes --variant hard):
+                                  * grounding accuracy of the phrase attention maps (ctcir/grounding.h) */
+    bool grounding_isolated;     /* also each phrase's isolated map (grounding/cc/...) */
+    long grounding_queries;      /* score the first N records only (0: all) */
 } ct_eval_opts;
 
 void ct_eval_opts_default(ct_eval_opts *o);
@@ -65,6 +70,10 @@ typedef struct {
     int excluded_queries;                   /* dropped by `exclude`, summed over runs */
     int excluded_images;                    /* gallery images dropped by `exclude` */
     double seconds;
+    char model_id[128];                     /* ct_model_identity of the model evaluated */
+    bool has_grounding;                     /* opts.grounding: the keys grounding/... */
+    bool grounding_isolated;
+    ct_grounding_stats grounding;
 } ct_eval_result;
 
 ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *r);
@@ -79,8 +88,9 @@ bool ct_eval_result_get(const ct_eval_result *r, const char *key, double *value)
 const char *ct_eval_headline_metric(const char *dataset, const char *category);
 
 /* The `eval --json` object as text (malloc'd; NULL when out of memory): dataset, split,
- * model, n_queries, excluded_queries, excluded_images, avg (where defined),
- * metrics {key: value}, seconds, ctcir version. */
+ * model (model_name as given), model_path (resolved: symlinks such as `last` followed),
+ * model_id, n_queries, excluded_queries, excluded_images, avg (where defined),
+ * metrics {key: value}, seconds, ctcir_version, ctcir_commit. */
 char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const char *model_name);
 /* Only the "metrics" object's members (plus "avg") as a JSON object text. */
 char *ct_eval_metrics_json(const ct_eval_result *r);

@@ -4,7 +4,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "app/bench.h"
+#include "core/blas.h"
+#include "ctcir/bench.h"
 #include "ctcir/dist.h"
 #include "clip/clip.h"
 #include "core/rng.h"

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/embed.h"
+#include "ctcir/embed.h"
 #include "model/model.h"
 #include "core/timer.h"
 #include "ctcir/log.h"

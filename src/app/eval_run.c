@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "app/embed.h"
+#include "ctcir/embed.h"
 #include "core/dirio.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -17,6 +17,7 @@
 #include "ctcir/eval.h"
 #include "ctcir/index.h"
 #include "ctcir/log.h"
+#include "ctcir/version.h"
 
 void ct_eval_opts_default(ct_eval_opts *o) {
     memset(o, 0, sizeof *o);
@@ -304,7 +305,22 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
         ct_metrics_fiq_mean(r->per, r->n_runs, &r->mean);
         r->has_mean = true;
     }
+    if (o->grounding) {
+        if (kind != CT_DS_MANIFEST)
+            return ct_fail(CT_ERR_ARG, "eval: grounding needs a manifest split with \"phrase_cells\" (synth-shapes --variant hard)");
+        char *file = o->file ? ct_strdup(o->file) : ct_strprintf("%s/%s.jsonl", o->root, o->split);
+        if (!file) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        double tg = ct_now_s();
+        s = ct_grounding_eval(m, file, o->image_root ? o->image_root : o->root, o->grounding_queries, o->grounding_isolated,
+                              &r->grounding);
+        free(file);
+        if (s) return s;
+        r->has_grounding = true;
+        r->grounding_isolated = o->grounding_isolated;
+        ct_log(CT_LOG_INFO, "eval: grounding %.1f s\n", ct_now_s() - tg);
+    }
     r->seconds = ct_now_s() - t0;
+    snprintf(r->model_id, sizeof r->model_id, "%s", ct_model_identity(m));
     return CT_OK;
 }
 
@@ -335,6 +351,7 @@ static void for_each_metric(const ct_eval_result *r, void (*fn)(void *ctx, const
             fn(ctx, key, ms->values[j]);
         }
     }
+    if (r->has_grounding) ct_grounding_for_each(&r->grounding, r->grounding_isolated, fn, ctx);
 }
 
 typedef struct {
@@ -397,6 +414,10 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     cJSON_AddStringToObject(root, "dataset", o->dataset);
     cJSON_AddStringToObject(root, "split", o->split);
     cJSON_AddStringToObject(root, "model", model_name ? model_name : "");
+    char *resolved = model_name ? realpath(model_name, NULL) : NULL;
+    cJSON_AddStringToObject(root, "model_path", resolved ? resolved : (model_name ? model_name : ""));
+    free(resolved);
+    cJSON_AddStringToObject(root, "model_id", r->model_id);
     int total = 0;
     for (int i = 0; i < r->n_runs; i++) total += r->n_queries[i];
     cJSON_AddNumberToObject(root, "n_queries", total);
@@ -406,6 +427,8 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     for_each_metric(r, add_json, &j);
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", r->seconds);
+    cJSON_AddStringToObject(root, "ctcir_version", ctcir_version());
+    cJSON_AddStringToObject(root, "ctcir_commit", ctcir_commit());
     char *text = ct_json_print(root, false);
     cJSON_Delete(root);
     return text;

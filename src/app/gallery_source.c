@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/gallery_source.h"
+#include "ctcir/embed.h"
 #include "core/fileio.h"
 #include "ctcir/image.h"
 #include "ctcir/log.h"
@@ -169,6 +169,7 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     char *slash = strrchr(base, '/');
     if (slash) *slash = '\0';
     else snprintf(base, sizeof base, ".");
+    if (from_stdin) file = "stdin";
     int64_t cap = 0, line_no = 0;
     char line[8192];
     ct_status s = CT_OK;

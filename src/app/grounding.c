@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/grounding.h"
+#include "ctcir/grounding.h"
 #include "core/fileio.h"
 #include "core/json.h"
-#include "model/explain.h"
+#include "ctcir/explain.h"
 
 void ct_grounding_patch_mask(unsigned cells, int G, int g, unsigned char *inside) {
     for (int r = 0; r < g; r++)
@@ -166,4 +166,48 @@ ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *ima
     if (!s && !st->phrases[CT_GROUNDING_ALL])
         s = ct_fail(CT_ERR_FORMAT, "grounding: %s: no phrase names cells of its reference image", path);
     return s;
+}
+
+void ct_grounding_for_each(const ct_grounding_stats *g, bool isolated, void (*fn)(void *ctx, const char *key, double v),
+                           void *ctx) {
+    static const char *const what[2] = {"pointing", "mass"};
+    for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
+        const long n = g->phrases[t];
+        if (!n) continue;
+        const char *name = t == CT_GROUNDING_ALL ? NULL : ct_synth_phrase_type_name((ct_synth_phrase_type)t);
+        const double v[2] = {100.0 * g->pointing[t] / n, 100.0 * g->mass[t] / n}, ch = 100.0 * g->chance[t] / n;
+        char key[96], pre[48];
+        snprintf(pre, sizeof pre, "%s%s", name ? name : "", name ? "/" : "");
+        for (int k = 0; k < 2; k++) {
+            snprintf(key, sizeof key, "grounding/%s%s", pre, what[k]);
+            fn(ctx, key, v[k]);
+            snprintf(key, sizeof key, "grounding/chance/%s%s", pre, what[k]);
+            fn(ctx, key, ch); /* the same for both: patches inside / all */
+        }
+        snprintf(key, sizeof key, "grounding/%sphrases", pre);
+        fn(ctx, key, (double)n);
+    }
+    const long n = g->phrases[CT_GROUNDING_ALL];
+    if (!isolated || !n) return;
+    static const char *const keys[5] = {"grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
+                                        "grounding/cc/abs_patches", "grounding/isolated/pointing"};
+    const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n, 100.0 * g->iso_pointing / n};
+    for (int k = 0; k < 5; k++) fn(ctx, keys[k], v[k]);
+}
+
+void ct_grounding_print(FILE *out, const ct_grounding_stats *g, bool isolated) {
+    fprintf(out, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
+            g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
+    fprintf(out, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
+    for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
+        const char *name = t == CT_GROUNDING_ALL ? "all" : ct_synth_phrase_type_name((ct_synth_phrase_type)t);
+        const long n = g->phrases[t];
+        fprintf(out, "  %-18s %8ld %8.2f %8.2f %8.2f\n", name, n, n ? 100.0 * g->pointing[t] / n : 0,
+                n ? 100.0 * g->mass[t] / n : 0, n ? 100.0 * g->chance[t] / n : 0);
+    }
+    const long n = g->phrases[CT_GROUNDING_ALL];
+    if (isolated && n)
+        fprintf(out, "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
+                     "(normalised per map: %.4f); isolated pointing %.2f\n",
+                g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n, 100.0 * g->iso_pointing / n);
 }

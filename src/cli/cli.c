@@ -6,18 +6,23 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/blas.h"
-#include "core/json.h"
+#include "ctcir/json_line.h"
+#include "ctcir/runtime.h"
 
+
+int cli_usage_verror(const char *cmd, const char *fmt, va_list ap) {
+    fprintf(stderr, "ctcir %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'ctcir help %s')\n", cmd);
+    return CLI_USAGE;
+}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "ctcir %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = cli_usage_verror(cmd, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'ctcir help %s')\n", cmd);
-    return CLI_USAGE;
+    return rc;
 }
 
 int cli_fail(const char *cmd, ct_status s) {

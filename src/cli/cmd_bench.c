@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/bench.h"
+#include "ctcir/bench.h"
 #include "cli/cli.h"
 #include "ctcir/dist.h"
 #include "cli/commands.h"

@@ -1,19 +1,18 @@
 /* ctcir datasets: a doctor for local copies of the CIR benchmarks (`check`) and the CIRR
  * image tree from an NLVR2 download (`build-cirr`). The work is ctcir/datasets.h. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "ctcir/datasets.h"
 #include "ctcir/log.h"
 
-static void usage(FILE *out) {
-    fprintf(out,
+static const char synopsis[] =
             "usage: ctcir datasets check --dataset cirr|circo|fashioniq|lasco|cirr_r|hotel|manifest --root DIR\n"
-            "                            [--split S] [--category C] [--json] [--write-excluded FILE] [-j N] [-q]\n"
+            "                            [--split S] [--category C] [--json] [--write-excluded FILE] [-t N] [-q]\n"
             "       ctcir datasets build-cirr --nlvr2 DIR --out DIR [--cirr DIR] [--copy|--link] [-q]\n\n"
             "check: reads every split of the dataset (or --split S; FashionIQ: each category, or\n"
             "--category C) as `ctcir eval` reads it (docs/datasets.md section 6) and checks that every\n"
@@ -27,7 +26,7 @@ static void usage(FILE *out) {
             "                        (docs/formats.md section 13)\n"
             "  --write-excluded FILE the queries that cannot be evaluated and the unusable images, per\n"
             "                        split, for `ctcir eval --exclude FILE` (docs/formats.md section 13)\n"
-            "  -j, --threads N       decoding threads (default 4)\n"
+            "  -t, --threads N       decoding threads (default 4)\n"
             "  -q, --quiet           no progress lines\n\n"
             "build-cirr: CIRR's images are NLVR2's. Fills --out (the CIRR root) with the tree its split\n"
             "files image_splits/split.rc2.<split>.json expect (train/<n>/..., dev/..., test1/...),\n"
@@ -38,39 +37,28 @@ static void usage(FILE *out) {
             "                        its captions/, captions_ext/ and image_splits/ JSON files are put\n"
             "                        into --out too\n"
             "  --link                symbolic links to the NLVR2 files (absolute paths; the default)\n"
-            "  --copy                copies, each written atomically\n");
-}
+            "  --copy                copies, each written atomically\n";
 
 static int check_main(int argc, char **argv) {
-    enum { O_DATASET = 256, O_ROOT, O_SPLIT, O_CAT, O_JSON, O_EXCL };
-    static const struct option opts[] = {
-        {"dataset", required_argument, 0, O_DATASET}, {"root", required_argument, 0, O_ROOT},
-        {"split", required_argument, 0, O_SPLIT},     {"category", required_argument, 0, O_CAT},
-        {"json", no_argument, 0, O_JSON},             {"write-excluded", required_argument, 0, O_EXCL},
-        {"threads", required_argument, 0, 'j'},       {"quiet", no_argument, 0, 'q'},
-        {0, 0, 0, 0}};
     ct_check_opts o;
     ct_check_opts_default(&o);
     const char *excl = NULL;
     bool json = false;
-    long v;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "j:q", opts, NULL)) != -1) {
-        switch (c) {
-        case O_DATASET: o.dataset = optarg; break;
-        case O_ROOT: o.root = optarg; break;
-        case O_SPLIT: o.split = optarg; break;
-        case O_CAT: o.category = optarg; break;
-        case O_JSON: json = true; break;
-        case O_EXCL: excl = optarg; break;
-        case 'j': if (!cli_parse_int(optarg, &v) || v < 1 || v > 64) return cli_usage_error("datasets", "--threads: 1..64"); o.threads = (int)v; break;
-        case 'q': o.quiet = true; break;
-        default: return cli_usage_error("datasets", "unknown option or missing value: %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("datasets", "unexpected argument '%s'", argv[optind]);
+    long threads = o.threads;
+    const cli_opt opts[] = {
+        {"dataset", 0, CLI_STR, &o.dataset, "KIND", "cirr | circo | fashioniq | lasco | cirr_r | hotel | manifest", .required = true},
+        {"root", 0, CLI_STR, &o.root, "DIR", "the dataset's root", .required = true},
+        {"split", 0, CLI_STR, &o.split, "S", "only this split (default: every split)"},
+        {"category", 0, CLI_STR, &o.category, "C", "fashioniq: only this category"},
+        {"json", 0, CLI_FLAG, &json, NULL, "one JSON object on stdout (docs/formats.md section 13)"},
+        {"write-excluded", 0, CLI_STR, &excl, "FILE", "the exclusion list for `ctcir eval --exclude FILE`"},
+        {"threads", 't', CLI_INT, &threads, "N", "decoding threads", 1, 64},
+        {0}};
+    const cli_cmd cmd = {"datasets check", synopsis, opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc != CLI_PARSED) return rc;
+    o.threads = (int)threads;
+    o.quiet = cli_quiet();
     if (!o.dataset || !o.root) return cli_usage_error("datasets", "check needs --dataset and --root");
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("datasets", "unknown dataset '%s'", o.dataset);
@@ -122,38 +110,27 @@ static int check_main(int argc, char **argv) {
                r.complete ? "complete" : "INCOMPLETE", r.images_checked, r.n_bad, r.queries_affected, r.seconds);
     }
     if (excl) ct_log(CT_LOG_INFO, "datasets check: exclusion list written to %s\n", excl);
-    int rc = r.complete ? CLI_OK : CLI_RUNTIME;
+    rc = r.complete ? CLI_OK : CLI_RUNTIME;
     ct_check_report_free(&r);
     return rc;
 }
 
 static int build_cirr_main(int argc, char **argv) {
-    enum { O_NLVR2 = 256, O_OUT, O_CIRR, O_COPY, O_LINK };
-    static const struct option opts[] = {
-        {"nlvr2", required_argument, 0, O_NLVR2}, {"out", required_argument, 0, O_OUT},
-        {"cirr", required_argument, 0, O_CIRR},   {"copy", no_argument, 0, O_COPY},
-        {"link", no_argument, 0, O_LINK},         {"quiet", no_argument, 0, 'q'},
-        {0, 0, 0, 0}};
     ct_build_cirr_opts o;
     memset(&o, 0, sizeof o);
-    int modes = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-        switch (c) {
-        case O_NLVR2: o.nlvr2 = optarg; break;
-        case O_OUT: o.out = optarg; break;
-        case O_CIRR: o.cirr = optarg; break;
-        case O_COPY: o.copy = true; modes |= 1; break;
-        case O_LINK: o.copy = false; modes |= 2; break;
-        case 'q': ct_log_set_level(CT_LOG_WARN); break;
-        default: return cli_usage_error("datasets", "unknown option or missing value: %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("datasets", "unexpected argument '%s'", argv[optind]);
-    if (!o.nlvr2 || !o.out) return cli_usage_error("datasets", "build-cirr needs --nlvr2 and --out");
-    if (modes == 3) return cli_usage_error("datasets", "--copy and --link exclude each other");
+    bool copy = false, link = false;
+    const cli_opt opts[] = {
+        {"nlvr2", 0, CLI_STR, &o.nlvr2, "DIR", "the NLVR2 download (images found by file name anywhere below)", .required = true},
+        {"out", 'o', CLI_STR, &o.out, "DIR", "the CIRR root to fill", .required = true},
+        {"cirr", 0, CLI_STR, &o.cirr, "DIR", "the CIRR annotation folder holding image_splits/ (default: --out)"},
+        {"copy", 0, CLI_FLAG, &copy, NULL, "copies, each written atomically"},
+        {"link", 0, CLI_FLAG, &link, NULL, "symbolic links to the NLVR2 files (absolute paths; the default)"},
+        {0}};
+    const cli_cmd cmd = {"datasets build-cirr", synopsis, opts};
+    int prc = cli_parse(&cmd, argc, argv, NULL);
+    if (prc != CLI_PARSED) return prc;
+    if (copy && link) return cli_usage_error("datasets", "--copy and --link exclude each other");
+    o.copy = copy;
     ct_build_cirr_report r;
     ct_status s = ct_build_cirr(&o, &r);
     if (s) return cli_fail("datasets", s);
@@ -169,14 +146,13 @@ static int build_cirr_main(int argc, char **argv) {
 
 int cmd_datasets(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
+        fputs(synopsis, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
     }
     if (!strcmp(argv[1], "check")) return check_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "build-cirr")) return build_cirr_main(argc - 1, argv + 1);
+    static const char *const subs[] = {"check", "build-cirr"};
+    const char *near = cli_nearest(argv[1], subs, 2);
+    if (near) return cli_usage_error("datasets", "unknown subcommand '%s'; did you mean '%s'?", argv[1], near);
     return cli_usage_error("datasets", "unknown subcommand '%s' (check or build-cirr)", argv[1]);
 }

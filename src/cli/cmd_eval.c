@@ -1,157 +1,82 @@
 /* ctcir eval: Recall@K, Recall_subset@K, mAP@K of a checkpoint on a CIR benchmark, prediction
  * files and test-server submissions (protocols in include/ctcir/metrics.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "app/grounding.h"
+#include "cli/opts.h"
 #include "ctcir/eval.h"
-#include "core/timer.h"
-
-#include <cjson/cJSON.h>
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
-            "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--exclude FILE] [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t N]\n\n"
-            "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
-            "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
-            "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
-            "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
-            "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
-            "Values are percentages. The table goes to stderr; --json prints one JSON object on stdout\n"
-            "with a \"metrics\" object.\n\n"
-            "  --root DIR            dataset root (manifest: the image root holding <split>.jsonl and,\n"
-            "                        if present, <split>_gallery.txt)\n"
-            "  --index INDEX         gallery embeddings from `ctcir index` (model identity checked);\n"
-            "                        without it the gallery is embedded on the fly\n"
-            "  --predictions-out F   one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-            "                        FashionIQ <category>/<index> for every category)\n"
-            "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
-            "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
-            "  --exclude FILE        drop the queries and images listed by `ctcir datasets check\n"
-            "                        --write-excluded` (gallery included; for copies missing images);\n"
-            "                        the JSON says how many (excluded_queries, excluded_images)\n"
-            "  --grounding           manifest splits with \"phrase_cells\" (synth-shapes --variant hard):\n"
-            "                        also the grounding accuracy of each noun phrase's attention map\n"
-            "                        (the `ctcir explain` map, CLS dropped): grounding/pointing = its\n"
-            "                        peak patch lies on the named object's cells, grounding/mass = its\n"
-            "                        share inside them, per phrase type grounding/<type>/{pointing,mass}\n"
-            "                        (object, attribute+object, relation, background), chance levels\n"
-            "                        as grounding/chance/... (the share of patches inside the cells);\n"
-            "                        docs/synthetic.md\n"
-            "  --grounding-queries N score the first N records only (default: all)\n"
-            "  --grounding-isolated  also each phrase's isolated map (the fusion with the phrase alone,\n"
-            "                        the CC loss's a_iso): grounding/cc/{ctx_level,iso_level} (mean\n"
-            "                        patch value of a_ctx, a_iso), grounding/cc/abs (the CC term\n"
-            "                        mean |a_ctx - a_iso|), grounding/cc/abs_patches (both maps divided\n"
-            "                        by their sums first), grounding/isolated/pointing\n"
-            "  --strict              a malformed record is an error (default: skipped with a warning)\n"
-            "  --batch N             images per model call (default 32)\n"
-            "  --loader-threads N    decoding threads (default 1)\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP);
-}
+#include "ctcir/log.h"
 
 static void print_table(const char *title, const ct_metric_set *m) {
-    fprintf(stderr, "%s (%d queries)\n", title, m->n_queries);
-    for (int i = 0; i < m->n; i++) fprintf(stderr, "  %-14s %8.2f\n", m->names[i], m->values[i]);
-}
-
-/* The grounding table (stderr) and its keys in the JSON metrics object. */
-static void grounding_report(const ct_grounding_stats *g, bool isolated, cJSON *metrics) {
-    fprintf(stderr, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
-            g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
-    fprintf(stderr, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
-    for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
-        const char *name = t == CT_GROUNDING_ALL ? NULL : ct_synth_phrase_type_name((ct_synth_phrase_type)t);
-        const long n = g->phrases[t];
-        const double pt = n ? 100.0 * g->pointing[t] / n : 0, ms = n ? 100.0 * g->mass[t] / n : 0,
-                     ch = n ? 100.0 * g->chance[t] / n : 0;
-        fprintf(stderr, "  %-18s %8ld %8.2f %8.2f %8.2f\n", name ? name : "all", n, pt, ms, ch);
-        if (!n || !metrics) continue;
-        char key[96], pre[48];
-        snprintf(pre, sizeof pre, "%s%s", name ? name : "", name ? "/" : "");
-        static const char *const what[2] = {"pointing", "mass"};
-        for (int k = 0; k < 2; k++) {
-            snprintf(key, sizeof key, "grounding/%s%s", pre, what[k]);
-            cJSON_AddNumberToObject(metrics, key, k ? ms : pt);
-            snprintf(key, sizeof key, "grounding/chance/%s%s", pre, what[k]);
-            cJSON_AddNumberToObject(metrics, key, ch); /* the same for both: patches inside / all */
-        }
-        snprintf(key, sizeof key, "grounding/%sphrases", pre);
-        cJSON_AddNumberToObject(metrics, key, (double)n);
-    }
-    const long n = g->phrases[CT_GROUNDING_ALL];
-    if (isolated && n) {
-        const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n,
-                             100.0 * g->iso_pointing / n};
-        fprintf(stderr, "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
-                "(normalised per map: %.4f); isolated pointing %.2f\n", v[0], v[1], v[2], v[3], v[4]);
-        static const char *const keys[5] = {"grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
-                                            "grounding/cc/abs_patches", "grounding/isolated/pointing"};
-        for (int k = 0; k < 5 && metrics; k++) cJSON_AddNumberToObject(metrics, keys[k], v[k]);
-    }
+    printf("%s (%d queries)\n", title, m->n_queries);
+    for (int i = 0; i < m->n; i++) printf("  %-14s %8.2f\n", m->names[i], m->values[i]);
 }
 
 int cmd_eval(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_EXCL, O_GROUND, O_GROUND_Q, O_GROUND_ISO };
-    static const struct option opts[] = {
-        {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
-        {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
-        {"category", required_argument, 0, O_CAT}, {"index", required_argument, 0, O_INDEX},
-        {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
-        {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
-        {"exclude", required_argument, 0, O_EXCL},
-        {"loader-threads", required_argument, 0, O_LT}, {"grounding", no_argument, 0, O_GROUND},
-        {"grounding-queries", required_argument, 0, O_GROUND_Q}, {"grounding-isolated", no_argument, 0, O_GROUND_ISO},
-        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     ct_eval_opts o;
     ct_eval_opts_default(&o);
     const char *model = NULL;
-    bool json = false, grounding = false, grounding_iso = false;
-    long grounding_queries = 0;
-    long v, threads = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
-        switch (c) {
-        case O_MODEL: model = optarg; break;
-        case O_DATASET: o.dataset = optarg; break;
-        case O_ROOT: o.root = optarg; break;
-        case O_SPLIT: o.split = optarg; break;
-        case O_CAT: o.category = optarg; break;
-        case O_INDEX: o.index = optarg; break;
-        case O_PRED: o.predictions_out = optarg; break;
-        case O_SUB: o.submission_out = optarg; break;
-        case O_JSON: json = true; break;
-        case O_STRICT: o.strict = true; break;
-        case O_EXCL: o.exclude = optarg; break;
-        case O_GROUND: grounding = true; break;
-        case O_GROUND_ISO: grounding = grounding_iso = true; break;
-        case O_GROUND_Q: if (!cli_parse_int(optarg, &v) || v < 1) return cli_usage_error("eval", "--grounding-queries: a number >= 1"); grounding_queries = v; break;
-        case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
-        case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
-        case CLI_OPT_PRECISION: { int prc = cli_set_precision("eval", optarg); if (prc) return prc; break; }
-        case 't': if (!cli_parse_int(optarg, &threads) || threads < 0) return cli_usage_error("eval", "--threads: a number >= 0"); break;
-        default: return cli_usage_error("eval", "unknown option or missing value: %s", argv[optind - 1]);
-        }
-    }
-    if (optind < argc) return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
-    if (!model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
+    bool json = false;
+    const char *precision = NULL;
+    long batch = o.batch, lt = o.loader_threads, threads = 0;
+    const cli_opt opts[] = {
+        {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
+        {"dataset", 0, CLI_STR, &o.dataset, "NAME", "cirr | circo | fashioniq | lasco | manifest", .required = true},
+        {"root", 0, CLI_STR, &o.root, "DIR", "dataset root (manifest: the image root holding <split>.jsonl and,\n"
+                                             "if present, <split>_gallery.txt)", .required = true},
+        {"split", 0, CLI_STR, &o.split, "S", "the split to evaluate", .required = true},
+        {"category", 0, CLI_STR, &o.category, "C", "FashionIQ: one category (default: all three and their mean)"},
+        {"index", 0, CLI_STR, &o.index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
+                                                 "without it the gallery is embedded on the fly"},
+        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+                                                                 "FashionIQ <category>/<index> for every category)"},
+        {"submission-out", 0, CLI_STR, &o.submission_out, "DIR", "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
+                                                                 "CIRCO: circo_<split>.json (ids as integers); any split"},
+        {"exclude", 0, CLI_STR, &o.exclude, "FILE", "drop the queries and images listed by `ctcir datasets check\n"
+                                                    "--write-excluded` (gallery included; for copies missing images);\n"
+                                                    "the JSON says how many (excluded_queries, excluded_images)"},
+        {"grounding", 0, CLI_FLAG, &o.grounding, NULL,
+         "manifest splits with \"phrase_cells\" (synth-shapes --variant hard): also the grounding accuracy\n"
+         "of each noun phrase's attention map (the `ctcir explain` map, CLS dropped): grounding/pointing =\n"
+         "its peak patch lies on the named object's cells, grounding/mass = its share inside them, per\n"
+         "phrase type grounding/<type>/{pointing,mass} (object, attribute+object, relation, background),\n"
+         "chance levels as grounding/chance/... (docs/synthetic.md)"},
+        {"grounding-queries", 0, CLI_INT, &o.grounding_queries, "N", "score the first N records only (0: all)", 0, 1e9},
+        {"grounding-isolated", 0, CLI_FLAG, &o.grounding_isolated, NULL,
+         "also each phrase's isolated map (the CC loss's a_iso): grounding/cc/{ctx_level,iso_level,abs,\n"
+         "abs_patches}, grounding/isolated/pointing"},
+        {"json", 0, CLI_FLAG, &json, NULL, "one JSON object on stdout instead of the table"},
+        {"strict", 0, CLI_FLAG, &o.strict, NULL, "a malformed record is an error (default: skipped with a warning)"},
+        {"batch", 0, CLI_INT, &batch, "N", "images per model call", 1, 1024},
+        {"loader-threads", 0, CLI_INT, &lt, "N", "decoding threads", 1, 8},
+        CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
+        {0}};
+    const cli_cmd cmd = {"eval",
+                         "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
+                         "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
+                         "                  [--exclude FILE] [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t N]\n\n"
+                         "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
+                         "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
+                         "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
+                         "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
+                         "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
+                         "Values are percentages. The table goes to stdout; --json prints one JSON object instead,\n"
+                         "with a \"metrics\" object, the resolved model path, model_id and the ctcir version.\n",
+                         opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc != CLI_PARSED) return rc;
+    if (o.grounding_isolated) o.grounding = true;
+    if (precision && (rc = cli_set_precision("eval", precision))) return rc;
+    o.batch = (int)batch;
+    o.loader_threads = (int)lt;
+    o.quiet = cli_quiet();
     ct_dataset_kind kind;
-    if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
-    if (grounding && kind != CT_DS_MANIFEST)
+    if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "--dataset: unknown dataset '%s'", o.dataset);
+    if (o.grounding && kind != CT_DS_MANIFEST)
         return cli_usage_error("eval", "--grounding needs --dataset manifest (a split with \"phrase_cells\")");
     if (ct_dataset_protocol(kind)->categories && !o.category && o.index)
         return cli_usage_error("eval", "--index needs --category with %s (one gallery per category)", o.dataset);
@@ -161,40 +86,27 @@ int cmd_eval(int argc, char **argv) {
     if (s) return cli_fail("eval", s);
     ct_eval_result r;
     s = ct_eval_run(m, &o, &r);
-    ct_grounding_stats gst;
-    if (!s && grounding) {
-        char file[4200];
-        snprintf(file, sizeof file, "%s/%s.jsonl", o.root, o.split);
-        double tg = ct_now_s();
-        s = ct_grounding_eval(m, file, o.root, grounding_queries, grounding_iso, &gst);
-        if (s) ct_eval_result_free(&r);
-        else fprintf(stderr, "eval: grounding %.1f s\n", ct_now_s() - tg);
-    }
     ct_model_free(m);
     if (s) return cli_fail("eval", s);
     bool any = false;
     for (int i = 0; i < r.n_runs; i++) {
         if (!r.has[i]) continue;
         any = true;
+        if (json) continue;
         char title[128];
         snprintf(title, sizeof title, "%s %s%s%s", o.dataset, o.split, *r.run_name[i] ? " " : "", r.run_name[i]);
         print_table(title, &r.per[i]);
     }
-    if (r.has_mean) print_table("fashioniq mean", &r.mean);
-    if (!any) fprintf(stderr, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
+    if (r.has_mean && !json) print_table("fashioniq mean", &r.mean);
+    if (r.has_grounding && !json) ct_grounding_print(stdout, &r.grounding, r.grounding_isolated);
+    if (!any) ct_log(CT_LOG_WARN, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
+    rc = CLI_OK;
     if (json) {
         char *text = ct_eval_result_json(&r, &o, model);
-        if (text && grounding) { /* the grounding keys join the "metrics" object */
-            cJSON *root = cJSON_Parse(text);
-            free(text);
-            text = NULL;
-            grounding_report(&gst, grounding_iso, cJSON_GetObjectItemCaseSensitive(root, "metrics"));
-            if (root) text = cJSON_PrintUnformatted(root);
-            cJSON_Delete(root);
-        } else if (grounding) grounding_report(&gst, grounding_iso, NULL);
         if (text) printf("%s\n", text);
+        else rc = cli_fail("eval", ct_fail(CT_ERR_NOMEM, "eval: out of memory printing JSON"));
         free(text);
-    } else if (grounding) grounding_report(&gst, grounding_iso, NULL);
+    }
     ct_eval_result_free(&r);
-    return CLI_OK;
+    return rc;
 }

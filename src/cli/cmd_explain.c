@@ -1,42 +1,20 @@
 /* ctcir explain: the query image beside one attention heat map per noun phrase (the paper's
  * Figures 5 and 6), plus a JSON summary on stdout. */
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/explain.h"
-#include "model/model.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "ctcir/explain.h"
 #include "ctcir/image.h"
 #include "ctcir/image_draw.h"
+#include "ctcir/log.h"
+#include "ctcir/model.h"
 #include "ctcir/nps.h"
 
 #define MAX_PHRASES 64
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir explain --model DIR --image FILE --text STR --out FILE.png\n"
-            "                     [--max-phrases N] [--phrase STR]... [--panel PX] [--alpha A] [-t N]\n\n"
-            "Draws the query image (as the model sees it: CLIP resize + centre crop) beside one heat map\n"
-            "per noun phrase of the text: the fusion's attention map of the query forward (mean over\n"
-            "layers and heads), averaged over the phrase's tokens in the caption (located as training\n"
-            "locates them), CLS row dropped, on the patch grid, upsampled bilinearly and overlaid with\n"
-            "the jet colour map (each map scaled to its own min..max). Prints JSON on stdout: the\n"
-            "phrases with their token spans, the unmatched ones, and the output path.\n\n"
-            "  -m, --model DIR       ctcir checkpoint folder or plain CLIP folder (head seeded) (required)\n"
-            "  -i, --image FILE      query image (required)\n"
-            "  -x, --text STR        modification text (required)\n"
-            "  -o, --out FILE.png    output picture (required)\n"
-            "  -p, --phrase STR      a phrase to show; repeatable (default: the noun phrases of --text)\n"
-            "  -n, --max-phrases N   at most N extracted phrases, 1..%d (default 10)\n"
-            "      --panel PX        panel side in pixels, 16..1024 (default 224)\n"
-            "      --alpha A         heat map opacity in [0, 1] (default 0.5)\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n" CLI_PRECISION_HELP
-            "  -h, --help            this help\n",
-            MAX_PHRASES);
-}
 
 typedef struct {
     const char *model, *image, *text, *out;
@@ -45,55 +23,47 @@ typedef struct {
     double alpha;
 } explain_opts;
 
-/* 2 on a usage error (message printed), 0 otherwise. */
+/* CLI_PARSED to go on, else the exit code (help printed, or a usage error). */
 static int parse(explain_opts *o, int argc, char **argv) {
-    enum { O_PANEL = 256, O_ALPHA };
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},       {"image", required_argument, 0, 'i'},
-        {"text", required_argument, 0, 'x'},        {"out", required_argument, 0, 'o'},
-        {"phrase", required_argument, 0, 'p'},      {"max-phrases", required_argument, 0, 'n'},
-        {"panel", required_argument, 0, O_PANEL},   {"alpha", required_argument, 0, O_ALPHA},
-        {"threads", required_argument, 0, 't'}, {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
-    *o = (explain_opts){.max_phrases = 10, .panel = 224, .alpha = 0.5};
-    long v;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:x:o:p:n:t:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': o->model = optarg; break;
-        case 'i': o->image = optarg; break;
-        case 'x': o->text = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'p':
-            if (o->n_given == MAX_PHRASES) return cli_usage_error(argv[0], "at most %d --phrase", MAX_PHRASES);
-            o->phrases[o->n_given++] = optarg;
-            break;
-        case 'n':
-            if (!cli_parse_int(optarg, &v) || v < 1 || v > MAX_PHRASES)
-                return cli_usage_error(argv[0], "--max-phrases must be in 1..%d, got '%s'", MAX_PHRASES, optarg);
-            o->max_phrases = (int)v;
-            break;
-        case O_PANEL:
-            if (!cli_parse_int(optarg, &v) || v < 16 || v > 1024)
-                return cli_usage_error(argv[0], "--panel must be in 16..1024, got '%s'", optarg);
-            o->panel = (int)v;
-            break;
-        case O_ALPHA:
-            if (!cli_parse_float(optarg, &o->alpha) || !(o->alpha >= 0 && o->alpha <= 1))
-                return cli_usage_error(argv[0], "--alpha must be in [0, 1], got '%s'", optarg);
-            break;
-        case CLI_OPT_PRECISION: { int prc = cli_set_precision("explain", optarg); if (prc) return prc; break; }
-        case 't':
-            if (!cli_parse_int(optarg, &v)) return cli_usage_error(argv[0], "bad --threads '%s'", optarg);
-            o->threads = (int)v;
-            break;
-        default: return cli_usage_error(argv[0], "unknown option");
-        }
+    ct_cir_options mo; /* at most the model's l (max_noun_phrases) phrases by default */
+    ct_cir_options_default(&mo);
+    *o = (explain_opts){.max_phrases = mo.max_noun_phrases, .panel = 224, .alpha = 0.5};
+    cli_list phrases = {0};
+    long max_phrases = o->max_phrases, panel = o->panel, threads = 0;
+    const char *precision = NULL;
+    const cli_opt opts[] = {
+        {"model", 'm', CLI_STR, &o->model, "DIR", "ctcir checkpoint folder or plain CLIP folder (head seeded)", .required = true},
+        {"image", 0, CLI_STR, &o->image, "FILE", "query image", .required = true},
+        {"text", 0, CLI_STR, &o->text, "STR", "modification text", .required = true},
+        {"out", 'o', CLI_STR, &o->out, "FILE.png", "output picture", .required = true},
+        {"phrase", 'p', CLI_LIST, &phrases, "STR", "a phrase to show; repeatable (default: the noun phrases of --text)"},
+        {"max-phrases", 0, CLI_INT, &max_phrases, "N", "at most N extracted phrases", 1, MAX_PHRASES},
+        {"panel", 0, CLI_INT, &panel, "PX", "panel side in pixels", 16, 1024},
+        {"alpha", 0, CLI_FLOAT, &o->alpha, "A", "heat map opacity", 0, 1},
+        CLI_OPT_THREADS(&threads),
+        CLI_OPT_PRECISION_ROW(&precision),
+        {0}};
+    const cli_cmd cmd = {"explain",
+                         "usage: ctcir explain --model DIR --image FILE --text STR --out FILE.png\n"
+                         "                     [--max-phrases N] [--phrase STR]... [--panel PX] [--alpha A] [-t N]\n\n"
+                         "Draws the query image (as the model sees it: CLIP resize + centre crop) beside one heat map\n"
+                         "per noun phrase of the text: the fusion's attention map of the query forward (mean over\n"
+                         "layers and heads), averaged over the phrase's tokens in the caption (located as training\n"
+                         "locates them), CLS row dropped, on the patch grid, upsampled bilinearly and overlaid with\n"
+                         "the jet colour map (each map scaled to its own min..max). Prints JSON on stdout: the\n"
+                         "phrases with their token spans, the unmatched ones, and the output path.\n",
+                         opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc == CLI_PARSED && precision) {
+        int prc = cli_set_precision("explain", precision);
+        if (prc) rc = prc;
     }
-    if (optind < argc) return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (!o->model || !o->image || !o->text || !o->out)
-        return cli_usage_error(argv[0], "--model, --image, --text and --out are required");
-    return 0;
+    if (rc == CLI_PARSED && phrases.n > MAX_PHRASES) rc = cli_usage_error("explain", "at most %d --phrase", MAX_PHRASES);
+    for (int i = 0; i < phrases.n && i < MAX_PHRASES; i++) o->phrases[i] = phrases.v[i];
+    o->n_given = phrases.n < MAX_PHRASES ? phrases.n : MAX_PHRASES;
+    o->max_phrases = (int)max_phrases, o->panel = (int)panel, o->threads = (int)threads;
+    cli_list_free(&phrases);
+    return rc;
 }
 
 /* The preprocessed crop back as an 8-bit picture (what the patches cover). */
@@ -147,12 +117,9 @@ done:
 }
 
 int cmd_explain(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
-    }
     explain_opts o;
-    if (parse(&o, argc, argv)) return CLI_USAGE;
+    int prc = parse(&o, argc, argv);
+    if (prc != CLI_PARSED) return prc;
     cli_set_threads(o.threads);
     ct_model *m = NULL;
     ct_image img = {0}, view = {0}, canvas = {0};
@@ -197,11 +164,11 @@ int cmd_explain(int argc, char **argv) {
     if ((s = ct_image_save_png(&canvas, o.out))) goto fail;
     if (!(json = summary_json(&o, phrases, n, &r))) { s = ct_fail(CT_ERR_NOMEM, "out of memory"); goto fail; }
     printf("%s\n", json);
-    fprintf(stderr, "explain: %d phrase(s), %d matched, %dx%d patch grid -> %s\n", n, n_cells - 1, r.grid, r.grid,
+    ct_log(CT_LOG_INFO, "explain: %d phrase(s), %d matched, %dx%d patch grid -> %s\n", n, n_cells - 1, r.grid, r.grid,
             o.out);
     goto done;
 fail:
-    rc = cli_fail(argv[0], s);
+    rc = cli_fail("explain", s);
 done:
     for (int i = 0; panels && i <= n; i++) ct_image_free(&panels[i]);
     free(panels), free(cells), free(pixels), free(json);

@@ -1,5 +1,4 @@
 /* ctcir inspect: validates a safetensors file and lists its metadata and tensors. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,18 +6,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "core/json.h"
+#include "cli/opts.h"
+#include "ctcir/json_line.h"
 #include "ctcir/safetensors.h"
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir inspect FILE.safetensors [--json]\n\n"
-            "Validates FILE (header, offsets, sizes, coverage) and lists its metadata and tensors\n"
-            "(name, dtype, shape, element count, bytes). Exit 0 if valid, 1 if not.\n\n"
-            "options:\n"
-            "  --json      print one JSON object on stdout instead of a table (default: table)\n"
-            "  -h, --help  this help\n");
-}
 
 static void print_shape(const ct_st_tensor *t, char *buf, size_t cap) {
     size_t len = (size_t)snprintf(buf, cap, "[");
@@ -82,29 +72,30 @@ static void print_table(const ct_st_file *f, size_t total_bytes, size_t total_nu
 }
 
 int cmd_inspect(int argc, char **argv) {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
     bool json = false;
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
+    const cli_opt opts[] = {{"json", 0, CLI_FLAG, &json, NULL, "print one JSON object on stdout instead of a table"}, {0}};
+    const cli_cmd cmd = {"inspect",
+                         "usage: ctcir inspect FILE.safetensors [--json]\n\n"
+                         "Validates FILE (header, offsets, sizes, coverage) and lists its metadata and tensors\n"
+                         "(name, dtype, shape, element count, bytes). Exit 0 if valid, 1 if not.\n",
+                         opts, NULL, 1, "FILE"};
+    cli_list pos = {0};
+    int rc = cli_parse(&cmd, argc, argv, &pos);
+    if (rc == CLI_PARSED && pos.n != 1) rc = cli_usage_error("inspect", "expected exactly one FILE.safetensors");
+    if (rc != CLI_PARSED) {
+        cli_list_free(&pos);
+        return rc;
     }
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'j') json = true;
-        else return cli_usage_error(argv[0], "unknown option");
-    }
-    if (argc - optind != 1) return cli_usage_error(argv[0], "expected exactly one FILE.safetensors");
-
     ct_st_file *f;
-    ct_status s = ct_st_open(&f, argv[optind]);
-    if (s) return cli_fail(argv[0], s);
+    ct_status s = ct_st_open(&f, pos.v[0]);
+    cli_list_free(&pos);
+    if (s) return cli_fail("inspect", s);
     size_t total_bytes = 0, total_numel = 0;
     for (int i = 0; i < ct_st_count(f); i++) {
         total_bytes += ct_st_at(f, i)->nbytes;
         total_numel += ct_st_at(f, i)->numel;
     }
-    int rc = CLI_OK;
+    rc = CLI_OK;
     if (json) rc = print_json(f, total_bytes, total_numel);
     else print_table(f, total_bytes, total_numel);
     ct_st_close(f);

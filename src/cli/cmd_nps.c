@@ -1,5 +1,4 @@
 /* ctcir nps: noun phrases of captions, as the Text Concept-Consistency loss sees them. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,24 +6,12 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "core/json.h"
+#include "cli/opts.h"
+#include "ctcir/json_line.h"
 #include "ctcir/nps.h"
+#include "ctcir/options.h"
 
 #define NPS_MAX_LINE (1 << 20) /* bytes of one JSON line */
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir nps [options]\n\n"
-            "Prints the noun phrases of each caption as a JSON array, one line per caption,\n"
-            "in breadth-first order of the phrase tree (branch phrases before the phrases\n"
-            "inside them), de-duplicated, at most --max of them.\n\n"
-            "input: one JSON string per line, from stdin or --input; or --text (repeatable).\n\n"
-            "options:\n"
-            "  -i, --input FILE   read captions from FILE (one JSON string per line)\n"
-            "  -t, --text STR     a caption given directly (repeatable; no JSON quoting)\n"
-            "  -m, --max N        at most N phrases per caption (default 10, docs/model.md's l)\n"
-            "  -h, --help         this text\n");
-}
 
 /* Prints the phrases of one caption; returns 0 or CLI_RUNTIME. */
 static int emit(const char *caption, int max) {
@@ -97,46 +84,37 @@ static int run_stream(FILE *f, const char *name, int max) {
 }
 
 int cmd_nps(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
-                                         {"text", required_argument, NULL, 't'},
-                                         {"max", required_argument, NULL, 'm'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *input = NULL;
-    const char **texts = calloc((size_t)argc, sizeof *texts);
-    int ntexts = 0, c, rc = 0;
-    long max = 10;
-    if (!texts) return cli_fail("nps", ct_fail(CT_ERR_NOMEM, "nps: out of memory"));
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:t:m:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i': input = optarg; break;
-        case 't': texts[ntexts++] = optarg; break;
-        case 'm':
-            if (!cli_parse_int(optarg, &max) || max < 0 || max > 1000000) {
-                free(texts);
-                return cli_usage_error("nps", "--max: expected an integer >= 0, got '%s'", optarg);
-            }
-            break;
-        case ':': free(texts); return cli_usage_error("nps", "option %s needs a value", argv[optind - 1]);
-        default: free(texts); return cli_usage_error("nps", "unknown option '%s'", argv[optind - 1]);
-        }
+    cli_list texts = {0};
+    ct_cir_options mo; /* the default is the model's l (max_noun_phrases) */
+    ct_cir_options_default(&mo);
+    long max = mo.max_noun_phrases;
+    const cli_opt opts[] = {
+        {"input", 'i', CLI_STR, &input, "FILE", "read captions from FILE (one JSON string per line; - is stdin)"},
+        {"text", 0, CLI_LIST, &texts, "STR", "a caption given directly (repeatable; no JSON quoting)"},
+        {"max", 0, CLI_INT, &max, "N", "at most N phrases per caption (docs/model.md's l)", 0, 1000000},
+        {0}};
+    const cli_cmd cmd = {"nps",
+                         "usage: ctcir nps [--input FILE | --text STR...] [--max N]\n\n"
+                         "Prints the noun phrases of each caption as a JSON array, one line per caption,\n"
+                         "in breadth-first order of the phrase tree (branch phrases before the phrases\n"
+                         "inside them), de-duplicated, at most --max of them.\n\n"
+                         "input: one JSON string per line, from stdin or --input; or --text (repeatable).\n",
+                         opts};
+    int rc = cli_parse(&cmd, argc, argv, NULL);
+    if (rc != CLI_PARSED) {
+        cli_list_free(&texts);
+        return rc;
     }
-    if (optind < argc) {
-        free(texts);
-        return cli_usage_error("nps", "unexpected argument '%s'", argv[optind]);
-    }
-    if (input && ntexts) {
-        free(texts);
+    rc = 0;
+    if (input && texts.n) {
+        cli_list_free(&texts);
         return cli_usage_error("nps", "give --input or --text, not both");
     }
-    for (int i = 0; i < ntexts && rc == 0; i++) rc = emit(texts[i], (int)max);
-    free(texts);
+    if (input && !strcmp(input, "-")) input = NULL;
+    const int ntexts = texts.n;
+    for (int i = 0; i < ntexts && rc == 0; i++) rc = emit(texts.v[i], (int)max);
+    cli_list_free(&texts);
     if (ntexts) return rc;
     if (input) {
         FILE *f = fopen(input, "rb");

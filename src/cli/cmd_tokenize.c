@@ -1,28 +1,12 @@
 /* ctcir tokenize: texts (one JSON string per line) -> CLIP token ids (one JSON array per line). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
+#include "ctcir/json_line.h"
 #include "ctcir/tokenizer.h"
-#include "io/json_line.h"
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: ctcir tokenize (--model DIR | --vocab FILE.gz) [--context N | --raw] [--input FILE]\n\n"
-            "Reads texts, one JSON string per line (so tabs and newlines survive), from stdin or --input,\n"
-            "and writes one JSON array of token ids per line to stdout, as openai's clip.tokenize does.\n\n"
-            "  -m, --model DIR     folder with vocab.json + merges.txt (Hugging Face format)\n"
-            "  -v, --vocab FILE    openai's bpe_simple_vocab_16e6.txt.gz instead of --model\n"
-            "  -c, --context N     pad/truncate to N ids, EOT kept last (default 77)\n"
-            "  -r, --raw           no truncation, no padding: SOT, ids, EOT\n"
-            "  -i, --input FILE    read FILE instead of stdin\n"
-            "  -t, --threads N     threads (default: all cores)\n"
-            "  -h, --help          this help\n\n"
-            "Invalid UTF-8 in a text is replaced by U+FFFD (one per maximal ill-formed sequence).\n"
-            "A line that is not a JSON string is an error naming the line (exit 1).\n");
-}
 
 enum { BATCH = 4096 };
 
@@ -71,54 +55,44 @@ static int run_batch(ct_tokenizer *t, item *items, int n_items, int context, boo
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},   {"vocab", required_argument, 0, 'v'},
-                                         {"context", required_argument, 0, 'c'}, {"raw", no_argument, 0, 'r'},
-                                         {"input", required_argument, 0, 'i'},   {"threads", required_argument, 0, 't'},
-                                         {0, 0, 0, 0}};
     const char *model = NULL, *vocab = NULL, *input = NULL;
     long context = CT_CONTEXT_LENGTH, threads = 0;
-    bool raw = false, context_set = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "m:v:c:ri:t:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'v': vocab = optarg; break;
-        case 'c':
-            if (!cli_parse_int(optarg, &context) || context < 1 || context > 1000000)
-                return cli_usage_error(argv[0], "--context must be an integer in [1, 1000000], got '%s'", optarg);
-            context_set = true;
-            break;
-        case 'r': raw = true; break;
-        case 'i': input = optarg; break;
-        case 't':
-            if (!cli_parse_int(optarg, &threads)) return cli_usage_error(argv[0], "--threads: bad number '%s'", optarg);
-            break;
-        default: return cli_usage_error(argv[0], "unknown option");
-        }
-    }
-    if (optind < argc) return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
-    if (!model == !vocab) return cli_usage_error(argv[0], "give exactly one of --model DIR and --vocab FILE.gz");
-    if (raw && context_set) return cli_usage_error(argv[0], "--raw and --context exclude each other");
+    bool raw = false;
+    const cli_opt opts[] = {
+        {"model", 'm', CLI_STR, &model, "DIR", "folder with vocab.json + merges.txt (Hugging Face format)"},
+        {"vocab", 0, CLI_STR, &vocab, "FILE", "openai's bpe_simple_vocab_16e6.txt.gz instead of --model"},
+        {"context", 0, CLI_INT, &context, "N", "pad/truncate to N ids, EOT kept last", 1, 1000000},
+        {"raw", 'r', CLI_FLAG, &raw, NULL, "no truncation, no padding: SOT, ids, EOT"},
+        {"input", 'i', CLI_STR, &input, "FILE", "read FILE instead of stdin (- is stdin)"},
+        CLI_OPT_THREADS(&threads),
+        {0}};
+    const cli_cmd cmd = {"tokenize",
+                         "usage: ctcir tokenize (--model DIR | --vocab FILE.gz) [--context N | --raw] [--input FILE]\n\n"
+                         "Reads texts, one JSON string per line (so tabs and newlines survive), from stdin or --input,\n"
+                         "and writes one JSON array of token ids per line to stdout, as openai's clip.tokenize does.\n",
+                         opts,
+                         "Invalid UTF-8 in a text is replaced by U+FFFD (one per maximal ill-formed sequence).\n"
+                         "A line that is not a JSON string is an error naming the line (exit 1).\n"};
+    int prc = cli_parse(&cmd, argc, argv, NULL);
+    if (prc != CLI_PARSED) return prc;
+    if (!model == !vocab) return cli_usage_error("tokenize", "give exactly one of --model DIR and --vocab FILE.gz");
+    if (raw && cli_given(&cmd, "context")) return cli_usage_error("tokenize", "--raw and --context exclude each other");
+    if (input && !strcmp(input, "-")) input = NULL;
     cli_set_threads((int)threads);
 
     ct_tokenizer *t = NULL;
     ct_status s = model ? ct_tokenizer_load_dir(&t, model) : ct_tokenizer_load_gz(&t, vocab);
-    if (s) return cli_fail(argv[0], s);
+    if (s) return cli_fail("tokenize", s);
     FILE *in = stdin;
     if (input && !(in = fopen(input, "r"))) {
         ct_tokenizer_free(t);
-        return cli_fail(argv[0], ct_fail(CT_ERR_IO, "cannot open %s", input));
+        return cli_fail("tokenize", ct_fail(CT_ERR_IO, "cannot open %s", input));
     }
     item *items = calloc(BATCH, sizeof *items);
     char *line = NULL;
     size_t cap = 0, lineno = 0, first = 1;
     ssize_t len;
-    int n_items = 0, rc = items ? CLI_OK : cli_fail(argv[0], ct_fail(CT_ERR_NOMEM, "out of memory"));
+    int n_items = 0, rc = items ? CLI_OK : cli_fail("tokenize", ct_fail(CT_ERR_NOMEM, "out of memory"));
     while (rc == CLI_OK && (len = getline(&line, &cap, in)) >= 0) {
         lineno++;
         item *it = &items[n_items];
@@ -139,8 +113,8 @@ int cmd_tokenize(int argc, char **argv) {
         }
     }
     if (rc == CLI_OK && n_items) rc = run_batch(t, items, n_items, (int)context, raw, first);
-    if (rc == CLI_OK && ferror(in)) rc = cli_fail(argv[0], ct_fail(CT_ERR_IO, "error reading %s", input ? input : "stdin"));
-    if (fflush(stdout) != 0 && rc == CLI_OK) rc = cli_fail(argv[0], ct_fail(CT_ERR_IO, "error writing stdout"));
+    if (rc == CLI_OK && ferror(in)) rc = cli_fail("tokenize", ct_fail(CT_ERR_IO, "error reading %s", input ? input : "stdin"));
+    if (fflush(stdout) != 0 && rc == CLI_OK) rc = cli_fail("tokenize", ct_fail(CT_ERR_IO, "error writing stdout"));
     free(line);
     free(items);
     if (in != stdin) fclose(in);

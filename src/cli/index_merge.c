@@ -1,41 +1,37 @@
 /* ctcir index merge: joins complete index shards into one index. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "cli/index_merge.h"
+#include "cli/opts.h"
 #include "ctcir/index.h"
-
-static void merge_usage(void) {
-    printf("usage: ctcir index merge SHARD [SHARD...] --out INDEX\n"
-           "\n"
-           "Joins the shards written by 'ctcir index --shard k/N' into one index file.\n"
-           "The shards must be complete, come from the same model (model_id), have the same\n"
-           "dimension, dtype and gallery size, and together cover every gallery row exactly\n"
-           "once (shard k/N holds the contiguous rows [k*G/N, (k+1)*G/N)). Any order.\n"
-           "\n"
-           "options:\n"
-           "  -o, --out PATH   the merged index to write (required; written atomically)\n"
-           "  -h, --help       this text\n");
-}
+#include "ctcir/log.h"
 
 int cli_index_merge(int argc, char **argv) {
-    const char *cmd = "index merge";
-    if (cli_wants_help(argc, argv)) { merge_usage(); return CLI_OK; }
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        if (c == 'o') out = optarg;
-        else return cli_usage_error(cmd, "unknown option or missing value: %s", argv[optind - 1]);
+    const cli_opt opts[] = {{"out", 'o', CLI_STR, &out, "PATH", "the merged index to write (written atomically)", .required = true},
+                            {0}};
+    const cli_cmd cmd = {"index merge",
+                         "usage: ctcir index merge SHARD [SHARD...] --out INDEX\n"
+                         "\n"
+                         "Joins the shards written by 'ctcir index --shard k/N' into one index file.\n"
+                         "The shards must be complete, come from the same model (model_id), have the same\n"
+                         "dimension, dtype and gallery size, and together cover every gallery row exactly\n"
+                         "once (shard k/N holds the contiguous rows [k*G/N, (k+1)*G/N)). Any order.\n",
+                         opts, NULL, 1 << 20, "SHARD"};
+    cli_list shards = {0};
+    int rc = cli_parse(&cmd, argc, argv, &shards);
+    if (rc == CLI_PARSED) {
+        if (shards.n < 1) rc = cli_usage_error(cmd.name, "no input shards given");
+        else {
+            ct_status st = ct_index_merge(out, shards.v, shards.n);
+            if (st) rc = cli_fail(cmd.name, st);
+            else {
+                ct_log(CT_LOG_INFO, "merged %d shard%s into %s\n", shards.n, shards.n == 1 ? "" : "s", out);
+                rc = CLI_OK;
+            }
+        }
     }
-    if (!out) return cli_usage_error(cmd, "--out INDEX is required");
-    int n = argc - optind;
-    if (n < 1) return cli_usage_error(cmd, "no input shards given");
-    ct_status st = ct_index_merge(out, (const char *const *)(argv + optind), n);
-    if (st) return cli_fail(cmd, st);
-    fprintf(stderr, "merged %d shard%s into %s\n", n, n == 1 ? "" : "s", out);
-    return CLI_OK;
+    cli_list_free(&shards);
+    return rc;
 }

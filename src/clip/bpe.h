@@ -11,10 +11,16 @@
 
 #define CT_BPE_CACHE_SHARDS 64
 
+#ifdef __cplusplus
+#define CT_BPE_ALIGNAS(n) alignas(n)
+#else
+#define CT_BPE_ALIGNAS(n) _Alignas(n)
+#endif
+
 typedef struct bpe_cache_entry bpe_cache_entry;
 
 typedef struct {
-    _Alignas(64) pthread_mutex_t lock; /* one cache line per shard: no false sharing */
+    CT_BPE_ALIGNAS(64) pthread_mutex_t lock; /* one cache line per shard: no false sharing */
     bpe_cache_entry **slots;
     size_t cap, count;
 } bpe_cache_shard;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ctcir/runtime.h" /* ct_set_threads */
 #include "ctcir/status.h"
 
 void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
@@ -16,23 +17,9 @@ void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
-/* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. The first
- * call also logs the BLAS and its kernel at debug level (the CLI's -v), once. */
-void ct_set_threads(int n);
 
-/* Precision of the model's matrix products. fp32: ct_sgemm. bf16: ct_gemm_bf16 (bf16 inputs, fp32
- * sums); everything outside the products stays fp32 (docs/perf-bf16.md). */
-typedef enum { CT_PRECISION_FP32 = 0, CT_PRECISION_BF16 = 1 } ct_precision;
-
-/* "fp32" or "bf16" -> *out; anything else fails, naming `where` (a flag or config file). */
-ct_status ct_precision_parse(const char *s, const char *where, ct_precision *out);
-const char *ct_precision_name(ct_precision p);
-
-/* Sets the precision ct_matmul uses, process-wide (default fp32). bf16 fails with
- * CT_ERR_UNSUPPORTED on a CPU without AVX512_BF16 rather than running slowly or falling back
- * silently. Set it before running a model, not while one runs. */
-ct_status ct_set_matmul_precision(ct_precision p);
-ct_precision ct_get_matmul_precision(void);
+/* ct_precision, ct_precision_parse/name and ct_set/get_matmul_precision are public:
+ * ctcir/runtime.h. */
 
 /* A model's matrix product: ct_sgemm at fp32, ct_gemm_bf16 at bf16. Same arguments as ct_sgemm. */
 void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -93,24 +80,7 @@ void ct_cpu_features_str(const ct_cpu_features *f, char *buf, size_t size);
  * Haswell (AVX2 + FMA), each also needing the OS to save the registers. */
 const char *ct_blas_kernel_preferred(const ct_cpu_features *f, const char *current);
 
-/* The linked BLAS ("OpenBLAS 0.3.21") and its running kernel ("Cooperlake"). */
-const char *ct_blas_name(void);
-const char *ct_blas_kernel(void);
-
-/* Environment variable that marks the restarted process; holds the kernel OpenBLAS had picked. */
-#define CT_BLAS_RESTART_ENV "CTCIR_BLAS_FALLBACK"
-
-/* The kernel the running process should restart with, or NULL: NULL when the user set
- * OPENBLAS_CORETYPE (always respected; CTCIR_TEST_BLAS_FALLBACK=1 lets the tests pretend that
- * OpenBLAS picked that kernel itself, to make a fallback on any CPU), when this process is already the restart, when the
- * BLAS cannot switch kernels (not an OpenBLAS DYNAMIC_ARCH build), or when the running kernel
- * is already the preferred one. */
-const char *ct_blas_kernel_restart(void);
-
-/* One line on the BLAS, its kernel and why that kernel:
- * "OpenBLAS 0.3.21, kernel Cooperlake (chosen by OpenBLAS)", and one on the CPU and the features
- * that decide it: "AuthenticAMD family 26 model 2, avx fma avx2 avx512f ...". */
-void ct_blas_describe(char *buf, size_t size);
-void ct_cpu_describe(char *buf, size_t size);
+/* ct_blas_name, ct_blas_kernel, CT_BLAS_RESTART_ENV, ct_blas_kernel_restart, ct_blas_describe
+ * and ct_cpu_describe are public: ctcir/runtime.h. */
 
 #endif

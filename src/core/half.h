@@ -6,9 +6,16 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus /* two of them are declared again by ctcir/safetensors.h, with C linkage */
+extern "C" {
+#endif
+
 float ct_f16_to_f32(uint16_t h);
 float ct_bf16_to_f32(uint16_t h);
 uint16_t ct_f32_to_f16(float f);
 uint16_t ct_f32_to_bf16(float f);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

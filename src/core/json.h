@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ctcir/json_line.h"
 #include "ctcir/status.h"
 
 /* Parses JSON text (only whitespace may follow the value); on error names `path` and the
@@ -33,15 +34,8 @@ ct_status ct_json_load_list(const char *path, cJSON **out, const char *what);
 bool ct_double_to_i64(double d, int64_t lo, int64_t hi, int64_t *out);
 bool ct_json_int_in(const cJSON *v, int64_t lo, int64_t hi, int64_t *out);
 
-/* Writes s as a JSON string literal (quotes included) that is always valid JSON: '"', '\\'
- * and control characters escaped, invalid UTF-8 bytes replaced by U+FFFD (\ufffd), like
- * Python's errors="replace" one byte at a time. Returns false when the stream has an error. */
-bool ct_json_put_string(FILE *f, const char *s);
-
-/* cJSON_Print / cJSON_PrintUnformatted, then every invalid UTF-8 byte (which cJSON copies
- * into strings as it is) replaced by the escape \ufffd, so the text is always valid JSON.
- * malloc'ed; NULL when out of memory. */
-char *ct_json_print(const cJSON *j, bool formatted);
+/* ct_json_put_string and ct_json_print (always-valid JSON text) are public:
+ * ctcir/json_line.h. */
 
 /* The string at `key`; NULL when absent or not a string. */
 const char *ct_json_str(const cJSON *o, const char *key);

@@ -25,7 +25,7 @@ static inline float *ct_plan_take(ct_plan *p, size_t n) {
 /* Allocates the measured block (zeroed) and rewinds the plan to hand it out. */
 static inline float *ct_plan_alloc(ct_plan *p) {
     size_t bytes = (p->used ? p->used : 16) * sizeof(float);
-    float *mem = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    float *mem = (float *)aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (mem) memset(mem, 0, bytes);
     p->base = mem;
     p->used = 0;

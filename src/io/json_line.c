@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "core/utf8.h"
-#include "io/json_line.h"
+#include "ctcir/json_line.h"
 
 static int hex4(const char *s, size_t n, size_t i, uint32_t *v) {
     if (i + 4 > n) return 0;

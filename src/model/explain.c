@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/explain.h"
+#include "ctcir/explain.h"
 #include "model/loss.h"
 #include "model/model.h"
 

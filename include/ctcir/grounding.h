@@ -10,13 +10,18 @@
  * scene cell (floor((r + 0.5) G / g), floor((c + 0.5) G / g)) of the G x G scene grid (the
  * image is square, as synth-shapes writes them). Chance level of both is the share of the
  * patches inside the cells (a uniform map / a uniformly random peak). */
-#ifndef CTCIR_APP_GROUNDING_H
-#define CTCIR_APP_GROUNDING_H
+#ifndef CTCIR_GROUNDING_H
+#define CTCIR_GROUNDING_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "ctcir/model.h"
 #include "ctcir/synth.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define CT_GROUNDING_ALL CT_SYNTH_N_PHRASE_TYPES /* the row of every type together */
 
@@ -45,4 +50,15 @@ ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *ima
 /* The patches [g*g] (1: inside) of the scene cells `cells` (bit c: cell c of a G x G grid). */
 void ct_grounding_patch_mask(unsigned cells, int G, int g, unsigned char *inside);
 
+/* The metric keys of `eval --json` for `st`: fn(key, value) for grounding/pointing,
+ * grounding/mass, grounding/<type>/{pointing,mass}, grounding/chance/..., grounding/phrases,
+ * and with `isolated` grounding/cc/... and grounding/isolated/pointing. */
+void ct_grounding_for_each(const ct_grounding_stats *st, bool isolated, void (*fn)(void *ctx, const char *key, double v),
+                           void *ctx);
+/* The human-readable table of `st`. */
+void ct_grounding_print(FILE *out, const ct_grounding_stats *st, bool isolated);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

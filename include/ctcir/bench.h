@@ -5,11 +5,15 @@
  *          decoding not included)
  *   step   full ConText-CIR training step + AdamW (triplets/s)
  *   topk   exact cosine top-10 of `batch` queries over 100k random F32 rows (queries/s) */
-#ifndef CTCIR_APP_BENCH_H
-#define CTCIR_APP_BENCH_H
+#ifndef CTCIR_BENCH_H
+#define CTCIR_BENCH_H
 
-#include "core/blas.h"
+#include "ctcir/runtime.h" /* ct_precision */
 #include "ctcir/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum { CT_BENCH_IMAGE, CT_BENCH_TEXT, CT_BENCH_STEP, CT_BENCH_INDEX, CT_BENCH_TOPK } ct_bench_what;
 
@@ -44,4 +48,7 @@ ct_status ct_bench_what_parse(const char *s, ct_bench_what *out);
 const char *ct_bench_what_name(ct_bench_what w);
 ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

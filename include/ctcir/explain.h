@@ -2,12 +2,16 @@
  * each phrase, the fusion's mean attention map Abar of the caption's query forward, averaged
  * over the phrase's token span (located exactly as training locates it) with the CLS row
  * dropped, as a g x g patch grid. */
-#ifndef CTCIR_MODEL_EXPLAIN_H
-#define CTCIR_MODEL_EXPLAIN_H
+#ifndef CTCIR_EXPLAIN_H
+#define CTCIR_EXPLAIN_H
 
 #include <stdint.h>
 
 #include "ctcir/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The span [*start, *end) of `phrase` inside the caption ids [77]: the phrase tokenized
  * alone, without its start/end tokens, first exact match between the caption's start and
@@ -26,4 +30,7 @@ ct_status ct_explain(ct_explain_result *r, const ct_model *m, const float *pixel
                      const char *const *phrases, int n);
 void ct_explain_result_free(ct_explain_result *r);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
