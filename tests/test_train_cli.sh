@@ -2,15 +2,7 @@
 # ctcir train end to end on a tiny synthetic set with the parity kit's tiny-vit-b towers:
 # checkpoints, exact resume, lambda 0, first-step gradient dump, Ctrl-C, NaN stop, errors.
 set -u
-CTCIR=${CTCIR:-build/ctcir}
-SHARED=${CTCIR_SHARED:-../shared}
-INIT=$SHARED/parity/models/tiny-vit-b
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAILED: $*" >&2; }
-check() { if "$@"; then ok; else bad "$*"; fi; }
+. "$(dirname "$0")/train_harness.sh"
 field() { sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p" "$1"; }  # one field of every line of a metrics log
 
 "$CTCIR" synth-shapes --out "$T/data" --train 64 --val 8 --test 8 --seed 3 -q >/dev/null 2>&1 || bad "synth-shapes"
@@ -102,5 +94,4 @@ grep -q "one_bad.jsonl.*4\|record 4" "$T/sk.log" && ok || { bad "skip warning na
   --set fusion_layers=1 --set fusion_heads=4 --out "$T/sk2" 2>"$T/sk2.log"; check test $? -eq 1
 grep -q "none.png" "$T/sk2.log" && ok || bad "strict error names the image"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+harness_end

@@ -104,7 +104,7 @@ typedef struct {
     const char *out_dir;          /* required */
     const char *resume;           /* a checkpoint folder, or an out folder holding some */
     const char *dump_first_grads; /* safetensors file for the first step's gradients */
-    bool force;                   /* start a new run in an out folder that holds another */
+    bool force;                   /* start a new run in an out folder that holds another (deleting it) */
     bool override;                /* resume although the configuration differs from the saved one */
 } ct_train_run;
 

@@ -109,7 +109,14 @@ static ct_status load_preprocessor(ct_model *m, const char *path) {
     for (int c = 0; c < 3; c++)
         if (!isfinite(m->pre_mean[c]) || !isfinite(m->pre_std[c]) || !(m->pre_std[c] > 0))
             return ct_fail(CT_ERR_FORMAT, "model: %s: image_mean/image_std must be finite with std > 0", path);
-    return ct_read_file(path, &m->preprocessor_json, &n, (size_t)1 << 20);
+    /* kept re-indented the way every JSON file of a checkpoint is written */
+    char *text;
+    if ((s = ct_read_file(path, &text, &n, (size_t)1 << 20))) return s;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    m->preprocessor_json = j ? ct_json_print(j) : NULL;
+    cJSON_Delete(j);
+    return m->preprocessor_json ? CT_OK : ct_fail(CT_ERR_NOMEM, "model: %s: out of memory", path);
 }
 
 ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,

@@ -257,7 +257,6 @@ ct_status ct_checkpoint_prune(const char *dir, int keep, const char *run_id, boo
     while ((e = readdir(d))) {
         int64_t step;
         if (!ct_checkpoint_parse_name(e->d_name, &step) || strlen(e->d_name) >= sizeof ours->name) continue;
-        if (protect && !strcmp(e->d_name, protect)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         ct_trainer_state st;
         if (ct_checkpoint_read_state(&st, path) != CT_OK) continue; /* not a checkpoint of ours to judge */
@@ -274,6 +273,7 @@ ct_status ct_checkpoint_prune(const char *dir, int keep, const char *run_id, boo
     closedir(d);
     if (n > 1) qsort(ours, n, sizeof *ours, newest_first);
     for (size_t i = (size_t)keep; i < n; i++) {
+        if (protect && !strcmp(ours[i].name, protect)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, ours[i].name);
         ct_remove_dir(path);
     }
@@ -305,6 +305,28 @@ bool ct_checkpoint_dir_has_run(const char *dir) {
                 !strcmp(e->d_name, "metrics.jsonl") || !strcmp(e->d_name, "train_config.json");
     closedir(d);
     return found;
+}
+
+ct_status ct_checkpoint_remove_run(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return ct_fail(CT_ERR_IO, "train: cannot open %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    char path[4400];
+    int n = 0;
+    ct_status s = CT_OK;
+    while ((e = readdir(d)) && !s) {
+        int64_t step;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (ct_checkpoint_parse_name(e->d_name, &step)) {
+            if (!(s = ct_remove_dir(path))) n++;
+        } else if (!strcmp(e->d_name, "last") || !strcmp(e->d_name, "best") || !strcmp(e->d_name, "metrics.jsonl") ||
+                   !strcmp(e->d_name, "train_config.json")) {
+            if (unlink(path) != 0 && errno != ENOENT) s = ct_fail(CT_ERR_IO, "train: --force: cannot remove %s: %s", path, strerror(errno));
+        }
+    }
+    closedir(d);
+    if (!s) ct_log(CT_LOG_WARN, "--force: removed the previous run in %s (%d checkpoint(s), its metrics and links)\n", dir, n);
+    return s;
 }
 
 void ct_checkpoint_clean_stale(const char *dir) {

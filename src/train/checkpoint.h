@@ -48,6 +48,9 @@ ct_status ct_checkpoint_prune(const char *dir, int keep, const char *run_id, boo
 ct_status ct_checkpoint_link(const char *dir, const char *link, const char *name);
 /* True when dir holds (part of) a training run: checkpoints, last, metrics or config. */
 bool ct_checkpoint_dir_has_run(const char *dir);
+/* For --force: removes the run that dir holds (its checkpoint-* folders, last, best,
+ * metrics.jsonl, train_config.json), saying how many checkpoints went. */
+ct_status ct_checkpoint_remove_run(const char *dir);
 /* Removes "<name>.tmp-<pid>" leftovers in dir whose process is gone (a crash mid-save). */
 void ct_checkpoint_clean_stale(const char *dir);
 /* Takes an exclusive lock on dir/.lock (flock; released when *fd is closed). Fails naming

@@ -240,7 +240,12 @@ static ct_status load_text(ct_train_config *c, const char *text, size_t n, const
         const char *v = buf;
         if (cJSON_IsString(it)) v = it->valuestring;
         else if (cJSON_IsBool(it)) v = cJSON_IsTrue(it) ? "true" : "false";
-        else if (cJSON_IsNumber(it)) snprintf(buf, sizeof buf, "%.17g", it->valuedouble);
+        else if (cJSON_IsNumber(it)) { /* the shortest text that reads back as the same double */
+            for (int digits = 15; digits <= 17; digits++) {
+                snprintf(buf, sizeof buf, "%.*g", digits, it->valuedouble);
+                if (strtod(buf, NULL) == it->valuedouble) break;
+            }
+        }
         else { s = ct_fail(CT_ERR_FORMAT, "%s: key \"%s\": unexpected value type", path, it->string); break; }
         s = set_training(c, it->string, v);
         if (s == CT_ERR_UNSUPPORTED) {

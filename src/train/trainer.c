@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "train/checkpoint.h"
@@ -260,10 +261,11 @@ static ct_status setup_validation(ct_trainer *t) {
     t->val.strict = c->strict;
     t->val.quiet = true;
     t->val.loader_threads = c->loader_threads;
-    if (!strcmp(v->kind, "manifest")) {
+    struct stat st;
+    if (!strcmp(v->kind, "manifest") && stat(v->path, &st) == 0 && S_ISREG(st.st_mode)) { /* a records file */
         t->val.file = v->path;
         t->val.root = v->image_root ? v->image_root : ".";
-    } else t->val.root = v->path;
+    } else t->val.root = v->path; /* a dataset root (manifest: <root>/<split>.jsonl) */
     const char *metric = c->val_metric ? c->val_metric : ct_eval_headline_metric(v->kind, NULL);
     if (!metric) return ct_fail(CT_ERR_ARG, "train: validation set: unknown dataset kind '%s'", v->kind);
     snprintf(t->val_metric, sizeof t->val_metric, "%s", metric);
@@ -321,7 +323,7 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     if (!model_dir) return ct_fail(CT_ERR_ARG, "no model to start from (give --init DIR: a CLIP or ctcir folder)");
     if (!run->resume && !run->force && ct_checkpoint_dir_has_run(run->out_dir))
         return ct_fail(CT_ERR_ARG, "%s already holds a training run; give --resume %s to continue it, or --force to start "
-                       "a new run there (its checkpoints are kept, not pruned)", run->out_dir, run->out_dir);
+                       "a new run there (deleting the old one)", run->out_dir, run->out_dir);
     ct_trainer *t = calloc(1, sizeof *t);
     if (!t) return ct_fail(CT_ERR_NOMEM, "train: out of memory");
     t->cfg = cfg;
@@ -332,6 +334,7 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     ct_set_threads(cfg->threads);
     if ((s = ct_mkdirs(run->out_dir)) || (s = ct_checkpoint_lock(run->out_dir, &t->lock_fd))) goto fail;
     ct_checkpoint_clean_stale(run->out_dir);
+    if (!run->resume && run->force && (s = ct_checkpoint_remove_run(run->out_dir))) goto fail;
     ct_model *m = NULL;
     if ((s = ct_model_load(&m, model_dir, &cfg->model, (const char *const *)cfg->model_keys, cfg->n_model_keys))) goto fail;
     t->m = m;
