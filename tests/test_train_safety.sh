@@ -86,6 +86,10 @@ for bad_set in "--set beta1=1" "--set beta2=1" "--set beta2=2" "--set adam_eps=0
   [ ! -e "$T/u" ] && ok || { bad "$bad_set created the out folder"; rm -rf "$T/u"; }
 done
 
+# no model to start from is a usage error that creates nothing
+"$CTCIR" train --data "$T/data/train.jsonl" --image-root "$T/data" --out "$T/nomodel" >/dev/null 2>&1; check test $? -eq 2
+check test ! -e "$T/nomodel"
+
 # D3: a step that makes the weights non-finite is neither saved nor linked
 "$CTCIR" train "${C[@]}" --max-steps 3 --warmup 0 --lr 1e39 --lr-min 1e39 --set checkpoint_every=1 --out "$T/nan" 2>"$T/nan.log"
 check test $? -eq 1

@@ -174,6 +174,11 @@ ct_status ct_checkpoint_load_state(ct_model *m, ct_trainer_state *st, const char
             const ct_st_tensor *t = ct_st_find(f, name);
             if (!t || t->numel != e->numel) s = ct_fail(CT_ERR_SHAPE, "%s: tensor '%s' missing or of the wrong size", path, name);
             else s = ct_st_read_f32(f, t, (k ? m->params.v : m->params.m) + e->offset);
+            const float *x = (k ? m->params.v : m->params.m) + e->offset;
+            for (size_t i = 0; i < e->numel && !s; i++) /* v is a mean of squares */
+                if (!isfinite(x[i]) || (k && x[i] < 0))
+                    s = ct_fail(CT_ERR_FORMAT, "%s: tensor '%s' holds %g at %zu (must be finite%s)", path, name, x[i], i,
+                                k ? " and >= 0" : "");
         }
     }
     ct_st_close(f);
