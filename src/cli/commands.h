@@ -18,7 +18,8 @@
     X(eval, "Recall@K, Recall_subset@K, mAP@K on CIRR/CIRCO/FashionIQ/LaSCo/manifest; server files") \
     X(bpe_train, "learn a CLIP-format BPE vocabulary from captions") \
     X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch") \
-    X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)")
+    X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)") \
+    X(caption_pairs, "good4cir difference captions for image pairs from an OpenAI-compatible server")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctcir/dist.h"
 #include "train/loader.h"
 #include "ctcir/nps.h"
 #include "core/timer.h"
@@ -108,9 +109,9 @@ static ct_status load_batch(ct_loader *l, int which) {
     ct_status s;
     for (int r = 0; r < b->n; r++)
         if ((s = replace_unreadable(l, b, rows, r, row_status))) return s;
-    (void)img;
     /* texts in row order; a record whose text fails (an over-long caption for the noun-phrase
-     * extractor, ...) is skipped with a warning and replaced like an unreadable one */
+     * extractor, ...) is skipped with a warning and replaced like an unreadable one. Every rank
+     * does this for the whole global batch, so the replacements agree everywhere. */
     b->n = 0;
     for (int r = 0; r < l->batch_size; r++) {
         const int n_phrases = b->n_phrases, unmatched = b->unmatched;
@@ -132,6 +133,21 @@ static ct_status load_batch(ct_loader *l, int which) {
             if (s) return s;
         }
         b->n++;
+    }
+    /* Data-parallel (ctcir/dist.h): every rank draws and decodes the same global batch (so
+     * unreadable rows are replaced identically everywhere) and keeps its rows
+     * [rank*B/N, (rank+1)*B/N); their texts are added again for that slice. */
+    const int ranks = ct_dist_size();
+    if (ranks > 1) {
+        const int rank = ct_dist_rank(), share = l->batch_size / ranks, r0 = rank * share;
+        memmove(b->ref_pixels, b->ref_pixels + r0 * img, (size_t)share * img * sizeof(float));
+        memmove(b->tgt_pixels, b->tgt_pixels + r0 * img, (size_t)share * img * sizeof(float));
+        ct_batch_clear(b);
+        for (int r = r0; r < r0 + share; r++) {
+            if ((s = add_text(l, b, rows[r])))
+                return ct_fail(s, "%s record %lld: %s", rows[r]->where, (long long)rows[r]->index, ct_error());
+            b->n++;
+        }
     }
     return CT_OK;
 }

@@ -22,6 +22,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timer.h"
+#include "ctcir/dist.h"
 #include "ctcir/eval.h"
 #include "ctcir/log.h"
 #include "ctcir/safetensors.h"
@@ -158,6 +159,7 @@ struct ct_trainer {
     bool include_legacy;   /* resumed a checkpoint without a run id: such checkpoints are ours */
     bool loader_started;
     bool weights_bad;      /* never save these */
+    bool writer;           /* rank 0 (ctcir/dist.h): the one process that writes files */
     int64_t first, total, last_saved;
     double t_start, compute_s;
     int64_t triplets;
@@ -239,15 +241,17 @@ static ct_status save_checkpoint(ct_trainer *t) {
     snprintf(dir, sizeof dir, "%s/%s", t->out_dir, name);
     ct_status s = check_weights(t, "before saving,");
     if (s) return s;
-    if (t->log && (s = ct_metrics_log_sync(t->log))) return s;
-    double t0 = ct_now_s();
-    if ((s = ct_checkpoint_save(t->m, &t->state, t->config_json, dir))) return s;
-    if ((s = ct_checkpoint_link(t->out_dir, "last", name))) return s;
+    if (t->writer) { /* other ranks hold the same weights and write nothing */
+        double t0 = ct_now_s();
+        if ((s = ct_metrics_log_sync(t->log)) || (s = ct_checkpoint_save(t->m, &t->state, t->config_json, dir)) ||
+            (s = ct_checkpoint_link(t->out_dir, "last", name)))
+            return s;
+        ct_log(CT_LOG_INFO, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
+        if (t->state.has_best) ct_checkpoint_name(best, sizeof best, t->state.best_step);
+        s = ct_checkpoint_prune(t->out_dir, t->cfg->keep_checkpoints, t->state.run_id, t->include_legacy, best[0] ? best : NULL);
+    }
     t->last_saved = t->state.step;
-    ct_log(CT_LOG_INFO, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
-    if (t->state.has_best) ct_checkpoint_name(best, sizeof best, t->state.best_step);
-    return ct_checkpoint_prune(t->out_dir, t->cfg->keep_checkpoints, t->state.run_id, t->include_legacy,
-                               best[0] ? best : NULL);
+    return s;
 }
 
 /* The validation set as evaluation options, and the metric that picks "best". */
@@ -293,7 +297,7 @@ static ct_status validate(ct_trainer *t, bool *is_best) {
     const bool has = ct_eval_result_get(&r, t->val_metric, &value);
     ct_eval_result_free(&r);
     if (!json) return ct_fail(CT_ERR_NOMEM, "train: out of memory");
-    s = ct_metrics_log_printf(t->log, "{\"step\": %lld, \"val\": %s}", (long long)t->state.step, json);
+    s = t->log ? ct_metrics_log_printf(t->log, "{\"step\": %lld, \"val\": %s}", (long long)t->state.step, json) : CT_OK;
     free(json);
     if (s) return s;
     if (!has) return ct_fail(CT_ERR_ARG, "validation: the results have no metric '%s' (see eval --json for the keys)", t->val_metric);
@@ -332,9 +336,12 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     t->dump_first_grads = run->dump_first_grads ? ct_strdup(run->dump_first_grads) : NULL;
     if (!t->out_dir || (run->dump_first_grads && !t->dump_first_grads)) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     ct_set_threads(cfg->threads);
-    if ((s = ct_mkdirs(run->out_dir)) || (s = ct_checkpoint_lock(run->out_dir, &t->lock_fd))) goto fail;
-    ct_checkpoint_clean_stale(run->out_dir);
-    if (!run->resume && run->force && (s = ct_checkpoint_remove_run(run->out_dir))) goto fail;
+    t->writer = ct_dist_rank() == 0;
+    if (t->writer) {
+        if ((s = ct_mkdirs(run->out_dir)) || (s = ct_checkpoint_lock(run->out_dir, &t->lock_fd))) goto fail;
+        ct_checkpoint_clean_stale(run->out_dir);
+        if (!run->resume && run->force && (s = ct_checkpoint_remove_run(run->out_dir))) goto fail;
+    }
     ct_model *m = NULL;
     if ((s = ct_model_load(&m, model_dir, &cfg->model, (const char *const *)cfg->model_keys, cfg->n_model_keys))) goto fail;
     t->m = m;
@@ -364,7 +371,7 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     ct_log(CT_LOG_INFO, "effective config:\n%s", t->config_json);
     char path[4200];
     snprintf(path, sizeof path, "%s/train_config.json", run->out_dir);
-    if ((s = ct_write_file_atomic(path, t->config_json, strlen(t->config_json)))) goto fail;
+    if (t->writer && (s = ct_write_file_atomic(path, t->config_json, strlen(t->config_json)))) goto fail;
     if ((s = setup_validation(t))) goto fail;
     if ((s = sources_load(&t->src, cfg))) goto fail;
     ct_sampler *sampler = NULL;
@@ -387,7 +394,7 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
         goto fail;
     }
     snprintf(path, sizeof path, "%s/metrics.jsonl", run->out_dir);
-    if ((s = ct_metrics_log_open(&t->log, path, run->resume ? t->state.step : -1))) goto fail;
+    if (t->writer && (s = ct_metrics_log_open(&t->log, path, run->resume ? t->state.step : -1))) goto fail;
     t->first = t->state.step + 1;
     t->total = cfg->max_steps;
     t->t_start = ct_now_s();
@@ -453,7 +460,7 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     format_eta(eta, sizeof eta, (t->total - step) * (double)b->n / rate);
     ct_log(CT_LOG_INFO, "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",
            (long long)step, (long long)t->total, L.total, L.cont, L.cc, lr, norm, rate, eta);
-    if ((s = ct_metrics_log_printf(t->log,
+    if (t->log && (s = ct_metrics_log_printf(t->log,
                                    "{\"step\": %lld, \"loss\": %.9g, \"loss_cont\": %.9g, \"loss_cc\": %.9g, \"lr\": %.9g, "
                                    "\"grad_norm\": %.9g, \"triplets_per_s\": %.4g, \"step_s\": %.4g, \"matched_phrases\": %d, "
                                    "\"unmatched_phrases\": %d}",
@@ -468,7 +475,7 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     }
     if (last || interrupted || validated || (cfg->checkpoint_every > 0 && step % cfg->checkpoint_every == 0)) {
         if ((s = save_checkpoint(t))) return s;
-        if (is_best) {
+        if (is_best && t->writer) {
             char name[64];
             ct_checkpoint_name(name, sizeof name, step);
             if ((s = ct_checkpoint_link(t->out_dir, "best", name))) return s;
