@@ -37,6 +37,11 @@ check test "$(ckpts "$T/r")" = "checkpoint-5 checkpoint-6 "
 check test "$(ckpts "$T/r")" = "checkpoint-1 "
 check test "$(wc -l < "$T/r/metrics.jsonl")" -eq 1
 
+# a start that failed before its first step leaves nothing that blocks the next one
+printf '{"reference": "a.png", "target": \n' > "$T/broken.jsonl"
+"$CTCIR" train "${B[@]}" --data "$T/broken.jsonl" --max-steps 1 --out "$T/fs" >/dev/null 2>&1; check test $? -eq 1
+"$CTCIR" train "${C[@]}" --max-steps 1 --out "$T/fs" 2>/dev/null; check test $? -eq 0
+
 # D2: one trainer per --out (a lock held by another process is refused, naming it)
 "$CTCIR" train "${C[@]}" --max-steps 2 --out "$T/l" 2>/dev/null; check test $? -eq 0
 ( flock -n 9 || exit 1; touch "$T/locked"; sleep 3 ) 9>"$T/l/.lock" &

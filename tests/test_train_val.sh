@@ -66,6 +66,11 @@ check test "$(cd "$T/c" && ls -d checkpoint-* | sort | tr '\n' ' ')" = "checkpoi
 check test "$(readlink "$T/c/best")" = "checkpoint-1"
 check test "$(readlink "$T/c/last")" = "checkpoint-3"
 
+# --val without --val-every: validated once, after the last step
+"$CTCIR" train "${C[@]}" --max-steps 2 --val "$T/data/val.jsonl" --out "$T/e" 2>/dev/null; check test $? -eq 0
+check test "$(vals "$T/e/metrics.jsonl" recall@1 | cut -d' ' -f1 | tr '\n' ' ')" = "2 "
+check test "$(readlink "$T/e/best")" = "checkpoint-2"
+
 # bad specifications are usage errors before anything is created
 "$CTCIR" train "${C[@]}" --max-steps 2 --val "nosuchkind:$T/data:val" --out "$T/x" >/dev/null 2>&1; check test $? -eq 2
 "$CTCIR" train "${C[@]}" --max-steps 2 --val-every 2 --out "$T/x" >/dev/null 2>&1; check test $? -eq 2

@@ -60,7 +60,7 @@ typedef struct {
     int n_data;
     ct_data_source val[CT_MAX_DATASETS]; /* validation sets ("val"); only the first is used */
     int n_val;
-    int64_t val_every;           /* validate every N steps (0: never) */
+    int64_t val_every;           /* validate every N steps and after the last (0: only after the last) */
     char *val_metric;            /* the eval --json key judging "best" (NULL: the dataset's headline) */
     int batch_size;              /* 256 */
     int micro_batch;             /* 0 = batch_size (no GradCache split) */

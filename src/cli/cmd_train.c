@@ -43,7 +43,7 @@ static void usage(FILE *out) {
             "  --val SPEC            validation set: KIND:ROOT:SPLIT (e.g. cirr:datasets/cirr:val) or a\n"
             "                        manifest file (images under --val-image-root, default --image-root)\n"
             "  --val-image-root DIR  image folder of a manifest validation set\n"
-            "  --val-every N         validate every N steps and after the last (default %lld: never); each\n"
+            "  --val-every N         validate every N steps (default %lld: only after the last step); each\n"
             "                        validation is logged to metrics.jsonl and saved as a checkpoint\n"
             "  --val-metric KEY      eval --json key that picks OUT/best (default: the dataset's headline metric,\n"
             "                        e.g. cirr avg, circo mAP@10, manifest recall@1)\n"

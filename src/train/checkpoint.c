@@ -305,9 +305,13 @@ bool ct_checkpoint_dir_has_run(const char *dir) {
     bool found = false;
     struct dirent *e;
     int64_t step;
-    while (!found && (e = readdir(d)))
+    char path[4400];
+    struct stat st;
+    while (!found && (e = readdir(d))) {
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         found = ct_checkpoint_parse_name(e->d_name, &step) || !strcmp(e->d_name, "last") || !strcmp(e->d_name, "best") ||
-                !strcmp(e->d_name, "metrics.jsonl") || !strcmp(e->d_name, "train_config.json");
+                (!strcmp(e->d_name, "metrics.jsonl") && stat(path, &st) == 0 && st.st_size > 0);
+    }
     closedir(d);
     return found;
 }

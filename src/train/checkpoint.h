@@ -46,7 +46,7 @@ bool ct_checkpoint_parse_name(const char *name, int64_t *step);
 ct_status ct_checkpoint_prune(const char *dir, int keep, const char *run_id, bool include_legacy, const char *protect);
 /* Points dir/<link> ("last", "best") at dir/name (a relative symlink, replaced atomically). */
 ct_status ct_checkpoint_link(const char *dir, const char *link, const char *name);
-/* True when dir holds (part of) a training run: checkpoints, last, metrics or config. */
+/* True when dir holds (part of) a training run: checkpoints, last/best, or logged steps. */
 bool ct_checkpoint_dir_has_run(const char *dir);
 /* For --force: removes the run that dir holds (its checkpoint-* folders, last, best,
  * metrics.jsonl, train_config.json), saying how many checkpoints went. */

@@ -369,9 +369,6 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     if (!(t->config_json = ct_train_config_to_json(cfg))) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     if (run->resume && (s = compare_config(t->config_json, resume_dir, run->override))) goto fail;
     ct_log(CT_LOG_INFO, "effective config:\n%s", t->config_json);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/train_config.json", run->out_dir);
-    if (t->writer && (s = ct_write_file_atomic(path, t->config_json, strlen(t->config_json)))) goto fail;
     if ((s = setup_validation(t))) goto fail;
     if ((s = sources_load(&t->src, cfg))) goto fail;
     ct_sampler *sampler = NULL;
@@ -393,6 +390,10 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
         ct_sampler_free(sampler);
         goto fail;
     }
+    /* everything loaded: now the run's files */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/train_config.json", run->out_dir);
+    if (t->writer && (s = ct_write_file_atomic(path, t->config_json, strlen(t->config_json)))) goto fail;
     snprintf(path, sizeof path, "%s/metrics.jsonl", run->out_dir);
     if (t->writer && (s = ct_metrics_log_open(&t->log, path, run->resume ? t->state.step : -1))) goto fail;
     t->first = t->state.step + 1;
@@ -469,7 +470,7 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     const bool last = step == t->total;
     const bool interrupted = stop_requested && !last;
     bool validated = false, is_best = false;
-    if (t->val.dataset && cfg->val_every > 0 && (step % cfg->val_every == 0 || last)) {
+    if (t->val.dataset && ((cfg->val_every > 0 && step % cfg->val_every == 0) || last)) {
         if ((s = validate(t, &is_best))) return s;
         validated = true;
     }
