@@ -40,6 +40,11 @@ for k in recall@1 recall@5; do
   awk -v a="$e" -v b="$v" 'BEGIN { exit !(a != "" && a + 0 == b + 0) }' && ok || bad "$k: eval $e, logged $v"
 done
 
+# validating changes nothing in the training: same losses, same final weights as without
+"$CTCIR" train "${C[@]}" --max-steps 5 --out "$T/nv" 2>/dev/null; check test $? -eq 0
+check diff <(sed -n 's/.*"loss": \([^,]*\),.*/\1/p' "$T/a/metrics.jsonl") <(sed -n 's/.*"loss": \([^,]*\),.*/\1/p' "$T/nv/metrics.jsonl")
+check cmp "$T/a/last/model.safetensors" "$T/nv/last/model.safetensors"
+
 # KIND:ROOT:SPLIT form, the dataset's headline metric (manifest: recall@1), and resume keeps best
 "$CTCIR" train "${C[@]}" --max-steps 2 --val "manifest:$T/data:val" --val-every 1 --out "$T/b" 2>"$T/b.log"
 rc=$?; check test $rc -eq 0
