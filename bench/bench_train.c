@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "train/optim.h"
+#include "ctcir/dist.h"
 #include "train/train_step.h"
 #include "core/blas.h"
 #include "core/dirio.h"
@@ -80,6 +81,15 @@ int main(int argc, char **argv) {
     const char *config = argc > 1 ? argv[1] : "configs/clip/clip-vit-base-patch32.json";
     int B = argc > 2 ? atoi(argv[2]) : 16, nph = argc > 3 ? atoi(argv[3]) : 3, steps = argc > 4 ? atoi(argv[4]) : 3;
     int threads = argc > 5 ? atoi(argv[5]) : 2, micro = argc > 6 ? atoi(argv[6]) : B;
+    /* under mpirun -np N: B is the global batch, each rank builds and runs its B/N rows */
+    if (ct_dist_init(&argc, &argv)) return 1;
+    const int ranks = ct_dist_size(), rank = ct_dist_rank(), B_global = B;
+    if (B % ranks) {
+        fprintf(stderr, "bench_train: batch %d is not divisible by %d ranks\n", B, ranks);
+        return 1;
+    }
+    B /= ranks;
+    if (micro > B) micro = B;
     char dir[] = "/tmp/ctcir_bench_train_XXXXXX";
     if (!mkdtemp(dir) || make_folder(dir, config)) {
         fprintf(stderr, "bench_train: cannot make the model folder: %s\n", ct_error());
@@ -99,7 +109,8 @@ int main(int argc, char **argv) {
     const size_t img = (size_t)3 * m->S * m->S;
     static const char *words[] = {"red", "blue", "small", "wooden", "green", "large", "striped", "shiny"};
     static const char *nouns[] = {"lamp", "table", "dog", "pillow", "chair", "cat", "window", "bottle"};
-    for (int i = 0; i < B; i++) {
+    for (int row = 0; row < B; row++) {
+        const int i = rank * B + row; /* the global row: same data whatever the rank count */
         char caption[512], ph[3][64];
         const char *phs[3];
         int n = nph > 3 ? 3 : nph;
@@ -108,9 +119,10 @@ int main(int argc, char **argv) {
             phs[k] = ph[k];
         }
         snprintf(caption, sizeof caption, "replace %s with %s and add %s near the window", ph[0], ph[1], ph[2]);
+        ct_rng_seed(&r, 2 + (uint64_t)i);
         for (size_t k = 0; k < img; k++) {
-            b.ref_pixels[i * img + k] = (float)ct_rng_normal(&r);
-            b.tgt_pixels[i * img + k] = (float)ct_rng_normal(&r);
+            b.ref_pixels[row * img + k] = (float)ct_rng_normal(&r);
+            b.tgt_pixels[row * img + k] = (float)ct_rng_normal(&r);
         }
         ct_batch_add_text(&b, m, caption, phs, n);
         b.n++;
@@ -123,7 +135,9 @@ int main(int argc, char **argv) {
     ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};
     ct_step_losses L;
     double t_first = 0, t_rest = 0;
+    uint64_t sent0 = 0;
     for (int s = 0; s <= steps; s++) {
+        if (s == 1) sent0 = ct_dist_bytes_sent();
         double t0 = ct_now_s();
         if (ct_train_step_run(st, &b, &L)) {
             fprintf(stderr, "bench_train: %s\n", ct_error());
@@ -134,14 +148,18 @@ int main(int argc, char **argv) {
         if (s == 0) t_first = dt;
         else t_rest += dt;
     }
-    printf("{\"config\": \"%s\", \"batch\": %d, \"micro_batch\": %d, \"phrases_per_caption\": %d, \"matched_phrases\": %d, "
-           "\"threads\": %d, \"params_M\": %.2f, \"first_step_s\": %.3f, \"step_s\": %.3f, \"triplets_per_s\": %.3f, "
-           "\"activations_MB\": %.1f, \"peak_rss_MB\": %.0f, \"loss\": %.6f}\n",
-           config, B, micro, nph, b.n_phrases, threads, m->params.total / 1e6, t_first, t_rest / steps,
-           B * steps / t_rest, ct_train_step_bytes(st) / 1e6, peak_rss_mb(), L.total);
+    const double sent_mb = (ct_dist_bytes_sent() - sent0) / 1e6 / steps;
+    if (rank == 0)
+        printf("{\"config\": \"%s\", \"batch\": %d, \"ranks\": %d, \"micro_batch\": %d, \"phrases_per_caption\": %d, "
+               "\"matched_phrases\": %d, \"threads\": %d, \"params_M\": %.2f, \"first_step_s\": %.3f, \"step_s\": %.3f, "
+               "\"triplets_per_s\": %.3f, \"activations_MB\": %.1f, \"peak_rss_MB\": %.0f, \"collective_MB_per_step_per_rank\": %.1f, "
+               "\"loss\": %.6f}\n",
+               config, B_global, ranks, micro, nph, b.n_phrases, threads, m->params.total / 1e6, t_first, t_rest / steps,
+               B_global * steps / t_rest, ct_train_step_bytes(st) / 1e6, peak_rss_mb(), sent_mb, L.total);
     ct_train_step_free(st);
     ct_batch_free(&b);
     ct_model_free(m);
     ct_remove_dir(dir);
+    ct_dist_finalize();
     return 0;
 }

@@ -21,7 +21,7 @@
 
 static void test_json_print(void) {
     cJSON *j = cJSON_Parse("{\"a\":1,\"b\":[true,\"x,]{\\\"\"],\"c\":{},\"d\":[],\"e\":{\"f\":null}}");
-    char *text = ct_json_print(j);
+    char *text = ct_json_print_indented(j);
     const char *want = "{\n  \"a\": 1,\n  \"b\": [\n    true,\n    \"x,]{\\\"\"\n  ],\n  \"c\": {},\n  \"d\": [],\n"
                        "  \"e\": {\n    \"f\": null\n  }\n}\n";
     CHECK_MSG(text && !strcmp(text, want), "got:\n%s", text ? text : "(null)");

@@ -114,7 +114,7 @@ static ct_status load_preprocessor(ct_model *m, const char *path) {
     if ((s = ct_read_file(path, &text, &n, (size_t)1 << 20))) return s;
     cJSON *j = cJSON_Parse(text);
     free(text);
-    m->preprocessor_json = j ? ct_json_print(j) : NULL;
+    m->preprocessor_json = j ? ct_json_print_indented(j) : NULL;
     cJSON_Delete(j);
     return m->preprocessor_json ? CT_OK : ct_fail(CT_ERR_NOMEM, "model: %s: out of memory", path);
 }
@@ -274,7 +274,7 @@ static ct_status write_config(const ct_model *m, const char *path) {
         return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     }
     cJSON_AddItemToObject(config, "ctcir", opts);
-    char *text = ct_json_print(config);
+    char *text = ct_json_print_indented(config);
     cJSON_Delete(config);
     if (!text) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     ct_status s = ct_write_file_atomic(path, text, strlen(text));

@@ -61,7 +61,7 @@ static ct_status write_state(const ct_trainer_state *st, const char *config_json
     }
     cJSON *cfg = config_json ? cJSON_Parse(config_json) : NULL;
     if (cfg) cJSON_AddItemToObject(j, "config", cfg);
-    char *text = ct_json_print(j);
+    char *text = ct_json_print_indented(j);
     cJSON_Delete(j);
     if (!text) return ct_fail(CT_ERR_NOMEM, "checkpoint: out of memory");
     ct_status s = ct_write_file_atomic(path, text, strlen(text));
@@ -103,8 +103,9 @@ static ct_status read_u64(const cJSON *v, uint64_t *out, const char *path, const
 }
 
 /* A JSON number that is an integer in [lo, hi]. */
-static bool int_in(const cJSON *v, double lo, double hi) {
-    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi && v->valuedouble == floor(v->valuedouble);
+static bool int_in(const cJSON *v, int64_t lo, int64_t hi) {
+    int64_t x;
+    return ct_json_int_in(v, lo, hi, &x);
 }
 
 static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *path) {
@@ -112,7 +113,7 @@ static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *p
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
     const cJSON *smp = cJSON_GetObjectItemCaseSensitive(j, "sampler");
     if (!cJSON_IsNumber(step) || !cJSON_IsObject(smp)) return ct_fail(CT_ERR_FORMAT, "%s: missing \"step\" or \"sampler\"", path);
-    if (!int_in(step, 0, (double)CT_MAX_STEP))
+    if (!int_in(step, 0, CT_MAX_STEP))
         return ct_fail(CT_ERR_FORMAT, "%s: \"step\" %g is not an integer in 0..2^53", path, step->valuedouble);
     st->step = (int64_t)step->valuedouble;
     const char *run = ct_json_str(j, "run_id");
@@ -121,7 +122,7 @@ static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *p
     if (cJSON_IsObject(best)) {
         const cJSON *bv = cJSON_GetObjectItemCaseSensitive(best, "value"), *bs = cJSON_GetObjectItemCaseSensitive(best, "step");
         const char *bm = ct_json_str(best, "metric");
-        if (!bm || !cJSON_IsNumber(bv) || !isfinite(bv->valuedouble) || !int_in(bs, 0, (double)st->step))
+        if (!bm || !cJSON_IsNumber(bv) || !isfinite(bv->valuedouble) || !int_in(bs, 0, st->step))
             return ct_fail(CT_ERR_FORMAT, "%s: malformed \"best\"", path);
         st->has_best = true;
         st->best_value = bv->valuedouble;

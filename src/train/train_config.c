@@ -312,7 +312,7 @@ char *ct_train_config_to_json(const ct_train_config *c) {
     cJSON_AddNumberToObject(j, "threads", c->threads);
     cJSON_AddNumberToObject(j, "loader_threads", c->loader_threads);
     cJSON_AddBoolToObject(j, "strict", c->strict);
-    char *text = ct_json_print(j);
+    char *text = ct_json_print_indented(j);
     cJSON_Delete(j);
     return text;
 }
