@@ -5,6 +5,10 @@
 # explanation and a results grid for a few test queries.
 #
 #   scripts/run-default.sh [OUT_DIR]          (default runs/default)
+#
+# Running it again on the same OUT_DIR continues: finished steps are skipped (OUT_DIR/.done-*),
+# an interrupted training (Ctrl-C) resumes from its last checkpoint, an interrupted index
+# continues from the rows it had. Delete OUT_DIR to start over.
 #   env: SEED (0), LAMBDA_CC (model default 0.08), STEPS (from the config; the cosine cycle
 #        follows it), THREADS (all cores), TRAIN_TRIPLETS (synth-shapes --train), SIZE (48: the
 #        image side of configs/synthetic-tiny-model.json, one 16 px patch per scene-grid cell)
@@ -28,27 +32,61 @@ EXTRA=()
 THREADS_ARG=()
 [ -n "${THREADS:-}" ] && THREADS_ARG=(-t "$THREADS")
 
+# done NAME: the step finished in an earlier run of this script on OUT; finish NAME records it
+done_before() { [ -e "$OUT/.done-$1" ]; }
+finish() { touch "$OUT/.done-$1"; }
+
 t0=$(t)
-log "1/6 generating the synthetic benchmark in $OUT/data"
-"$CTCIR" synth-shapes --out "$OUT/data" --size "$SIZE" --train "$TRAIN_TRIPLETS" --seed "$SEED" -q "${THREADS_ARG[@]}" >/dev/null
+if done_before data; then
+  log "1/6 the synthetic benchmark in $OUT/data is there"
+else
+  log "1/6 generating the synthetic benchmark in $OUT/data"
+  "$CTCIR" synth-shapes --out "$OUT/data" --size "$SIZE" --train "$TRAIN_TRIPLETS" --seed "$SEED" -q "${THREADS_ARG[@]}" >/dev/null
+  finish data
+fi
 t1=$(t)
-log "2/6 learning a BPE vocabulary from the training captions"
-sed -n 's/.*"caption":"\([^"]*\)".*/\1/p' "$OUT/data/train.jsonl" > "$OUT/captions.txt"
-"$CTCIR" bpe-train --input "$OUT/captions.txt" --vocab-size 2048 --out "$OUT/vocab" >/dev/null
-log "3/6 initialising a tiny CLIP-style model (configs/synthetic-tiny-model.json)"
-"$CTCIR" init --config configs/synthetic-tiny-model.json --vocab "$OUT/vocab" --seed "$SEED" --out "$OUT/init" >/dev/null
+if done_before init; then
+  log "2/6, 3/6 vocabulary and initial model are there"
+else
+  log "2/6 learning a BPE vocabulary from the training captions"
+  sed -n 's/.*"caption":"\([^"]*\)".*/\1/p' "$OUT/data/train.jsonl" > "$OUT/captions.txt"
+  "$CTCIR" bpe-train --input "$OUT/captions.txt" --vocab-size 2048 --out "$OUT/vocab" >/dev/null
+  log "3/6 initialising a tiny CLIP-style model (configs/synthetic-tiny-model.json)"
+  "$CTCIR" init --config configs/synthetic-tiny-model.json --vocab "$OUT/vocab" --seed "$SEED" --out "$OUT/init" --force >/dev/null
+  finish init
+fi
 t2=$(t)
-log "4/6 training ConText-CIR from scratch (configs/synthetic-tiny.json)"
-"$CTCIR" train --config configs/synthetic-tiny.json --init "$OUT/init" --data "$OUT/data/train.jsonl" \
-  --image-root "$OUT/data" --seed "$SEED" --out "$OUT/train" "${EXTRA[@]}" "${THREADS_ARG[@]}" 2> "$OUT/train.log" &
-pid=$!
-trap 'kill -INT $pid 2>/dev/null' INT
-while kill -0 $pid 2>/dev/null; do
-  sleep 5
-  tail -n 1 "$OUT/train.log" | grep '^step' >&2 || true
-done
-wait $pid
-trap - INT
+if done_before train; then
+  log "4/6 training is done ($OUT/train/last)"
+else
+  AGAIN=()
+  if [ -e "$OUT/train/last" ] || ls -d "$OUT"/train/checkpoint-* >/dev/null 2>&1; then
+    AGAIN=(--resume "$OUT/train")   # interrupted before: continue from its last checkpoint
+    log "4/6 resuming the interrupted training in $OUT/train"
+  else
+    [ -d "$OUT/train" ] && AGAIN=(--force)   # stopped before its first checkpoint: start again
+    log "4/6 training ConText-CIR from scratch (configs/synthetic-tiny.json)"
+  fi
+  "$CTCIR" train --config configs/synthetic-tiny.json --init "$OUT/init" --data "$OUT/data/train.jsonl" \
+    --image-root "$OUT/data" --seed "$SEED" --out "$OUT/train" "${EXTRA[@]}" "${THREADS_ARG[@]}" "${AGAIN[@]}" \
+    2>> "$OUT/train.log" &
+  pid=$!
+  trap 'kill -INT $pid 2>/dev/null' INT
+  while kill -0 $pid 2>/dev/null; do
+    sleep 5 || true   # Ctrl-C reaches sleep too
+    tail -n 1 "$OUT/train.log" | grep '^step' >&2 || true
+  done
+  rc=0
+  wait $pid || rc=$?
+  # a Ctrl-C ends `wait` at once; the trainer is still saving its checkpoint: wait for it
+  while kill -0 $pid 2>/dev/null; do wait $pid || rc=$?; done
+  trap - INT
+  if [ $rc -ne 0 ]; then
+    log "training stopped (exit $rc; see $OUT/train.log); run this script again to resume it"
+    exit $rc
+  fi
+  finish train
+fi
 t3=$(t)
 log "5/6 indexing the test gallery and evaluating"
 "$CTCIR" index --model "$OUT/train/last" --list "$OUT/data/test_gallery.txt" --out "$OUT/test.index" "${THREADS_ARG[@]}" 2>/dev/null

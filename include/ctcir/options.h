@@ -34,6 +34,10 @@ typedef struct {
 
 void ct_cir_options_default(ct_cir_options *o);
 
+/* Upper bounds of the head's size (docs/model.md section 8.1): the paper uses 4 and 8. */
+#define CT_MAX_FUSION_LAYERS 64
+#define CT_MAX_FUSION_HEADS 1024
+
 
 /* Applies one `key=value` override; returns CT_ERR_ARG (with a message) for an unknown model
  * key, and CT_ERR_UNSUPPORTED when `key` is not a model option (so callers can try

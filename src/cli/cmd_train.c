@@ -4,41 +4,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/str.h"
-#include "train/trainer.h"
+#include "ctcir/train.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
 static void usage(FILE *out) {
+    ct_train_config d;
+    ct_train_config_default(&d);
     fprintf(out,
             "usage: ctcir train [--config FILE] [--init DIR] [--data MANIFEST.jsonl --image-root DIR]\n"
             "                   [--batch-size N] [--micro-batch M] [--max-steps K] [--lr X] [--lr-min X]\n"
             "                   [--warmup N] [--no-shuffle] [--seed S] [--set key=value]... --out DIR\n"
-            "                   [--resume DIR] [--dump-first-grads FILE.safetensors] [--strict] [-t N]\n\n"
+            "                   [--resume DIR [--override]] [--force] [--val SPEC [--val-every N] [--val-metric KEY]]\n"
+            "                   [--dump-first-grads FILE.safetensors] [--strict] [-t N]\n\n"
             "Trains ConText-CIR (both CLIP towers, fusion, pooling) with the contrastive and\n"
             "concept-consistency losses. Defaults are docs/model.md section 7; a config file\n"
-            "(configs/*.json) sets any training or model key, flags override it, --set overrides both.\n\n"
+            "(configs/*.json) sets any training or model key, flags override it, --set overrides both.\n"
+            "Model keys from the file or --set also apply over a ctcir --init folder's own options.\n\n"
             "  --config FILE         training config (JSON); optional\n"
             "  --init DIR            a Hugging Face CLIP folder (head initialised from `seed`) or a ctcir folder\n"
             "  --data FILE           training manifest: JSON lines {reference, target, caption, noun_phrases?}\n"
             "  --image-root DIR      folder the manifest's image paths are relative to\n"
-            "  --batch-size N        triplets per step (default 256)\n"
+            "  --batch-size N        triplets per step (default %d)\n"
             "  --micro-batch M       GradCache micro-batch: memory of M, result of the whole batch (default: N)\n"
-            "  --max-steps K         steps (default 35000)\n"
-            "  --lr X, --lr-min X    cosine schedule bounds (default 2e-5, 2e-7); equal with --warmup 0: constant\n"
-            "  --warmup N            linear warm-up steps (default 500)\n"
+            "  --max-steps K         steps (default %lld)\n"
+            "  --lr X, --lr-min X    cosine schedule bounds (default %g, %g); equal with --warmup 0: constant\n"
+            "  --warmup N            linear warm-up steps (default %lld)\n"
             "  --no-shuffle          read the data in order\n"
-            "  --seed S              seed of the head initialisation and the data order (default 0)\n"
+            "  --seed S              seed of the head initialisation and the data order (default %llu)\n"
             "  --set key=value       any config key (training or model option), e.g. lambda_cc=0\n"
-            "  --out DIR             where checkpoints (checkpoint-<step>/, last ->), metrics.jsonl and\n"
-            "                        train_config.json go\n"
-            "  --resume DIR          continue from a checkpoint folder (or the newest one inside DIR)\n"
+            "  --out DIR             where checkpoints (checkpoint-<step>/, last ->, best ->), metrics.jsonl\n"
+            "                        and train_config.json go; a folder holding another run is refused\n"
+            "  --resume DIR          continue from a checkpoint folder (or DIR/last, or the newest inside DIR)\n"
+            "                        with the configuration saved there; flags that change it need --override\n"
+            "  --override            resume although batch size, lr, data, seed, ... differ from the saved run\n"
+            "  --force               start a new run in an --out folder that holds another, deleting that\n"
+            "                        run's checkpoints, links and metrics.jsonl\n"
+            "  --val SPEC            validation set: KIND:ROOT:SPLIT (e.g. cirr:datasets/cirr:val) or a\n"
+            "                        manifest file (images under --val-image-root, default --image-root)\n"
+            "  --val-image-root DIR  image folder of a manifest validation set\n"
+            "  --val-every N         validate every N steps (default %lld: only after the last step); each\n"
+            "                        validation is logged to metrics.jsonl and saved as a checkpoint\n"
+            "  --val-metric KEY      eval --json key that picks OUT/best (default: the dataset's headline metric,\n"
+            "                        e.g. cirr avg, circo mAP@10, manifest recall@1)\n"
             "  --dump-first-grads F  write loss.total, loss.cont, loss.cc and grad.<name> of step 1\n"
             "  --strict              a bad record (missing or unreadable image, malformed field) is an\n"
             "                        error instead of a skipped record with a warning\n"
-            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n"
-            "  --precision P         fp32 (default) or bf16: matrix products in bf16, the rest fp32\n\n"
-            "Ctrl-C saves a checkpoint after the current step and exits with status 130.\n");
+            "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n\n"
+            "A checkpoint is saved every %lld steps (checkpoint_every), the newest %d are kept\n"
+            "(keep_checkpoints), never OUT/best. Ctrl-C saves a checkpoint after the current step and\n"
+            "exits with status 130; `--resume OUT` continues.\n",
+            d.batch_size, (long long)d.max_steps, d.lr.lr_max, d.lr.lr_min, (long long)d.lr.warmup,
+            (unsigned long long)d.model.seed, (long long)d.val_every, (long long)d.checkpoint_every, d.keep_checkpoints);
+    ct_train_config_free(&d);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -47,7 +65,7 @@ int cmd_train(int argc, char **argv) {
         return CLI_OK;
     }
     enum { O_INIT = 256, O_DATA, O_ROOT, O_BATCH, O_MICRO, O_STEPS, O_LR, O_LRMIN, O_WARM, O_NOSHUF, O_SEED, O_SET,
-           O_OUT, O_RESUME, O_DUMP, O_CONFIG, O_STRICT, O_PREC };
+           O_OUT, O_RESUME, O_DUMP, O_CONFIG, O_STRICT, O_VAL, O_VALROOT, O_VALEVERY, O_VALMETRIC, O_FORCE, O_OVERRIDE };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"init", required_argument, 0, O_INIT},
         {"data", required_argument, 0, O_DATA}, {"image-root", required_argument, 0, O_ROOT},
@@ -57,17 +75,19 @@ int cmd_train(int argc, char **argv) {
         {"no-shuffle", no_argument, 0, O_NOSHUF}, {"seed", required_argument, 0, O_SEED},
         {"set", required_argument, 0, O_SET}, {"out", required_argument, 0, O_OUT},
         {"resume", required_argument, 0, O_RESUME}, {"dump-first-grads", required_argument, 0, O_DUMP},
-        {"strict", no_argument, 0, O_STRICT}, {"precision", required_argument, 0, O_PREC},
+        {"strict", no_argument, 0, O_STRICT}, {"val", required_argument, 0, O_VAL},
+        {"val-image-root", required_argument, 0, O_VALROOT}, {"val-every", required_argument, 0, O_VALEVERY},
+        {"val-metric", required_argument, 0, O_VALMETRIC}, {"force", no_argument, 0, O_FORCE},
+        {"override", no_argument, 0, O_OVERRIDE},
         {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     /* Flags are collected as key=value assignments and applied after the config file. */
     char **assign = calloc((size_t)argc * 2 + 4, sizeof *assign);
-    char **model_sets = calloc((size_t)argc + 2, sizeof *model_sets);
-    int n_assign = 0, n_model = 0, rc = CLI_OK;
-    const char *config = NULL, *data = NULL, *root = NULL;
+    int n_assign = 0, rc = CLI_OK;
+    const char *config = NULL, *data = NULL, *root = NULL, *val = NULL, *val_root = NULL;
     ct_train_run run = {0};
     ct_train_config cfg;
     ct_train_config_default(&cfg);
-    if (!assign || !model_sets) return cli_fail("train", ct_fail(CT_ERR_NOMEM, "out of memory"));
+    if (!assign) return cli_fail("train", ct_fail(CT_ERR_NOMEM, "out of memory"));
     optind = 1;
     int c;
     char buf[4200];
@@ -85,23 +105,19 @@ int cmd_train(int argc, char **argv) {
         case O_LRMIN: ASSIGN("lr_min=%s", optarg); break;
         case O_WARM: ASSIGN("warmup=%s", optarg); break;
         case O_NOSHUF: ASSIGN("shuffle=%s", "false"); break;
-        case O_SEED: ASSIGN("seed=%s", optarg); model_sets[n_model++] = strdup(buf); break;
-        case O_SET: {
-            ASSIGN("%s", optarg);
-            ct_cir_options probe;
-            ct_cir_options_default(&probe);
-            char key[64];
-            const char *value;
-            if (ct_split_kv(optarg, key, sizeof key, &value) && ct_cir_options_set(&probe, key, value) != CT_ERR_UNSUPPORTED)
-                model_sets[n_model++] = strdup(optarg);
-            break;
-        }
+        case O_SEED: ASSIGN("seed=%s", optarg); break;
+        case O_SET: ASSIGN("%s", optarg); break;
         case O_OUT: run.out_dir = optarg; break;
         case O_RESUME: run.resume = optarg; break;
         case O_DUMP: run.dump_first_grads = optarg; break;
         case O_STRICT: ASSIGN("strict=%s", "true"); break;
+        case O_VAL: val = optarg; break;
+        case O_VALROOT: val_root = optarg; break;
+        case O_VALEVERY: ASSIGN("val_every=%s", optarg); break;
+        case O_VALMETRIC: ASSIGN("val_metric=%s", optarg); break;
+        case O_FORCE: run.force = true; break;
+        case O_OVERRIDE: run.override = true; break;
         case 't': ASSIGN("threads=%s", optarg); break;
-        case O_PREC: ASSIGN("precision=%s", optarg); break;
         default: rc = cli_usage_error("train", "unknown option"); goto done;
         }
     }
@@ -109,7 +125,10 @@ int cmd_train(int argc, char **argv) {
     if (optind < argc) { rc = cli_usage_error("train", "unexpected argument '%s'", argv[optind]); goto done; }
     if (!run.out_dir) { rc = cli_usage_error("train", "--out DIR is required"); goto done; }
     if ((data == NULL) != (root == NULL)) { rc = cli_usage_error("train", "--data and --image-root go together"); goto done; }
+    if (run.override && !run.resume) { rc = cli_usage_error("train", "--override goes with --resume"); goto done; }
     ct_status s;
+    /* on resume the saved configuration is the base that the file and flags change */
+    if (run.resume && (s = ct_train_config_load_saved(&cfg, run.resume))) { rc = cli_fail("train", s); goto done; }
     if (config && (s = ct_train_config_load(&cfg, config))) { rc = cli_fail("train", s); goto done; }
     for (int i = 0; i < n_assign; i++)
         if ((s = ct_train_config_set(&cfg, assign[i]))) { rc = cli_usage_error("train", "%s", ct_error()); goto done; }
@@ -118,8 +137,9 @@ int cmd_train(int argc, char **argv) {
         cfg.data[0] = (ct_data_source){strdup("manifest"), strdup(data), strdup(root), strdup("train"), 1.0};
         cfg.n_data = 1;
     }
-    run.model_sets = (const char *const *)model_sets;
-    run.n_model_sets = n_model;
+    if (val && (s = ct_train_config_set_val(&cfg, val, val_root ? val_root : root))) { rc = cli_usage_error("train", "%s", ct_error()); goto done; }
+    if ((s = ct_train_config_validate(&cfg))) { rc = cli_usage_error("train", "%s", ct_error()); goto done; }
+    if (!cfg.init && !run.resume) { rc = cli_usage_error("train", "no model to start from (give --init DIR: a CLIP or ctcir folder)"); goto done; }
     ct_train_install_signal_handlers();
     s = ct_train(&cfg, &run);
     if (s == CT_ERR_INTERRUPTED) {
@@ -128,8 +148,7 @@ int cmd_train(int argc, char **argv) {
     } else if (s) rc = cli_fail("train", s);
 done:
     for (int i = 0; i < n_assign; i++) free(assign[i]);
-    for (int i = 0; i < n_model; i++) free(model_sets[i]);
-    free(assign), free(model_sets);
+    free(assign);
     ct_train_config_free(&cfg);
     return rc;
 }

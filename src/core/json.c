@@ -199,3 +199,61 @@ bool ct_json_str_list(const cJSON *o, const char *key, bool allow_absent, int *n
     *n_out = n;
     return true;
 }
+
+/* Re-indents cJSON's compact text: a newline and `depth` x 2 spaces after '{', '[' and ',',
+ * before '}' and ']'; ": " after keys; empty objects and lists stay "{}" / "[]". Strings are
+ * copied untouched (escapes included). */
+char *ct_json_print_indented(const cJSON *j) {
+    char *flat = ct_json_print(j, false);
+    if (!flat) return NULL;
+    size_t n = strlen(flat), depth = 0, cap = n * 2 + 64, len = 0;
+    char *out = malloc(cap);
+    if (!out) { free(flat); return NULL; }
+    bool in_str = false;
+#define PUT(c)                                                                                 \
+    do {                                                                                       \
+        if (len + 1 >= cap) {                                                                  \
+            char *grown = realloc(out, cap *= 2);                                              \
+            if (!grown) { free(out), free(flat); return NULL; }                                \
+            out = grown;                                                                       \
+        }                                                                                      \
+        out[len++] = (c);                                                                      \
+    } while (0)
+#define NEWLINE()                                                                              \
+    do {                                                                                       \
+        PUT('\n');                                                                             \
+        for (size_t k_ = 0; k_ < depth * 2; k_++) PUT(' ');                                    \
+    } while (0)
+    for (size_t i = 0; i < n; i++) {
+        const char c = flat[i];
+        if (in_str) {
+            PUT(c);
+            if (c == '\\' && i + 1 < n) PUT(flat[++i]);
+            else if (c == '"') in_str = false;
+            continue;
+        }
+        switch (c) {
+        case '"': in_str = true; PUT(c); break;
+        case '{': case '[':
+            PUT(c);
+            if (i + 1 < n && (flat[i + 1] == '}' || flat[i + 1] == ']')) { PUT(flat[++i]); break; }
+            depth++;
+            NEWLINE();
+            break;
+        case '}': case ']':
+            depth--;
+            NEWLINE();
+            PUT(c);
+            break;
+        case ',': PUT(c); NEWLINE(); break;
+        case ':': PUT(c); PUT(' '); break;
+        default: PUT(c);
+        }
+    }
+    PUT('\n');
+    out[len] = '\0';
+#undef NEWLINE
+#undef PUT
+    free(flat);
+    return out;
+}

@@ -46,4 +46,10 @@ char *ct_json_id_string(const cJSON *v);
 bool ct_json_str_list(const cJSON *o, const char *key, bool allow_absent, int *n_out, char ***out);
 void ct_str_list_free(char **l, int n);
 
+/* The value as text the way Hugging Face writes JSON files: 2-space indentation, ": "
+ * after keys, a final newline (cJSON itself indents with tabs); valid UTF-8 as with
+ * ct_json_print. malloc'ed; NULL when out of
+ * memory. */
+char *ct_json_print_indented(const cJSON *j);
+
 #endif

@@ -1,4 +1,5 @@
 /* The layout table and its four blocks. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,34 @@ void ct_params_free(ct_params *p) {
     free(p->grad);
     free(p->m);
     free(p->v);
+    free(p->slots);
     memset(p, 0, sizeof *p);
+}
+
+static uint32_t name_hash(const char *name) {
+    uint32_t h = 2166136261u;
+    for (; *name; name++) h = (h ^ (uint8_t)*name) * 16777619u;
+    return h;
+}
+
+/* The slot holding `name`, or the empty slot where it would go. */
+static int *find_slot(const ct_params *p, const char *name) {
+    const uint32_t mask = (uint32_t)p->n_slots - 1;
+    for (uint32_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        int *slot = &p->slots[i];
+        if (*slot == 0 || strcmp(p->entries[*slot - 1].name, name) == 0) return slot;
+    }
+}
+
+static ct_status grow_slots(ct_params *p) {
+    int n = p->n_slots ? p->n_slots * 2 : 512;
+    int *slots = calloc((size_t)n, sizeof *slots);
+    if (!slots) return ct_fail(CT_ERR_NOMEM, "params: out of memory growing the name table");
+    free(p->slots);
+    p->slots = slots;
+    p->n_slots = n;
+    for (int i = 0; i < p->count; i++) *find_slot(p, p->entries[i].name) = i + 1;
+    return CT_OK;
 }
 
 ct_status ct_params_add(ct_params *p, const char *name, int ndim, const int64_t *shape, int *index) {
@@ -24,7 +52,12 @@ ct_status ct_params_add(ct_params *p, const char *name, int ndim, const int64_t 
     if (strlen(name) >= CT_PARAM_NAME_MAX)
         return ct_fail(CT_ERR_ARG, "params: name too long: %s", name);
     if (p->param) return ct_fail(CT_ERR_ARG, "params: %s added after allocation", name);
-    if (ct_params_find(p, name) >= 0) return ct_fail(CT_ERR_ARG, "params: duplicate name %s", name);
+    if (2 * (p->count + 1) >= p->n_slots) {
+        ct_status s = grow_slots(p);
+        if (s) return s;
+    }
+    int *slot = find_slot(p, name);
+    if (*slot) return ct_fail(CT_ERR_ARG, "params: duplicate name %s", name);
     if (p->count == p->cap) {
         int cap = p->cap ? 2 * p->cap : 256;
         ct_param_entry *e = realloc(p->entries, (size_t)cap * sizeof *e);
@@ -47,6 +80,7 @@ ct_status ct_params_add(ct_params *p, const char *name, int ndim, const int64_t 
     p->total += (e->numel + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
     if (index) *index = p->count;
     p->count++;
+    *slot = p->count;
     return CT_OK;
 }
 
@@ -75,9 +109,9 @@ ct_status ct_params_alloc_moments(ct_params *p) {
 }
 
 int ct_params_find(const ct_params *p, const char *name) {
-    for (int i = 0; i < p->count; i++)
-        if (strcmp(p->entries[i].name, name) == 0) return i;
-    return -1;
+    if (!p->n_slots) return -1;
+    const int slot = *find_slot(p, name);
+    return slot - 1;
 }
 
 void ct_params_zero_grad(ct_params *p) {

@@ -33,6 +33,8 @@ typedef struct {
     int count, cap;
     size_t total;   /* floats per block, padding included */
     float *param, *grad, *m, *v;
+    int *slots;     /* name hash -> entry index + 1 (0: empty), open addressing */
+    int n_slots;    /* a power of two, more than twice count */
 } ct_params;
 
 void ct_params_init(ct_params *p);
@@ -46,7 +48,7 @@ ct_status ct_params_alloc(ct_params *p);
 /* Allocates the AdamW moments m and v (zeroed). */
 ct_status ct_params_alloc_moments(ct_params *p);
 
-/* Index of a tensor by name, or -1. */
+/* Index of a tensor by name, or -1 (a hash lookup). */
 int ct_params_find(const ct_params *p, const char *name);
 
 static inline float *ct_param(const ct_params *p, int i) { return p->param + p->entries[i].offset; }

@@ -1,6 +1,7 @@
 /* Loading, initialising and saving a ConText-CIR model folder (docs/model.md section 8). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,11 @@
 #include "model/model.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
+#include "core/json.h"
 #include "core/str.h"
 #include "core/rng.h"
 #include "ctcir/image.h"
+#include "ctcir/log.h"
 #include "ctcir/safetensors.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
@@ -91,18 +94,32 @@ static ct_status check_head_present(const ct_model *m, const char *path) {
 }
 
 /* Sizes from cfg, the parameter table (CLIP, then fusion and pool under m->opt) and its
- * allocation. weights_path, when given, is checked to be large enough before allocating. */
-static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char *config_path, const char *weights_path) {
+ * allocation. weights_path, when given, is checked to be large enough before allocating (for a
+ * ctcir folder, `has_head`, the head too). */
+static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char *config_path, const char *weights_path,
+                             bool has_head) {
     ct_status s;
     m->dv = cfg->vision.hidden_size, m->dt = cfg->text.hidden_size, m->P = cfg->projection_dim;
     m->S = cfg->vision.image_size, m->Nv = ct_clip_vision_tokens(cfg), m->T = cfg->text.max_positions;
     if (m->T != CT_CONTEXT_LENGTH)
         return ct_fail(CT_ERR_UNSUPPORTED, "model: %s: max_position_embeddings %d (ctcir needs 77)", config_path, m->T);
     if (weights_path && (s = ct_clip_check_weights_size(cfg, weights_path))) return s;
+    if (m->opt.fusion_layers > CT_MAX_FUSION_LAYERS || m->opt.fusion_heads > CT_MAX_FUSION_HEADS)
+        return ct_fail(CT_ERR_ARG, "model: %s: fusion_layers %d / fusion_heads %d exceed %d / %d", config_path,
+                       m->opt.fusion_layers, m->opt.fusion_heads, CT_MAX_FUSION_LAYERS, CT_MAX_FUSION_HEADS);
     if ((s = ct_clip_register(&m->clip, cfg, &m->params))) return s;
     m->first_head_param = m->params.count;
+    const size_t clip_floats = m->params.total;
     if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) return s;
     if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) return s;
+    if (has_head && weights_path) { /* the head must be in the file: bound it by the file's size before allocating */
+        struct stat wst;
+        const double need = (double)(m->params.total - clip_floats) * 4.0 + (double)clip_floats * 2.0;
+        if (stat(weights_path, &wst) == 0 && need > (double)wst.st_size)
+            return ct_fail(CT_ERR_SHAPE, "model: %s: fusion_layers %d x fusion_heads %d need %.0f bytes of head weights; %s "
+                           "holds %lld bytes in all", config_path, m->opt.fusion_layers, m->opt.fusion_heads,
+                           (double)(m->params.total - clip_floats) * 4.0, weights_path, (long long)wst.st_size);
+    }
     return ct_params_alloc(&m->params);
 }
 
@@ -121,6 +138,33 @@ static ct_status prepare_precision(ct_model *m) {
     return CT_OK;
 }
 
+/* preprocessor_config.json, when the folder has one: its size, mean and std are used for
+ * every image; its crop must be the model's image size. */
+static ct_status load_preprocessor(ct_model *m, const char *path) {
+    m->pre_size = m->S;
+    struct stat st;
+    if (stat(path, &st) != 0) return CT_OK;
+    int crop = 0;
+    size_t n;
+    ct_status s = ct_clip_preprocessor_config_load(path, &m->pre_size, &crop, m->pre_mean, m->pre_std);
+    if (s) return s;
+    if (crop != m->S)
+        return ct_fail(CT_ERR_FORMAT, "model: %s: crop size %d differs from the model's image_size %d", path, crop, m->S);
+    if (m->pre_size < m->S)
+        return ct_fail(CT_ERR_FORMAT, "model: %s: resize to %d is smaller than the crop %d", path, m->pre_size, m->S);
+    for (int c = 0; c < 3; c++)
+        if (!isfinite(m->pre_mean[c]) || !isfinite(m->pre_std[c]) || !(m->pre_std[c] > 0))
+            return ct_fail(CT_ERR_FORMAT, "model: %s: image_mean/image_std must be finite with std > 0", path);
+    /* kept re-indented the way every JSON file of a checkpoint is written */
+    char *text;
+    if ((s = ct_read_file(path, &text, &n, (size_t)1 << 20))) return s;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    m->preprocessor_json = j ? ct_json_print_indented(j) : NULL;
+    cJSON_Delete(j);
+    return m->preprocessor_json ? CT_OK : ct_fail(CT_ERR_NOMEM, "model: %s: out of memory", path);
+}
+
 ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
                         const char *const *sets, int n_sets) {
     *out = NULL;
@@ -128,12 +172,12 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     ct_params_init(&m->params);
     char *config_path = ct_path_join(dir, "config.json"), *weights_path = ct_path_join(dir, "model.safetensors");
-    m->vocab_path = ct_path_join(dir, "vocab.json");
-    m->merges_path = ct_path_join(dir, "merges.txt");
+    char *vocab_path = ct_path_join(dir, "vocab.json"), *merges_path = ct_path_join(dir, "merges.txt");
+    char *pre_path = ct_path_join(dir, "preprocessor_config.json");
     cJSON *config = NULL;
     size_t len;
     ct_status s;
-    if (!config_path || !weights_path || !m->vocab_path || !m->merges_path) { s = ct_fail(CT_ERR_NOMEM, "model: out of memory"); goto fail; }
+    if (!config_path || !weights_path || !vocab_path || !merges_path || !pre_path) { s = ct_fail(CT_ERR_NOMEM, "model: out of memory"); goto fail; }
     if ((s = ct_read_file(config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
     ct_clip_config cfg;
     if ((s = ct_clip_config_parse(&cfg, m->config_json, config_path))) goto fail;
@@ -151,11 +195,23 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
         char key[64];
         const char *value;
         if (!ct_split_kv(sets[i], key, sizeof key, &value)) { s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]); goto fail; }
+        cJSON *before = is_ctcir ? ct_cir_options_to_json(&m->opt) : NULL;
         s = ct_cir_options_set(&m->opt, key, value);
+        if (s == CT_OK && before) {
+            cJSON *after = ct_cir_options_to_json(&m->opt);
+            const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, key), *now = cJSON_GetObjectItemCaseSensitive(after, key);
+            if (old && now && !cJSON_Compare(old, now, true)) {
+                char *was = cJSON_PrintUnformatted(old);
+                ct_log(CT_LOG_INFO, "model: %s: %s=%s replaces the folder's %s\n", config_path, key, value, was ? was : "value");
+                free(was);
+            }
+            cJSON_Delete(after);
+        }
+        cJSON_Delete(before);
         if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
         if (s) goto fail;
     }
-    if ((s = model_build(m, &cfg, config_path, weights_path))) goto fail;
+    if ((s = model_build(m, &cfg, config_path, weights_path, is_ctcir))) goto fail;
     if ((s = ct_clip_load_weights(&m->clip, weights_path))) goto fail;
     if (is_ctcir) {
         if ((s = check_head_present(m, weights_path))) goto fail;
@@ -165,7 +221,11 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
         ct_fusion_init(&m->fusion, &m->params, &rng);
         ct_pool_init(&m->pool, &m->params, &rng);
     }
-    if ((s = ct_tokenizer_load_files(&m->tok, m->vocab_path, m->merges_path))) goto fail;
+    if ((s = ct_read_file(vocab_path, &m->vocab, &m->vocab_len, (size_t)1 << 30)) ||
+        (s = ct_read_file(merges_path, &m->merges, &m->merges_len, (size_t)1 << 30)))
+        goto fail;
+    if ((s = ct_tokenizer_load_files(&m->tok, vocab_path, merges_path))) goto fail;
+    if ((s = load_preprocessor(m, pre_path))) goto fail;
     memset(m->empty_ids, 0, sizeof m->empty_ids);
     m->empty_ids[0] = ct_tokenizer_sot(m->tok);
     m->empty_ids[1] = ct_tokenizer_eot(m->tok);
@@ -173,12 +233,12 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     ct_model_update_identity(m);
     if ((s = prepare_precision(m))) goto fail;
     cJSON_Delete(config);
-    free(config_path), free(weights_path);
+    free(config_path), free(weights_path), free(vocab_path), free(merges_path), free(pre_path);
     *out = m;
     return CT_OK;
 fail:
     cJSON_Delete(config);
-    free(config_path), free(weights_path);
+    free(config_path), free(weights_path), free(vocab_path), free(merges_path), free(pre_path);
     ct_model_free(m);
     return s;
 }
@@ -195,7 +255,7 @@ ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const
     else ct_cir_options_default(&m->opt);
     if ((s = ct_read_file(clip_config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
     if ((s = ct_clip_config_parse(&cfg, m->config_json, clip_config_path))) goto fail;
-    if ((s = model_build(m, &cfg, clip_config_path, NULL))) goto fail;
+    if ((s = model_build(m, &cfg, clip_config_path, NULL, false))) goto fail;
     if ((s = ct_clip_init_random(&m->clip, seed))) goto fail;
     ct_rng rng;
     ct_rng_seed(&rng, seed + 1);
@@ -222,7 +282,7 @@ void ct_model_free(ct_model *m) {
     ct_clip_free(&m->clip);
     ct_params_free(&m->params);
     ct_tokenizer_free(m->tok);
-    free(m->config_json), free(m->vocab_path), free(m->merges_path);
+    free(m->config_json), free(m->vocab), free(m->merges), free(m->preprocessor_json);
     free(m);
 }
 
@@ -239,20 +299,26 @@ ct_status ct_model_load_image(const ct_model *m, const char *path, float *pixels
     ct_image img = {0};
     ct_status s = ct_image_load(&img, path);
     if (s) return s;
-    s = ct_clip_preprocess(pixels, &img, m->S, m->S, NULL);
+    s = m->preprocessor_json ? ct_clip_preprocess_norm(pixels, &img, m->pre_size, m->S, m->pre_mean, m->pre_std, NULL)
+                             : ct_clip_preprocess(pixels, &img, m->S, m->S, NULL);
     ct_image_free(&img);
     return s;
 }
 
-/* Copies a file byte for byte (the tokenizer files travel with every checkpoint). */
-static ct_status copy_file(const char *from, const char *to) {
-    char *data;
-    size_t n;
-    ct_status s = ct_read_file(from, &data, &n, (size_t)1 << 30);
-    if (s) return s;
-    s = ct_write_file_atomic(to, data, n);
-    free(data);
-    return s;
+/* What transformers' CLIPImageProcessor needs to preprocess as ctcir does, for folders that
+ * came without a preprocessor_config.json. */
+static ct_status write_preprocessor(const ct_model *m, const char *path) {
+    if (m->preprocessor_json) return ct_write_file_atomic(path, m->preprocessor_json, strlen(m->preprocessor_json));
+    char text[1024];
+    int n = snprintf(text, sizeof text,
+                     "{\n  \"image_processor_type\": \"CLIPImageProcessor\",\n"
+                     "  \"do_resize\": true,\n  \"size\": {\n    \"shortest_edge\": %d\n  },\n  \"resample\": 3,\n"
+                     "  \"do_center_crop\": true,\n  \"crop_size\": {\n    \"height\": %d,\n    \"width\": %d\n  },\n"
+                     "  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
+                     "  \"do_normalize\": true,\n  \"image_mean\": [\n    0.48145466,\n    0.4578275,\n    0.40821073\n  ],\n"
+                     "  \"image_std\": [\n    0.26862954,\n    0.26130258,\n    0.27577711\n  ],\n  \"do_convert_rgb\": true\n}\n",
+                     m->S, m->S, m->S);
+    return ct_write_file_atomic(path, text, (size_t)n);
 }
 
 static ct_status write_config(const ct_model *m, const char *path) {
@@ -265,7 +331,7 @@ static ct_status write_config(const ct_model *m, const char *path) {
         return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     }
     cJSON_AddItemToObject(config, "ctcir", opts);
-    char *text = cJSON_Print(config);
+    char *text = ct_json_print_indented(config);
     cJSON_Delete(config);
     if (!text) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
     ct_status s = ct_write_file_atomic(path, text, strlen(text));
@@ -302,9 +368,11 @@ ct_status ct_model_write_files(const ct_model *m, const char *dir) {
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if ((s = ct_model_save_weights(m, path))) return s;
     snprintf(path, sizeof path, "%s/vocab.json", dir);
-    if ((s = copy_file(m->vocab_path, path))) return s;
+    if ((s = ct_write_file_atomic(path, m->vocab, m->vocab_len))) return s;
     snprintf(path, sizeof path, "%s/merges.txt", dir);
-    return copy_file(m->merges_path, path);
+    if ((s = ct_write_file_atomic(path, m->merges, m->merges_len))) return s;
+    snprintf(path, sizeof path, "%s/preprocessor_config.json", dir);
+    return write_preprocessor(m, path);
 }
 
 ct_status ct_model_save(const ct_model *m, const char *dir) {

@@ -20,7 +20,12 @@ struct ct_model {
     int Nv, dv, dt, P, S, T;
     int64_t empty_ids[CT_CONTEXT_LENGTH]; /* <|startoftext|><|endoftext|> 0 ... */
     char *config_json;      /* the HF config.json text the model came with */
-    char *vocab_path, *merges_path;
+    char *vocab, *merges;   /* the tokenizer files' bytes, read at load: every save copies them
+                             * from memory, so the folder loaded from may go away (pruning) */
+    size_t vocab_len, merges_len;
+    char *preprocessor_json;/* preprocessor_config.json as loaded (NULL: none; one is written) */
+    int pre_size;           /* image preprocessing: resize short side to pre_size, crop S */
+    float pre_mean[3], pre_std[3];
     char identity[96];
 };
 
@@ -37,7 +42,8 @@ int ct_eot_index(const int64_t *ids, int T);
  * ct_model_tokenize fails; texts are given as ids), for benchmarks. options NULL: defaults. */
 ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed);
 
-/* Writes config.json, model.safetensors, vocab.json, merges.txt into an existing folder. */
+/* Writes config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
+ * into an existing folder. */
 ct_status ct_model_write_files(const ct_model *m, const char *dir);
 ct_status ct_model_save_weights(const ct_model *m, const char *path);
 /* Adds every tensor of the table to a safetensors writer, read from `block` (the params,

@@ -57,12 +57,22 @@ static ct_status parse_number(const option_value *v, double *out, const char *ke
     return CT_OK;
 }
 
-static ct_status parse_int(const option_value *v, int *out, const char *key, int lo) {
+static ct_status parse_int(const option_value *v, int *out, const char *key, int lo, int hi) {
     double d;
     ct_status s = parse_number(v, &d, key);
     if (s) return s;
-    if (d != floor(d) || d < lo || d > 1e6) return ct_fail(CT_ERR_ARG, "option %s: expected an integer in %d..1000000", key, lo);
+    if (d != floor(d) || d < lo || d > hi) return ct_fail(CT_ERR_ARG, "option %s: expected an integer in %d..%d", key, lo, hi);
     *out = (int)d;
+    return CT_OK;
+}
+
+/* A real in [lo, hi]; `why` says what the bounds protect. */
+static ct_status parse_range(const option_value *v, double *out, const char *key, double lo, double hi, const char *why) {
+    double d = 0;
+    ct_status s = parse_number(v, &d, key);
+    if (s) return s;
+    if (!(d >= lo && d <= hi)) return ct_fail(CT_ERR_ARG, "option %s: %g is outside [%g, %g] (%s)", key, d, lo, hi, why);
+    *out = d;
     return CT_OK;
 }
 
@@ -81,20 +91,21 @@ static ct_status apply(ct_cir_options *o, const char *key, const option_value *v
     int e = 0;
     ct_status s;
     double d;
-    if (strcmp(key, "fusion_layers") == 0) return parse_int(v, &o->fusion_layers, key, 1);
-    if (strcmp(key, "fusion_heads") == 0) return parse_int(v, &o->fusion_heads, key, 1);
-    if (strcmp(key, "max_noun_phrases") == 0) return parse_int(v, &o->max_noun_phrases, key, 0);
+    if (strcmp(key, "fusion_layers") == 0) return parse_int(v, &o->fusion_layers, key, 1, CT_MAX_FUSION_LAYERS);
+    if (strcmp(key, "fusion_heads") == 0) return parse_int(v, &o->fusion_heads, key, 1, CT_MAX_FUSION_HEADS);
+    if (strcmp(key, "max_noun_phrases") == 0) return parse_int(v, &o->max_noun_phrases, key, 0, 1024);
     if (strcmp(key, "symmetric") == 0) return parse_bool(v, &o->symmetric, key);
     if (strcmp(key, "cc_abs") == 0) return parse_bool(v, &o->cc_abs, key);
     if (strcmp(key, "cc_detach_isolated") == 0) return parse_bool(v, &o->cc_detach_isolated, key);
     if (strcmp(key, "tau") == 0) {
         if ((s = parse_number(v, &d, key))) return s;
         if (!(d > 0)) return ct_fail(CT_ERR_ARG, "option tau: must be > 0");
-        o->tau = d;
-        return CT_OK;
+        return parse_range(v, &o->tau, key, 1e-4, 1e4, "logits s/tau overflow or vanish outside it");
     }
-    if (strcmp(key, "lambda_cc") == 0) return parse_number(v, &o->lambda_cc, key);
-    if (strcmp(key, "cc_eps") == 0) return parse_number(v, &o->cc_eps, key);
+    if (strcmp(key, "lambda_cc") == 0)
+        return parse_range(v, &o->lambda_cc, key, 0, 1e4, "a negative weight rewards inconsistency");
+    if (strcmp(key, "cc_eps") == 0)
+        return parse_range(v, &o->cc_eps, key, -1, 1, "attention differences lie in [-1, 1]");
     if (strcmp(key, "seed") == 0) {
         if ((s = parse_number(v, &d, key))) return s;
         if (d < 0 || d != floor(d) || d > 9007199254740992.0) return ct_fail(CT_ERR_ARG, "option seed: expected an integer >= 0");

@@ -71,6 +71,20 @@ static ct_status add_text(ct_loader *l, ct_batch *b, const ct_record *rec) {
     return s;
 }
 
+/* Draws new records for row r until its images decode (or gives up). */
+static ct_status replace_unreadable(ct_loader *l, ct_batch *b, const ct_record **rows, int r, ct_status *row_status) {
+    int tries = 0;
+    while (row_status[r] != CT_OK) {
+        if (l->strict) return ct_fail(row_status[r], "%s record %lld: unreadable image (--strict)", rows[r]->where, (long long)rows[r]->index);
+        l->stats.skipped++;
+        if (++tries > 1000) return ct_fail(CT_ERR_IO, "training data: 1000 unreadable records in a row; giving up");
+        rows[r] = draw(l);
+        image_job one = {l, b, rows, r, b->n, row_status};
+        decode_rows(&one);
+    }
+    return CT_OK;
+}
+
 /* Fills batch `which`: draws, tokenizes, decodes; unreadable rows are redrawn in order. */
 static ct_status load_batch(ct_loader *l, int which) {
     ct_batch *b = &l->batch[which];
@@ -92,34 +106,48 @@ static ct_status load_batch(ct_loader *l, int which) {
     decode_rows(&jobs[0]);
     for (int k = 1; k < nt; k++) pthread_join(th[k], NULL);
     /* replace unreadable rows (sequentially, so the order stays deterministic) */
-    for (int r = 0; r < b->n; r++) {
+    ct_status s;
+    for (int r = 0; r < b->n; r++)
+        if ((s = replace_unreadable(l, b, rows, r, row_status))) return s;
+    /* texts in row order; a record whose text fails (an over-long caption for the noun-phrase
+     * extractor, ...) is skipped with a warning and replaced like an unreadable one. Every rank
+     * does this for the whole global batch, so the replacements agree everywhere. */
+    b->n = 0;
+    for (int r = 0; r < l->batch_size; r++) {
+        const int n_phrases = b->n_phrases, unmatched = b->unmatched;
         int tries = 0;
-        while (row_status[r] != CT_OK) {
-            if (l->strict) return ct_fail(row_status[r], "%s record %lld: unreadable image (--strict)", rows[r]->where, (long long)rows[r]->index);
+        while ((s = add_text(l, b, rows[r])) != CT_OK) {
+            s = ct_fail(s, "%s record %lld: %s", rows[r]->where, (long long)rows[r]->index, ct_error());
+            if (l->strict || s == CT_ERR_NOMEM) return s;
+            ct_log(CT_LOG_WARN, "warning: %s; record skipped\n", ct_error());
+            b->n_phrases = n_phrases, b->unmatched = unmatched; /* undo what the row added */
             l->stats.skipped++;
-            if (++tries > 1000) return ct_fail(CT_ERR_IO, "training data: 1000 unreadable records in a row; giving up");
+            if (++tries > 1000) return ct_fail(CT_ERR_FORMAT, "training data: 1000 unusable records in a row; giving up");
+            const int n = b->n;
+            b->n = l->batch_size; /* decode_rows walks rows < b->n */
             rows[r] = draw(l);
-            image_job one = {l, b, rows, r, b->n, row_status};
+            image_job one = {l, b, rows, r, l->batch_size, row_status};
             decode_rows(&one);
+            s = replace_unreadable(l, b, rows, r, row_status);
+            b->n = n;
+            if (s) return s;
         }
+        b->n++;
     }
     /* Data-parallel (ctcir/dist.h): every rank draws and decodes the same global batch (so
      * unreadable rows are replaced identically everywhere) and keeps its rows
-     * [rank*B/N, (rank+1)*B/N). */
-    int r0 = 0, r1 = l->batch_size;
+     * [rank*B/N, (rank+1)*B/N); their texts are added again for that slice. */
     const int ranks = ct_dist_size();
     if (ranks > 1) {
-        const int rank = ct_dist_rank(), share = l->batch_size / ranks;
-        r0 = rank * share, r1 = r0 + share;
+        const int rank = ct_dist_rank(), share = l->batch_size / ranks, r0 = rank * share;
         memmove(b->ref_pixels, b->ref_pixels + r0 * img, (size_t)share * img * sizeof(float));
         memmove(b->tgt_pixels, b->tgt_pixels + r0 * img, (size_t)share * img * sizeof(float));
-    }
-    /* texts in row order */
-    b->n = 0;
-    for (int r = r0; r < r1; r++) {
-        ct_status s = add_text(l, b, rows[r]);
-        if (s) return ct_fail(s, "%s record %lld: %s", rows[r]->where, (long long)rows[r]->index, ct_error());
-        b->n++;
+        ct_batch_clear(b);
+        for (int r = r0; r < r0 + share; r++) {
+            if ((s = add_text(l, b, rows[r])))
+                return ct_fail(s, "%s record %lld: %s", rows[r]->where, (long long)rows[r]->index, ct_error());
+            b->n++;
+        }
     }
     return CT_OK;
 }

@@ -21,7 +21,7 @@ typedef struct {
 typedef struct {
     double wait_s;     /* time the trainer waited for batches */
     double load_s;     /* time spent loading batches (in the background) */
-    int64_t skipped;   /* records skipped for unreadable images */
+    int64_t skipped;   /* records skipped for unreadable images or unusable text */
 } ct_loader_stats;
 
 /* `sources[i]` holds counts[i] records. The sampler is owned by the loader from now on. */

@@ -10,18 +10,7 @@
 #include <stdint.h>
 
 #include "core/params.h"
-
-typedef struct {
-    double lr_max, lr_min;   /* 2e-5, 2e-7 */
-    int64_t warmup;          /* 500 linear warm-up steps */
-    int64_t cycle;           /* 2500: first cosine cycle */
-    double cycle_mult;       /* 2: each next cycle this much longer */
-} ct_lr_schedule;
-
-typedef struct {
-    double beta1, beta2, eps, weight_decay; /* 0.9, 0.98, 1e-8, 1e-2 */
-    double max_grad_norm;                   /* 1.0; <= 0 disables clipping */
-} ct_adamw;
+#include "ctcir/train.h" /* ct_lr_schedule, ct_adamw */
 
 /* Learning rate for step t (t = 1 for the first step). Warm-up: lr_max * t / warmup for
  * t <= warmup; then cosine annealing with warm restarts from lr_max down to lr_min. */
