@@ -50,7 +50,7 @@ if done_before init; then
 else
   log "2/6 learning a BPE vocabulary from the training captions"
   sed -n 's/.*"caption":"\([^"]*\)".*/\1/p' "$OUT/data/train.jsonl" > "$OUT/captions.txt"
-  "$CTCIR" bpe-train --input "$OUT/captions.txt" --vocab-size 2048 --out "$OUT/vocab" >/dev/null
+  "$CTCIR" bpe-train --input "$OUT/captions.txt" --vocab-size 2048 --out "$OUT/vocab" --force >/dev/null
   log "3/6 initialising a tiny CLIP-style model (configs/synthetic-tiny-model.json)"
   "$CTCIR" init --config configs/synthetic-tiny-model.json --vocab "$OUT/vocab" --seed "$SEED" --out "$OUT/init" --force >/dev/null
   finish init
