@@ -23,7 +23,7 @@ rc 2 "$CTCIR" train --out "$T/x" --set no_such_key=1
 rc 0 "$CTCIR" train --help
 for f in --config --init --data --image-root --batch-size --micro-batch --max-steps --lr --lr-min --warmup \
          --no-shuffle --seed --set --out --resume --override --force --val --val-image-root --val-every \
-         --val-metric --dump-first-grads --strict --threads --quiet --verbose; do
+         --val-metric --dump-first-grads --strict --precision --threads --quiet --verbose; do
   grep -q -- "$f" "$T/out" && ok || bad "help lacks $f"
 done
 has "$T/out" "--batch-size N .*(default [0-9]"

@@ -42,10 +42,10 @@ int cmd_train(int argc, char **argv) {
     assign_list list = {calloc((size_t)argc + 2, sizeof(char *)), 0};
     if (!list.v) return cli_fail("train", ct_fail(CT_ERR_NOMEM, "out of memory"));
     enum { A_INIT, A_BATCH, A_MICRO, A_STEPS, A_LR, A_LRMIN, A_WARM, A_NOSHUF, A_SEED, A_SET, A_STRICT, A_VALEVERY,
-           A_VALMETRIC, A_N };
+           A_VALMETRIC, A_PREC, A_N };
     static const char *const fmt[A_N] = {"init=%s", "batch_size=%s", "micro_batch=%s", "max_steps=%s", "lr=%s",
                                          "lr_min=%s", "warmup=%s", "shuffle=false", "seed=%s", "%s", "strict=true",
-                                         "val_every=%s", "val_metric=%s"};
+                                         "val_every=%s", "val_metric=%s", "precision=%s"};
     assign_flag af[A_N];
     cli_call call[A_N];
     for (int i = 0; i < A_N; i++) {
@@ -96,6 +96,8 @@ int cmd_train(int argc, char **argv) {
         {"dump-first-grads", 0, CLI_STR, &run.dump_first_grads, "F", "write loss.total, loss.cont, loss.cc and grad.<name> of step 1"},
         {"strict", 0, CLI_CALL, &call[A_STRICT], NULL, "a bad record (missing or unreadable image, malformed field) is an\n"
                                                        "error instead of a skipped record with a warning"},
+        {"precision", 0, CLI_CALL, &call[A_PREC], "P", "fp32 or bf16: matrix products in bf16, the rest fp32 (default fp32;\n"
+                                                       "the config key `precision`)"},
         CLI_OPT_THREADS(&threads),
         {0}};
     char epilogue[400];
