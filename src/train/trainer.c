@@ -379,9 +379,16 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
         ct_sampler_free(sampler);
         goto fail;
     }
-    const int micro = cfg->micro_batch > 0 && cfg->micro_batch < cfg->batch_size ? cfg->micro_batch : cfg->batch_size;
+    /* data-parallel (docs/distributed.md): each rank runs batch/N rows; micro-batch is per rank */
+    const int ranks = ct_dist_size(), local = cfg->batch_size / ranks;
+    if (cfg->batch_size % ranks) {
+        s = ct_fail(CT_ERR_ARG, "train: batch size %d is not divisible by the %d ranks", cfg->batch_size, ranks);
+        ct_sampler_free(sampler);
+        goto fail;
+    }
+    const int micro = cfg->micro_batch > 0 && cfg->micro_batch < local ? cfg->micro_batch : local;
     const int max_text = longest_caption(m, &t->src);
-    if ((s = ct_train_step_new(&t->step, m, micro, cfg->batch_size, max_text))) {
+    if ((s = ct_train_step_new(&t->step, m, micro, local, max_text))) {
         ct_sampler_free(sampler);
         goto fail;
     }
@@ -471,7 +478,10 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
                                    (long long)step, L.total, L.cont, L.cc, lr, norm, rate, dt, L.matched, L.unmatched)))
         return s;
     const bool last = step == t->total;
-    const bool interrupted = stop_requested && !last;
+    /* every rank stops after the same step: a signal seen by any rank counts for all */
+    int64_t stop = stop_requested;
+    if (ct_dist_size() > 1 && (s = ct_dist_max_i64(&stop, 1))) return s;
+    const bool interrupted = stop && !last;
     bool validated = false, is_best = false;
     if (t->val.dataset && ((cfg->val_every > 0 && step % cfg->val_every == 0) || last)) {
         if ((s = validate(t, &is_best))) return s;
