@@ -38,6 +38,22 @@ for setting in "query_negatives=own symmetric=false" "query_negatives=all symmet
   [ "$(ls "$T/two-$tag" | grep -c '^checkpoint-')" -eq 1 ] && ok || bad "rank 0 alone writes one checkpoint ($setting)"
 done
 
+# index and eval over 2 ranks: one index equal to the one-process index, identical metrics
+M="$T/one-query_negatives_own_symmetric_false/last"
+"$CTCIR" synth-shapes --out "$T/g" --train 0 --val 0 --test 12 --seed 6 -q >/dev/null 2>&1 || bad "synth-shapes test"
+"$CTCIR" index -m "$M" --list "$T/g/test_gallery.txt" --out "$T/one.index" -t 1 2>/dev/null || bad "index, 1 process"
+"${MPI[@]}" "$CTCIR" index -m "$M" --list "$T/g/test_gallery.txt" --out "$T/two.index" -t 1 2>"$T/two.index.log" \
+  || { bad "index, 2 ranks"; tail -3 "$T/two.index.log" >&2; }
+[ -z "$(ls "$T" | grep 'two.index.part')" ] && ok || bad "rank shards left behind"
+out=$("$ST_MAXDIFF" "$T/one.index" "$T/two.index") && ok || bad "index tensors differ in names or shapes"
+echo "index: $out"
+# rows embedded in other batches differ by float rounding only: 1e-6 of the largest value
+echo "$out" | awk '{ exit !($2 <= 1e-6 * $4) }' && ok || bad "index embeddings differ by more than 1e-6: $out"
+E=(eval -m "$M" --dataset manifest --root "$T/g" --split test --json -t 1)
+"$CTCIR" "${E[@]}" 2>/dev/null | sed 's/"seconds.*//' > "$T/e1.json"
+"${MPI[@]}" "$CTCIR" "${E[@]}" 2>/dev/null | sed 's/"seconds.*//' > "$T/e2.json"
+[ -s "$T/e1.json" ] && cmp -s "$T/e1.json" "$T/e2.json" && ok || bad "eval with 2 ranks differs: $(cat "$T/e1.json" "$T/e2.json")"
+
 "${MPI[@]}" "$CTCIR" train "${COMMON[@]}" --batch-size 7 --out "$T/odd" >/dev/null 2>"$T/odd.log"
 [ $? -ne 0 ] && grep -q 'not divisible' "$T/odd.log" && ok || bad "batch 7 over 2 ranks must be refused"
 harness_end

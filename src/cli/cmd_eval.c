@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ctcir/dist.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "ctcir/eval.h"
@@ -88,6 +89,10 @@ int cmd_eval(int argc, char **argv) {
     s = ct_eval_run(m, &o, &r);
     ct_model_free(m);
     if (s) return cli_fail("eval", s);
+    if (ct_dist_rank() != 0) { /* under mpirun every rank has the result; rank 0 reports it */
+        ct_eval_result_free(&r);
+        return CLI_OK;
+    }
     bool any = false;
     for (int i = 0; i < r.n_runs; i++) {
         if (!r.has[i]) continue;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "ctcir/dist.h"
 #include "cli/commands.h"
 #include "cli/index_merge.h"
 #include "cli/opts.h"
@@ -90,6 +91,34 @@ done:
     return s ? cli_fail("index", s) : CLI_OK;
 }
 
+/* Under mpirun (docs/distributed.md): rank r writes shard r/N beside the output (resumable like
+ * any shard), then rank 0 merges the shards into `out` and removes them: one index equal to the
+ * one-process index (rows embedded in other batches agree to float rounding). */
+static int run_ranks(const char *model_dir, ct_gallery *g, const char *out, int batch, ct_dtype dtype, int loader_threads) {
+    const int rank = ct_dist_rank(), ranks = ct_dist_size();
+    char **parts = calloc((size_t)ranks, sizeof *parts);
+    int rc = CLI_OK;
+    for (int r = 0; parts && r < ranks; r++)
+        if (!(parts[r] = malloc(strlen(out) + 48))) { free(parts), parts = NULL; }
+        else sprintf(parts[r], "%s.part-%d-of-%d", out, r, ranks);
+    if (!parts) return cli_fail("index", ct_fail(CT_ERR_NOMEM, "index: out of memory"));
+    rc = run_index(model_dir, g, parts[rank], batch, rank, ranks, dtype, loader_threads);
+    /* a rank that failed ends the job in main(); the others meet here */
+    if (rc == CLI_OK && ct_dist_barrier()) rc = cli_fail("index", CT_ERR_IO);
+    if (rc == CLI_OK && rank == 0) {
+        ct_status s = ct_index_merge(out, (const char *const *)parts, ranks);
+        if (s) rc = cli_fail("index", s);
+        else {
+            for (int r = 0; r < ranks; r++) remove(parts[r]);
+            ct_log(CT_LOG_INFO, "index: %d rank shards merged into %s\n", ranks, out);
+        }
+    }
+    if (rc == CLI_OK && ct_dist_barrier()) rc = cli_fail("index", CT_ERR_IO);
+    for (int r = 0; r < ranks; r++) free(parts[r]);
+    free(parts);
+    return rc;
+}
+
 static const char synopsis[] =
     "usage: ctcir index --model CKPT (--images DIR | --list FILE | --dataset NAME --root DIR --split S\n"
     "                   [--category C]) --out INDEX [--batch N] [--shard k/N] [--dtype f32|f16] [-t N]\n"
@@ -131,6 +160,8 @@ int cmd_index(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
     if (precision && (rc = cli_set_precision("index", precision))) return rc;
+    if (shard && ct_dist_size() > 1)
+        return cli_usage_error("index", "--shard with mpirun: each rank already takes shard rank/N of the gallery");
     if (shard) {
         char tail;
         if (sscanf(shard, "%ld/%ld%c", &shard_k, &shard_n, &tail) != 2 || shard_n < 1 || shard_k < 0 || shard_k >= shard_n)
@@ -148,7 +179,8 @@ int cmd_index(int argc, char **argv) {
                 : list   ? ct_gallery_from_list(&g, list)
                          : ct_gallery_from_dataset(&g, dataset, root, split, category);
     if (s) return cli_fail("index", s);
-    rc = run_index(model, &g, out, (int)batch, (int)shard_k, (int)shard_n, dtype, (int)lt);
+    if (ct_dist_size() > 1) rc = run_ranks(model, &g, out, (int)batch, dtype, (int)lt);
+    else rc = run_index(model, &g, out, (int)batch, (int)shard_k, (int)shard_n, dtype, (int)lt);
     ct_gallery_free(&g);
     return rc;
 }
