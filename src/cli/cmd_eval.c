@@ -16,7 +16,7 @@ static void print_table(const char *title, const ct_metric_set *m) {
     for (int i = 0; i < m->n; i++) printf("  %-14s %8.2f\n", m->names[i], m->values[i]);
 }
 
-int cmd_eval(int argc, char **argv) {
+static int eval_command(int argc, char **argv, cli_list *index) {
     ct_eval_opts o;
     ct_eval_opts_default(&o);
     const char *model = NULL;
@@ -30,7 +30,8 @@ int cmd_eval(int argc, char **argv) {
                                              "if present, <split>_gallery.txt)", .required = true},
         {"split", 0, CLI_STR, &o.split, "S", "the split to evaluate", .required = true},
         {"category", 0, CLI_STR, &o.category, "C", "FashionIQ: one category (default: all three and their mean)"},
-        {"index", 0, CLI_STR, &o.index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
+        {"index", 0, CLI_LIST, index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
+                                                 "repeat it to use several complete shards as one gallery;\n"
                                                  "without it the gallery is embedded on the fly"},
         {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
                                                                  "FashionIQ <category>/<index> for every category)"},
@@ -71,6 +72,7 @@ int cmd_eval(int argc, char **argv) {
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
     if (o.grounding_isolated) o.grounding = true;
+    if (index->n > 0) o.index = index->v[0], o.more_indexes = index->v + 1, o.n_more_indexes = index->n - 1;
     if (precision && (rc = cli_set_precision("eval", precision))) return rc;
     o.batch = (int)batch;
     o.loader_threads = (int)lt;
@@ -113,5 +115,12 @@ int cmd_eval(int argc, char **argv) {
         free(text);
     }
     ct_eval_result_free(&r);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv) {
+    cli_list index = {0};
+    int rc = eval_command(argc, argv, &index);
+    cli_list_free(&index);
     return rc;
 }

@@ -33,7 +33,7 @@ static ct_status resolve(char *out, size_t cap, const char *dir, const char *nam
     return ct_fail(CT_ERR_IO, "query: no image file for gallery entry '%s' under %s", name, dir);
 }
 
-static ct_status draw_grid(const char *path, const char *query_image, const char *text, const ct_index *ix,
+static ct_status draw_grid(const char *path, const char *query_image, const char *text, const ct_index_set *ix,
                            const int *idx, const float *score, int k, const char *images, int target_row) {
     ct_image *imgs = calloc((size_t)k + 1, sizeof *imgs);
     ct_grid_cell *cells = calloc((size_t)k + 1, sizeof *cells);
@@ -43,7 +43,7 @@ static ct_status draw_grid(const char *path, const char *query_image, const char
     if (!s) cells[0] = (ct_grid_cell){&imgs[0], "QUERY", CT_MARK_QUERY};
     char file[4200];
     for (int i = 0; i < k && !s; i++) {
-        const char *name = ct_index_name(ix, idx[i]);
+        const char *name = ct_index_set_name(ix, idx[i]);
         if ((s = resolve(file, sizeof file, images, name))) break;
         if ((s = ct_image_load(&imgs[i + 1], file))) break;
         snprintf(labels[i + 1], sizeof labels[0], "%d. %.3f", i + 1, score[i]);
@@ -64,7 +64,7 @@ static ct_status draw_grid(const char *path, const char *query_image, const char
 /* The model, the index and the buffers every query reuses. */
 typedef struct {
     ct_model *m;
-    ct_index *ix;
+    ct_index_set *ix; /* one index, or several shards used as one gallery */
     ct_encoder *e;
     int P, S;
     int64_t G;
@@ -76,18 +76,18 @@ typedef struct {
 static void engine_free(engine *g) {
     free(g->pixels), free(g->q), free(g->score), free(g->idx), free(g->excluded);
     ct_encoder_free(g->e);
-    ct_index_close(g->ix);
+    ct_index_set_close(g->ix);
     ct_model_free(g->m);
 }
 
-static ct_status engine_open(engine *g, const char *model, const char *index) {
+static ct_status engine_open(engine *g, const char *model, const cli_list *index) {
     memset(g, 0, sizeof *g);
     ct_status s = ct_model_load(&g->m, model, NULL, NULL, 0);
-    if (!s) s = ct_index_open(&g->ix, index, ct_model_identity(g->m), false);
+    if (!s) s = ct_index_set_open(&g->ix, index->v, index->n, ct_model_identity(g->m));
     if (!s) s = ct_encoder_new(&g->e, g->m, 1);
     if (s) return s;
     g->P = ct_model_embed_dim(g->m), g->S = ct_model_image_size(g->m);
-    g->G = ct_index_rows(g->ix);
+    g->G = ct_index_set_rows(g->ix);
     g->pixels = malloc((size_t)3 * g->S * g->S * sizeof(float));
     g->q = malloc((size_t)g->P * sizeof(float));
     g->excluded = calloc((size_t)g->G, 1);
@@ -96,23 +96,23 @@ static ct_status engine_open(engine *g, const char *model, const char *index) {
 }
 
 /* Row of an exact gallery name, or -1. */
-static int64_t find_name(const ct_index *ix, const char *name) {
-    for (int64_t i = 0, n = ct_index_rows(ix); i < n; i++)
-        if (!strcmp(ct_index_name(ix, i), name)) return i;
+static int64_t find_name(const ct_index_set *ix, const char *name) {
+    for (int64_t i = 0, n = ct_index_set_rows(ix); i < n; i++)
+        if (!strcmp(ct_index_set_name(ix, i), name)) return i;
     return -1;
 }
 
 /* The row whose name is the longest '/'-bounded tail of `path` without its extension (how an
  * image file names its gallery entry: "d/images/x.png" -> "images/x"), or -1. */
-static int64_t find_tail(const ct_index *ix, const char *path) {
+static int64_t find_tail(const ct_index_set *ix, const char *path) {
     char stem[4200];
     snprintf(stem, sizeof stem, "%s", path);
     char *dot = strrchr(stem, '.'), *slash = strrchr(stem, '/');
     if (dot && (!slash || dot > slash)) *dot = '\0';
     size_t ls = strlen(stem), best_len = 0;
     int64_t best = -1;
-    for (int64_t i = 0, n = ct_index_rows(ix); i < n; i++) {
-        const char *name = ct_index_name(ix, i);
+    for (int64_t i = 0, n = ct_index_set_rows(ix); i < n; i++) {
+        const char *name = ct_index_set_name(ix, i);
         size_t ln = strlen(name);
         if (ln > ls || ln <= best_len || strcmp(stem + ls - ln, name)) continue;
         if (ln < ls && stem[ls - ln - 1] != '/') continue;
@@ -122,10 +122,10 @@ static int64_t find_tail(const ct_index *ix, const char *path) {
 }
 
 /* The first row whose name ends in "/" + `tail` (a likely meant name), or -1. */
-static int64_t find_ending(const ct_index *ix, const char *tail) {
+static int64_t find_ending(const ct_index_set *ix, const char *tail) {
     size_t lt = strlen(tail);
-    for (int64_t i = 0, n = ct_index_rows(ix); i < n; i++) {
-        const char *name = ct_index_name(ix, i);
+    for (int64_t i = 0, n = ct_index_set_rows(ix); i < n; i++) {
+        const char *name = ct_index_set_name(ix, i);
         size_t ln = strlen(name);
         if (ln > lt && name[ln - lt - 1] == '/' && !strcmp(name + ln - lt, tail)) return i;
     }
@@ -179,7 +179,7 @@ static ct_status answer(engine *g, const query_in *in, int k, const char *where,
             int64_t near = find_ending(g->ix, in->target);
             if (near >= 0)
                 ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index; did you mean '%s'?\n", where, in->target,
-                       ct_index_name(g->ix, near));
+                       ct_index_set_name(g->ix, near));
             else ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index\n", where, in->target);
         }
     }
@@ -192,7 +192,7 @@ static ct_status answer(engine *g, const query_in *in, int k, const char *where,
         g->score = malloc((size_t)want * sizeof *g->score);
         if (!g->idx || !g->score) return ct_fail(CT_ERR_NOMEM, "query: out of memory for %lld results", (long long)want);
         double t1 = ct_now_s();
-        if ((s = ct_topk(g->idx, g->score, g->q, 1, ct_index_data(g->ix), ct_index_dtype(g->ix), g->G, g->P, (int)want)))
+        if ((s = ct_index_set_topk(g->ix, g->idx, g->score, g->q, 1, (int)want)))
             return s;
         o->search_seconds += ct_now_s() - t1;
         int n = 0;
@@ -221,7 +221,7 @@ static void print_json(const engine *g, const query_in *in, const query_out *o, 
     printf("\"results\": [");
     for (int i = 0; i < o->n; i++) {
         printf("%s{\"rank\": %d, \"name\": ", i ? ", " : "", i + 1);
-        cli_json_string(stdout, ct_index_name(g->ix, g->idx[i]));
+        cli_json_string(stdout, ct_index_set_name(g->ix, g->idx[i]));
         printf(", \"score\": %.6f}", g->score[i]);
     }
     printf("]");
@@ -236,7 +236,7 @@ static void print_json(const engine *g, const query_in *in, const query_out *o, 
 }
 
 static void print_tsv(const engine *g, const query_in *in, const query_out *o) {
-    for (int i = 0; i < o->n; i++) printf("%d\t%s\t%.6f\n", i + 1, ct_index_name(g->ix, g->idx[i]), g->score[i]);
+    for (int i = 0; i < o->n; i++) printf("%d\t%s\t%.6f\n", i + 1, ct_index_set_name(g->ix, g->idx[i]), g->score[i]);
     if (in->target && o->target_rank > o->n)
         printf("# target %s: rank %lld, score %.6f (outside the top-%d)\n", in->target, (long long)o->target_rank,
                o->target_score, o->n);
@@ -303,7 +303,8 @@ static ct_status run_file(engine *g, const char *file, const query_in *common, i
 }
 
 int cmd_query(int argc, char **argv) {
-    const char *model = NULL, *index = NULL, *image = NULL, *text = NULL, *grid = NULL, *images = NULL, *target = NULL,
+    cli_list index = {0};
+    const char *model = NULL, *image = NULL, *text = NULL, *grid = NULL, *images = NULL, *target = NULL,
                *queries = NULL;
     long k = 10, threads = 0;
     bool json = false, exclude_reference = false;
@@ -311,7 +312,8 @@ int cmd_query(int argc, char **argv) {
     const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
-        {"index", 0, CLI_STR, &index, "INDEX", "an index of the same model (`ctcir index`)", .required = true},
+        {"index", 0, CLI_LIST, &index, "INDEX", "an index of the same model (`ctcir index`); repeat it to search several\n"
+                                              "complete shards of one gallery as one (no merge step)", .required = true},
         {"image", 0, CLI_STR, &image, "FILE", "the query image"},
         {"text", 0, CLI_STR, &text, "STR", "the modification text"},
         {"queries", 0, CLI_STR, &queries, "FILE", "many queries, one JSON object per line: {\"image\", \"text\", \"id\"?,\n"
@@ -351,7 +353,7 @@ int cmd_query(int argc, char **argv) {
     if (rc) goto out;
     cli_set_threads((int)threads);
     engine g;
-    ct_status s = engine_open(&g, model, index);
+    ct_status s = engine_open(&g, model, &index);
     if (s) goto done;
     const query_in common = {image, text, target, exclude.v, exclude.n, exclude_reference};
     if (queries) {
@@ -375,5 +377,6 @@ done:
     if (s) rc = cli_fail("query", s);
 out:
     cli_list_free(&exclude);
+    cli_list_free(&index);
     return rc;
 }
