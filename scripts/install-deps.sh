@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS="build-essential cmake pkg-config libopenblas-dev libcjson-dev libpng-dev libjpeg62-turbo-dev
       libstb-dev zlib1g-dev libutf8proc-dev libcurl4-openssl-dev libopenmpi-dev
-      openmpi-bin"
+      openmpi-bin clang-format"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=""
