@@ -36,6 +36,7 @@ static void write_shard(const char *file, int k, int n, ct_dtype dt, const char 
     ct_index_shard_range(G, k, n, &b, &e);
     CHECK(ct_index_writer_put(w, b, (int)(e - b), emb + b * P) == CT_OK);
     CHECK(ct_index_writer_finish(w) == CT_OK);
+    ct_index_writer_free(w);
 }
 
 static void test_equal_to_merged(ct_dtype dt) {
