@@ -325,7 +325,8 @@ static int describe(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth
             int an = anchor_node(tr, t, a, r);
             if (head < 0 || an < 0) return -1;
             char np[CT_SYNTH_PHRASE_LEN];
-            snprintf(np, sizeof np, "%s %s %s", tr->node[head].text, rel_words(rl, r), tr->node[an].text);
+            int w = snprintf(np, sizeof np, "%s %s %s", tr->node[head].text, rel_words(rl, r), tr->node[an].text);
+            if (w < 0 || (size_t)w >= sizeof np) return -1; /* a phrase too long to hold: not used */
             int id = synth_np_new(tr, np);
             if (id < 0) return -1;
             tr->node[id].type = CT_PHRASE_RELATION;

@@ -273,7 +273,7 @@ ct_status ct_checkpoint_prune(const char *dir, int keep, const char *run_id, boo
             ours = grown;
         }
         ours[n].step = step;
-        snprintf(ours[n].name, sizeof ours[n].name, "%s", e->d_name);
+        if (snprintf(ours[n].name, sizeof ours[n].name, "%s", e->d_name) >= (int)sizeof ours[n].name) continue;
         n++;
     }
     closedir(d);
