@@ -37,6 +37,10 @@ static void usage(FILE *out) {
             "  --strict              a bad record (missing or unreadable image, malformed field) is an\n"
             "                        error instead of a skipped record with a warning\n"
             "  -t, --threads N       OpenBLAS/OpenMP threads (default: all cores)\n"
+            "  --recompute M         auto (default), on or off: recompute the CLIP towers' activations\n"
+            "                        in backward instead of keeping them (bit-identical results, about\n"
+            "                        a third more tower work); auto turns it on when they would not fit\n"
+            "                        in the available memory\n"
             "  --precision P         fp32 (default) or bf16: matrix products in bf16, the rest fp32\n\n"
             "Ctrl-C saves a checkpoint after the current step and exits with status 130.\n");
 }
@@ -47,7 +51,7 @@ int cmd_train(int argc, char **argv) {
         return CLI_OK;
     }
     enum { O_INIT = 256, O_DATA, O_ROOT, O_BATCH, O_MICRO, O_STEPS, O_LR, O_LRMIN, O_WARM, O_NOSHUF, O_SEED, O_SET,
-           O_OUT, O_RESUME, O_DUMP, O_CONFIG, O_STRICT, O_PREC };
+           O_OUT, O_RESUME, O_DUMP, O_CONFIG, O_STRICT, O_PREC, O_RECOMP };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"init", required_argument, 0, O_INIT},
         {"data", required_argument, 0, O_DATA}, {"image-root", required_argument, 0, O_ROOT},
@@ -58,6 +62,7 @@ int cmd_train(int argc, char **argv) {
         {"set", required_argument, 0, O_SET}, {"out", required_argument, 0, O_OUT},
         {"resume", required_argument, 0, O_RESUME}, {"dump-first-grads", required_argument, 0, O_DUMP},
         {"strict", no_argument, 0, O_STRICT}, {"precision", required_argument, 0, O_PREC},
+        {"recompute", required_argument, 0, O_RECOMP},
         {"threads", required_argument, 0, 't'}, {0, 0, 0, 0}};
     /* Flags are collected as key=value assignments and applied after the config file. */
     char **assign = calloc((size_t)argc * 2 + 4, sizeof *assign);
@@ -102,6 +107,7 @@ int cmd_train(int argc, char **argv) {
         case O_STRICT: ASSIGN("strict=%s", "true"); break;
         case 't': ASSIGN("threads=%s", optarg); break;
         case O_PREC: ASSIGN("precision=%s", optarg); break;
+        case O_RECOMP: ASSIGN("recompute=%s", optarg); break;
         default: rc = cli_usage_error("train", "unknown option"); goto done;
         }
     }

@@ -11,6 +11,7 @@
 #include "core/blas.h"
 #include "model/options.h"
 #include "train/optim.h"
+#include "train/train_step.h"
 
 #define CT_MAX_DATASETS 8
 
@@ -41,6 +42,7 @@ typedef struct {
     int loader_threads;          /* 1 */
     ct_precision precision;      /* fp32; bf16: matrix products in bf16 (docs/perf-bf16.md) */
     bool strict;                 /* a bad record is an error rather than a skip */
+    ct_recompute recompute;      /* auto: activation recomputation in the towers when they would not fit */
 } ct_train_config;
 
 void ct_train_config_default(ct_train_config *c);

@@ -212,7 +212,9 @@ ct_status ct_train(ct_train_config *cfg, const ct_train_run *run) {
     if (run->resume && (s = ct_sampler_set_state(sampler, &state.sampler))) goto done;
     const int micro = cfg->micro_batch > 0 && cfg->micro_batch < cfg->batch_size ? cfg->micro_batch : cfg->batch_size;
     const int max_text = longest_caption(m, &src);
-    if ((s = ct_train_step_new(&step, m, micro, cfg->batch_size, max_text))) goto done;
+    if ((s = ct_train_step_new_opts(&step, m, micro, cfg->batch_size, max_text, cfg->recompute))) goto done;
+    ct_log(CT_LOG_INFO, "plan: activation recomputation %s (recompute=%s)\n", ct_train_step_recomputes(step) ? "on" : "off",
+           ct_recompute_name(cfg->recompute));
     ct_log(CT_LOG_DEBUG, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
             "captions up to %d tokens)\n", m->params.total * 16.0 / 1e6, ct_train_step_bytes(step) / 1e6, micro,
             cfg->batch_size, max_text);
