@@ -42,7 +42,7 @@ static void test_contrastive_grad(ct_query_negatives mode, bool symmetric) {
     enum { B = 4, P = 5 };
     ct_rng r;
     ct_rng_seed(&r, 7 + mode * 2 + symmetric);
-    float q[B * P], t[B * P], n[B * P], dq[B * P], dt[B * P], dn[B * P];
+    float q[B * P], t[B * P], n[B * P], dq[B * P] = {0}, dt[B * P] = {0}, dn[B * P] = {0};
     fill(q, B * P, &r, 1), fill(t, B * P, &r, 1), fill(n, B * P, &r, 1);
     const double tau = 0.3;
     ct_contrastive_loss(dq, dt, dn, q, t, n, B, P, tau, mode, symmetric);

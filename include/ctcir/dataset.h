@@ -37,9 +37,11 @@
  *   MANIFEST  `file`: JSONL, one object a line: {"reference": path, "target": path,
  *             "caption": str, "noun_phrases": [str] (optional), "id": str|int (optional)},
  *             paths relative to `root` (the image root). Query id = "id" or the 1-based
- *             line number. Names = relative paths without their extension. Gallery =
- *             `gallery_file` (one relative path a line) if set, else every distinct
- *             reference and target in order of first appearance (reference before target).
+ *             line number. "difference_captions": [str, ...] (caption-pairs output) may
+ *             replace "caption"; each caption is then its own query "<id>_<i>". Names =
+ *             relative paths without their extension. Gallery = `gallery_file` (one relative
+ *             path a line) if set, else every distinct reference and target in order of
+ *             first appearance (reference before target).
  *
  * Bad records (a missing field, a wrong type, a missing image when check_images is on, a
  * target or reference not in the gallery) are skipped with one warning line on stderr

@@ -11,6 +11,7 @@
 #include "core/dirio.h"
 #include "core/str.h"
 #include "core/timer.h"
+#include "ctcir/dist.h"
 #include "ctcir/eval.h"
 #include "ctcir/index.h"
 #include "ctcir/log.h"
@@ -30,6 +31,30 @@ static ct_status collect(void *ctx, const int64_t *rows, int n, const float *emb
     collect_ctx *c = ctx;
     for (int i = 0; i < n; i++) memcpy(c->emb + rows[i] * c->P, emb + (size_t)i * c->P, (size_t)c->P * sizeof(float));
     return CT_OK;
+}
+
+/* Embeds items [0, n) into out [n,P] (texts NULL: target embeddings). With several ranks
+ * (ctcir/dist.h) rank r embeds the contiguous rows [r*n/N, (r+1)*n/N) and the rows of all
+ * ranks are gathered, so every rank ends with all n embeddings. */
+static ct_status embed_split(const ct_model *m, const ct_eval_opts *o, const char *const *paths, const char *const *texts,
+                             int64_t n, const char *label, float *out) {
+    const int P = ct_model_embed_dim(m), ranks = ct_dist_size(), rank = ct_dist_rank();
+    const int64_t r0 = n * rank / ranks, r1 = n * (rank + 1) / ranks;
+    int64_t *rows = malloc((size_t)(r1 > r0 ? r1 - r0 : 1) * sizeof *rows);
+    size_t *counts = malloc((size_t)ranks * sizeof *counts);
+    ct_status s = CT_OK;
+    if (!rows || !counts) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+    for (int64_t i = r0; i < r1; i++) rows[i - r0] = i;
+    collect_ctx cc = {out, P};
+    ct_embed_job job = {paths, texts, rows, r1 - r0, o->batch, o->loader_threads, o->quiet || rank ? NULL : label};
+    if (r1 > r0 && (s = ct_embed_run(m, &job, collect, &cc, NULL, NULL))) goto done;
+    if (ranks > 1) {
+        for (int r = 0; r < ranks; r++) counts[r] = (size_t)(n * (r + 1) / ranks - n * r / ranks) * P;
+        s = ct_dist_allgatherv_f32(out + r0 * P, counts, out);
+    }
+done:
+    free(rows), free(counts);
+    return s;
 }
 
 /* The gallery embeddings: rows of the index (checked name by name against the dataset's
@@ -54,10 +79,7 @@ static ct_status gallery_embeddings(const ct_model *m, const ct_eval_opts *o, co
     }
     *own = malloc((size_t)(G ? G : 1) * P * sizeof(float));
     if (!*own) return ct_fail(CT_ERR_NOMEM, "eval: out of memory for %lld gallery embeddings", (long long)G);
-    collect_ctx cc = {*own, P};
-    ct_embed_job job = {(const char *const *)ds->gallery_paths, NULL, NULL, G, o->batch, o->loader_threads,
-                        o->quiet ? NULL : "gallery"};
-    if ((s = ct_embed_run(m, &job, collect, &cc, NULL, NULL))) return s;
+    if ((s = embed_split(m, o, (const char *const *)ds->gallery_paths, NULL, G, "gallery", *own))) return s;
     *gallery = *own;
     *dtype = CT_DT_F32;
     return CT_OK;
@@ -71,9 +93,7 @@ static ct_status query_embeddings(const ct_model *m, const ct_eval_opts *o, cons
         return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
     }
     for (int q = 0; q < Q; q++) refs[q] = ds->queries[q].ref_path, caps[q] = ds->queries[q].caption;
-    collect_ctx qc = {out, ct_model_embed_dim(m)};
-    ct_embed_job job = {refs, caps, NULL, Q, o->batch, o->loader_threads, o->quiet ? NULL : "queries"};
-    ct_status s = ct_embed_run(m, &job, collect, &qc, NULL, NULL);
+    ct_status s = embed_split(m, o, refs, caps, Q, "queries", out);
     free(refs), free(caps);
     return s;
 }
@@ -168,7 +188,7 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
     for (int q = 0; q < Q; q++) with_targets += ds->queries[q].n_targets > 0;
     *has_metrics = with_targets > 0;
     if (*has_metrics && (s = ct_eval_compute(&plan, metrics))) goto done;
-    if ((o->predictions_out || o->submission_out) &&
+    if ((o->predictions_out || o->submission_out) && ct_dist_rank() == 0 &&
         (s = write_files(o, category, ds, &plan, queries, gallery, gdtype, P)))
         goto done;
     ct_log(CT_LOG_INFO, "eval: %s: %d queries, gallery %d: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,

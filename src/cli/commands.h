@@ -19,7 +19,8 @@
     X(bpe_train, "learn a CLIP-format BPE vocabulary from captions") \
     X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch") \
     X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)") \
-    X(bench, "throughput, memory and GFLOP/s of towers, training step, index, top-k (random weights)")
+    X(bench, "throughput, memory and GFLOP/s of towers, training step, index, top-k (random weights)") \
+    X(caption_pairs, "good4cir difference captions for image pairs from an OpenAI-compatible server")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)

@@ -1,10 +1,14 @@
 /* ctcir: the thin command-line front end. Dispatches to one function per subcommand. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "core/blas.h"
+#include "ctcir/dist.h"
 
 typedef struct {
     const char *name;
@@ -49,11 +53,43 @@ static const command *find(const char *name) {
 int cmd_version(int argc, char **argv) {
     (void)argc;
     (void)argv;
-    printf("ctcir %s\n", CTCIR_VERSION);
+    char blas[256], cpu[256];
+    ct_blas_describe(blas, sizeof blas);
+    ct_cpu_describe(cpu, sizeof cpu);
+    printf("ctcir %s\nblas: %s\ncpu:  %s\n", CTCIR_VERSION, blas, cpu);
     return CLI_OK;
 }
 
+/* OpenBLAS fixes its kernel when the library loads, so a better one than its fallback on a CPU
+ * it does not know takes a restart: run this binary again, once, with OPENBLAS_CORETYPE set
+ * (src/core/blas.h says when). If exec fails, carry on with the fallback. */
+static void use_best_blas_kernel(char **argv) {
+    const char *kernel = ct_blas_kernel_restart();
+    if (!kernel) return;
+    if (setenv(CT_BLAS_RESTART_ENV, ct_blas_kernel(), 1) == 0 && setenv("OPENBLAS_CORETYPE", kernel, 1) == 0)
+        execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE");
+}
+
+/* Under mpirun every rank runs the command; a rank that fails ends the whole job (no rank may
+ * be left waiting in a collective), one that succeeds leaves MPI cleanly. */
+static int run_distributed(const command *c, int argc, char **argv) {
+    if (ct_dist_init(&argc, &argv)) {
+        fprintf(stderr, "ctcir: %s\n", ct_error());
+        return CLI_RUNTIME;
+    }
+    int rc = c->fn(argc, argv);
+    if (rc != CLI_OK && ct_dist_size() > 1) {
+        fprintf(stderr, "ctcir %s: rank %d of %d exits with status %d; ending the job\n", c->name, ct_dist_rank(),
+                ct_dist_size(), rc);
+        ct_dist_abort(rc);
+    }
+    ct_dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv) {
+    use_best_blas_kernel(argv);
     if (argc < 2) {
         print_help(stderr);
         return CLI_USAGE;
@@ -82,5 +118,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
         return CLI_USAGE;
     }
-    return c->fn(argc - 1, argv + 1);
+    return run_distributed(c, argc - 1, argv + 1);
 }

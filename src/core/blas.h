@@ -16,7 +16,8 @@ void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
 void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
-/* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. */
+/* Sets the OpenMP team size, which ct_sgemm then uses too; n <= 0 means all cores. The first
+ * call also logs the BLAS and its kernel at debug level (the CLI's -v), once. */
 void ct_set_threads(int n);
 
 /* Precision of the model's matrix products. fp32: ct_sgemm. bf16: ct_gemm_bf16 (bf16 inputs, fp32
@@ -61,5 +62,55 @@ void ct_gemm_bf16_ref(bool trans_a, bool trans_b, int M, int N, int K, float alp
                       const float *B, int ldb, float beta, float *C, int ldc);
 /* x rounded to the nearest bf16 (ties to even; denormals to zero, as VCVTNEPS2BF16). */
 float ct_bf16_round(float x);
+/* Which OpenBLAS kernel runs, and which one this CPU should run.
+ *
+ * OpenBLAS (DYNAMIC_ARCH builds, as Debian's) picks its kernel set from cpuid when the shared
+ * library loads, or takes it from $OPENBLAS_CORETYPE. On a CPU its table does not know it can
+ * fall back to a generic kernel: 0.3.21 runs "Prescott" (SSE3) on Intel family 6 model 207, an
+ * AVX-512 + BF16 Xeon, about 4x slower. ct_blas_kernel_preferred names the better kernel, and
+ * the CLI restarts itself once with OPENBLAS_CORETYPE set to it (src/cli/main.c); the variable
+ * can only take effect at load time. */
+typedef struct {
+    char vendor[13]; /* cpuid vendor string, "" when unknown */
+    bool amd;       /* AuthenticAMD or HygonGenuine: OpenBLAS's AVX2 kernel for them is "Zen" */
+    int family, model; /* display family and model (family + extended family, etc.) */
+    bool avx, fma, avx2;
+    bool avx512f, avx512dq, avx512bw, avx512vl, avx512_bf16;
+    bool os_ymm, os_zmm; /* the OS saves the AVX (ymm) / AVX-512 (zmm, opmask) state (XCR0) */
+} ct_cpu_features;
+
+/* This CPU's features (all false on a non-x86 machine). */
+void ct_cpu_detect(ct_cpu_features *f);
+
+/* The features ctcir's kernel choice uses, as text: "avx2 fma avx512f ...", or "none". */
+void ct_cpu_features_str(const ct_cpu_features *f, char *buf, size_t size);
+
+/* Pure. The OpenBLAS kernel to run on a CPU with features f when OpenBLAS picked `current`,
+ * or NULL to keep `current`: when it is at least as good as the best kernel for f, when ctcir
+ * does not know the name (a newer OpenBLAS), or when f supports nothing better than SSE/AVX.
+ * The candidates are only those the test suite passes under (README, Build options):
+ * Cooperlake (AVX-512 F/DQ/BW/VL + BF16), SkylakeX (AVX-512 F/DQ/BW/VL), Zen (AMD) or
+ * Haswell (AVX2 + FMA), each also needing the OS to save the registers. */
+const char *ct_blas_kernel_preferred(const ct_cpu_features *f, const char *current);
+
+/* The linked BLAS ("OpenBLAS 0.3.21") and its running kernel ("Cooperlake"). */
+const char *ct_blas_name(void);
+const char *ct_blas_kernel(void);
+
+/* Environment variable that marks the restarted process; holds the kernel OpenBLAS had picked. */
+#define CT_BLAS_RESTART_ENV "CTCIR_BLAS_FALLBACK"
+
+/* The kernel the running process should restart with, or NULL: NULL when the user set
+ * OPENBLAS_CORETYPE (always respected; CTCIR_TEST_BLAS_FALLBACK=1 lets the tests pretend that
+ * OpenBLAS picked that kernel itself, to make a fallback on any CPU), when this process is already the restart, when the
+ * BLAS cannot switch kernels (not an OpenBLAS DYNAMIC_ARCH build), or when the running kernel
+ * is already the preferred one. */
+const char *ct_blas_kernel_restart(void);
+
+/* One line on the BLAS, its kernel and why that kernel:
+ * "OpenBLAS 0.3.21, kernel Cooperlake (chosen by OpenBLAS)", and one on the CPU and the features
+ * that decide it: "AuthenticAMD family 26 model 2, avx fma avx2 avx512f ...". */
+void ct_blas_describe(char *buf, size_t size);
+void ct_cpu_describe(char *buf, size_t size);
 
 #endif

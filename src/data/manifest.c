@@ -1,6 +1,8 @@
 /* The generic JSONL manifest (and Hotel-CIR, which uses the same record format):
  *   {"reference": path, "target": path, "caption": str, "noun_phrases": [str], "id": ...}
- * one object a line (a file starting with '[' is read as one JSON list instead). */
+ * one object a line (a file starting with '[' is read as one JSON list instead). Instead of
+ * "caption", a record may carry "difference_captions": [str, ...] (what `ctcir caption-pairs`
+ * writes); each is then its own query "<id>_<i>". */
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,7 +141,11 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
         int rec = idx++;
         b->ds->n_records++;
         const char *ref = ct_json_str(r, "reference"), *tgt = ct_json_str(r, "target"), *cap = ct_json_str(r, "caption");
-        const cJSON *caps = cJSON_GetObjectItemCaseSensitive(r, "captions");
+        /* a list of captions: good4cir's "difference_captions" (caption-pairs output), or
+         * Hotel-CIR's "captions" */
+        const char *caps_key = "difference_captions";
+        const cJSON *caps = cJSON_GetObjectItemCaseSensitive(r, caps_key);
+        if (!caps && hotel) caps = cJSON_GetObjectItemCaseSensitive(r, caps_key = "captions");
         const cJSON *idv = cJSON_GetObjectItemCaseSensitive(r, "id");
         char *id = idv ? ct_json_id_string(idv) : ct_strprintf("%d", lines ? lines[rec] : rec + 1);
         const char *why = NULL;
@@ -147,11 +153,12 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
         if (!cJSON_IsObject(r)) why = "not a JSON object";
         else if (!ref) why = "field 'reference' missing or not a string";
         else if (cJSON_GetObjectItemCaseSensitive(r, "target") && !tgt) why = "field 'target' is not a string";
-        else if (!cap && !(hotel && cJSON_IsArray(caps))) why = "field 'caption' missing or not a string";
+        else if (!cap && !cJSON_IsArray(caps)) why = "field 'caption' missing or not a string";
         else if (!id) why = "field 'id' is not a string or an integer";
         if (!why && !cap) {
             const cJSON *c;
-            cJSON_ArrayForEach(c, caps) if (!cJSON_IsString(c)) why = "field 'captions' holds a non-string";
+            cJSON_ArrayForEach(c, caps) if (!cJSON_IsString(c)) why = strcmp(caps_key, "captions") == 0
+                ? "field 'captions' holds a non-string" : "field 'difference_captions' holds a non-string";
             n_caps = cJSON_GetArraySize(caps);
         }
         int n_nps = -1;

@@ -2,15 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model.h"
+#include "model/head.h"
 
 struct ct_encoder {
     const ct_model *m;
     int cap;
     ct_clip_vision_acts va;
     ct_clip_text_acts ta;
-    ct_fusion_acts fa;
-    ct_pool_acts pa;
+    ct_head_path hp;
     float *mem;
     float *empty_tx;  /* [cap,2,dt] the empty text's tokens (start, end), repeated */
     float *map;       /* [cap,Nv,last_T] */
@@ -30,11 +29,10 @@ ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
     ct_status s;
     if ((s = ct_clip_vision_acts_new(&e->va, &m->clip, max_batch, false))) goto fail;
     if ((s = ct_clip_text_acts_new(&e->ta, &m->clip, max_batch, false))) goto fail;
-    if ((s = ct_fusion_acts_new(&e->fa, &m->fusion))) goto fail;
+    if ((s = ct_head_path_new(&e->hp, m))) goto fail;
     ct_plan plan = {0};
     for (int pass = 0; pass < 2; pass++) {
-        ct_fusion_acts_plan(&e->fa, &m->fusion, &plan, max_batch, m->Nv, m->T);
-        ct_pool_acts_plan(&e->pa, &m->pool, &plan, max_batch, m->Nv);
+        ct_head_path_plan(&e->hp, m, &plan, max_batch, m->T);
         e->empty_tx = ct_plan_take(&plan, (size_t)max_batch * 2 * m->dt);
         e->map = ct_plan_take(&plan, (size_t)max_batch * m->Nv * m->T);
         if (pass == 0 && !(e->mem = ct_plan_alloc(&plan))) { s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory"); goto fail; }
@@ -44,12 +42,7 @@ ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
     e->ids = calloc((size_t)max_batch * CT_CONTEXT_LENGTH, sizeof *e->ids);
     if (!e->key_len || !e->empty_len || !e->ids) { s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory"); goto fail; }
     /* the empty text's tokens, once: <|startoftext|><|endoftext|> (the padding is masked) */
-    if ((s = ct_clip_text_forward_len(&m->clip, &e->ta, m->empty_ids, 1, 2))) goto fail;
-    const size_t row = (size_t)2 * m->dt;
-    for (int b = 0; b < max_batch; b++) {
-        memcpy(e->empty_tx + b * row, e->ta.last_hidden, row * sizeof(float));
-        e->empty_len[b] = 2;
-    }
+    if ((s = ct_head_empty_text(m, &e->ta, e->empty_tx, e->empty_len, max_batch))) goto fail;
     *out = e;
     return CT_OK;
 fail:
@@ -61,7 +54,7 @@ void ct_encoder_free(ct_encoder *e) {
     if (!e) return;
     ct_clip_vision_acts_free(&e->va);
     ct_clip_text_acts_free(&e->ta);
-    ct_fusion_acts_free(&e->fa);
+    ct_head_path_free(&e->hp);
     free(e->mem), free(e->key_len), free(e->empty_len), free(e->ids);
     free(e);
 }
@@ -78,11 +71,10 @@ ct_status ct_encode_query(ct_encoder *e, const float *pixels, const int64_t *ids
     if ((s = ct_clip_vision_forward(&m->clip, &e->va, pixels, n))) return s;
     const int T = ct_pack_ids(e->ids, e->key_len, ids, n);
     if ((s = ct_clip_text_forward_len(&m->clip, &e->ta, e->ids, n, T))) return s;
-    ct_fusion_forward(&m->fusion, &m->params, &e->fa, e->va.last_hidden, e->ta.last_hidden, e->key_len, n, m->Nv, T);
-    ct_fusion_mean_map(e->map, &m->fusion, &e->fa, n, m->Nv, T);
+    const float *r = ct_head_forward(m, &e->hp, e->va.last_hidden, e->ta.last_hidden, e->key_len, n, T);
+    ct_fusion_mean_map(e->map, &m->fusion, &e->hp.fa, n, m->Nv, T);
     e->last_T = T;
-    ct_pool_forward(&m->pool, &m->params, &e->pa, e->fa.blk[m->fusion.L - 1].v2, n, m->Nv);
-    memcpy(out, e->pa.r, (size_t)n * m->P * sizeof(float));
+    memcpy(out, r, (size_t)n * m->P * sizeof(float));
     e->last_n = n;
     return CT_OK;
 }
@@ -96,9 +88,8 @@ ct_status ct_encode_target(ct_encoder *e, const float *pixels, int n, float *out
         memcpy(out, e->va.embeds, (size_t)n * m->P * sizeof(float));
         return CT_OK;
     }
-    ct_fusion_forward(&m->fusion, &m->params, &e->fa, e->va.last_hidden, e->empty_tx, e->empty_len, n, m->Nv, 2);
-    ct_pool_forward(&m->pool, &m->params, &e->pa, e->fa.blk[m->fusion.L - 1].v2, n, m->Nv);
-    memcpy(out, e->pa.r, (size_t)n * m->P * sizeof(float));
+    const float *r = ct_head_forward(m, &e->hp, e->va.last_hidden, e->empty_tx, e->empty_len, n, 2);
+    memcpy(out, r, (size_t)n * m->P * sizeof(float));
     return CT_OK;
 }
 

@@ -1,9 +1,11 @@
 /* The two ConText-CIR losses (docs/model.md sections 5 and 6), each returning its value and
- * writing (overwriting) the gradients of its inputs. Computed in double. */
+ * ACCUMULATING (+=) the gradients of its inputs, like every backward kernel (nn/nn.h): the
+ * caller zeroes gradient buffers once. Computed in double. */
 #ifndef CTCIR_MODEL_LOSS_H
 #define CTCIR_MODEL_LOSS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/options.h"
@@ -13,7 +15,7 @@
  * embeddings f(I_q, " ") (ignored, may be NULL, when mode is none).
  * Cosine similarities / tau; mean over the batch; with `symmetric` the mean of both
  * directions (the target-to-query direction has no query negatives).
- * dq, dt, dqn (same shapes, may be NULL) receive d loss / d input. */
+ * dq, dt, dqn (same shapes, may be NULL) accumulate d loss / d input. */
 double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, const float *t,
                            const float *qn, int B, int P, double tau, ct_query_negatives mode,
                            bool symmetric);

@@ -16,13 +16,13 @@ static void normalize_rows(double *xh, double *norm, const float *x, int B, int 
     }
 }
 
-/* dx = (dxh - xh (xh . dxh)) / |x| */
+/* dx += (dxh - xh (xh . dxh)) / |x| */
 static void normalize_rows_backward(float *dx, const double *dxh, const double *xh, const double *norm, int B, int P) {
     for (int b = 0; b < B; b++) {
         const double *g = dxh + (size_t)b * P, *y = xh + (size_t)b * P;
         double dot = 0;
         for (int i = 0; i < P; i++) dot += g[i] * y[i];
-        for (int i = 0; i < P; i++) dx[(size_t)b * P + i] = (float)((g[i] - y[i] * dot) / norm[b]);
+        for (int i = 0; i < P; i++) dx[(size_t)b * P + i] += (float)((g[i] - y[i] * dot) / norm[b]);
     }
 }
 
@@ -108,9 +108,6 @@ double ct_contrastive_loss_ws(float *dq, float *dt, float *dqn, const float *q, 
     loss = total;
     if (dq) normalize_rows_backward(dq, dqh, qh, norms, B, P);
     if (dt) normalize_rows_backward(dt, dth, th, norms + B, B, P);
-    if (dqn) {
-        if (use_qn) normalize_rows_backward(dqn, dnh, nh, norms + 2 * B, B, P);
-        else memset(dqn, 0, bp * sizeof(float));
-    }
+    if (dqn && use_qn) normalize_rows_backward(dqn, dnh, nh, norms + 2 * B, B, P);
     return loss;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctcir/dist.h"
 #include "train/loader.h"
 #include "ctcir/nps.h"
 #include "core/timer.h"
@@ -102,10 +103,20 @@ static ct_status load_batch(ct_loader *l, int which) {
             decode_rows(&one);
         }
     }
-    (void)img;
+    /* Data-parallel (ctcir/dist.h): every rank draws and decodes the same global batch (so
+     * unreadable rows are replaced identically everywhere) and keeps its rows
+     * [rank*B/N, (rank+1)*B/N). */
+    int r0 = 0, r1 = l->batch_size;
+    const int ranks = ct_dist_size();
+    if (ranks > 1) {
+        const int rank = ct_dist_rank(), share = l->batch_size / ranks;
+        r0 = rank * share, r1 = r0 + share;
+        memmove(b->ref_pixels, b->ref_pixels + r0 * img, (size_t)share * img * sizeof(float));
+        memmove(b->tgt_pixels, b->tgt_pixels + r0 * img, (size_t)share * img * sizeof(float));
+    }
     /* texts in row order */
     b->n = 0;
-    for (int r = 0; r < l->batch_size; r++) {
+    for (int r = r0; r < r1; r++) {
         ct_status s = add_text(l, b, rows[r]);
         if (s) return ct_fail(s, "%s record %lld: %s", rows[r]->where, (long long)rows[r]->index, ct_error());
         b->n++;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctcir/dist.h"
+#include "model/head.h"
 #include "train/train_step.h"
 #include "ctcir/log.h"
 
@@ -86,29 +88,22 @@ int ct_batch_max_text(const ct_batch *b) {
 
 /* ---- the step -------------------------------------------------------------------------- */
 
-/* One embedding path (fusion + pool) with its activations. */
-typedef struct {
-    ct_fusion_acts fa;
-    ct_pool_acts pa;
-} path_acts;
-
 struct ct_train_step {
     ct_model *m;
     int micro, max_batch, phrase_cap;       /* phrase_cap: isolated passes run this many at a time */
     bool cc, detach, clip_mode, qneg;
     ct_clip_vision_acts va_ref, va_tgt;
     ct_clip_text_acts ta_cap, ta_empty, ta_ph;
-    path_acts q, n, t;       /* query, query negative, target */
-    ct_fusion_acts fa_iso;
-    ct_fusion_scratch fs;
-    ct_pool_scratch ps;
+    ct_head_path q, n, t;    /* query, query negative, target */
+    ct_fusion_acts fa_iso;   /* isolated phrase passes (fusion only: their maps) */
+    ct_head_scratch hs;      /* backward scratch of every path (rows: micro = phrase_cap) */
     float *mem;
     size_t bytes;
     /* whole-batch embeddings and their gradients [max_batch,P] */
     float *Q, *N, *Tg, *dQ, *dN, *dT;
     /* per micro-batch */
     float *empty_tx, *d_empty_tx, *d_empty;  /* [micro,2,dt], [micro,2,dt], [2,dt]: start + end token */
-    float *dz, *dv0_ref, *dv0_tgt, *dtx_cap; /* pool input grad, image token grads, text grads */
+    float *dv0_ref, *dv0_tgt, *dtx_cap;      /* image token grads, text grads */
     float *map_ctx, *dmap_ctx;               /* [micro,Nv,77] */
     float *v0_iso, *dv0_iso, *dtx_iso;       /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
     float *map_iso, *dmap_iso;               /* [phrase_cap,Nv,77] */
@@ -120,28 +115,29 @@ struct ct_train_step {
     int Tc, Ti;                              /* their lengths in this chunk */
     int T_max;                               /* planned text length (captions and phrases) */
     bool recompute;                          /* the towers recompute activations in backward */
+    /* data-parallel (ctcir/dist.h): this rank's rows are [rank*n, (rank+1)*n) of the global
+     * batch; the contrastive loss runs over the global embeddings, gathered from all ranks */
+    int rank, ranks;
+    float *Qg, *Ng, *Tgg, *dQg, *dNg, *dTg;  /* [ranks*max_batch,P] when ranks > 1 */
+    ct_dist_request *head_sum;               /* the head's gradient sum, started early */
 };
 
 static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     const ct_model *m = st->m;
     const int mb = st->micro, pc = st->phrase_cap, Nv = m->Nv, T = st->T_max;
     const size_t P = (size_t)m->P, tok_v = (size_t)Nv * m->dv, tok_t = (size_t)T * m->dt, map = (size_t)Nv * T;
-    path_acts *paths[3] = {&st->q, &st->n, &st->t};
-    for (int i = 0; i < 3; i++) { /* the query path sees captions, the other two the 2-token empty text */
-        ct_fusion_acts_plan(&paths[i]->fa, &m->fusion, plan, mb, Nv, i == 0 ? T : 2);
-        ct_pool_acts_plan(&paths[i]->pa, &m->pool, plan, mb, Nv);
-    }
-    const int fs_rows = mb; /* phrase_cap == micro */
+    ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
+    for (int i = 0; i < 3; i++) /* the query path sees captions, the other two the 2-token empty text */
+        ct_head_path_plan(paths[i], m, plan, mb, i == 0 ? T : 2);
     if (st->cc) ct_fusion_acts_plan(&st->fa_iso, &m->fusion, plan, pc, Nv, T);
-    ct_fusion_scratch_plan(&st->fs, &m->fusion, plan, fs_rows, Nv, T);
-    ct_pool_scratch_plan(&st->ps, &m->pool, plan, mb, Nv);
+    /* one scratch serves the paths (mb rows) and the isolated passes (pc rows): pc == mb */
+    ct_head_scratch_plan(&st->hs, m, plan, mb > pc ? mb : pc, T);
     float **whole[6] = {&st->Q, &st->N, &st->Tg, &st->dQ, &st->dN, &st->dT};
     for (int i = 0; i < 6; i++) *whole[i] = ct_plan_take(plan, (size_t)st->max_batch * P);
     const size_t tok_e = (size_t)2 * m->dt;
     st->empty_tx = ct_plan_take(plan, mb * tok_e);
     st->d_empty_tx = ct_plan_take(plan, mb * tok_e);
     st->d_empty = ct_plan_take(plan, tok_e);
-    st->dz = ct_plan_take(plan, mb * tok_v);
     st->dv0_ref = ct_plan_take(plan, mb * tok_v);
     st->dv0_tgt = ct_plan_take(plan, mb * tok_v);
     st->dtx_cap = ct_plan_take(plan, mb * tok_t);
@@ -244,9 +240,9 @@ ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_bat
     if ((s = ct_clip_text_acts_new_opts(&st->ta_cap, &m->clip, micro_batch, true, st->T_max, &ao))) goto fail;
     if ((s = ct_clip_text_acts_new_opts(&st->ta_empty, &m->clip, 1, true, 2, &ao))) goto fail;
     if (st->cc && (s = ct_clip_text_acts_new_opts(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max, &ao))) goto fail;
-    path_acts *paths[3] = {&st->q, &st->n, &st->t};
+    ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
     for (int i = 0; i < 3; i++)
-        if ((s = ct_fusion_acts_new(&paths[i]->fa, &m->fusion))) goto fail;
+        if ((s = ct_head_path_new(paths[i], m))) goto fail;
     if ((s = ct_fusion_acts_new(&st->fa_iso, &m->fusion))) goto fail;
     ct_plan plan = {0};
     plan_buffers(st, &plan);
@@ -261,7 +257,14 @@ ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_bat
     st->ph_local = calloc((size_t)st->phrase_cap, sizeof *st->ph_local);
     st->ids_cap = calloc((size_t)micro_batch * CT_CONTEXT_LENGTH, sizeof(int64_t));
     st->ids_ph = calloc((size_t)st->phrase_cap * CT_CONTEXT_LENGTH, sizeof(int64_t));
-    size_t work = ct_contrastive_work_size(max_batch, m->P), cc_work = 4 * (size_t)m->Nv;
+    st->rank = ct_dist_rank(), st->ranks = ct_dist_size();
+    if (st->ranks > 1) {
+        const size_t g = (size_t)st->ranks * max_batch * m->P;
+        float **bufs[6] = {&st->Qg, &st->Ng, &st->Tgg, &st->dQg, &st->dNg, &st->dTg};
+        for (int i = 0; i < 6; i++)
+            if (!(*bufs[i] = malloc(g * sizeof(float)))) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    }
+    size_t work = ct_contrastive_work_size(max_batch * st->ranks, m->P), cc_work = 4 * (size_t)m->Nv;
     st->loss_work = malloc((work > cc_work ? work : cc_work) * sizeof(double));
     if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph || !st->loss_work) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
     for (int b = 0; b < micro_batch; b++) st->key_empty[b] = 2;
@@ -279,36 +282,18 @@ void ct_train_step_free(ct_train_step *st) {
     ct_clip_text_acts_free(&st->ta_cap);
     ct_clip_text_acts_free(&st->ta_empty);
     ct_clip_text_acts_free(&st->ta_ph);
-    ct_fusion_acts_free(&st->q.fa);
-    ct_fusion_acts_free(&st->n.fa);
-    ct_fusion_acts_free(&st->t.fa);
+    ct_head_path_free(&st->q);
+    ct_head_path_free(&st->n);
+    ct_head_path_free(&st->t);
     ct_fusion_acts_free(&st->fa_iso);
     free(st->mem), free(st->key_cap), free(st->key_empty), free(st->key_iso), free(st->ph_local);
     free(st->ids_cap), free(st->ids_ph), free(st->loss_work);
+    free(st->Qg), free(st->Ng), free(st->Tgg), free(st->dQg), free(st->dNg), free(st->dTg);
+    ct_dist_wait(st->head_sum);
     free(st);
 }
 
 size_t ct_train_step_bytes(const ct_train_step *st) { return st->bytes; }
-
-static const float *path_forward(ct_train_step *st, path_acts *p, const float *v0, const float *tx, const int *key_len,
-                                 int n, int T) {
-    const ct_model *m = st->m;
-    ct_fusion_forward(&m->fusion, &m->params, &p->fa, v0, tx, key_len, n, m->Nv, T);
-    ct_pool_forward(&m->pool, &m->params, &p->pa, p->fa.blk[m->fusion.L - 1].v2, n, m->Nv);
-    return p->pa.r;
-}
-
-/* dr [n,P] -> accumulates into dv0 [n,Nv,dv] and dtx [n,T,dt]; dmap may be NULL. */
-static void path_backward(ct_train_step *st, path_acts *p, const float *dr, const float *dmap, float *dv0,
-                          float *dtx, const float *v0, const float *tx, const int *key_len, int n, int T) {
-    ct_model *m = st->m;
-    const size_t nz = (size_t)n * m->Nv * m->dv;
-    memset(st->dz, 0, nz * sizeof(float));
-    const float *z = p->fa.blk[m->fusion.L - 1].v2;
-    ct_pool_backward(&m->pool, &m->params, true, &p->pa, &st->ps, st->dz, dr, z, n, m->Nv);
-    ct_fusion_backward(&m->fusion, &m->params, true, &p->fa, &st->fs, dv0, dtx, st->dz, dmap, v0, tx, key_len, n,
-                       m->Nv, T);
-}
 
 /* Phrases of samples [c0, c0+n): a contiguous run since they are sorted by sample. */
 static int chunk_phrases(const ct_batch *b, int c0, int n, int *first) {
@@ -330,16 +315,16 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     if (st->Tc > st->T_max)
         return ct_fail(CT_ERR_ARG, "train: a caption of %d tokens; the step was planned for %d", st->Tc, st->T_max);
     if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_cap, st->ids_cap, n, st->Tc))) return s;
-    const float *q = path_forward(st, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
+    const float *q = ct_head_forward(m, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     memcpy(st->Q + c0 * P, q, n * P * sizeof(float));
     if (st->qneg) {
         const float *qn = st->clip_mode ? st->va_ref.embeds
-                                        : path_forward(st, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
+                                        : ct_head_forward(m, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
         memcpy(st->N + c0 * P, qn, n * P * sizeof(float));
     }
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_tgt, b->tgt_pixels + c0 * img, n))) return s;
     const float *t = st->clip_mode ? st->va_tgt.embeds
-                                   : path_forward(st, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
+                                   : ct_head_forward(m, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
     memcpy(st->Tg + c0 * P, t, n * P * sizeof(float));
     return CT_OK;
 }
@@ -375,7 +360,7 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
         if (st->detach) continue;
         memset(st->dv0_iso, 0, mk * tok_v * sizeof(float));
         memset(st->dtx_iso, 0, (size_t)mk * Ti * m->dt * sizeof(float));
-        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->fs, st->dv0_iso, st->dtx_iso, NULL,
+        ct_fusion_backward(&m->fusion, &m->params, true, &st->fa_iso, &st->hs.fs, st->dv0_iso, st->dtx_iso, NULL,
                            st->dmap_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv, Ti);
         for (int k = 0; k < mk; k++) {
             float *dst = st->dv0_ref_cc + (size_t)st->ph_local[k].sample * tok_v;
@@ -387,22 +372,31 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
     return s;
 }
 
-static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
+/* With several ranks the head's gradients are final once the last micro-batch's head backward
+ * is done: their sum across ranks starts then and runs while the towers back-propagate. */
+static ct_status start_head_sum(ct_train_step *st) {
+    const ct_params *p = &st->m->params;
+    const size_t off = p->entries[st->m->first_head_param].offset;
+    return ct_dist_isum_f32(p->grad + off, p->total - off, &st->head_sum);
+}
+
+static ct_status chunk_backward(ct_train_step *st, int c0, int n, bool last) {
     ct_model *m = st->m;
     const size_t P = (size_t)m->P, tok_v = (size_t)m->Nv * m->dv, tok_t = (size_t)st->Tc * m->dt;
     const bool freeze_v = m->clip.freeze_vision, freeze_t = m->clip.freeze_text;
     memset(st->dv0_ref, 0, n * tok_v * sizeof(float));
     memset(st->dv0_tgt, 0, n * tok_v * sizeof(float));
     memset(st->dtx_cap, 0, n * tok_t * sizeof(float));
-    path_backward(st, &st->q, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
+    ct_head_backward(m, &st->q, &st->hs, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
                   st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     if (st->qneg && !st->clip_mode)
-        path_backward(st, &st->n, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
+        ct_head_backward(m, &st->n, &st->hs, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
     if (!st->clip_mode)
-        path_backward(st, &st->t, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
+        ct_head_backward(m, &st->t, &st->hs, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
                       st->empty_tx, st->key_empty, n, 2);
     ct_status s;
+    if (last && st->ranks > 1 && (s = start_head_sum(st))) return s;
     if (st->cc && !st->detach) /* the isolated passes' share, from chunk_cc */
         for (size_t i = 0; i < n * tok_v; i++) st->dv0_ref[i] += st->dv0_ref_cc[i];
     if (!freeze_t && (s = ct_clip_text_backward(&m->clip, &st->ta_cap, st->dtx_cap, NULL))) return s;
@@ -416,6 +410,47 @@ static ct_status chunk_backward(ct_train_step *st, int c0, int n) {
     return CT_OK;
 }
 
+/* The contrastive loss and its embedding gradients [n,P] of this rank's rows. One rank: over
+ * the local batch. Several: the embeddings of all ranks are gathered (rank order = global
+ * batch order), every rank computes the same global loss, and keeps its rows' gradients. */
+static ct_status global_contrastive(ct_train_step *st, int n, double *cont) {
+    const ct_model *m = st->m;
+    const size_t P = (size_t)m->P, np = (size_t)n * P;
+    float *Q = st->Q, *Tg = st->Tg, *N = st->N, *dQ = st->dQ, *dT = st->dT, *dN = st->dN;
+    int rows = n;
+    ct_status s;
+    if (st->ranks > 1) {
+        if ((s = ct_dist_allgather_f32(st->Q, np, st->Qg)) || (s = ct_dist_allgather_f32(st->Tg, np, st->Tgg))) return s;
+        if (st->qneg && (s = ct_dist_allgather_f32(st->N, np, st->Ng))) return s;
+        Q = st->Qg, Tg = st->Tgg, N = st->Ng, dQ = st->dQg, dT = st->dTg, dN = st->dNg;
+        rows = n * st->ranks;
+    }
+    memset(dQ, 0, rows * P * sizeof(float));
+    memset(dT, 0, rows * P * sizeof(float));
+    memset(dN, 0, rows * P * sizeof(float));
+    *cont = ct_contrastive_loss_ws(dQ, dT, dN, Q, Tg, st->qneg ? N : NULL, rows, (int)P, m->opt.tau, m->opt.query_negatives,
+                                   m->opt.symmetric, st->loss_work);
+    if (st->ranks > 1) {
+        const size_t own = (size_t)st->rank * np;
+        memcpy(st->dQ, dQ + own, np * sizeof(float));
+        memcpy(st->dT, dT + own, np * sizeof(float));
+        memcpy(st->dN, dN + own, np * sizeof(float));
+    }
+    return CT_OK;
+}
+
+/* Every rank holds the gradients of its rows; the step's gradient is their sum (the head's
+ * part was started in chunk_backward), and the CC loss is the sum of the ranks' shares. */
+static ct_status sum_gradients(ct_train_step *st, double *cc) {
+    const ct_params *p = &st->m->params;
+    const size_t head = p->entries[st->m->first_head_param].offset;
+    ct_status s = ct_dist_sum_f32(p->grad, head);
+    ct_status w = ct_dist_wait(st->head_sum);
+    st->head_sum = NULL;
+    if (s || w) return s ? s : w;
+    return ct_dist_sum_f64(cc, 1);
+}
+
 ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out) {
     ct_model *m = st->m;
     const int n = b->n, mb = st->micro;
@@ -424,8 +459,7 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     ct_params_zero_grad(&m->params);
     ct_status s;
     /* the empty text, once per step (its tower pass is shared by every target and negative) */
-    if ((s = ct_clip_text_forward_len(&m->clip, &st->ta_empty, m->empty_ids, 1, 2))) return s;
-    for (int i = 0; i < mb; i++) memcpy(st->empty_tx + i * tok_t, st->ta_empty.last_hidden, tok_t * sizeof(float));
+    if ((s = ct_head_empty_text(m, &st->ta_empty, st->empty_tx, NULL, mb))) return s;
     memset(st->d_empty_tx, 0, mb * tok_t * sizeof(float));
     const bool one_pass = n <= mb;
     /* 1. embeddings of the whole batch */
@@ -436,16 +470,17 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
             if ((s = chunk_forward(st, b, c0, n - c0 < mb ? n - c0 : mb))) return s;
     }
     /* 2. contrastive loss over the whole batch */
-    const size_t P = (size_t)m->P;
-    double cont = ct_contrastive_loss_ws(st->dQ, st->dT, st->dN, st->Q, st->Tg, st->qneg ? st->N : NULL, n, (int)P,
-                                         m->opt.tau, m->opt.query_negatives, m->opt.symmetric, st->loss_work);
+    double cont;
+    if ((s = global_contrastive(st, n, &cont))) return s;
+    int64_t phrases[3] = {b->n_phrases, b->n_phrases, b->unmatched}; /* CC normaliser: the global count */
+    if (st->ranks > 1 && (s = ct_dist_sum_i64(phrases, 3))) return s;
     double cc = 0;
     /* 3. per micro-batch: (re)compute, CC loss, backward */
     for (int c0 = 0; c0 < n; c0 += mb) {
         int cn = n - c0 < mb ? n - c0 : mb;
         if (!one_pass && (s = chunk_forward(st, b, c0, cn))) return s;
-        if (st->cc && (s = chunk_cc(st, b, c0, cn, b->n_phrases, &cc))) return s;
-        if ((s = chunk_backward(st, c0, cn))) return s;
+        if (st->cc && (s = chunk_cc(st, b, c0, cn, (int)phrases[0], &cc))) return s;
+        if ((s = chunk_backward(st, c0, cn, c0 + cn >= n))) return s;
     }
     /* 4. the empty text's tower: gradients of all its copies, summed */
     if (!st->clip_mode && !m->clip.freeze_text) {
@@ -454,11 +489,12 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
             for (size_t k = 0; k < tok_t; k++) st->d_empty[k] += st->d_empty_tx[i * tok_t + k];
         if ((s = ct_clip_text_backward(&m->clip, &st->ta_empty, st->d_empty, NULL))) return s;
     }
+    if (st->ranks > 1 && (s = sum_gradients(st, &cc))) return s;
     out->cont = cont;
     out->cc = cc;
     out->total = cont + m->opt.lambda_cc * cc;
-    out->matched = st->cc ? b->n_phrases : 0;
-    out->unmatched = b->unmatched;
+    out->matched = st->cc ? (int)phrases[1] : 0;
+    out->unmatched = (int)phrases[2];
     if (!isfinite(out->total)) return ct_fail(CT_ERR_NONFINITE, "loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
     return CT_OK;
 }
