@@ -113,12 +113,13 @@ def main():
         x = torch.randn(B, 3, 224, 224)
         with torch.no_grad():
             vis(x)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             for _ in range(steps):
                 vis(x)
-            dt = time.perf_counter() - t
+            dt, dc = time.perf_counter() - t, time.process_time() - c
         print(f'{{"what": "image", "framework": "pytorch {torch.__version__} fp32", "batch": {B}, '
-              f'"items_per_s": {B * steps / dt:.4f}, "peak_rss_mb": {rss_mb():.0f}}}')
+              f'"items_per_s": {B * steps / dt:.4f}, "peak_rss_mb": {rss_mb():.0f}, "seconds": {dt:.4f}, '
+              f'"cpu_seconds": {dc:.4f}}}')
         return
     B = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     steps = int(sys.argv[3]) if len(sys.argv) > 3 else 2
@@ -151,12 +152,13 @@ def main():
         opt.step()
 
     step()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     print(f'{{"what": "step", "framework": "pytorch {torch.__version__} fp32", "batch": {B}, '
-          f'"items_per_s": {B * steps / dt:.4f}, "peak_rss_mb": {rss_mb():.0f}}}')
+          f'"items_per_s": {B * steps / dt:.4f}, "peak_rss_mb": {rss_mb():.0f}, "seconds": {dt:.4f}, '
+          f'"cpu_seconds": {dc:.4f}}}')
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ static char *fx_read(const char *path) {
 
 /* fx_tmp/circo: annotations -> the real ones; an image list of every id they use.
  * Returns the number of gallery images (0 on failure). */
-static int fx_make_circo(void) {
+__attribute__((unused)) static int fx_make_circo(void) {
     char src[1024], dst[1024];
     snprintf(src, sizeof src, "%s/cir-annotations/circo/annotations", fx_shared);
     snprintf(dst, sizeof dst, "%s/circo/annotations", fx_tmp);

@@ -7,6 +7,7 @@
 
 #include "ctcir/dataset.h"
 #include "ctcir/metrics.h"
+#include "ctcir/version.h"
 #include "test_util.h"
 #include "cir_fixture.h"
 
@@ -165,7 +166,10 @@ static void test_manifest_plan(void) {
     int topk[6] = {0, 1, 2, 2, 1, 0};
     CHECK(ct_write_predictions(fx_path("m/pred.json"), ds, topk, 3, 50) == CT_OK);
     char *txt = fx_read(fx_path("m/pred.json"));
-    CHECK_MSG(txt && strcmp(txt, "{\"1\": [\"b\", \"c\"], \"q\\\"2\": [\"b\", \"a\"]}\n") == 0, "%s", txt);
+    /* The query entries, sorted, then the "__ctcir__" entry naming the writer (version.h). */
+    const char *want = "{\"1\": [\"b\", \"c\"], \"q\\\"2\": [\"b\", \"a\"], \"__ctcir__\": {\"commit\": \"";
+    CHECK_MSG(txt && strncmp(txt, want, strlen(want)) == 0 && strstr(txt, ctcir_commit()) &&
+              strstr(txt, ctcir_version()) && strcmp(txt + strlen(txt) - 4, "\"}}\n") == 0, "%s", txt);
     free(txt);
     /* Reading it back gives the same ranks. */
     ct_predictions pr;

@@ -1,5 +1,7 @@
-/* Exact top-k and blockwise ranks against brute force (random data, exact ties, F16). */
+/* Exact top-k and blockwise ranks against brute force (random data, exact ties, F16), and the
+ * fast search (each kernel, each path) against ct_topk_ref. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,10 +168,209 @@ static void test_half(void) {
     CHECK((ct_f32_to_f16(NAN) & 0x7c00) == 0x7c00 && (ct_f32_to_f16(NAN) & 0x3ff));
 }
 
-int main(void) {
-    test_half();
+/* ---- the fast search against ct_topk_ref ---- */
+
+/* Copies gallery rows [G, P] of dtype dt to a buffer at byte offset off (off 1: unaligned). */
+static unsigned char *place(const void *g, size_t bytes, int off, unsigned char **base) {
+    *base = malloc(bytes + 8);
+    memcpy(*base + off, g, bytes);
+    return *base + off;
+}
+
+/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. Rows
+ * whose reference scores lie within 1e-6 may come out swapped: the fast scores are float
+ * sums. Equal fast scores must be in gallery order, and duplicate rows must score the same,
+ * unless the search goes through ct_sgemm (whose rounding may depend on a row's position in
+ * a block; the row kernel's does not). */
+/* Cosine of query q with gallery row g in double (as ct_topk_ref scores it). */
+static double cos_d(const float *q, const void *gal, ct_dtype dt, int g, int P) {
+    double nq = 0, d = 0, ng = 0;
+    for (int j = 0; j < P; j++) nq += (double)q[j] * q[j];
+    float inv = nq > 0 ? (float)(1.0 / sqrt(nq)) : 1.0f;
+    for (int j = 0; j < P; j++) {
+        float x;
+        if (dt == CT_DT_F16) {
+            uint16_t h;
+            memcpy(&h, (const unsigned char *)gal + ((size_t)g * P + j) * 2, 2);
+            x = ct_f16_to_f32(h);
+        } else memcpy(&x, (const unsigned char *)gal + ((size_t)g * P + j) * 4, 4);
+        d += (double)(q[j] * inv) * x;
+        ng += (double)x * x;
+    }
+    if (!isfinite(ng)) return NAN;
+    return ng > 0 ? d / sqrt(ng) : 0;
+}
+
+static bool all_gemm; /* ct_topk_set_kernel_max_q(0) in force */
+
+/* ct_topk against ct_topk_ref: the same indices, scores within tol of the reference. Rows
+ * whose reference scores lie within 1e-6 may come out swapped: the fast scores are float
+ * sums. Equal fast scores must be in gallery order, and duplicate rows must score the same,
+ * unless the search goes through ct_sgemm (whose rounding may depend on a row's position in
+ * a block; the row kernel's does not). */
+static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, int P, int k, float tol, const char *what) {
+    int *i1 = malloc((size_t)Q * k * sizeof *i1), *i2 = malloc((size_t)Q * k * sizeof *i2);
+    float *s1 = malloc((size_t)Q * k * sizeof *s1), *s2 = malloc((size_t)Q * k * sizeof *s2);
+    int bad = 0, swaps = 0, g1 = 0;
+    bool gemm = all_gemm || Q > (strcmp(ct_topk_kernel_name(), "avx512") ? 2 : 64); /* the defaults in topk.c */
+    CHECK(ct_topk(i1, s1, q, Q, gal, dt, G, P, k) == CT_OK);
+    CHECK(ct_topk_ref(i2, s2, q, Q, gal, dt, G, P, k) == CT_OK);
+    float maxerr = 0;
+    for (int j = 0; j < Q * k; j++) {
+        int f = i1[j], e = i2[j];
+        if (isnan(s1[j]) != isnan(s2[j]) || isinf(s1[j]) != isinf(s2[j])) bad++;
+        else if (isfinite(s1[j]) && fabsf(s1[j] - s2[j]) > maxerr) maxerr = fabsf(s1[j] - s2[j]);
+        if (f == e) continue;
+        if (f < 0 || e < 0) { bad++; continue; }
+        const float *qi = q + (size_t)(j / k) * P;
+        double sf = cos_d(qi, gal, dt, f, P), se = cos_d(qi, gal, dt, e, P);
+        if (!(fabs(sf - se) <= 1e-6)) bad++; /* not a rounding-level swap */
+        else swaps++;
+    }
+    /* exact ties (duplicate rows) in gallery order within each result */
+    for (int i = 0; i < Q && !gemm; i++)
+        for (int a = 0; a < k; a++)
+            for (int b = a + 1; b < k; b++) {
+                int ga = i1[i * k + a], gb = i1[i * k + b];
+                if (ga < 0 || gb < 0) continue;
+                size_t rb = (size_t)P * (dt == CT_DT_F16 ? 2 : 4);
+                bool same = !memcmp((const char *)gal + ga * rb, (const char *)gal + gb * rb, rb);
+                g1 += (ga > gb && s1[i * k + a] == s1[i * k + b]) || (same && s1[i * k + a] != s1[i * k + b]);
+            }
+    CHECK_MSG(bad == 0 && g1 == 0 && maxerr <= tol,
+              "%s (%s, dtype %d, Q %d, G %d, P %d, k %d): %d mismatches, %d exact ties out of order or split, max score error %g",
+              what, ct_topk_kernel_name(), (int)dt, Q, G, P, k, bad, g1, maxerr);
+    CHECK_MSG(swaps <= Q * k / 50, "%s: %d rounding-level swaps of %d", what, swaps, Q * k);
+    free(i1);
+    free(i2);
+    free(s1);
+    free(s2);
+}
+
+/* Random data over the shapes that take each path: P with and without a 16-lane remainder,
+ * G not a multiple of 4 or of a block, one query to past the ct_sgemm threshold, k > G,
+ * unaligned galleries; rows duplicated across tile positions (exact ties), a zero row and
+ * rows whose squares leave float range (scored in double). Scaled copies of a row would tie
+ * only in exact arithmetic, so the scaled rows are not copies. */
+static void test_vs_ref(void) {
+    ct_rng r;
+    ct_rng_seed(&r, 21);
+    static const int Ps[] = {5, 37, 64};
+    static const int Gs[] = {7, 1027, 3001};
+    static const int Qs[] = {1, 5, 64, 70};
+    for (int pi = 0; pi < 3; pi++)
+        for (int gi = 0; gi < 3; gi++) {
+            int P = Ps[pi], G = Gs[gi];
+            float *g = malloc((size_t)G * P * sizeof *g), *q = malloc((size_t)70 * P * sizeof *q);
+            uint16_t *h = malloc((size_t)G * P * sizeof *h);
+            for (int i = 0; i < 70 * P; i++) q[i] = (float)ct_rng_normal(&r);
+            for (int i = 0; i < G * P; i++) g[i] = (float)ct_rng_normal(&r);
+            for (int j = 0; j < G / 10; j++) { /* duplicates at random positions */
+                int a = (int)ct_rng_below(&r, (uint64_t)G), b = (int)ct_rng_below(&r, (uint64_t)G);
+                memcpy(g + (size_t)a * P, g + (size_t)b * P, (size_t)P * sizeof *g);
+            }
+            if (G > 100) {
+                memset(g + (size_t)50 * P, 0, (size_t)P * sizeof *g);              /* zero row */
+                for (int j = 0; j < P; j++) g[(size_t)61 * P + j] *= 1e-20f; /* tiny */
+                for (int j = 0; j < P; j++) g[(size_t)63 * P + j] *= 1e20f;  /* huge */
+            }
+            for (int i = 0; i < G * P; i++) h[i] = ct_f32_to_f16(g[i]);
+            for (int qi = 0; qi < 4; qi++)
+                for (int t = 0; t < 2; t++) {
+                    int Q = Qs[qi], k = qi % 2 ? 10 : G + 3 > 40 ? 40 : G + 3;
+                    unsigned char *base;
+                    const void *gal = place(t ? (void *)h : (void *)g, (size_t)G * P * (t ? 2 : 4), (qi + gi) % 2, &base);
+                    agree(q, Q, gal, t ? CT_DT_F16 : CT_DT_F32, G, P, k, 2e-6f, "random");
+                    free(base);
+                }
+            free(g);
+            free(q);
+            free(h);
+        }
+}
+
+/* The result does not depend on the number of threads, on which queries share a call (row
+ * kernel), and ct_scores_at returns the very scores of a one-query search. */
+static void test_consistent(void) {
+    int Q = 6, G = 20000, P = 50, k = 25;
+    ct_rng r;
+    ct_rng_seed(&r, 5);
+    float *q = malloc((size_t)Q * P * sizeof *q), *g = malloc((size_t)G * P * sizeof *g);
+    for (int i = 0; i < Q * P; i++) q[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < G * P; i++) g[i] = (float)ct_rng_normal(&r);
+    int idx[3][6 * 25];
+    float sc[3][6 * 25];
+    ct_topk_set_kernel_max_q(6); /* the row kernel for one query and for six */
+    for (int nt = 1; nt <= 3; nt++) {
+        omp_set_num_threads(nt);
+        CHECK(ct_topk(idx[nt - 1], sc[nt - 1], q, Q, g, CT_DT_F32, G, P, k) == CT_OK);
+    }
+    omp_set_num_threads(2);
+    CHECK(memcmp(idx[0], idx[1], sizeof idx[0]) == 0 && memcmp(idx[0], idx[2], sizeof idx[0]) == 0);
+    CHECK(memcmp(sc[0], sc[1], sizeof sc[0]) == 0 && memcmp(sc[0], sc[2], sizeof sc[0]) == 0);
+    int one[25];
+    float s1[25], at[25];
+    CHECK(ct_topk(one, s1, q + 4 * P, 1, g, CT_DT_F32, G, P, k) == CT_OK);
+    CHECK(memcmp(one, idx[0] + 4 * k, sizeof one) == 0 && memcmp(s1, sc[0] + 4 * k, sizeof s1) == 0);
+    CHECK(ct_scores_at(at, q + 4 * P, g, CT_DT_F32, G, P, one, k) == CT_OK);
+    CHECK(memcmp(at, s1, sizeof at) == 0);
+    ct_topk_set_kernel_max_q(-1);
+    free(q);
+    free(g);
+}
+
+/* NaN scores (a NaN row; a NaN query) rank below every number, ties among them by gallery
+ * order; a zero row scores 0. */
+static void test_nan(void) {
+    int G = 600, P = 20, k = 8;
+    ct_rng r;
+    ct_rng_seed(&r, 9);
+    float *g = malloc((size_t)G * P * sizeof *g), q[2 * 20];
+    for (int i = 0; i < G * P; i++) g[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < 2 * P; i++) q[i] = (float)ct_rng_normal(&r);
+    for (int i = 0; i < G; i += 3) g[(size_t)i * P + i % P] = NAN; /* a third of the rows */
+    g[(size_t)301 * P + 2] = INFINITY;
+    memset(g + 4 * P, 0, (size_t)P * sizeof *g);
+    agree(q, 2, g, CT_DT_F32, G, P, k, 2e-6f, "NaN rows");
+    agree(q, 1, g, CT_DT_F32, 5, P, k, 2e-6f, "NaN rows, k > G");
+    q[P + 3] = NAN;
+    int idx[2 * 8];
+    float sc[2 * 8];
+    CHECK(ct_topk(idx, sc, q, 2, g, CT_DT_F32, 7, P, k) == CT_OK);
+    /* query 1 is NaN: the zero row (score 0) first, then the others in gallery order */
+    CHECK(idx[k] == 4 && sc[k] == 0 && idx[k + 1] == 0 && isnan(sc[k + 1]) && idx[k + 6] == 6 && idx[k + 7] == -1);
+    agree(q, 2, g, CT_DT_F32, G, P, k, 2e-6f, "a NaN query");
+    free(g);
+}
+
+static void run_fast_tests(void) {
     test_random(CT_DT_F32);
     test_random(CT_DT_F16);
     test_ties();
+    test_vs_ref();
+    test_consistent();
+    test_nan();
+    /* the same searches through ct_sgemm for every query count */
+    ct_topk_set_kernel_max_q(0);
+    all_gemm = true;
+    test_random(CT_DT_F32);
+    test_random(CT_DT_F16);
+    test_ties();
+    test_vs_ref();
+    test_nan();
+    all_gemm = false;
+    ct_topk_set_kernel_max_q(-1);
+}
+
+int main(void) {
+    test_half();
+    printf("kernel: %s\n", ct_topk_kernel_name());
+    run_fast_tests();
+    if (strcmp(ct_topk_kernel_name(), "portable")) {
+        ct_topk_force_portable(true);
+        printf("kernel: %s\n", ct_topk_kernel_name());
+        run_fast_tests();
+        ct_topk_force_portable(false);
+    }
     return test_finish();
 }

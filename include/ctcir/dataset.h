@@ -34,8 +34,10 @@
  *             images COCO2017_unlabeled/unlabeled2017/<file_name>; names = ids in decimal;
  *             targets = target_img_id first, then the other gt_img_ids; caption from
  *             `circo_template` with {shared_concept} and {relative_caption} replaced.
- *   MANIFEST  `file`: JSONL, one object a line: {"reference": path, "target": path,
- *             "caption": str, "noun_phrases": [str] (optional), "id": str|int (optional)},
+ *   MANIFEST  `file` (default <root>/<split>.jsonl, and then gallery_file
+ *             <root>/<split>_gallery.txt when it exists): JSONL, one object a line:
+ *             {"reference": path, "target": path, "caption": str, "noun_phrases": [str]
+ *             (optional), "id": str|int (optional)},
  *             paths relative to `root` (the image root). Query id = "id" or the 1-based
  *             line number. "difference_captions": [str, ...] (caption-pairs output) may
  *             replace "caption"; each caption is then its own query "<id>_<i>". Names =
@@ -102,11 +104,40 @@ typedef struct {
     int n_queries;
     ct_query *queries;
     int n_records;      /* records read from the query file */
-    int n_skipped;      /* of which skipped */
+    int n_skipped;      /* entries skipped: records, plus gallery entries */
+    int n_gallery_skipped; /* of which gallery entries (n_skipped - this = records skipped) */
     ct_namemap *map;    /* gallery name -> index */
 } ct_dataset;
 
-/* Parses "cirr", "cirr_r", "hotel", "lasco", "fashioniq", "circo", "manifest". */
+/* ---- protocols ----
+ * One row per dataset kind (src/data/protocol.c) says how its benchmark is evaluated;
+ * readers, metrics, prediction/server files and the CLI read it instead of testing kinds. */
+typedef enum { CT_SUBMISSION_NONE, CT_SUBMISSION_CIRR, CT_SUBMISSION_CIRCO } ct_submission_kind;
+
+typedef struct {
+    ct_dataset_kind kind;
+    const char *name;          /* what --dataset takes: "cirr", "fashioniq", ... */
+    const char *display_name;  /* "CIRR", "FashionIQ", ... */
+    bool removes_reference;    /* the query's reference is removed from its own ranking */
+    bool has_subset;           /* Recall_subset@{1,2,3} over img_set members; avg = (R@5 + Rs@1)/2 */
+    bool has_map;              /* mAP@K over all ground truths (CIRCO), at the K below */
+    bool split_optional;       /* manifest: the file may be given instead of a split */
+    int n_k;
+    int k[4];                  /* the Recall@K list */
+    const char *headline;      /* the key of `eval --json` that ranks checkpoints: "avg",
+                                  "mAP@10", "recall@1" (FashionIQ "avg": mean over categories) */
+    ct_submission_kind submission;  /* test-server file format, if the benchmark has one */
+    const char *const *categories;  /* NULL-terminated (FashionIQ), else NULL: one gallery
+                                       per category, metrics averaged over categories */
+} ct_ds_protocol;
+
+/* The protocol of a kind (NULL for an unknown value). */
+const ct_ds_protocol *ct_dataset_protocol(ct_dataset_kind kind);
+/* All rows, in table order: for (i = 0; i < ct_dataset_protocol_count(); i++) ... */
+int ct_dataset_protocol_count(void);
+const ct_ds_protocol *ct_dataset_protocol_at(int i);
+
+/* Parses a protocol name: "cirr", "cirr_r", "hotel", "lasco", "fashioniq", "circo", "manifest". */
 ct_status ct_dataset_kind_parse(const char *s, ct_dataset_kind *out);
 const char *ct_dataset_kind_name(ct_dataset_kind k);
 

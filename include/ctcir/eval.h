@@ -35,6 +35,9 @@ typedef struct {
                                   * gallery list is the same path with _gallery.txt for .jsonl) */
     const char *image_root;      /* manifest: image root when it differs from root (NULL: root) */
     const char *index;           /* gallery embeddings from `ctcir index` (NULL: embed now) */
+    const char *const *more_indexes; /* further complete shards of the same gallery, used with
+                                      * `index` as one gallery without a merge step */
+    int n_more_indexes;
     const char *predictions_out; /* {"<query id>": [top-50 names]} (NULL: none) */
     const char *submission_out;  /* folder for CIRR/CIRCO server files (NULL: none) */
     bool strict;                 /* malformed records are errors, not skipped */

@@ -14,8 +14,12 @@
 extern "C" {
 #endif
 
-/* Images larger than this many pixels are refused before any pixel buffer is allocated. */
+/* Images ctcir computes (resize results) larger than this many pixels are refused before
+ * any pixel buffer is allocated. */
 #define CT_IMAGE_MAX_PIXELS (1 << 28)
+/* Files whose header announces more pixels than this are refused before decoding, as
+ * Pillow's DecompressionBombError does (2 x Image.MAX_IMAGE_PIXELS = 178,956,970). */
+#define CT_IMAGE_BOMB_PIXELS 178956970
 
 typedef struct {
     int w, h;
@@ -26,6 +30,9 @@ ct_status ct_image_load(ct_image *out, const char *path);
 /* `name` is used only in error messages. */
 ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char *name);
 void ct_image_free(ct_image *img);  /* NULL-safe, resets the struct */
+/* The format the first bytes of a file announce ("JPEG", "PNG", "PNM", "BMP", "GIF", "PSD"),
+ * or NULL when none (TGA has no signature: NULL too). Reads nothing else. */
+const char *ct_image_sniff(const void *head, size_t len);
 
 ct_status ct_image_save_png(const ct_image *img, const char *path);
 ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality);

@@ -14,7 +14,9 @@
  *   "gallery_size" G, the rows of the whole gallery; "dim" P,
  *   "shard"        "k/N": rows [k*G/N, (k+1)*G/N) (integer division; contiguous ranges,
  *                  so merging shards concatenates them); "0/1" for a whole gallery,
- *   "complete"     "1" when every row is done, else "0" (a checkpoint of partial work).
+ *   "complete"     "1" when every row is done, else "0" (a checkpoint of partial work),
+ *   "ctcir_version", "ctcir_commit"  the writer's ctcir_version() / ctcir_commit()
+ *                  (informational; not checked on open).
  * A merged index is shard "0/1", complete, with row_ids 0..G-1. */
 #ifndef CTCIR_INDEX_H
 #define CTCIR_INDEX_H
@@ -29,6 +31,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Galleries larger than this are refused (2^40 rows; hostile metadata cannot overflow). */
+#define CT_INDEX_MAX_ROWS (INT64_C(1) << 40)
 
 /* First and one-past-last global row of shard k of n over a gallery of G rows. */
 void ct_index_shard_range(int64_t G, int k, int n, int64_t *begin, int64_t *end);
@@ -83,12 +88,35 @@ void ct_index_shard(const ct_index *ix, int *k, int *n);
  * dim, dtype and gallery size, no overlapping rows, together covering the gallery. */
 ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_inputs);
 
+/* ---- several shards used as one gallery, without a merge step ----
+ * Complete shards of one gallery (`ctcir index --shard k/N`, or `mpirun ... ctcir index`
+ * shards), opened together: same model, dim and gallery size, together covering every row
+ * once, any order. Row i of the set is global gallery row i. */
+typedef struct ct_index_set ct_index_set;
+
+ct_status ct_index_set_open(ct_index_set **out, const char *const *paths, int n, const char *model_id);
+void ct_index_set_close(ct_index_set *s); /* NULL-safe */
+int64_t ct_index_set_rows(const ct_index_set *s);
+int ct_index_set_dim(const ct_index_set *s);
+const char *ct_index_set_name(const ct_index_set *s, int64_t row);
+/* ct_topk over every shard, merged: identical to ct_topk over the merged index for up to 64
+ * queries (scores are per row); out_idx are global rows. */
+ct_status ct_index_set_topk(const ct_index_set *s, int *out_idx, float *out_score, const float *queries, int Q, int k);
+/* All rows as one F32 block [rows, P] (malloc'd; F16 rows converted exactly), for callers that
+ * need the whole gallery at once (full-gallery ranks of an evaluation). */
+ct_status ct_index_set_gather(const ct_index_set *s, float **out);
+
 /* ---- exact search ----
- * Cosine similarity: queries [Q, P] (float) are L2-normalised, gallery rows [G, P] (F32 or
- * F16, possibly unaligned, e.g. mmapped; aligned F32 is read in place, anything else is
- * converted a block at a time) are scored through ct_sgemm in blocks of 1024 rows and
- * scaled by their inverse L2 norms (a zero row scores 0), so no Q x G matrix is ever held.
- * Ties rank by gallery order (see metrics.h). */
+ * Cosine similarity: queries [Q, P] (float) are L2-normalised; a score is the dot product
+ * with a gallery row times the row's inverse L2 norm (float sums; a zero row scores 0, a row
+ * holding NaN or Inf scores NaN). Gallery rows [G, P] are F32 or F16, possibly unaligned
+ * (e.g. mmapped), and are read in place. Up to 64 queries (2 without AVX-512) a row kernel
+ * reads each row once (F16 converted in registers), computes its norm and its dot products
+ * in the same pass and keeps only candidates that beat the k-th best so far; more queries go
+ * through ct_sgemm on blocks of 1024 rows. No Q x G matrix is ever held. Threads take
+ * gallery blocks; the result does not depend on their number.
+ * Order: score descending, ties by gallery order (see metrics.h); a NaN score ranks below
+ * every number. Results are exact under that order for the scores as computed. */
 
 /* The k best gallery rows of every query: out_idx [Q, k] (best first; -1 when G < k) and
  * out_score [Q, k] (may be NULL). */
@@ -96,13 +124,14 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
                   const void *gallery, ct_dtype gdtype, int64_t G, int P, int k);
 
 /* Scores of one query against chosen gallery rows: out[i] = cos(query, gallery[idx[i]]),
- * computed the way ct_topk and ct_topk_ranks compute them (normalised query, sgemm, times
- * the row's inverse norm); they agree with those up to the BLAS kernel's rounding. */
+ * computed the way ct_topk computes them for few queries (bit for bit the scores of a
+ * one-query ct_topk); they agree with a many-query search up to the BLAS kernel's rounding. */
 ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype gdtype,
                        int64_t G, int P, const int *idx, int n);
 
 /* Fills plan->rank from the full-gallery scores of queries [plan->Q, P] (row q = query q of
- * the plan), a block of queries at a time, without a Q x G matrix. */
+ * the plan), a block of queries at a time, without a Q x G matrix, scored the way ct_topk
+ * scores the same Q queries (row kernel or ct_sgemm). */
 ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *gallery,
                         ct_dtype gdtype, int64_t G, int P);
 

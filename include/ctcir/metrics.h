@@ -13,7 +13,9 @@
  * Protocols (docs/datasets.md):
  *   CIRR, CIRR_R   R@{1,5,10,50} with the reference removed; Rsubset@{1,2,3} = rank of
  *                  target_hard among img_set.members minus the reference, order taken from
- *                  the full ranking; avg = (R@5 + Rsubset@1) / 2.
+ *                  the full ranking, over the queries that have members (a record without
+ *                  img_set is left out of the subset metrics, with a warning at load);
+ *                  avg = (R@5 + Rsubset@1) / 2.
  *   CIRCO          mAP@{5,10,25,50} (AP@K = sum_{i<=K} prec_i rel_i / min(K, #gt), the
  *                  server's evaluation.py) and R@{5,10,25,50} of target_img_id; reference
  *                  NOT removed.
@@ -61,6 +63,8 @@ typedef struct {
     ct_dataset_kind kind;
     int *exclude;    /* [Q] gallery index removed from the ranking, or -1 */
     int *n_target;   /* [Q] */
+    uint8_t *subset; /* [Q] 1 where the query has subset members (counted in Rsubset@K);
+                        NULL in a hand-made plan: every query counts */
     int64_t *off;    /* [Q+1] */
     int *probe;      /* [off[Q]] gallery indices */
     int64_t *rank;   /* [off[Q]] 0-based ranks, filled by one of the ranking functions */
@@ -109,10 +113,28 @@ ct_status ct_eval_rank_predictions(ct_eval_plan *plan, const ct_dataset *ds, con
  * topk_idx [Q, k] from ct_topk (gallery indices, best first, k >= 51 recommended so that
  * removing the reference still leaves 50). */
 
-/* {"<id>": [top-n names]} for every query, the reference removed where the protocol
- * removes it (CIRR, LaSCo, Hotel, manifest), sorted keys, json.dump style (", ", ": "). */
+/* {"<id>": [top-n names], ..., "__ctcir__": {"commit": C, "version": V}} for every query,
+ * the reference removed where the protocol removes it (CIRR, LaSCo, Hotel, manifest),
+ * query ids sorted, json.dump style (", ", ": "). The "__ctcir__" entry, always last,
+ * records which ctcir
+ * wrote the file (ctcir/version.h); ct_predictions_load skips it. Names are written as
+ * valid JSON whatever their bytes (invalid UTF-8 -> U+FFFD). Every writer in this header
+ * writes atomically (a temporary file renamed over the target once every write has
+ * succeeded), so a full disk leaves no truncated file. */
+#define CT_PREDICTIONS_INFO_KEY "__ctcir__"
 ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx,
                                int k, int n);
+
+/* The same file from several datasets (the FashionIQ categories: keys "<category>/<index>"):
+ * new creates the temporary file at once (an unwritable path fails before any work), add
+ * copies the rows of one dataset (a query id seen before is an error), commit writes
+ * everything sorted and renames the file into place. commit and free release the writer. */
+typedef struct ct_predictions_writer ct_predictions_writer;
+ct_status ct_predictions_writer_new(ct_predictions_writer **out, const char *path);
+ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *ds,
+                                    const int *topk_idx, int k, int n);
+ct_status ct_predictions_writer_commit(ct_predictions_writer *w);
+void ct_predictions_writer_free(ct_predictions_writer *w); /* NULL-safe; removes the temporary */
 
 /* CIRR server files: "recall" (top-50 with the reference removed) and "recall_subset"
  * (members minus the reference ordered by the full ranking, top 3; needs the plan's

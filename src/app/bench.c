@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "app/bench.h"
 #include "clip/clip.h"
@@ -30,6 +31,12 @@ ct_status ct_bench_what_parse(const char *s, ct_bench_what *out) {
 }
 
 const char *ct_bench_what_name(ct_bench_what w) { return (unsigned)w < 5 ? what_names[w] : "?"; }
+
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static double peak_rss_mb(void) {
     struct rusage ru;
@@ -154,10 +161,11 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
     }
     if (s) goto done;
     if ((s = run_once(&b))) goto done; /* warm-up: first-touch of activations, packing buffers */
-    double f0 = ct_matmul_flops(), t0 = ct_now_s();
+    double f0 = ct_matmul_flops(), t0 = ct_now_s(), c0 = cpu_now();
     for (int i = 0; i < steps; i++)
         if ((s = run_once(&b))) goto done;
     r->seconds = ct_now_s() - t0;
+    r->cpu_seconds = cpu_now() - c0;
     double flops = o->what == CT_BENCH_TOPK ? 2.0 * b.G * P * B * steps : ct_matmul_flops() - f0;
     r->items_per_s = (double)B * steps / r->seconds;
     r->gflops = flops / r->seconds * 1e-9;

@@ -28,6 +28,9 @@ typedef struct {
 typedef struct {
     double items_per_s;      /* images, texts, triplets or queries per second */
     double seconds;          /* timed wall time */
+    double cpu_seconds;      /* CPU time of the process (all threads) over the same steps: on a
+                              * shared machine, gflops * seconds / cpu_seconds is the rate per
+                              * busy core that other processes do not dilute */
     double peak_rss_mb;      /* of the whole process */
     double gflops;           /* matrix-product FLOPs (ct_matmul; top-k: its G x P x Q) per second */
     int batch;               /* the batch used */

@@ -9,6 +9,7 @@
 
 #include "app/embed.h"
 #include "core/dirio.h"
+#include "core/json.h"
 #include "core/str.h"
 #include "core/timer.h"
 #include "ctcir/dist.h"
@@ -64,6 +65,28 @@ static ct_status gallery_embeddings(const ct_model *m, const ct_eval_opts *o, co
     const int P = ct_model_embed_dim(m);
     const int64_t G = ds->n_gallery;
     ct_status s;
+    if (o->index && o->n_more_indexes > 0) { /* shards: one gallery, gathered in memory */
+        const char **paths = malloc(((size_t)o->n_more_indexes + 1) * sizeof *paths);
+        if (!paths) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        paths[0] = o->index;
+        for (int i = 0; i < o->n_more_indexes; i++) paths[i + 1] = o->more_indexes[i];
+        ct_index_set *set = NULL;
+        s = ct_index_set_open(&set, paths, o->n_more_indexes + 1, ct_model_identity(m));
+        free(paths);
+        if (s) return s;
+        if (ct_index_set_rows(set) != G || ct_index_set_dim(set) != P)
+            s = ct_fail(CT_ERR_SHAPE, "eval: the index shards hold %lld rows of dim %d; %s's gallery has %lld images (dim %d)",
+                        (long long)ct_index_set_rows(set), ct_index_set_dim(set), ds->name, (long long)G, P);
+        for (int64_t i = 0; i < G && !s; i++)
+            if (strcmp(ct_index_set_name(set, i), ds->gallery_names[i]))
+                s = ct_fail(CT_ERR_FORMAT, "eval: index row %lld is '%s' but the gallery's is '%s' (shards of another gallery?)",
+                            (long long)i, ct_index_set_name(set, i), ds->gallery_names[i]);
+        if (!s) s = ct_index_set_gather(set, own);
+        ct_index_set_close(set);
+        *gallery = *own;
+        *dtype = CT_DT_F32;
+        return s;
+    }
     if (o->index) {
         if ((s = ct_index_open(ix, o->index, ct_model_identity(m), false))) return s;
         if (ct_index_rows(*ix) != G || ct_index_dim(*ix) != P)
@@ -98,9 +121,11 @@ static ct_status query_embeddings(const ct_model *m, const ct_eval_opts *o, cons
     return s;
 }
 
-/* Prediction and server files from the top-51 of every query. */
-static ct_status write_files(const ct_eval_opts *o, const char *category, const ct_dataset *ds, const ct_eval_plan *plan,
-                             const float *queries, const void *gallery, ct_dtype dtype, int P) {
+/* Prediction rows (into pw, one file for all FashionIQ categories) and server files from
+ * the top-51 of every query. */
+static ct_status write_files(const ct_eval_opts *o, ct_predictions_writer *pw, const ct_dataset *ds,
+                             const ct_eval_plan *plan, const float *queries, const void *gallery, ct_dtype dtype,
+                             int P) {
     const int64_t G = ds->n_gallery;
     const int Q = ds->n_queries, k = G < 51 ? (int)G : 51;
     int *topk = malloc((size_t)(Q ? Q : 1) * k * sizeof *topk);
@@ -109,28 +134,21 @@ static ct_status write_files(const ct_eval_opts *o, const char *category, const 
     char *a = NULL, *b = NULL;
     if (!topk || !scores) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
     if ((s = ct_topk(topk, scores, queries, Q, gallery, dtype, G, P, k))) goto done;
-    if (o->predictions_out) {
-        a = category ? ct_strprintf("%s.%s.json", o->predictions_out, category) : ct_strdup(o->predictions_out);
-        if (!a) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
-        if ((s = ct_write_predictions(a, ds, topk, k, 50))) goto done;
-        ct_log(CT_LOG_INFO, "eval: predictions written to %s\n", a);
-        free(a), a = NULL;
-    }
+    if (pw && (s = ct_predictions_writer_add(pw, ds, topk, k, 50))) goto done;
     if (o->submission_out) {
         if ((s = ct_mkdirs(o->submission_out))) goto done;
-        if (ds->kind == CT_DS_CIRR || ds->kind == CT_DS_CIRR_R) {
+        ct_submission_kind sk = ct_dataset_protocol(ds->kind)->submission;
+        if (sk == CT_SUBMISSION_CIRR) {
             a = ct_strprintf("%s/%s_recall.json", o->submission_out, o->split);
             b = ct_strprintf("%s/%s_recall_subset.json", o->submission_out, o->split);
             if (!a || !b) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
             if ((s = ct_write_cirr_submission(a, b, ds, plan, topk, k))) goto done;
             ct_log(CT_LOG_INFO, "eval: CIRR server files %s and %s\n", a, b);
-        } else if (ds->kind == CT_DS_CIRCO) {
+        } else if (sk == CT_SUBMISSION_CIRCO) {
             a = ct_strprintf("%s/circo_%s.json", o->submission_out, o->split);
             if (!a) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
             if ((s = ct_write_circo_submission(a, ds, topk, k))) goto done;
             ct_log(CT_LOG_INFO, "eval: CIRCO server file %s\n", a);
-        } else {
-            s = ct_fail(CT_ERR_ARG, "eval: --submission-out is for cirr and circo (got %s)", o->dataset);
         }
     }
 done:
@@ -142,7 +160,7 @@ static ct_status dataset_opts(const ct_eval_opts *o, const char *category, ct_da
                               char **file, char **gal) {
     memset(d, 0, sizeof *d);
     d->root = o->root, d->split = o->split, d->category = category, d->strict = o->strict;
-    if (kind != CT_DS_MANIFEST) return CT_OK;
+    if (!ct_dataset_protocol(kind)->split_optional) return CT_OK; /* the manifest's file options */
     *file = o->file ? ct_strdup(o->file) : ct_strprintf("%s/%s.jsonl", o->root, o->split);
     if (!*file) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
     size_t n = strlen(*file);
@@ -156,8 +174,8 @@ static ct_status dataset_opts(const ct_eval_opts *o, const char *category, ct_da
 }
 
 /* One dataset (one FashionIQ category): embeddings, ranks, metrics, files. */
-static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *category, ct_metric_set *metrics,
-                          bool *has_metrics, int *n_queries) {
+static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *category, ct_predictions_writer *pw,
+                          ct_metric_set *metrics, bool *has_metrics, int *n_queries) {
     ct_dataset *ds = NULL;
     ct_index *ix = NULL;
     float *gallery_own = NULL, *queries = NULL;
@@ -173,6 +191,16 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
     const int P = ct_model_embed_dim(m);
     const int Q = ds->n_queries;
     *n_queries = Q;
+    /* Checked before any embedding work. */
+    if (ds->n_gallery == 0) {
+        s = ct_fail(CT_ERR_FORMAT, "eval: %s: the gallery is empty (no usable image entries)", ds->name);
+        goto done;
+    }
+    if (Q == 0) {
+        s = ct_fail(CT_ERR_FORMAT, "eval: %s: no usable queries (%d records read, %d skipped)", ds->name, ds->n_records,
+                    ds->n_skipped - ds->n_gallery_skipped);
+        goto done;
+    }
     const void *gallery = NULL;
     ct_dtype gdtype = CT_DT_F32;
     double t0 = ct_now_s();
@@ -189,7 +217,7 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
     *has_metrics = with_targets > 0;
     if (*has_metrics && (s = ct_eval_compute(&plan, metrics))) goto done;
     if ((o->predictions_out || o->submission_out) && ct_dist_rank() == 0 &&
-        (s = write_files(o, category, ds, &plan, queries, gallery, gdtype, P)))
+        (s = write_files(o, pw, ds, &plan, queries, gallery, gdtype, P)))
         goto done;
     ct_log(CT_LOG_INFO, "eval: %s: %d queries, gallery %d: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,
            ds->n_gallery, t1 - t0, o->index ? " (index)" : "", t2 - t1, ct_now_s() - t2);
@@ -207,19 +235,42 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
     ct_dataset_kind kind;
     ct_status s = ct_dataset_kind_parse(o->dataset, &kind);
     if (s) return s;
-    const bool fiq_all = kind == CT_DS_FASHIONIQ && !o->category;
-    if (fiq_all && o->index) return ct_fail(CT_ERR_ARG, "eval: an index needs one FashionIQ category (one gallery per category)");
-    static const char *const cats[] = {"dress", "shirt", "toptee"};
+    const ct_ds_protocol *proto = ct_dataset_protocol(kind);
+    const char *const *cats = proto->categories;
+    const bool fiq_all = cats && !o->category;
+    if (fiq_all && o->index) return ct_fail(CT_ERR_ARG, "eval: an index needs one %s category (one gallery per category)",
+                                            proto->display_name);
+    int n_cats = 0;
+    while (cats && cats[n_cats]) n_cats++;
+    if (fiq_all && n_cats > CT_EVAL_MAX_RUNS) return ct_fail(CT_ERR_ARG, "eval: %s has too many categories", proto->name);
+    /* Output paths are checked before the work (hours on a real gallery). The predictions
+     * file is created now and written once at the end: one file for every category. Rank 0
+     * writes. */
+    if (o->submission_out) {
+        if (proto->submission == CT_SUBMISSION_NONE)
+            return ct_fail(CT_ERR_ARG, "eval: --submission-out is for cirr and circo (got %s)", o->dataset);
+        if (ct_dist_rank() == 0 && (s = ct_mkdirs(o->submission_out))) return s;
+    }
+    ct_predictions_writer *pw = NULL;
+    if (o->predictions_out && ct_dist_rank() == 0 && (s = ct_predictions_writer_new(&pw, o->predictions_out))) return s;
     double t0 = ct_now_s();
-    r->n_runs = fiq_all ? 3 : 1;
+    r->n_runs = fiq_all ? n_cats : 1;
     for (int i = 0; i < r->n_runs && !s; i++) {
         const char *cat = fiq_all ? cats[i] : o->category;
-        if (kind == CT_DS_FASHIONIQ && cat) snprintf(r->run_name[i], sizeof r->run_name[i], "%s", cat);
-        s = eval_one(m, o, cat, &r->per[i], &r->has[i], &r->n_queries[i]);
+        if (cats && cat) snprintf(r->run_name[i], sizeof r->run_name[i], "%s", cat);
+        s = eval_one(m, o, cat, pw, &r->per[i], &r->has[i], &r->n_queries[i]);
     }
+    if (!s && pw) {
+        s = ct_predictions_writer_commit(pw);
+        pw = NULL;
+        if (!s) ct_log(CT_LOG_INFO, "eval: predictions written to %s\n", o->predictions_out);
+    }
+    ct_predictions_writer_free(pw);
     if (s) return s;
-    if (fiq_all && r->has[0] && r->has[1] && r->has[2]) {
-        ct_metrics_fiq_mean(r->per, 3, &r->mean);
+    bool all = fiq_all;
+    for (int i = 0; i < r->n_runs; i++) all = all && r->has[i];
+    if (all) {
+        ct_metrics_fiq_mean(r->per, r->n_runs, &r->mean);
         r->has_mean = true;
     }
     r->seconds = ct_now_s() - t0;
@@ -275,17 +326,15 @@ bool ct_eval_result_get(const ct_eval_result *r, const char *key, double *value)
 const char *ct_eval_headline_metric(const char *dataset, const char *category) {
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(dataset, &kind)) return NULL;
-    switch (kind) {
-    case CT_DS_CIRR:
-    case CT_DS_CIRR_R: return "avg";
-    case CT_DS_CIRCO: return "mAP@10";
-    case CT_DS_FASHIONIQ:
-        if (!category) return "avg";
-        if (!strcmp(category, "dress")) return "dress/recall@10";
-        if (!strcmp(category, "shirt")) return "shirt/recall@10";
-        return "toptee/recall@10";
-    default: return "recall@1";
+    const ct_ds_protocol *p = ct_dataset_protocol(kind);
+    if (p->categories && category) {
+        /* One category has no mean: its first recall (FashionIQ "<cat>/recall@10"). */
+        static const char *const fiq[] = {"dress/recall@10", "shirt/recall@10", "toptee/recall@10"};
+        for (int i = 0; i < 3 && p->categories[i]; i++)
+            if (!strcmp(category, p->categories[i])) return fiq[i];
+        return fiq[2];
     }
+    return p->headline;
 }
 
 typedef struct {
@@ -303,7 +352,7 @@ char *ct_eval_metrics_json(const ct_eval_result *r) {
     if (!metrics) return NULL;
     json_ctx j = {metrics, metrics};
     for_each_metric(r, add_json, &j);
-    char *text = cJSON_PrintUnformatted(metrics);
+    char *text = ct_json_print(metrics, false);
     cJSON_Delete(metrics);
     return text;
 }
@@ -324,7 +373,7 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     for_each_metric(r, add_json, &j);
     cJSON_AddItemToObject(root, "metrics", metrics);
     cJSON_AddNumberToObject(root, "seconds", r->seconds);
-    char *text = cJSON_PrintUnformatted(root);
+    char *text = ct_json_print(root, false);
     cJSON_Delete(root);
     return text;
 }

@@ -1,13 +1,18 @@
 /* Gallery listings for index and eval. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/gallery_source.h"
+#include "core/fileio.h"
+#include "ctcir/image.h"
+#include "ctcir/log.h"
 
 static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm", ".psd", NULL};
 
@@ -49,11 +54,57 @@ static ct_status push(ct_gallery *g, int64_t *cap, char *name, char *path) {
     return CT_OK;
 }
 
-static ct_status scan(ct_gallery *g, int64_t *cap, const char *root, const char *rel) {
+/* Folders entered so far, by (device, inode): a symlink loop or a second link to a folder
+ * already walked is not entered again. */
+typedef struct {
+    dev_t *dev;
+    ino_t *ino;
+    int n, cap;
+} visited;
+
+static int visit(visited *v, const struct stat *st) {
+    for (int i = 0; i < v->n; i++)
+        if (v->dev[i] == st->st_dev && v->ino[i] == st->st_ino) return 0;
+    if (v->n == v->cap) {
+        int c = v->cap ? v->cap * 2 : 64;
+        dev_t *d = realloc(v->dev, (size_t)c * sizeof *d);
+        if (d) v->dev = d;
+        ino_t *i = d ? realloc(v->ino, (size_t)c * sizeof *i) : NULL;
+        if (i) v->ino = i;
+        if (!d || !i) return -1;
+        v->cap = c;
+    }
+    v->dev[v->n] = st->st_dev;
+    v->ino[v->n] = st->st_ino;
+    v->n++;
+    return 1;
+}
+
+/* Whether the file starts like an image the decoders read (TGA has no signature: trusted). */
+static bool looks_like_image(const char *path, const char *name) {
+    const char *dot = strrchr(name, '.');
+    if (dot && strcasecmp(dot, ".tga") == 0) return true;
+    int fd;
+    if (ct_open_regular(path, &fd, NULL)) return false;
+    unsigned char head[16];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    return n > 0 && ct_image_sniff(head, (size_t)n) != NULL;
+}
+
+static ct_status scan(ct_gallery *g, int64_t *cap, const char *root, const char *rel, visited *seen) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
     DIR *d = opendir(dir);
     if (!d) return ct_fail(CT_ERR_IO, "gallery: cannot open folder %s: %s", dir, strerror(errno));
+    struct stat dst;
+    int fresh = fstat(dirfd(d), &dst) == 0 ? visit(seen, &dst) : 1;
+    if (fresh <= 0) {
+        closedir(d);
+        if (fresh < 0) return ct_fail(CT_ERR_NOMEM, "gallery: out of memory");
+        ct_log(CT_LOG_WARN, "warning: gallery: %s is a folder already listed (a symlink loop?); not entered again\n", dir);
+        return CT_OK;
+    }
     struct dirent *e;
     ct_status s = CT_OK;
     while (!s && (e = readdir(d))) {
@@ -63,8 +114,20 @@ static ct_status scan(ct_gallery *g, int64_t *cap, const char *root, const char 
         snprintf(full, sizeof full, "%s/%s", root, sub);
         struct stat st;
         if (stat(full, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) s = scan(g, cap, root, sub);
-        else if (S_ISREG(st.st_mode) && is_image(e->d_name)) s = push(g, cap, strip_ext(sub), strdup(full));
+        bool dir_entry = S_ISDIR(st.st_mode), image = S_ISREG(st.st_mode) && is_image(e->d_name);
+        if ((dir_entry || image) && strpbrk(e->d_name, "\n\r")) {
+            /* Names are written one a line (query output, lists): a newline would break them. */
+            ct_log(CT_LOG_WARN, "warning: gallery: skipping a name with a line break in %s\n", dir);
+            continue;
+        }
+        if (dir_entry) {
+            s = scan(g, cap, root, sub, seen);
+        } else if (image) {
+            if (!looks_like_image(full, e->d_name))
+                ct_log(CT_LOG_WARN, "warning: gallery: %s is not an image file (unknown signature); skipped\n", full);
+            else
+                s = push(g, cap, strip_ext(sub), strdup(full));
+        }
     }
     closedir(d);
     return s;
@@ -75,7 +138,10 @@ static int by_name(const void *a, const void *b) { return strcmp(*(char *const *
 ct_status ct_gallery_from_dir(ct_gallery *g, const char *dir) {
     memset(g, 0, sizeof *g);
     int64_t cap = 0;
-    ct_status s = scan(g, &cap, dir, "");
+    visited seen = {0};
+    ct_status s = scan(g, &cap, dir, "", &seen);
+    free(seen.dev);
+    free(seen.ino);
     if (s) return s;
     if (g->n == 0) return ct_fail(CT_ERR_FORMAT, "gallery: no image files in %s", dir);
     /* sort names and paths together: sort an index */
@@ -94,10 +160,12 @@ ct_status ct_gallery_from_dir(ct_gallery *g, const char *dir) {
 
 ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     memset(g, 0, sizeof *g);
-    FILE *f = fopen(file, "r");
-    if (!f) return ct_fail(CT_ERR_IO, "gallery: cannot open %s: %s", file, strerror(errno));
+    /* "-" is standard input (relative paths then resolve against the current folder). */
+    bool from_stdin = strcmp(file, "-") == 0;
+    FILE *f = stdin;
+    if (!from_stdin && ct_fopen_regular(file, &f)) return ct_fail(CT_ERR_IO, "gallery: %s", ct_error());
     char base[4096];
-    snprintf(base, sizeof base, "%s", file);
+    snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
     char *slash = strrchr(base, '/');
     if (slash) *slash = '\0';
     else snprintf(base, sizeof base, ".");
@@ -115,7 +183,8 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
         else snprintf(full, sizeof full, "%s/%s", base, line);
         s = push(g, &cap, strip_ext(line), strdup(full));
     }
-    fclose(f);
+    if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "gallery: %s: read error", file);
+    if (!from_stdin) fclose(f);
     if (!s && g->n == 0) s = ct_fail(CT_ERR_FORMAT, "gallery: %s lists no images", file);
     return s;
 }
@@ -127,15 +196,13 @@ ct_status ct_gallery_from_dataset(ct_gallery *g, const char *kind, const char *r
     ct_status s = ct_dataset_kind_parse(kind, &k);
     if (s) return s;
     ct_dataset_opts o = {.root = root, .split = split, .category = category};
-    char file[4200], gal[4200];
-    if (k == CT_DS_MANIFEST) {
-        snprintf(file, sizeof file, "%s/%s.jsonl", root, split);
-        snprintf(gal, sizeof gal, "%s/%s_gallery.txt", root, split);
-        struct stat st;
-        o.file = file;
-        o.gallery_file = stat(gal, &st) == 0 ? gal : NULL;
-    }
     if ((s = ct_dataset_load(&g->ds, k, &o))) return s;
+    if (g->ds->n_gallery == 0) {
+        s = ct_fail(CT_ERR_FORMAT, "gallery: %s: the gallery is empty (no usable image entries)", g->ds->name);
+        ct_dataset_free(g->ds);
+        g->ds = NULL;
+        return s;
+    }
     g->n = g->ds->n_gallery;
     g->names = g->ds->gallery_names;
     g->paths = g->ds->gallery_paths;

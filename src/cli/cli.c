@@ -7,8 +7,8 @@
 
 #include "cli/cli.h"
 #include "core/blas.h"
+#include "core/json.h"
 
-#include <utf8proc.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
@@ -63,21 +63,4 @@ int cli_set_precision(const char *cmd, const char *value) {
     return s ? cli_fail(cmd, s) : CLI_OK;
 }
 
-void cli_json_string(FILE *out, const char *s) {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-    fputc('"', out);
-    while (*p) {
-        utf8proc_int32_t c;
-        utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
-        if (n < 1) { /* an invalid byte: U+FFFD, then resynchronise on the next byte */
-            fputs("\\ufffd", out);
-            p++;
-            continue;
-        }
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", (char)c);
-        else if (c < 0x20) fprintf(out, "\\u%04x", (unsigned)c);
-        else fwrite(p, 1, (size_t)n, out);
-        p += n;
-    }
-    fputc('"', out);
-}
+void cli_json_string(FILE *out, const char *s) { ct_json_put_string(out, s); }

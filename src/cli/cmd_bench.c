@@ -84,9 +84,9 @@ int cmd_bench(int argc, char **argv) {
     static const char *const units[] = {"images/s", "texts/s", "triplets/s", "images/s", "queries/s"};
     if (json)
         printf("{\"what\": \"%s\", \"precision\": \"%s\", \"batch\": %d, \"items_per_s\": %.4f, \"peak_rss_mb\": %.1f, "
-               "\"gflops\": %.2f, \"seconds\": %.4f, \"steps\": %d}\n",
+               "\"gflops\": %.2f, \"seconds\": %.4f, \"cpu_seconds\": %.4f, \"steps\": %d}\n",
                ct_bench_what_name(o.what), ct_precision_name(o.precision), r.batch, r.items_per_s, r.peak_rss_mb,
-               r.gflops, r.seconds, o.steps);
+               r.gflops, r.seconds, r.cpu_seconds, o.steps);
     else
         printf("%s %s batch %d: %.3f %s, peak RSS %.0f MB, %.1f GFLOP/s (%d steps, %.3f s)\n", ct_bench_what_name(o.what),
                ct_precision_name(o.precision), r.batch, r.items_per_s, units[o.what], r.peak_rss_mb, r.gflops, o.steps,

@@ -27,8 +27,8 @@ static void usage(FILE *out) {
             "                        if present, <split>_gallery.txt)\n"
             "  --index INDEX         gallery embeddings from `ctcir index` (model identity checked);\n"
             "                        without it the gallery is embedded on the fly\n"
-            "  --predictions-out F   {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-            "                        FashionIQ <category>/<index>)\n"
+            "  --predictions-out F   one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+            "                        FashionIQ <category>/<index> for every category)\n"
             "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
             "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
@@ -87,8 +87,8 @@ int cmd_eval(int argc, char **argv) {
     if (!model || !o.dataset || !o.root || !o.split) return cli_usage_error("eval", "--model, --dataset, --root and --split are required");
     ct_dataset_kind kind;
     if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "unknown dataset '%s'", o.dataset);
-    if (kind == CT_DS_FASHIONIQ && !o.category && o.index)
-        return cli_usage_error("eval", "--index needs --category with fashioniq (one gallery per category)");
+    if (ct_dataset_protocol(kind)->categories && !o.category && o.index)
+        return cli_usage_error("eval", "--index needs --category with %s (one gallery per category)", o.dataset);
     cli_set_threads((int)threads);
     ct_model *m = NULL;
     ct_status s = ct_model_load(&m, model, NULL, NULL, 0);

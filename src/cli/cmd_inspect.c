@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "ctcir/safetensors.h"
 
 static void usage(FILE *out) {
@@ -51,7 +52,7 @@ static int print_json(const ct_st_file *f, size_t total_bytes, size_t total_nume
         cJSON_AddItemToArray(list, o);
     }
     cJSON_AddItemToObject(root, "tensors", list);
-    char *text = cJSON_Print(root);
+    char *text = ct_json_print(root, true);
     cJSON_Delete(root);
     if (!text) {
         fprintf(stderr, "ctcir inspect: out of memory\n");

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "ctcir/nps.h"
 
 #define NPS_MAX_LINE (1 << 20) /* bytes of one JSON line */
@@ -41,7 +42,7 @@ static int emit(const char *caption, int max) {
         }
         cJSON_AddItemToArray(arr, s);
     }
-    char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    char *text = arr ? ct_json_print(arr, false) : NULL;
     ct_noun_phrases_free(p, n);
     cJSON_Delete(arr);
     if (!text) return cli_fail("nps", ct_fail(CT_ERR_NOMEM, "nps: out of memory printing JSON"));

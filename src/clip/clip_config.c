@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clip/clip.h"
+#include "core/fileio.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
 /* 4G scalars (16 GB as F32, twice ViT-bigG); beyond this a config is refused, not allocated. */
@@ -165,8 +166,8 @@ fail:
 }
 
 ct_status ct_clip_config_load(ct_clip_config *cfg, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return ct_fail(CT_ERR_IO, "clip config: %s: %s", path, strerror(errno));
+    FILE *f;
+    if (ct_fopen_regular(path, &f)) return ct_fail(CT_ERR_IO, "clip config: %s", ct_error());
     char *buf = NULL;
     ct_status s = CT_OK;
     if (fseek(f, 0, SEEK_END) != 0) goto io;

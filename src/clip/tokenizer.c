@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zlib.h>
@@ -9,6 +10,8 @@
 #include "clip/bpe.h"
 #include "clip/text.h"
 #include "ctcir/tokenizer.h"
+#include "core/fileio.h"
+#include "core/json.h"
 
 struct ct_tokenizer {
     ct_bpe bpe;
@@ -19,8 +22,13 @@ enum { MAX_VOCAB_FILE = 256 << 20, OPENAI_MERGES = 49152 - 256 - 2 };
 /* Reads a whole file, gzip-compressed or not (zlib reads plain files transparently). */
 static ct_status read_all(const char *path, char **data, size_t *len) {
     *data = NULL;
-    gzFile g = gzopen(path, "rb");
-    if (!g) return ct_fail(CT_ERR_IO, "tokenizer: cannot open %s", path);
+    int fd;
+    if (ct_open_regular(path, &fd, NULL)) return ct_fail(CT_ERR_IO, "tokenizer: %s", ct_error());
+    gzFile g = gzdopen(fd, "rb");
+    if (!g) {
+        close(fd);
+        return ct_fail(CT_ERR_IO, "tokenizer: cannot open %s", path);
+    }
     size_t cap = 1 << 20, n = 0;
     char *buf = malloc(cap + 1);
     ct_status s = CT_OK;
@@ -130,20 +138,27 @@ ct_status ct_tokenizer_load_files(ct_tokenizer **out, const char *vocab_json, co
     ct_status s = read_all(vocab_json, &vtext, &vlen);
     if (!s) s = read_all(merges_txt, &mtext, &mlen);
     if (s) goto fail;
-    root = cJSON_ParseWithLength(vtext, vlen);
-    if (!root || !cJSON_IsObject(root)) {
+    if ((s = ct_json_parse(vocab_json, vtext, vlen, 0, &root))) {
+        s = ct_fail(s, "tokenizer: %s", ct_error());
+        goto fail;
+    }
+    if (!cJSON_IsObject(root)) {
         s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: not a JSON object of token -> id", vocab_json);
         goto fail;
     }
     s = new_tokenizer(&t);
     if (!s) s = ct_bpe_init(&t->bpe, cJSON_GetArraySize(root), mlen / 8 + 16);
     for (cJSON *e = root->child; e && !s; e = e->next) {
-        double d = e->valuedouble;
-        if (!cJSON_IsNumber(e) || d != (double)(int32_t)d) {
+        int64_t id;
+        if (!ct_json_int_in(e, INT32_MIN, INT32_MAX, &id)) {
             s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token '%.60s': id is not an integer", vocab_json, e->string);
             break;
         }
-        s = ct_bpe_add_token(&t->bpe, e->string, strlen(e->string), (int32_t)d, vocab_json);
+        if (ct_json_has_nul(e->string)) {
+            s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token '%.60s' holds a NUL character (\\u0000)", vocab_json, e->string);
+            break;
+        }
+        s = ct_bpe_add_token(&t->bpe, e->string, strlen(e->string), (int32_t)id, vocab_json);
     }
     if (s) goto fail;
     merge_ctx mc = {.bpe = &t->bpe, .src = merges_txt, .max_merges = (size_t)-1};

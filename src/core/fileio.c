@@ -8,16 +8,66 @@
 
 #include "core/fileio.h"
 
+static const char *file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a folder";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+    return "a special file";
+}
+
+ct_status ct_open_regular(const char *path, int *fd_out, struct stat *st_out) {
+    *fd_out = -1;
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return ct_fail(CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return ct_fail(CT_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return ct_fail(CT_ERR_IO, "%s: not a regular file: it is %s", path, file_kind(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        return ct_fail(CT_ERR_IO, "%s: fcntl: %s", path, strerror(e));
+    }
+    if (st_out) *st_out = st;
+    *fd_out = fd;
+    return CT_OK;
+}
+
+ct_status ct_fopen_regular(const char *path, FILE **fp) {
+    int fd;
+    *fp = NULL;
+    ct_status s = ct_open_regular(path, &fd, NULL);
+    if (s) return s;
+    *fp = fdopen(fd, "rb");
+    if (!*fp) {
+        int e = errno;
+        close(fd);
+        return ct_fail(CT_ERR_IO, "%s: fdopen: %s", path, strerror(e));
+    }
+    return CT_OK;
+}
+
 ct_status ct_read_file(const char *path, char **data, size_t *n, size_t max_bytes) {
     *data = NULL;
     *n = 0;
     char *buf = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ct_fail(CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
     struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return ct_fail(CT_ERR_IO, "%s: not a regular file", path);
+    ct_status s = ct_open_regular(path, &fd, &st);
+    if (s) return s;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return ct_fail(CT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     }
     if ((unsigned long long)st.st_size > max_bytes) {
         fclose(fp);

@@ -6,8 +6,17 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "ctcir/status.h"
+
+/* Opens `path` for reading without ever blocking: a FIFO, socket, device or folder is
+ * refused ("not a regular file") instead of waiting for a writer. Opens with O_NONBLOCK,
+ * checks with fstat, then clears the flag. *fd is owned by the caller; `st` (optional)
+ * receives the fstat result. Every input file is opened through one of these. */
+ct_status ct_open_regular(const char *path, int *fd, struct stat *st);
+/* The same as a FILE * ("rb"). */
+ct_status ct_fopen_regular(const char *path, FILE **fp);
 
 /* Reads the whole of `path` into a fresh buffer with a NUL appended (not counted in *n).
  * Fails with CT_ERR_NOMEM, without reading, when the file is larger than max_bytes. */

@@ -50,11 +50,11 @@ static ct_status circo_gallery(ds_builder *b) {
         const char *fn = ct_json_str(e, "file_name");
         if (!id || !fn) {
             free(id);
-            st = ds_skip(b, path, i, "image entry without integer 'id' and string 'file_name'");
+            st = ds_skip_gallery(b, path, i, "image entry without integer 'id' and string 'file_name'");
         } else {
             char *ipath = ct_path_join(imgdir, fn);
             if (b->opts->check_images && ipath && !ds_exists(ipath)) {
-                st = ds_skip(b, path, i, "image %s does not exist", ipath);
+                st = ds_skip_gallery(b, path, i, "image %s does not exist", ipath);
                 free(ipath);
                 free(id);
             } else {

@@ -21,11 +21,11 @@ static ct_status cirr_gallery(ds_builder *b, const char *root, const char *split
     const cJSON *e;
     cJSON_ArrayForEach(e, j) {
         if (!cJSON_IsString(e)) {
-            st = ds_skip(b, path, i, "gallery entry '%s' is not a path string", e->string);
+            st = ds_skip_gallery(b, path, i, "gallery entry '%s' is not a path string", e->string);
         } else {
             char *ipath = ct_path_join(root, e->valuestring);
             if (b->opts->check_images && ipath && !ds_exists(ipath)) {
-                st = ds_skip(b, path, i, "image %s does not exist", ipath);
+                st = ds_skip_gallery(b, path, i, "image %s does not exist", ipath);
                 free(ipath);
             } else {
                 st = ds_add_gallery(b, path, i, ct_strdup(e->string), ipath);
@@ -40,7 +40,7 @@ fail:
     return st;
 }
 
-ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
+static ct_status cirr_load(ds_builder *b, bool cirr_r) {
     const ct_dataset_opts *o = b->opts;
     ct_status st = cirr_gallery(b, o->root, o->split);
     if (st) return st;
@@ -93,6 +93,8 @@ ct_status ds_load_cirr(ds_builder *b, bool cirr_r) {
             if (st) goto fail;
             continue;
         }
+        if (n_members == 0 && !(o->split && strcmp(o->split, "train") == 0))
+            ds_warn(b, path, rec, "no 'img_set.members': not counted in the subset metrics");
         /* One query per caption: "caption" first, then the difference captions. */
         int n_caps = (cap ? 1 : 0) + (diffs ? cJSON_GetArraySize(diffs) : 0);
         for (int c = 0; c < n_caps; c++) {
@@ -137,3 +139,6 @@ fail:
     free(path);
     return st;
 }
+
+ct_status ds_load_cirr(ds_builder *b) { return cirr_load(b, false); }
+ct_status ds_load_cirr_r(ds_builder *b) { return cirr_load(b, true); }

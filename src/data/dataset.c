@@ -45,7 +45,8 @@ ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_
     b->ds->kind = kind;
     b->ds->name = ct_strdup(name);
     b->ds->map = ct_namemap_new();
-    if (!b->ds->name || !b->ds->map) {
+    b->query_ids = ct_namemap_new();
+    if (!b->ds->name || !b->ds->map || !b->query_ids) {
         ds_builder_abort(b);
         return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     }
@@ -110,18 +111,52 @@ ct_status ds_add_query(ds_builder *b, ct_query *q) {
     return CT_OK;
 }
 
+static ct_status skip_v(ds_builder *b, bool gallery, const char *file, int index, const char *fmt, va_list ap) {
+    char why[512];
+    const char *what = gallery ? "gallery entry" : "record";
+    vsnprintf(why, sizeof why, fmt, ap);
+    if (b->opts->strict)
+        return ct_fail(CT_ERR_FORMAT, "dataset: %s: %s %d: %s (strict)", file, what, index, why);
+    b->ds->n_skipped++;
+    b->ds->n_gallery_skipped += gallery;
+    if (!b->opts->quiet)
+        ct_log(CT_LOG_WARN, "warning: %s: %s %d: %s; skipped\n", file, what, index, why);
+    return CT_OK;
+}
+
 ct_status ds_skip(ds_builder *b, const char *file, int index, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ct_status st = skip_v(b, false, file, index, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+ct_status ds_skip_gallery(ds_builder *b, const char *file, int index, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    ct_status st = skip_v(b, true, file, index, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+void ds_warn(ds_builder *b, const char *file, int index, const char *fmt, ...) {
+    if (b->opts->quiet) return;
     char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    if (b->opts->strict)
-        return ct_fail(CT_ERR_FORMAT, "dataset: %s: record %d: %s (strict)", file, index, why);
-    b->ds->n_skipped++;
-    if (!b->opts->quiet)
-        ct_log(CT_LOG_WARN, "warning: %s: record %d: %s; skipped\n", file, index, why);
-    return CT_OK;
+    ct_log(CT_LOG_WARN, "warning: %s: record %d: %s\n", file, index, why);
+}
+
+/* Whether any text of the query holds a NUL (cJSON would have cut it there). */
+static bool query_has_nul(const ct_query *q) {
+    bool nul = ct_json_has_nul(q->id) || ct_json_has_nul(q->ref_name) || ct_json_has_nul(q->caption);
+    for (int i = 0; i < q->n_targets; i++) nul |= ct_json_has_nul(q->targets[i]);
+    for (int i = 0; i < q->n_members; i++) nul |= ct_json_has_nul(q->members[i]);
+    for (int i = 0; i < q->n_nps; i++) nul |= ct_json_has_nul(q->nps[i]);
+    return nul;
 }
 
 ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *q) {
@@ -132,11 +167,24 @@ ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *
     /* Gallery membership matters for evaluation only: train splits skip it. The reference
      * must be a gallery image where the protocol removes it from the ranking. */
     bool train = b->opts->split && strcmp(b->opts->split, "train") == 0;
-    bool ref_needed = ds->kind != CT_DS_FASHIONIQ && ds->kind != CT_DS_CIRCO;
+    bool ref_needed = ct_dataset_protocol(ds->kind)->removes_reference;
+    if (query_has_nul(q)) {
+        st = ds_skip(b, file, index, "a string holds a NUL character (\\u0000)");
+        goto drop;
+    }
+    if (!q->ref_path || !q->ref_path[0]) {
+        st = ds_skip(b, file, index, "reference '%s' has no image (not in the image list)", q->ref_name);
+        goto drop;
+    }
     if (!train && ref_needed && ct_namemap_get(ds->map, q->ref_name) < 0) {
         st = ds_skip(b, file, index, "reference '%s' is not in the gallery", q->ref_name);
         goto drop;
     }
+    for (int i = 0; i < q->n_targets && !train && ref_needed; i++)
+        if (strcmp(q->targets[i], q->ref_name) == 0) {
+            st = ds_skip(b, file, index, "target '%s' is the reference itself", q->ref_name);
+            goto drop;
+        }
     for (int i = 0; i < q->n_targets && !train; i++)
         if (ct_namemap_get(ds->map, q->targets[i]) < 0) {
             st = ds_skip(b, file, index, "target '%s' is not in the gallery", q->targets[i]);
@@ -157,6 +205,14 @@ ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *
             goto drop;
         }
     }
+    if (!train) {
+        int r = ct_namemap_put(b->query_ids, q->id, ds->n_queries);
+        if (r == -2) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto drop; }
+        if (r != ds->n_queries) {
+            st = ds_skip(b, file, index, "query id '%s' repeats an earlier query's", q->id);
+            goto drop;
+        }
+    }
     return ds_add_query(b, q);
 drop:
     ds_query_clear(q);
@@ -165,8 +221,14 @@ drop:
 
 ct_status ds_builder_done(ds_builder *b, ct_dataset **out) {
     ct_dataset *ds = b->ds;
-    if (ds->n_skipped && !b->opts->quiet)
-        ct_log(CT_LOG_WARN, "%s: skipped %d of %d records\n", ds->name, ds->n_skipped, ds->n_records);
+    int recs = ds->n_skipped - ds->n_gallery_skipped;
+    if (recs && !b->opts->quiet)
+        ct_log(CT_LOG_WARN, "%s: skipped %d of %d records\n", ds->name, recs, ds->n_records);
+    if (ds->n_gallery_skipped && !b->opts->quiet)
+        ct_log(CT_LOG_WARN, "%s: skipped %d of %d gallery entries\n", ds->name, ds->n_gallery_skipped,
+               ds->n_gallery + ds->n_gallery_skipped);
+    ct_namemap_free(b->query_ids);
+    b->query_ids = NULL;
     *out = ds;
     b->ds = NULL;
     return CT_OK;
@@ -174,23 +236,12 @@ ct_status ds_builder_done(ds_builder *b, ct_dataset **out) {
 
 void ds_builder_abort(ds_builder *b) {
     ct_dataset_free(b->ds);
+    ct_namemap_free(b->query_ids);
     b->ds = NULL;
+    b->query_ids = NULL;
 }
 
 /* ---- public ---- */
-
-static const char *const kind_names[] = {"cirr", "cirr_r", "hotel", "lasco", "fashioniq", "circo", "manifest"};
-
-ct_status ct_dataset_kind_parse(const char *s, ct_dataset_kind *out) {
-    for (int i = 0; i < (int)(sizeof kind_names / sizeof *kind_names); i++)
-        if (s && strcmp(s, kind_names[i]) == 0) { *out = (ct_dataset_kind)i; return CT_OK; }
-    return ct_fail(CT_ERR_ARG, "dataset: unknown dataset '%s' (expected cirr, cirr_r, hotel, "
-                   "lasco, fashioniq, circo or manifest)", s ? s : "(null)");
-}
-
-const char *ct_dataset_kind_name(ct_dataset_kind k) {
-    return (unsigned)k < sizeof kind_names / sizeof *kind_names ? kind_names[k] : "?";
-}
 
 int ct_dataset_find(const ct_dataset *ds, const char *name) { return ct_namemap_get(ds->map, name); }
 
@@ -208,32 +259,25 @@ void ct_dataset_free(ct_dataset *ds) {
 
 ct_status ct_dataset_load(ct_dataset **out, ct_dataset_kind kind, const ct_dataset_opts *opts) {
     *out = NULL;
+    const ds_reader *rd = ds_reader_of(kind);
+    if (!rd) return ct_fail(CT_ERR_ARG, "dataset: unknown kind %d", (int)kind);
+    const ct_ds_protocol *p = &rd->proto;
     if (!opts || !opts->root)
-        return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", ct_dataset_kind_name(kind));
-    if (kind != CT_DS_MANIFEST && !opts->split)
-        return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", ct_dataset_kind_name(kind));
+        return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", p->name);
+    if (!opts->split && !(p->split_optional && opts->file))
+        return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", p->name);
     char *name;
-    if (kind == CT_DS_FASHIONIQ)
-        name = ct_strprintf("fashioniq/%s/%s", opts->category ? opts->category : "?", opts->split);
-    else if (kind == CT_DS_MANIFEST)
-        name = ct_strprintf("manifest:%s", opts->file ? opts->file : "?");
+    if (p->categories)
+        name = ct_strprintf("%s/%s/%s", p->name, opts->category ? opts->category : "?", opts->split);
+    else if (p->split_optional && opts->file)
+        name = ct_strprintf("%s:%s", p->name, opts->file);
     else
-        name = ct_strprintf("%s/%s", ct_dataset_kind_name(kind), opts->split);
+        name = ct_strprintf("%s/%s", p->name, opts->split);
     if (!name) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     ds_builder b;
     ct_status st = ds_builder_init(&b, kind, opts, name);
     free(name);
     if (st) return st;
-    switch (kind) {
-    case CT_DS_CIRR: st = ds_load_cirr(&b, false); break;
-    case CT_DS_CIRR_R: st = ds_load_cirr(&b, true); break;
-    case CT_DS_CIRCO: st = ds_load_circo(&b); break;
-    case CT_DS_FASHIONIQ: st = ds_load_fashioniq(&b); break;
-    case CT_DS_LASCO: st = ds_load_lasco(&b); break;
-    case CT_DS_MANIFEST: st = ds_load_manifest(&b, opts->file, false); break;
-    case CT_DS_HOTEL: st = ds_load_manifest(&b, opts->file, true); break;
-    default: st = ct_fail(CT_ERR_ARG, "dataset: unknown kind %d", (int)kind);
-    }
-    if (st) { ds_builder_abort(&b); return st; }
+    if ((st = rd->load(&b))) { ds_builder_abort(&b); return st; }
     return ds_builder_done(&b, out);
 }

@@ -63,13 +63,13 @@ ct_status ds_load_fashioniq(ds_builder *b) {
     const cJSON *e;
     cJSON_ArrayForEach(e, sj) {
         if (!cJSON_IsString(e)) {
-            st = ds_skip(b, spath, i, "gallery entry is not a string");
+            st = ds_skip_gallery(b, spath, i, "gallery entry is not a string");
         } else {
             char *rel = ct_strprintf("images/%s.jpg", e->valuestring);
             char *ipath = rel ? ct_path_join(o->root, rel) : NULL;
             free(rel);
             if (o->check_images && ipath && !ds_exists(ipath)) {
-                st = ds_skip(b, spath, i, "image %s does not exist", ipath);
+                st = ds_skip_gallery(b, spath, i, "image %s does not exist", ipath);
                 free(ipath);
             } else {
                 st = ds_add_gallery(b, spath, i, ct_strdup(e->valuestring), ipath);

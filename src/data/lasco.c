@@ -21,11 +21,11 @@ static const char *lasco_unprefix(const char *p) {
 static ct_status lasco_add(ds_builder *b, const char *path, int i, char *id, const char *rel) {
     if (!id || !rel) {
         free(id);
-        return ds_skip(b, path, i, "corpus entry without an integer id and a string path");
+        return ds_skip_gallery(b, path, i, "corpus entry without an integer id and a string path");
     }
     char *ipath = ct_path_join(b->opts->root, lasco_unprefix(rel));
     if (b->opts->check_images && ipath && !ds_exists(ipath)) {
-        ct_status st = ds_skip(b, path, i, "image %s does not exist", ipath);
+        ct_status st = ds_skip_gallery(b, path, i, "image %s does not exist", ipath);
         free(ipath);
         free(id);
         return st;

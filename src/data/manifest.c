@@ -94,7 +94,7 @@ static ct_status gallery_list(ds_builder *b, const char *file) {
         if (n) {
             char *path = ct_path_join(b->opts->root, s);
             if (b->opts->check_images && path && !ds_exists(path)) {
-                st = ds_skip(b, file, i, "image %s does not exist", path);
+                st = ds_skip_gallery(b, file, i, "image %s does not exist", path);
                 free(path);
             } else {
                 st = ds_add_gallery(b, file, i, ds_strip_ext(s), path);
@@ -108,11 +108,22 @@ static ct_status gallery_list(ds_builder *b, const char *file) {
     return st;
 }
 
-ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
+static ct_status manifest_load(ds_builder *b, bool hotel) {
     const ct_dataset_opts *o = b->opts;
-    char *path = NULL;
+    const char *file = o->file;
+    const char *gallery_file = o->gallery_file;
+    char *path = NULL, *gal_default = NULL;
     if (file) {
         path = ct_strdup(file);
+    } else if (!hotel && o->split) {
+        /* <root>/<split>.jsonl, with <root>/<split>_gallery.txt as the gallery if present. */
+        char *rel = ct_strprintf("%s.jsonl", o->split), *grel = ct_strprintf("%s_gallery.txt", o->split);
+        path = rel ? ct_path_join(o->root, rel) : NULL;
+        gal_default = grel ? ct_path_join(o->root, grel) : NULL;
+        free(rel);
+        free(grel);
+        if (!gal_default) { free(path); return ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); }
+        if (!gallery_file && ds_exists(gal_default)) gallery_file = gal_default;
     } else if (hotel) {
         char *a = ct_strprintf("hotel_%s.jsonl", o->split), *c = ct_strprintf("hotel_%s.json", o->split);
         const char *cands[2] = {a, c};
@@ -126,7 +137,7 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
         free(a);
         free(c);
     } else {
-        return ct_fail(CT_ERR_ARG, "dataset: manifest: no manifest file given");
+        return ct_fail(CT_ERR_ARG, "dataset: manifest: no manifest file (or split) given");
     }
     if (!path) return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
     cJSON *recs = NULL;
@@ -134,7 +145,7 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
     ct_query q = {.n_nps = -1};
     ct_status st = read_records(path, &recs, &lines);
     if (st) goto fail;
-    if (o->gallery_file && (st = gallery_list(b, o->gallery_file))) goto fail;
+    if (gallery_file && (st = gallery_list(b, gallery_file))) goto fail;
     int idx = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, recs) {
@@ -165,7 +176,7 @@ ct_status ds_load_manifest(ds_builder *b, const char *file, bool hotel) {
         char **nps = NULL;
         if (!why && !ct_json_str_list(r, "noun_phrases", true, &n_nps, &nps)) why = "field 'noun_phrases' is not a list of strings";
         bool ok = true;
-        if (!why && !o->gallery_file) {
+        if (!why && !gallery_file) {
             if ((st = union_add(b, path, rec, ref, &ok))) goto loop_fail;
             if (ok && tgt && (st = union_add(b, path, rec, tgt, &ok))) goto loop_fail;
             if (!ok) why = "two image paths share one name (the path without its extension)";
@@ -205,5 +216,9 @@ fail:
     cJSON_Delete(recs);
     free(lines);
     free(path);
+    free(gal_default);
     return st;
 }
+
+ct_status ds_load_manifest(ds_builder *b) { return manifest_load(b, false); }
+ct_status ds_load_hotel(ds_builder *b) { return manifest_load(b, true); }

@@ -42,10 +42,19 @@ ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int 
                        "large", w, h, size);
     int new_long = (int)long_d;
     int rw = w <= h ? size : new_long, rh = w <= h ? new_long : size;
-    ct_image r;
-    ct_status st = ct_image_resize_bicubic(&r, in, rw, rh);
-    if (st != CT_OK) return st;
     int top = crop_offset(rh, crop), left = crop_offset(rw, crop);
+    /* Only the resized pixels the crop keeps are computed (rows [y0, y1), columns [x0, x1)):
+     * a 1 x 100000 image would otherwise resize to size x 100000 * size first. The window
+     * is bit for bit the same as those pixels of the whole resize. When the caller wants the
+     * resized image, all of it is made. */
+    int y0 = top > 0 ? top : 0, y1 = top + crop < rh ? top + crop : rh;
+    int x0 = left > 0 ? left : 0, x1 = left + crop < rw ? left + crop : rw;
+    ct_image r;
+    ct_status st = resized ? ct_image_resize_bicubic(&r, in, rw, rh)
+                           : ct_img_resize_window(&r, in, rw, rh, x0, y0, x1 - x0, y1 - y0);
+    if (st != CT_OK) return st;
+    /* Origin of r in resized coordinates. */
+    int ox = resized ? 0 : x0, oy = resized ? 0 : y0;
     for (int c = 0; c < 3; c++) {
         float *plane = out + (size_t)c * (size_t)crop * (size_t)crop;
         for (int y = 0; y < crop; y++) {
@@ -53,7 +62,8 @@ ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int 
             for (int x = 0; x < crop; x++) {
                 int sx = x + left;
                 uint8_t u = 0;
-                if (sy >= 0 && sy < rh && sx >= 0 && sx < rw) u = r.rgb[((size_t)sy * rw + sx) * 3 + c];
+                if (sy >= 0 && sy < rh && sx >= 0 && sx < rw)
+                    u = r.rgb[((size_t)(sy - oy) * (size_t)r.w + (size_t)(sx - ox)) * 3 + c];
                 plane[(size_t)y * crop + x] = ((float)u / 255.0f - mean[c]) / std[c];
             }
         }

@@ -8,13 +8,14 @@
 #include <cjson/cJSON.h>
 
 #include "ctcir/image.h"
+#include "core/fileio.h"
 
 #define PREPROC_MAX_BYTES (1 << 20)
 
 static ct_status read_small_file(const char *path, char **out) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ct_fail(CT_ERR_IO, "preprocessor config: %s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    if (ct_fopen_regular(path, &f)) return ct_fail(CT_ERR_IO, "preprocessor config: %s", ct_error());
     ct_status st = CT_OK;
     char *buf = NULL;
     if (fseek(f, 0, SEEK_END) != 0) {

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <utf8proc.h>
 
 #include "core/half.h"
 #include "ctcir/safetensors.h"
+#include "core/fileio.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this reader assumes a little-endian host"
@@ -283,6 +285,16 @@ static ct_status parse(ct_st_file *f) {
     size_t data_len = size - 8 - (size_t)hlen;
 
     const char *hdr = (const char *)base + 8, *end = NULL;
+    /* The header must be UTF-8 (Hugging Face's reader refuses it otherwise); tensor names
+     * and metadata then print as valid JSON and text. */
+    for (size_t i = 0; i < hlen;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)hdr + i, (utf8proc_ssize_t)(hlen - i), &cp);
+        if (n < 1)
+            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: header is not valid UTF-8 (byte 0x%02x at header byte %zu)",
+                           path, (unsigned)(uint8_t)hdr[i], i);
+        i += (size_t)n;
+    }
     root = cJSON_ParseWithLengthOpts(hdr, (size_t)hlen, &end, 0);
     if (!root) {
         s = ct_fail(CT_ERR_FORMAT, "safetensors: %s: header is not valid JSON (error near header byte %td of %llu)",
@@ -389,15 +401,10 @@ ct_status ct_st_open(ct_st_file **out, const char *path) {
     ct_status s = file_new(&f, path);
     *out = NULL;
     if (s) return s;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        s = ct_fail(CT_ERR_IO, "safetensors: %s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
+    int fd;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        s = ct_fail(CT_ERR_IO, "safetensors: %s: not a regular file", path);
+    if (ct_open_regular(path, &fd, &st)) {
+        s = ct_fail(CT_ERR_IO, "safetensors: %s", ct_error());
         goto fail;
     }
     f->size = (size_t)st.st_size;

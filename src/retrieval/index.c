@@ -1,5 +1,6 @@
 /* Gallery index files: writer (create / put / checkpoint / finish / resume), mmap reader,
  * and the merge of shards. The layout is documented in include/ctcir/index.h. */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,14 +9,18 @@
 
 #include "core/str.h"
 #include "ctcir/index.h"
+#include "ctcir/version.h"
 #include "retrieval/ret_internal.h"
 
 #define INDEX_FORMAT "ctcir-index"
 #define INDEX_VERSION "1"
 
 void ct_index_shard_range(int64_t G, int k, int n, int64_t *begin, int64_t *end) {
-    *begin = G * k / n;
-    *end = G * (k + 1) / n;
+    /* floor(G k / n) without forming G k, which overflows for hostile G: with G = q n + r,
+     * G k / n = q k + floor(r k / n), and r k < n^2 stays small. */
+    int64_t q = G / n, r = G % n;
+    *begin = q * k + r * k / n;
+    *end = q * (k + 1) + r * (k + 1) / n;
 }
 
 /* ---- writer ---- */
@@ -48,7 +53,7 @@ ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const cha
                               int64_t G, const char *const *names, int P, ct_dtype dtype,
                               int shard_k, int shard_n) {
     *out = NULL;
-    if (!path || !model_id || !names || G < 1 || P < 1)
+    if (!path || !model_id || !names || G < 1 || G > CT_INDEX_MAX_ROWS || P < 1)
         return ct_fail(CT_ERR_ARG, "index: %s: need a path, a model id, names and a [%" PRId64 ", %d] shape",
                        path ? path : "(null)", G, P);
     if (dtype != CT_DT_F32 && dtype != CT_DT_F16)
@@ -147,7 +152,9 @@ static ct_status writer_save(ct_index_writer *w, bool complete) {
         (st = ct_st_writer_meta(sw, "gallery_size", buf[0])) ||
         (st = ct_st_writer_meta(sw, "dim", buf[1])) ||
         (st = ct_st_writer_meta(sw, "shard", buf[2])) ||
-        (st = ct_st_writer_meta(sw, "complete", complete ? "1" : "0")))
+        (st = ct_st_writer_meta(sw, "complete", complete ? "1" : "0")) ||
+        (st = ct_st_writer_meta(sw, "ctcir_version", ctcir_version())) ||
+        (st = ct_st_writer_meta(sw, "ctcir_commit", ctcir_commit())))
         goto fail;
     st = ct_st_writer_save(sw, w->path);
 fail:
@@ -193,8 +200,9 @@ void ct_index_close(ct_index *ix) {
 static bool parse_i64(const char *s, int64_t *v) {
     if (!s || !*s) return false;
     char *end;
+    errno = 0;
     long long x = strtoll(s, &end, 10);
-    if (*end) return false;
+    if (*end || errno == ERANGE) return false;
     *v = x;
     return true;
 }
@@ -251,7 +259,7 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
     const char *shard = ct_st_metadata(f, "shard"), *comp = ct_st_metadata(f, "complete");
     char tail;
     long long kk, nn;
-    if (!parse_i64(ct_st_metadata(f, "gallery_size"), &ix->G) || ix->G < 1 ||
+    if (!parse_i64(ct_st_metadata(f, "gallery_size"), &ix->G) || ix->G < 1 || ix->G > CT_INDEX_MAX_ROWS ||
         !parse_i64(ct_st_metadata(f, "dim"), &P) || P < 1 || P > (1 << 20) || !shard ||
         sscanf(shard, "%lld/%lld%c", &kk, &nn, &tail) != 2 || nn < 1 || kk < 0 || kk >= nn || nn > (1 << 20) ||
         !comp || (strcmp(comp, "0") && strcmp(comp, "1"))) {

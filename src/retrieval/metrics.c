@@ -27,13 +27,12 @@ static void metric_add(ct_metric_set *m, const char *name, double v) {
 void ct_eval_plan_free(ct_eval_plan *p) {
     free(p->exclude);
     free(p->n_target);
+    free(p->subset);
     free(p->off);
     free(p->probe);
     free(p->rank);
     memset(p, 0, sizeof *p);
 }
-
-static bool removes_reference(ct_dataset_kind k) { return k != CT_DS_CIRCO && k != CT_DS_FASHIONIQ; }
 
 ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
     memset(p, 0, sizeof *p);
@@ -41,11 +40,13 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
     p->Q = Q;
     p->G = ds->n_gallery;
     p->kind = ds->kind;
-    bool subset = ds->kind == CT_DS_CIRR || ds->kind == CT_DS_CIRR_R;
+    const ct_ds_protocol *proto = ct_dataset_protocol(ds->kind);
+    bool subset = proto->has_subset;
     p->exclude = malloc(((size_t)Q + 1) * sizeof *p->exclude);
     p->n_target = malloc(((size_t)Q + 1) * sizeof *p->n_target);
     p->off = malloc(((size_t)Q + 1) * sizeof *p->off);
-    if (!p->exclude || !p->n_target || !p->off) goto nomem;
+    p->subset = calloc((size_t)Q + 1, sizeof *p->subset);
+    if (!p->exclude || !p->n_target || !p->off || !p->subset) goto nomem;
     int64_t total = 0;
     for (int q = 0; q < Q; q++) total += ds->queries[q].n_targets + (subset ? ds->queries[q].n_members : 0);
     p->probe = malloc(((size_t)total + 1) * sizeof *p->probe);
@@ -56,8 +57,8 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
         const ct_query *qq = &ds->queries[q];
         p->off[q] = o;
         int ref = ct_dataset_find(ds, qq->ref_name);
-        p->exclude[q] = removes_reference(ds->kind) ? ref : -1;
-        if (removes_reference(ds->kind) && ref < 0)
+        p->exclude[q] = proto->removes_reference ? ref : -1;
+        if (proto->removes_reference && ref < 0)
             return ct_eval_plan_free(p), ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: reference '%s' is not in the gallery",
                                                   ds->name, qq->id, qq->ref_name);
         p->n_target[q] = qq->n_targets;
@@ -70,6 +71,7 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
             }
             p->probe[o++] = g;
         }
+        p->subset[q] = subset && qq->n_members > 0;
         if (subset)
             for (int m = 0; m < qq->n_members; m++) {
                 int g = ct_dataset_find(ds, qq->members[m]);
@@ -138,14 +140,13 @@ static int cmp_i64(const void *a, const void *b) {
 
 ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
     memset(out, 0, sizeof *out);
-    static const int rk_std[] = {1, 5, 10, 50}, rk_fiq[] = {10, 50}, rk_circo[] = {5, 10, 25, 50};
-    const int *ks = rk_std;
-    int nk = 4;
-    if (p->kind == CT_DS_FASHIONIQ) { ks = rk_fiq; nk = 2; }
-    if (p->kind == CT_DS_CIRCO) { ks = rk_circo; nk = 4; }
-    bool subset = p->kind == CT_DS_CIRR || p->kind == CT_DS_CIRR_R;
+    const ct_ds_protocol *proto = ct_dataset_protocol(p->kind);
+    if (!proto) return ct_fail(CT_ERR_ARG, "eval: unknown dataset kind %d", (int)p->kind);
+    const int *ks = proto->k;
+    int nk = proto->n_k;
+    bool subset = proto->has_subset;
     double hit[4] = {0}, shit[3] = {0}, ap[4] = {0};
-    int n = 0;
+    int n = 0, n_sub = 0;
     int64_t buf_cap = 0;
     int64_t *buf = NULL;
     for (int q = 0; q < p->Q; q++) {
@@ -154,12 +155,13 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
         n++;
         const int64_t *r = p->rank + p->off[q];
         for (int k = 0; k < nk; k++) hit[k] += r[0] < ks[k];
-        if (subset) {
+        if (subset && (!p->subset || p->subset[q])) {
+            n_sub++;
             int64_t s = 0;
             for (int64_t i = p->off[q] + nt; i < p->off[q + 1]; i++) s += p->rank[i] < r[0];
             for (int k = 0; k < 3; k++) shit[k] += s < k + 1;
         }
-        if (p->kind == CT_DS_CIRCO) {
+        if (proto->has_map) {
             if (nt > buf_cap) {
                 free(buf);
                 buf_cap = nt;
@@ -178,7 +180,7 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
     free(buf);
     if (!n) return ct_fail(CT_ERR_ARG, "eval: no query has a ground-truth target (a test split?)");
     char name[24];
-    if (p->kind == CT_DS_CIRCO)
+    if (proto->has_map)
         for (int k = 0; k < nk; k++) {
             snprintf(name, sizeof name, "mAP@%d", ks[k]);
             metric_add(out, name, 100.0 * ap[k] / n);
@@ -187,10 +189,10 @@ ct_status ct_eval_compute(const ct_eval_plan *p, ct_metric_set *out) {
         snprintf(name, sizeof name, "R@%d", ks[k]);
         metric_add(out, name, 100.0 * hit[k] / n);
     }
-    if (subset) {
+    if (subset && n_sub) {
         for (int k = 0; k < 3; k++) {
             snprintf(name, sizeof name, "Rsubset@%d", k + 1);
-            metric_add(out, name, 100.0 * shit[k] / n);
+            metric_add(out, name, 100.0 * shit[k] / n_sub);
         }
         metric_add(out, "avg", (ct_metric_get(out, "R@5") + ct_metric_get(out, "Rsubset@1")) / 2);
     }

@@ -5,28 +5,16 @@
 #include <string.h>
 
 #include "ctcir/metrics.h"
+#include "ctcir/version.h"
+#include "core/fileio.h"
 #include "core/json.h"
 #include "core/namemap.h"
 #include "core/str.h"
 
 /* ---- writing ---- */
 
-static void put_json_string(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
+/* Every writer goes through ct_atomic_*: the file appears under its name complete or not
+ * at all, and any failed write (a full disk) is reported by ct_atomic_commit. */
 
 /* Query order with ids sorted as Python sorts str keys (code point order = strcmp). */
 static const ct_dataset *sort_ds;
@@ -42,18 +30,14 @@ static int *sorted_queries(const ct_dataset *ds) {
     return o;
 }
 
-static bool removes_reference(ct_dataset_kind k) { return k != CT_DS_CIRCO && k != CT_DS_FASHIONIQ; }
-
-static ct_status open_out(const char *path, FILE **f) {
-    *f = fopen(path, "w");
-    if (!*f) return ct_fail(CT_ERR_IO, "predictions: %s: cannot create: %s", path, strerror(errno));
-    return CT_OK;
+static ct_status open_out(const char *what, const char *path, ct_atomic_file *a) {
+    ct_status st = ct_atomic_begin(a, path);
+    return st ? ct_fail(st, "%s: %s", what, ct_error()) : CT_OK;
 }
 
-static ct_status close_out(const char *path, FILE *f) {
-    bool bad = ferror(f);
-    if (fclose(f) != 0 || bad) return ct_fail(CT_ERR_IO, "predictions: %s: write failed", path);
-    return CT_OK;
+static ct_status close_out(const char *what, ct_atomic_file *a) {
+    ct_status st = ct_atomic_commit(a);
+    return st ? ct_fail(st, "%s: %s", what, ct_error()) : CT_OK;
 }
 
 /* Writes the names of up to n entries of row, skipping `exclude`. */
@@ -64,29 +48,124 @@ static void put_row(FILE *f, const ct_dataset *ds, const int *row, int k, int n,
         if (row[j] < 0 || row[j] == exclude) continue;
         if (w++) fputs(", ", f);
         if (ints) fputs(ds->gallery_names[row[j]], f);
-        else put_json_string(f, ds->gallery_names[row[j]]);
+        else ct_json_put_string(f, ds->gallery_names[row[j]]);
     }
     fputc(']', f);
 }
 
-ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx, int k, int n) {
-    int *order = sorted_queries(ds);
-    if (!order) return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
-    FILE *f;
-    ct_status st = open_out(path, &f);
-    if (st) { free(order); return st; }
-    fputc('{', f);
-    for (int i = 0; i < ds->n_queries; i++) {
-        int q = order[i];
-        if (i) fputs(", ", f);
-        put_json_string(f, ds->queries[q].id);
-        fputs(": ", f);
-        int ex = removes_reference(ds->kind) ? ct_dataset_find(ds, ds->queries[q].ref_name) : -1;
-        put_row(f, ds, topk_idx + (size_t)q * k, k, n, ex, false);
+/* One query's line of a predictions file, kept until the file is written. */
+typedef struct {
+    char *id;
+    int n;
+    char **names;
+} pred_entry;
+
+struct ct_predictions_writer {
+    ct_atomic_file out;
+    pred_entry *e;
+    int n, cap;
+    ct_namemap *ids;
+};
+
+static void pred_writer_release(ct_predictions_writer *w) {
+    for (int i = 0; i < w->n; i++) {
+        free(w->e[i].id);
+        ct_str_list_free(w->e[i].names, w->e[i].n);
     }
-    fputs("}\n", f);
-    free(order);
-    return close_out(path, f);
+    free(w->e);
+    ct_namemap_free(w->ids);
+    free(w);
+}
+
+ct_status ct_predictions_writer_new(ct_predictions_writer **out, const char *path) {
+    *out = NULL;
+    ct_predictions_writer *w = calloc(1, sizeof *w);
+    if (!w || !(w->ids = ct_namemap_new())) {
+        free(w);
+        return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+    }
+    /* Created now, so that an unwritable path fails before the evaluation runs. */
+    ct_status st = open_out("predictions", path, &w->out);
+    if (st) { pred_writer_release(w); return st; }
+    *out = w;
+    return CT_OK;
+}
+
+void ct_predictions_writer_free(ct_predictions_writer *w) {
+    if (!w) return;
+    ct_atomic_abort(&w->out);
+    pred_writer_release(w);
+}
+
+ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *ds, const int *topk_idx, int k, int n) {
+    const ct_ds_protocol *proto = ct_dataset_protocol(ds->kind);
+    for (int q = 0; q < ds->n_queries; q++) {
+        const char *id = ds->queries[q].id;
+        if (w->n == w->cap) {
+            int nc = w->cap ? w->cap * 2 : 1024;
+            pred_entry *ne = realloc(w->e, (size_t)nc * sizeof *ne);
+            if (!ne) return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+            w->e = ne;
+            w->cap = nc;
+        }
+        int r = ct_namemap_put(w->ids, id, w->n);
+        if (r == -2) return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+        if (r != w->n)
+            return ct_fail(CT_ERR_FORMAT, "predictions: %s: query id '%s' appears twice", w->out.path, id);
+        pred_entry *e = &w->e[w->n];
+        e->id = ct_strdup(id);
+        e->names = calloc((size_t)n + 1, sizeof *e->names);
+        e->n = 0;
+        w->n++;
+        if (!e->id || !e->names) return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+        int ex = proto->removes_reference ? ct_dataset_find(ds, ds->queries[q].ref_name) : -1;
+        const int *row = topk_idx + (size_t)q * k;
+        for (int j = 0; j < k && e->n < n; j++) {
+            if (row[j] < 0 || row[j] == ex) continue;
+            if (!(e->names[e->n++] = ct_strdup(ds->gallery_names[row[j]])))
+                return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+        }
+    }
+    return CT_OK;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+    return strcmp(((const pred_entry *)a)->id, ((const pred_entry *)b)->id);
+}
+
+ct_status ct_predictions_writer_commit(ct_predictions_writer *w) {
+    FILE *f = w->out.fp;
+    qsort(w->e, (size_t)w->n, sizeof *w->e, cmp_entry);
+    fputc('{', f);
+    for (int i = 0; i < w->n; i++) {
+        ct_json_put_string(f, w->e[i].id);
+        fputs(": [", f);
+        for (int j = 0; j < w->e[i].n; j++) {
+            if (j) fputs(", ", f);
+            ct_json_put_string(f, w->e[i].names[j]);
+        }
+        fputs("], ", f);
+    }
+    /* Which ctcir wrote it: last, after the sorted query ids. */
+    fprintf(f, "\"" CT_PREDICTIONS_INFO_KEY "\": {\"commit\": ");
+    ct_json_put_string(f, ctcir_commit());
+    fputs(", \"version\": ", f);
+    ct_json_put_string(f, ctcir_version());
+    fputs("}}\n", f);
+    ct_status st = close_out("predictions", &w->out);
+    pred_writer_release(w);
+    return st;
+}
+
+ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx, int k, int n) {
+    ct_predictions_writer *w;
+    ct_status st = ct_predictions_writer_new(&w, path);
+    if (st) return st;
+    if ((st = ct_predictions_writer_add(w, ds, topk_idx, k, n))) {
+        ct_predictions_writer_free(w);
+        return st;
+    }
+    return ct_predictions_writer_commit(w);
 }
 
 static const ct_eval_plan *sort_plan;
@@ -99,71 +178,73 @@ static int cmp_rank(const void *a, const void *b) {
 ct_status ct_write_cirr_submission(const char *path_recall, const char *path_subset,
                                    const ct_dataset *ds, const ct_eval_plan *plan,
                                    const int *topk_idx, int k) {
-    if (plan->Q != ds->n_queries || (ds->kind != CT_DS_CIRR && ds->kind != CT_DS_CIRR_R))
+    if (plan->Q != ds->n_queries || ct_dataset_protocol(ds->kind)->submission != CT_SUBMISSION_CIRR)
         return ct_fail(CT_ERR_ARG, "cirr submission: the plan does not belong to a CIRR dataset");
     int *order = sorted_queries(ds);
     if (!order) return ct_fail(CT_ERR_NOMEM, "cirr submission: out of memory");
+    ct_atomic_file a = {0};
     FILE *f = NULL;
     ct_status st = CT_OK;
     /* json.dump(sort_keys=True): digits sort before "metric" and "version". */
     if (path_recall) {
-        if ((st = open_out(path_recall, &f))) goto fail;
+        if ((st = open_out("cirr submission", path_recall, &a))) goto fail;
+        f = a.fp;
         fputc('{', f);
         for (int i = 0; i < ds->n_queries; i++) {
             int q = order[i];
-            put_json_string(f, ds->queries[q].id);
+            ct_json_put_string(f, ds->queries[q].id);
             fputs(": ", f);
             put_row(f, ds, topk_idx + (size_t)q * k, k, 50, plan->exclude[q], false);
             fputs(", ", f);
         }
         fputs("\"metric\": \"recall\", \"version\": \"rc2\"}\n", f);
-        st = close_out(path_recall, f);
-        f = NULL;
+        st = close_out("cirr submission", &a);
         if (st) goto fail;
     }
     if (path_subset) {
-        if ((st = open_out(path_subset, &f))) goto fail;
+        if ((st = open_out("cirr submission", path_subset, &a))) goto fail;
+        f = a.fp;
         fputc('{', f);
         for (int i = 0; i < ds->n_queries; i++) {
             int q = order[i];
-            int64_t a = plan->off[q], b = plan->off[q + 1];
+            int64_t lo = plan->off[q], hi = plan->off[q + 1];
             int idx[64], m = 0;
-            for (int64_t j = a; j < b && m < 64; j++) idx[m++] = (int)(j - a);
+            for (int64_t j = lo; j < hi && m < 64; j++) idx[m++] = (int)(j - lo);
             sort_plan = plan;
-            sort_rank = plan->rank + a;
+            sort_rank = plan->rank + lo;
             qsort(idx, (size_t)m, sizeof *idx, cmp_rank);
-            put_json_string(f, ds->queries[q].id);
+            ct_json_put_string(f, ds->queries[q].id);
             fputs(": [", f);
             for (int j = 0; j < m && j < 3; j++) {
                 if (j) fputs(", ", f);
-                put_json_string(f, ds->gallery_names[plan->probe[a + idx[j]]]);
+                ct_json_put_string(f, ds->gallery_names[plan->probe[lo + idx[j]]]);
             }
             fputs("], ", f);
         }
         fputs("\"metric\": \"recall_subset\", \"version\": \"rc2\"}\n", f);
-        st = close_out(path_subset, f);
-        f = NULL;
+        st = close_out("cirr submission", &a);
     }
 fail:
-    if (f) fclose(f);
+    ct_atomic_abort(&a);
     free(order);
     return st;
 }
 
 ct_status ct_write_circo_submission(const char *path, const ct_dataset *ds, const int *topk_idx, int k) {
-    FILE *f;
-    ct_status st = open_out(path, &f);
+    ct_atomic_file a;
+    ct_status st = open_out("circo submission", path, &a);
     if (st) return st;
+    FILE *f = a.fp;
     /* CIRCO ids are the list positions 0..n-1, so file order is numeric order. */
     fputc('{', f);
     for (int q = 0; q < ds->n_queries; q++) {
         if (q) fputs(", ", f);
-        put_json_string(f, ds->queries[q].id);
+        ct_json_put_string(f, ds->queries[q].id);
         fputs(": ", f);
         put_row(f, ds, topk_idx + (size_t)q * k, k, 50, -1, true);
     }
     fputs("}\n", f);
-    return close_out(path, f);
+    return close_out("circo submission", &a);
 }
 
 /* ---- reading ---- */
@@ -200,6 +281,7 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
     const cJSON *e;
     cJSON_ArrayForEach(e, j) {
         const char *key = e->string ? e->string : "";
+        if (strcmp(key, CT_PREDICTIONS_INFO_KEY) == 0 && cJSON_IsObject(e)) continue;
         if (strcmp(key, "version") == 0 || strcmp(key, "metric") == 0) {
             if (!cJSON_IsString(e)) {
                 st = ct_fail(CT_ERR_FORMAT, "predictions: %s: entry '%s' is not a string", path, key);
