@@ -77,6 +77,8 @@ typedef struct {
     bool check_images;          /* stat every image path (never decodes) */
     bool strict;                /* a bad record is an error instead of a skip */
     bool quiet;                 /* no warnings / summary on stderr */
+    bool list_duplicates;       /* a repeated gallery name is dropped and listed in
+                                 * ct_dataset.duplicates instead of failing the load */
 } ct_dataset_opts;
 
 typedef struct {
@@ -107,6 +109,8 @@ typedef struct {
     int n_skipped;      /* entries skipped: records, plus gallery entries */
     int n_gallery_skipped; /* of which gallery entries (n_skipped - this = records skipped) */
     ct_namemap *map;    /* gallery name -> index */
+    int n_duplicates;   /* list_duplicates: gallery names seen again (one entry per repeat) */
+    char **duplicates;
 } ct_dataset;
 
 /* ---- protocols ----

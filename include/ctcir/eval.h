@@ -44,6 +44,9 @@ typedef struct {
     int batch;                   /* images per model call (32) */
     int loader_threads;          /* decoding threads (1) */
     const char *progress_label;  /* prefix of progress lines; NULL: "gallery"/"queries" */
+    const char *exclude;         /* exclusion file of `ctcir datasets check --write-excluded`:
+                                  * its queries and images (gallery included) are dropped
+                                  * (ctcir/datasets.h); NULL: none */
     bool quiet;                  /* no progress lines */
 } ct_eval_opts;
 
@@ -59,6 +62,8 @@ typedef struct {
     int n_queries[CT_EVAL_MAX_RUNS];
     bool has_mean;                          /* FashionIQ: mean over the categories */
     ct_metric_set mean;
+    int excluded_queries;                   /* dropped by `exclude`, summed over runs */
+    int excluded_images;                    /* gallery images dropped by `exclude` */
     double seconds;
 } ct_eval_result;
 
@@ -74,7 +79,8 @@ bool ct_eval_result_get(const ct_eval_result *r, const char *key, double *value)
 const char *ct_eval_headline_metric(const char *dataset, const char *category);
 
 /* The `eval --json` object as text (malloc'd; NULL when out of memory): dataset, split,
- * model, n_queries, avg (where defined), metrics {key: value}, seconds, ctcir version. */
+ * model, n_queries, excluded_queries, excluded_images, avg (where defined),
+ * metrics {key: value}, seconds, ctcir version. */
 char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const char *model_name);
 /* Only the "metrics" object's members (plus "avg") as a JSON object text. */
 char *ct_eval_metrics_json(const ct_eval_result *r);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "app/bench.h"
+#include "ctcir/dist.h"
 #include "clip/clip.h"
 #include "core/rng.h"
 #include "core/timer.h"
@@ -54,12 +55,13 @@ static void random_caption(int64_t *ids, const ct_model *m, int len, int vocab, 
 
 /* B random triplets: N(0,1) pixels, 20-token captions, `nph` two-token phrases taken from
  * disjoint places of the caption (so they all match). */
-static ct_status synthetic_batch(ct_batch *b, const ct_model *m, int B, int nph, ct_rng *r) {
+static ct_status synthetic_batch(ct_batch *b, const ct_model *m, int B, int row0, int nph, ct_rng *r) {
     const size_t img = (size_t)3 * m->S * m->S;
     const int len = 20, vocab = m->clip.cfg.text.vocab_size;
     if (nph > (len - 2) / 2) nph = (len - 2) / 2;
     if (nph > m->opt.max_noun_phrases) nph = m->opt.max_noun_phrases;
     for (int i = 0; i < B; i++) {
+        ct_rng_seed(r, 1000 + (uint64_t)(row0 + i)); /* row data follows the global row */
         for (size_t k = 0; k < img; k++) {
             b->ref_pixels[i * img + k] = (float)ct_rng_normal(r);
             b->tgt_pixels[i * img + k] = (float)ct_rng_normal(r);
@@ -95,6 +97,7 @@ typedef struct {
     float *gallery;
     int *idx;
     int G, P;
+    double loss;
 } bench_state;
 
 static ct_status run_once(bench_state *b) {
@@ -106,6 +109,7 @@ static ct_status run_once(bench_state *b) {
         ct_step_losses L;
         ct_status s = ct_train_step_run(b->st, &b->batch, &L);
         if (s) return s;
+        b->loss = L.total;
         ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};
         ct_adamw_step(&opt, &b->m->params, 1e-5, ++b->t, ct_grad_norm(&b->m->params));
         ct_bf16_cache_refresh(); /* bf16: the packed weights follow the update */
@@ -145,11 +149,15 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
             random_caption(b.ids + (size_t)i * CT_CONTEXT_LENGTH, b.m, 8 + i % 20, b.m->clip.cfg.text.vocab_size, &rng);
         s = ct_clip_text_acts_new(&b.ta, &b.m->clip, B, false);
     } else if (o->what == CT_BENCH_STEP) {
-        int micro = o->micro_batch > 0 ? o->micro_batch : B;
+        /* data-parallel under mpirun: B is the global batch, this rank runs rows
+         * [rank*B/N, (rank+1)*B/N) (ctcir/dist.h) */
+        const int ranks = ct_dist_size(), Bl = B / ranks;
+        if (B % ranks) { s = ct_fail(CT_ERR_ARG, "bench: batch %d is not divisible by %d ranks", B, ranks); goto done; }
+        int micro = o->micro_batch > 0 && o->micro_batch < Bl ? o->micro_batch : Bl;
         if ((s = ct_params_alloc_moments(&b.m->params))) goto done;
-        if ((s = ct_batch_new(&b.batch, b.m, B))) goto done;
-        if ((s = synthetic_batch(&b.batch, b.m, B, o->phrases > 0 ? o->phrases : 3, &rng))) goto done;
-        s = ct_train_step_new_opts(&b.st, b.m, micro, B, ct_batch_max_text(&b.batch), (ct_recompute)o->recompute);
+        if ((s = ct_batch_new(&b.batch, b.m, Bl))) goto done;
+        if ((s = synthetic_batch(&b.batch, b.m, Bl, ct_dist_rank() * Bl, o->phrases > 0 ? o->phrases : 3, &rng))) goto done;
+        s = ct_train_step_new_opts(&b.st, b.m, micro, Bl, ct_batch_max_text(&b.batch), (ct_recompute)o->recompute);
     } else { /* top-k: P-dim queries against 100k rows */
         b.G = 100000, b.P = P;
         b.gallery = malloc((size_t)b.G * P * sizeof *b.gallery);
@@ -162,6 +170,7 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
     if (s) goto done;
     if ((s = run_once(&b))) goto done; /* warm-up: first-touch of activations, packing buffers */
     double f0 = ct_matmul_flops(), t0 = ct_now_s(), c0 = cpu_now();
+    const uint64_t sent0 = ct_dist_bytes_sent();
     for (int i = 0; i < steps; i++)
         if ((s = run_once(&b))) goto done;
     r->seconds = ct_now_s() - t0;
@@ -171,6 +180,9 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
     r->gflops = flops / r->seconds * 1e-9;
     r->peak_rss_mb = peak_rss_mb();
     r->batch = B;
+    r->ranks = ct_dist_size();
+    r->collective_mb = (double)(ct_dist_bytes_sent() - sent0) / 1e6 / steps;
+    r->loss = b.loss;
 done:
     if (o->what == CT_BENCH_IMAGE) ct_clip_vision_acts_free(&b.va);
     if (o->what == CT_BENCH_TEXT) ct_clip_text_acts_free(&b.ta);

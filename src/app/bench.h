@@ -33,7 +33,10 @@ typedef struct {
                               * busy core that other processes do not dilute */
     double peak_rss_mb;      /* of the whole process */
     double gflops;           /* matrix-product FLOPs (ct_matmul; top-k: its G x P x Q) per second */
-    int batch;               /* the batch used */
+    int batch;               /* the batch used (step under mpirun: the global batch) */
+    int ranks;               /* processes (mpirun -np N; step only splits its batch over them) */
+    double collective_mb;    /* step: MB this rank handed to collectives per step */
+    double loss;             /* step: the last step's loss */
 } ct_bench_result;
 
 void ct_bench_opts_default(ct_bench_opts *o);

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timer.h"
+#include "ctcir/datasets.h"
 #include "ctcir/dist.h"
 #include "ctcir/eval.h"
 #include "ctcir/index.h"
@@ -174,8 +175,9 @@ static ct_status dataset_opts(const ct_eval_opts *o, const char *category, ct_da
 }
 
 /* One dataset (one FashionIQ category): embeddings, ranks, metrics, files. */
-static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *category, ct_predictions_writer *pw,
-                          ct_metric_set *metrics, bool *has_metrics, int *n_queries) {
+static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const ct_exclusion *ex, const char *category,
+                          ct_predictions_writer *pw, ct_metric_set *metrics, bool *has_metrics, int *n_queries, int *xq,
+                          int *xi) {
     ct_dataset *ds = NULL;
     ct_index *ix = NULL;
     float *gallery_own = NULL, *queries = NULL;
@@ -187,7 +189,17 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
     ct_status s = ct_dataset_kind_parse(o->dataset, &kind);
     if (!s) s = dataset_opts(o, category, kind, &dopt, &file, &gal);
     if (!s) s = ct_dataset_load(&ds, kind, &dopt);
+    if (!s && ex) s = ct_dataset_exclude(ds, ex, o->split, xq, xi);
     if (s) goto done;
+    if (ex) {
+        ct_log(CT_LOG_WARN, "eval: %s: %d queries and %d gallery images excluded (%s): the copy is incomplete, "
+               "so the numbers are not comparable with published ones\n", ds->name, *xq, *xi, o->exclude);
+        if (o->index && *xi) {
+            s = ct_fail(CT_ERR_ARG, "eval: %s removes %d images from the gallery; an index holds the whole gallery "
+                        "(evaluate without --index)", o->exclude, *xi);
+            goto done;
+        }
+    }
     const int P = ct_model_embed_dim(m);
     const int Q = ds->n_queries;
     *n_queries = Q;
@@ -204,11 +216,14 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
     const void *gallery = NULL;
     ct_dtype gdtype = CT_DT_F32;
     double t0 = ct_now_s();
-    if ((s = gallery_embeddings(m, o, ds, &ix, &gallery_own, &gallery, &gdtype))) goto done;
+    if ((s = gallery_embeddings(m, o, ds, &ix, &gallery_own, &gallery, &gdtype))) {
+        if (o->index) goto done; /* the index's own errors */
+        goto image_fail;
+    }
     double t1 = ct_now_s();
     queries = malloc((size_t)(Q ? Q : 1) * P * sizeof(float));
     if (!queries) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
-    if ((s = query_embeddings(m, o, ds, queries))) goto done;
+    if ((s = query_embeddings(m, o, ds, queries))) goto image_fail;
     double t2 = ct_now_s();
     if ((s = ct_eval_plan_build(&plan, ds))) goto done;
     if ((s = ct_topk_ranks(&plan, queries, gallery, gdtype, ds->n_gallery, P))) goto done;
@@ -221,6 +236,14 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const char *
         goto done;
     ct_log(CT_LOG_INFO, "eval: %s: %d queries, gallery %d: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,
            ds->n_gallery, t1 - t0, o->index ? " (index)" : "", t2 - t1, ct_now_s() - t2);
+    goto done;
+image_fail:
+    /* most often an image of an incomplete copy: say what to do about it */
+    if (s == CT_ERR_IO || s == CT_ERR_FORMAT) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ct_error());
+        s = ct_fail(s, "%s (`ctcir datasets check` lists every unusable image; `eval --exclude` evaluates without them)", msg);
+    }
 done:
     ct_eval_plan_free(&plan);
     free(gallery_own), free(queries), free(file), free(gal);
@@ -251,15 +274,23 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
             return ct_fail(CT_ERR_ARG, "eval: --submission-out is for cirr and circo (got %s)", o->dataset);
         if (ct_dist_rank() == 0 && (s = ct_mkdirs(o->submission_out))) return s;
     }
+    ct_exclusion *ex = NULL;
+    if (o->exclude && (s = ct_exclusion_load(&ex, o->exclude))) return s;
     ct_predictions_writer *pw = NULL;
-    if (o->predictions_out && ct_dist_rank() == 0 && (s = ct_predictions_writer_new(&pw, o->predictions_out))) return s;
+    if (o->predictions_out && ct_dist_rank() == 0 && (s = ct_predictions_writer_new(&pw, o->predictions_out))) {
+        ct_exclusion_free(ex);
+        return s;
+    }
     double t0 = ct_now_s();
     r->n_runs = fiq_all ? n_cats : 1;
     for (int i = 0; i < r->n_runs && !s; i++) {
         const char *cat = fiq_all ? cats[i] : o->category;
         if (cats && cat) snprintf(r->run_name[i], sizeof r->run_name[i], "%s", cat);
-        s = eval_one(m, o, cat, pw, &r->per[i], &r->has[i], &r->n_queries[i]);
+        int xq = 0, xi = 0;
+        s = eval_one(m, o, ex, cat, pw, &r->per[i], &r->has[i], &r->n_queries[i], &xq, &xi);
+        r->excluded_queries += xq, r->excluded_images += xi;
     }
+    ct_exclusion_free(ex);
     if (!s && pw) {
         s = ct_predictions_writer_commit(pw);
         pw = NULL;
@@ -369,6 +400,8 @@ char *ct_eval_result_json(const ct_eval_result *r, const ct_eval_opts *o, const 
     int total = 0;
     for (int i = 0; i < r->n_runs; i++) total += r->n_queries[i];
     cJSON_AddNumberToObject(root, "n_queries", total);
+    cJSON_AddNumberToObject(root, "excluded_queries", r->excluded_queries);
+    cJSON_AddNumberToObject(root, "excluded_images", r->excluded_images);
     json_ctx j = {metrics, root};
     for_each_metric(r, add_json, &j);
     cJSON_AddItemToObject(root, "metrics", metrics);

@@ -5,6 +5,7 @@
 
 #include "app/bench.h"
 #include "cli/cli.h"
+#include "ctcir/dist.h"
 #include "cli/commands.h"
 #include "train/train_step.h"
 
@@ -82,11 +83,13 @@ int cmd_bench(int argc, char **argv) {
     ct_status s = ct_bench_run(&o, &r);
     if (s) return cli_fail("bench", s);
     static const char *const units[] = {"images/s", "texts/s", "triplets/s", "images/s", "queries/s"};
+    if (ct_dist_rank() != 0) return CLI_OK; /* under mpirun: rank 0 reports */
     if (json)
         printf("{\"what\": \"%s\", \"precision\": \"%s\", \"batch\": %d, \"items_per_s\": %.4f, \"peak_rss_mb\": %.1f, "
-               "\"gflops\": %.2f, \"seconds\": %.4f, \"cpu_seconds\": %.4f, \"steps\": %d}\n",
+               "\"gflops\": %.2f, \"seconds\": %.4f, \"cpu_seconds\": %.4f, \"steps\": %d, \"ranks\": %d, "
+               "\"collective_mb_per_step\": %.2f, \"loss\": %.9g}\n",
                ct_bench_what_name(o.what), ct_precision_name(o.precision), r.batch, r.items_per_s, r.peak_rss_mb,
-               r.gflops, r.seconds, r.cpu_seconds, o.steps);
+               r.gflops, r.seconds, r.cpu_seconds, o.steps, r.ranks, r.collective_mb, r.loss);
     else
         printf("%s %s batch %d: %.3f %s, peak RSS %.0f MB, %.1f GFLOP/s (%d steps, %.3f s)\n", ct_bench_what_name(o.what),
                ct_precision_name(o.precision), r.batch, r.items_per_s, units[o.what], r.peak_rss_mb, r.gflops, o.steps,

@@ -15,7 +15,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
             "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-            "                  [--json] [--strict] [--batch N] [-t N]\n\n"
+            "                  [--exclude FILE] [--json] [--strict] [--batch N] [-t N]\n\n"
             "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
             "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
             "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
@@ -31,6 +31,9 @@ static void usage(FILE *out) {
             "                        FashionIQ <category>/<index> for every category)\n"
             "  --submission-out DIR  CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
             "                        CIRCO: circo_<split>.json (ids as integers); any split\n"
+            "  --exclude FILE        drop the queries and images listed by `ctcir datasets check\n"
+            "                        --write-excluded` (gallery included; for copies missing images);\n"
+            "                        the JSON says how many (excluded_queries, excluded_images)\n"
             "  --strict              a malformed record is an error (default: skipped with a warning)\n"
             "  --batch N             images per model call (default 32)\n"
             "  --loader-threads N    decoding threads (default 1)\n"
@@ -47,13 +50,14 @@ int cmd_eval(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT };
+    enum { O_MODEL = 256, O_DATASET, O_ROOT, O_SPLIT, O_CAT, O_INDEX, O_PRED, O_SUB, O_JSON, O_BATCH, O_LT, O_STRICT, O_EXCL };
     static const struct option opts[] = {
         {"model", required_argument, 0, O_MODEL}, {"dataset", required_argument, 0, O_DATASET},
         {"root", required_argument, 0, O_ROOT}, {"split", required_argument, 0, O_SPLIT},
         {"category", required_argument, 0, O_CAT}, {"index", required_argument, 0, O_INDEX},
         {"predictions-out", required_argument, 0, O_PRED}, {"submission-out", required_argument, 0, O_SUB},
         {"json", no_argument, 0, O_JSON}, {"batch", required_argument, 0, O_BATCH}, {"strict", no_argument, 0, O_STRICT},
+        {"exclude", required_argument, 0, O_EXCL},
         {"loader-threads", required_argument, 0, O_LT}, {"threads", required_argument, 0, 't'},
         {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     ct_eval_opts o;
@@ -76,6 +80,7 @@ int cmd_eval(int argc, char **argv) {
         case O_SUB: o.submission_out = optarg; break;
         case O_JSON: json = true; break;
         case O_STRICT: o.strict = true; break;
+        case O_EXCL: o.exclude = optarg; break;
         case O_BATCH: if (!cli_parse_int(optarg, &v) || v < 1 || v > 1024) return cli_usage_error("eval", "--batch: 1..1024"); o.batch = (int)v; break;
         case O_LT: if (!cli_parse_int(optarg, &v) || v < 1 || v > 8) return cli_usage_error("eval", "--loader-threads: 1..8"); o.loader_threads = (int)v; break;
         case CLI_OPT_PRECISION: { int prc = cli_set_precision("eval", optarg); if (prc) return prc; break; }

@@ -20,7 +20,8 @@
     X(init, "a randomly initialised CLIP folder (HF layout) to train from scratch") \
     X(explain, "query image + one attention heat map per noun phrase (PNG) and spans (JSON)") \
     X(bench, "throughput, memory and GFLOP/s of towers, training step, index, top-k (random weights)") \
-    X(caption_pairs, "good4cir difference captions for image pairs from an OpenAI-compatible server")
+    X(caption_pairs, "good4cir difference captions for image pairs from an OpenAI-compatible server") \
+    X(datasets, "check a local dataset copy (images, duplicates, published counts); build CIRR from NLVR2")
 
 #define X(name, summary) int cmd_##name(int argc, char **argv);
 CTCIR_COMMANDS(X)

@@ -68,6 +68,14 @@ ct_status ds_add_gallery(ds_builder *b, const char *file, int index, char *name,
     }
     int r = ct_namemap_put(ds->map, name, ds->n_gallery);
     if (r == -2) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (r != ds->n_gallery && b->opts->list_duplicates) {
+        char **nd = realloc(ds->duplicates, (size_t)(ds->n_duplicates + 1) * sizeof *nd);
+        if (!nd) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+        ds->duplicates = nd;
+        ds->duplicates[ds->n_duplicates++] = name;
+        free(path);
+        return CT_OK;
+    }
     if (r != ds->n_gallery) {
         st = ct_fail(CT_ERR_FORMAT, "dataset: %s: gallery entry %d: duplicate image name '%s'",
                      file, index, name);
@@ -252,6 +260,7 @@ void ct_dataset_free(ct_dataset *ds) {
     free(ds->gallery_paths);
     for (int i = 0; i < ds->n_queries; i++) ds_query_clear(&ds->queries[i]);
     free(ds->queries);
+    ct_str_list_free(ds->duplicates, ds->n_duplicates);
     ct_namemap_free(ds->map);
     free(ds->name);
     free(ds);
