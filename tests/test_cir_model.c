@@ -238,6 +238,53 @@ static void freeze_tower(bool vision) {
     ct_model_free(m);
 }
 
+/* Activation recomputation in the towers: three AdamW steps (GradCache micro-batch 2 of 3,
+ * CC loss through the isolated phrase passes) give bit-identical weights with it on and off. */
+static void recompute_equal(void) {
+    const char *sets[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=0.5", "cc_detach_isolated=false"};
+    ct_model *ms[2] = {load(sets, 4), load(sets, 4)};
+    if (!ms[0] || !ms[1]) return;
+    ct_batch b;
+    CHECK(ct_batch_new(&b, ms[0], B) == CT_OK);
+    for (int k = 0; k < 2; k++) {
+        ct_model *m = ms[k];
+        randomize_head(m, 11);
+        CHECK(ct_params_alloc_moments(&m->params) == CT_OK);
+        ct_train_step *st = NULL;
+        make_batch(&b, m, 3);
+        CHECK(ct_train_step_new_opts(&st, m, 2, B, ct_batch_max_text(&b), k ? CT_RECOMPUTE_ON : CT_RECOMPUTE_OFF) ==
+              CT_OK);
+        if (!st) return;
+        CHECK(ct_train_step_recomputes(st) == (k == 1));
+        ct_adamw opt = {0.9, 0.98, 1e-8, 0.01, 1.0};
+        for (int t = 1; t <= 3; t++) {
+            make_batch(&b, m, 100 + (uint64_t)t);
+            ct_step_losses L;
+            CHECK(ct_train_step_run(st, &b, &L) == CT_OK);
+            ct_adamw_step(&opt, &m->params, 1e-3, t, ct_grad_norm(&m->params));
+        }
+        ct_train_step_free(st);
+    }
+    size_t diff = 0;
+    for (size_t i = 0; i < ms[0]->params.total; i++) diff += ms[0]->params.param[i] != ms[1]->params.param[i];
+    CHECK_MSG(diff == 0, "recompute on/off: %zu of %zu weights differ after 3 steps", diff, ms[0]->params.total);
+    size_t moved = 0, n0 = ms[0]->params.total;
+    ct_model *fresh = load(sets, 4);
+    if (fresh) {
+        randomize_head(fresh, 11);
+        for (size_t i = 0; i < n0; i++) moved += fresh->params.param[i] != ms[0]->params.param[i];
+        CHECK_MSG(moved > n0 / 2, "recompute test: only %zu of %zu weights moved", moved, n0);
+        ct_model_free(fresh);
+    }
+    printf("recompute on/off: %zu of %zu weights differ after 3 steps (%zu moved)\n", diff, n0, moved);
+    ct_recompute r;
+    CHECK(ct_recompute_parse("auto", "test", &r) == CT_OK && r == CT_RECOMPUTE_AUTO);
+    CHECK(ct_recompute_parse("On", "test", &r) != CT_OK);
+    ct_batch_free(&b);
+    ct_model_free(ms[0]);
+    ct_model_free(ms[1]);
+}
+
 int main(void) {
     snprintf(model_dir, sizeof model_dir, "%s/parity/models/tiny-vit-b", test_shared_dir());
     const char *a[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=1", "cc_detach_isolated=false",
@@ -250,5 +297,6 @@ int main(void) {
     short_context_equal();
     freeze_tower(true);
     freeze_tower(false);
+    recompute_equal();
     return test_finish();
 }

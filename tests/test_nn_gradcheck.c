@@ -246,6 +246,69 @@ static void test_attention(const char *name, int B, int Tq, int Tk, int C, int N
     free(dq); free(dk); free(dv); free(scratch); free(out_ref); free(att_ref); free(dq2); free(dk2); free(dv2);
 }
 
+/* ---- fused attention: the same function as attention_forward/backward without the map ---- */
+static float *fa_scratch;
+static int fa_slots = 2;
+static double fa_loss(void *p) {
+    at_ctx *c = p; /* c->att holds the statistics [B,NH,Tq,2] here */
+    attention_fused_forward(c->out, c->att, c->q, c->k, c->v, c->key_len, c->causal, c->scale, c->B, c->Tq,
+                            c->Tk, c->C, c->NH, fa_scratch, fa_slots);
+    return dot(c->out, c->r, (size_t)c->B * c->Tq * c->C);
+}
+static void test_attention_fused(const char *name, int B, int Tq, int Tk, int C, int NH, const int *key_len,
+                                 bool causal) {
+    at_ctx c = {B, Tq, Tk, C, NH, key_len, causal, 1.0f / sqrtf((float)(C / NH)), 0, 0, 0, 0, 0, 0, 0};
+    size_t nq = (size_t)B * Tq * C, nk = (size_t)B * Tk * C, na = (size_t)B * NH * Tq * Tk;
+    size_t ns = (size_t)B * NH * Tq * 2;
+    c.q = rnd(nq, -1.5f, 1.5f); c.k = rnd(nk, -1.5f, 1.5f); c.v = rnd(nk, -1, 1);
+    c.out = zeros(nq); c.att = zeros(ns); c.r = rnd(nq, -1, 1);
+    fa_scratch = zeros(attention_fused_scratch_floats(Tq, Tk, fa_slots));
+    float *out_m = zeros(nq), *att_m = zeros(na), *scratch = zeros(na), *out_ref = zeros(nq), *st_ref = zeros(ns);
+    float *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
+    float *dq_m = zeros(nq), *dk_m = zeros(nk), *dv_m = zeros(nk);
+    float *dq_r = zeros(nq), *dk_r = zeros(nk), *dv_r = zeros(nk);
+    char buf[128];
+    fa_loss(&c);
+    /* against the kernel that keeps the map */
+    attention_forward(out_m, att_m, c.q, c.k, c.v, key_len, causal, c.scale, B, Tq, Tk, C, NH);
+    snprintf(buf, sizeof buf, "%s: fused forward vs attention_forward", name);
+    check_close(buf, c.out, out_m, nq, 1e-6f);
+    attention_fused_forward_ref(out_ref, st_ref, c.q, c.k, c.v, key_len, causal, c.scale, B, Tq, Tk, C, NH, scratch);
+    snprintf(buf, sizeof buf, "%s: fused forward vs ref", name);
+    check_close(buf, c.out, out_ref, nq, 1e-5f);
+    snprintf(buf, sizeof buf, "%s: fused row statistics vs ref", name);
+    check_close(buf, c.att, st_ref, ns, 1e-4f); /* sums of up to Tk terms near 1 */
+    attention_fused_backward(dq, dk, dv, c.r, c.att, c.q, c.k, c.v, key_len, causal, c.scale, B, Tq, Tk, C, NH,
+                             fa_scratch, fa_slots);
+    attention_backward(dq_m, dk_m, dv_m, c.r, NULL, att_m, c.q, c.k, c.v, c.scale, B, Tq, Tk, C, NH, scratch);
+    snprintf(buf, sizeof buf, "%s: fused backward vs attention_backward", name);
+    check_close(buf, dq, dq_m, nq, 1e-6f);
+    check_close(buf, dk, dk_m, nk, 1e-6f);
+    check_close(buf, dv, dv_m, nk, 1e-6f);
+    attention_fused_backward_ref(dq_r, dk_r, dv_r, c.r, c.att, c.q, c.k, c.v, key_len, causal, c.scale, B, Tq, Tk,
+                                 C, NH, scratch);
+    snprintf(buf, sizeof buf, "%s: fused backward vs ref", name);
+    check_close(buf, dq, dq_r, nq, 1e-5f);
+    check_close(buf, dk, dk_r, nk, 1e-5f);
+    check_close(buf, dv, dv_r, nk, 1e-5f);
+    snprintf(buf, sizeof buf, "%s fused dq", name);
+    gradcheck(buf, c.q, nq, dq, fa_loss, &c, 1e-2f);
+    snprintf(buf, sizeof buf, "%s fused dk", name);
+    gradcheck(buf, c.k, nk, dk, fa_loss, &c, 1e-2f);
+    snprintf(buf, sizeof buf, "%s fused dv", name);
+    gradcheck(buf, c.v, nk, dv, fa_loss, &c, 1e-2f);
+    /* accumulates, and NULL gradients are allowed */
+    fa_loss(&c);
+    attention_fused_backward(NULL, dk, NULL, c.r, c.att, c.q, c.k, c.v, key_len, causal, c.scale, B, Tq, Tk, C,
+                             NH, fa_scratch, fa_slots);
+    for (size_t i = 0; i < nk; i++) dk_m[i] *= 2.0f;
+    snprintf(buf, sizeof buf, "%s: fused backward accumulates", name);
+    check_close(buf, dk, dk_m, nk, 1e-5f);
+    free(c.q); free(c.k); free(c.v); free(c.out); free(c.att); free(c.r); free(fa_scratch);
+    free(out_m); free(att_m); free(scratch); free(out_ref); free(st_ref);
+    free(dq); free(dk); free(dv); free(dq_m); free(dk_m); free(dv_m); free(dq_r); free(dk_r); free(dv_r);
+}
+
 /* ---- patch embedding ---- */
 typedef struct { int B, Cin, S, p, D; float *pix, *w, *out, *cols, *r; } pe_ctx;
 static double pe_loss(void *p) {
@@ -336,6 +399,11 @@ int main(void) {
     test_attention("attention with datt_in", 2, 5, 5, 8, 2, NULL, true, true);
     static const int key_len2[2] = {4, 7};
     test_attention("cross-attention Tq != Tk", 2, 3, 7, 8, 2, key_len2, false, true);
+    test_attention_fused("fused self-attention", 2, 5, 5, 8, 2, NULL, false);
+    test_attention_fused("fused causal, several row blocks", 2, CT_ATT_ROW_BLOCK + 9, CT_ATT_ROW_BLOCK + 9, 4, 2,
+                         NULL, true);
+    test_attention_fused("fused key_len mask", 3, 5, 5, 12, 3, key_len, false);
+    test_attention_fused("fused cross-attention Tq != Tk", 2, 3, 7, 8, 2, key_len2, false);
     test_patch_embed();
     test_embeddings();
     return test_finish();

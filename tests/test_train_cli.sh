@@ -94,4 +94,12 @@ grep -q "one_bad.jsonl.*4\|record 4" "$T/sk.log" && ok || { bad "skip warning na
   --set fusion_layers=1 --set fusion_heads=4 --out "$T/sk2" 2>"$T/sk2.log"; check test $? -eq 1
 grep -q "none.png" "$T/sk2.log" && ok || bad "strict error names the image"
 
+# --recompute: saved in train_config.json, logged; a bad value is a usage error
+"$CTCIR" train --init "$INIT" --data "$T/data/train.jsonl" --image-root "$T/data" --batch-size 2 --max-steps 1 -t 1 \
+  --set fusion_layers=1 --set fusion_heads=4 --recompute on --out "$T/rc" 2>"$T/rc.log"; check test $? -eq 0
+grep -q '"recompute":.*"on"' "$T/rc/train_config.json" && ok || bad "recompute saved in train_config.json"
+grep -q "recomputation on" "$T/rc.log" && ok || bad "recompute logged"
+"$CTCIR" train --out "$T/x" --recompute sometimes >/dev/null 2>"$T/rc2.log"; check test $? -eq 2
+grep -q "sometimes" "$T/rc2.log" && ok || bad "bad recompute value named"
+
 harness_end

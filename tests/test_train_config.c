@@ -42,6 +42,9 @@ int main(void) {
     CHECK(ct_train_config_set(&c, "lambda_cc=0") == CT_OK && c.model.lambda_cc == 0);
     CHECK(ct_train_config_set(&c, "query_negatives=all") == CT_OK && c.model.query_negatives == CT_QNEG_ALL);
     CHECK(ct_train_config_set(&c, "freeze_text=true") == CT_OK && c.freeze_text);
+    CHECK(c.recompute == CT_RECOMPUTE_AUTO);
+    CHECK(ct_train_config_set(&c, "recompute=on") == CT_OK && c.recompute == CT_RECOMPUTE_ON);
+    CHECK(ct_train_config_set(&c, "recompute=sometimes") == CT_ERR_ARG && strstr(ct_error(), "sometimes"));
     CHECK(ct_train_config_set(&c, "nonsense=1") == CT_ERR_ARG && strstr(ct_error(), "nonsense"));
     CHECK(ct_train_config_set(&c, "batch_size=0") == CT_ERR_ARG);
     CHECK(ct_train_config_set(&c, "tau=-1") == CT_ERR_ARG);
@@ -57,6 +60,7 @@ int main(void) {
     ct_train_config_default(&d);
     CHECK_MSG(ct_train_config_load(&d, path) == CT_OK, "round trip: %s", ct_error());
     CHECK(d.lr.lr_max == 1e-4 && d.model.lambda_cc == 0 && d.model.query_negatives == CT_QNEG_ALL && d.freeze_text);
+    CHECK(d.recompute == CT_RECOMPUTE_ON);
     ct_train_config_free(&d);
     free(json);
     /* malformed files name the file, line and column */

@@ -26,6 +26,7 @@ typedef struct {
     int steps;               /* timed repetitions after one warm-up (default 3) */
     int threads;             /* 0: all cores */
     ct_precision precision;
+    int recompute;           /* step: ct_recompute (train/train_step.h): 0 auto, 1 on, 2 off */
 } ct_bench_opts;
 
 typedef struct {

@@ -30,6 +30,13 @@ extern "C" {
 #define CT_MAX_DATASETS 8
 #define CT_MAX_MODEL_KEYS 64
 
+/* Activation recomputation in the CLIP towers (docs/memory.md): auto turns it on when the
+ * planned activations would not fit in the available memory. */
+typedef enum { CT_RECOMPUTE_AUTO = 0, CT_RECOMPUTE_ON, CT_RECOMPUTE_OFF } ct_recompute;
+/* "auto", "on", "off" -> *out (a usage error naming `where` otherwise). */
+ct_status ct_recompute_parse(const char *s, const char *where, ct_recompute *out);
+const char *ct_recompute_name(ct_recompute r);
+
 typedef struct {
     double lr_max, lr_min;   /* 2e-5, 2e-7 */
     int64_t warmup;          /* 500 linear warm-up steps */
@@ -75,6 +82,7 @@ typedef struct {
     int threads;                 /* 0 = all cores */
     int loader_threads;          /* 1 */
     ct_precision precision;      /* fp32; bf16: matrix products in bf16 (docs/perf-bf16.md) */
+    ct_recompute recompute;      /* auto: activation recomputation in the towers when they would not fit */
     bool strict;                 /* a bad record is an error rather than a skip */
 } ct_train_config;
 

@@ -158,7 +158,7 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
         if ((s = ct_params_alloc_moments(&b.m->params))) goto done;
         if ((s = ct_batch_new(&b.batch, b.m, Bl))) goto done;
         if ((s = synthetic_batch(&b.batch, b.m, Bl, ct_dist_rank() * Bl, o->phrases > 0 ? o->phrases : 3, &rng))) goto done;
-        s = ct_train_step_new(&b.st, b.m, micro, Bl, ct_batch_max_text(&b.batch));
+        s = ct_train_step_new_opts(&b.st, b.m, micro, Bl, ct_batch_max_text(&b.batch), (ct_recompute)o->recompute);
     } else { /* top-k: P-dim queries against 100k rows */
         b.G = 100000, b.P = P;
         b.gallery = malloc((size_t)b.G * P * sizeof *b.gallery);

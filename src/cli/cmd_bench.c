@@ -7,11 +7,13 @@
 #include "cli/cli.h"
 #include "ctcir/dist.h"
 #include "cli/commands.h"
+#include "ctcir/train.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: ctcir bench --config CLIPCONFIG.json --what image|text|step|index|topk [--batch N]\n"
-            "                   [--micro-batch M] [--phrases K] [--precision fp32|bf16] [--steps S] [-t N] [--json]\n\n"
+            "                   [--micro-batch M] [--phrases K] [--precision fp32|bf16] [--steps S] [-t N]\n"
+            "                   [--recompute auto|on|off] [--json]\n\n"
             "Times a part of the model at the config's real shapes with random weights and inputs (no\n"
             "other files): image / text = tower forward, index = target embedding (image + empty text\n"
             "through fusion and pooling, decoding not included), step = training step with both losses\n"
@@ -25,6 +27,7 @@ static void usage(FILE *out) {
             "  --phrases K        step: noun phrases per caption (default 3)\n"
             "  --steps S          timed repetitions after one warm-up (default 3)\n"
             "  -t, --threads N    OpenMP threads (default: all cores)\n"
+            "  --recompute M      step: auto (default), on or off (as train --recompute)\n"
             "  --json             one JSON object: items_per_s, peak_rss_mb, gflops, what, precision, batch\n"
             CLI_PRECISION_HELP);
 }
@@ -34,12 +37,13 @@ int cmd_bench(int argc, char **argv) {
         usage(stdout);
         return CLI_OK;
     }
-    enum { O_CONFIG = 256, O_WHAT, O_BATCH, O_MICRO, O_PHRASES, O_STEPS, O_JSON };
+    enum { O_CONFIG = 256, O_WHAT, O_BATCH, O_MICRO, O_PHRASES, O_STEPS, O_JSON, O_RECOMP };
     static const struct option opts[] = {
         {"config", required_argument, 0, O_CONFIG}, {"what", required_argument, 0, O_WHAT},
         {"batch", required_argument, 0, O_BATCH}, {"micro-batch", required_argument, 0, O_MICRO},
         {"phrases", required_argument, 0, O_PHRASES}, {"steps", required_argument, 0, O_STEPS},
         {"json", no_argument, 0, O_JSON}, {"threads", required_argument, 0, 't'},
+        {"recompute", required_argument, 0, O_RECOMP},
         {"precision", required_argument, 0, CLI_OPT_PRECISION}, {0, 0, 0, 0}};
     ct_bench_opts o;
     ct_bench_opts_default(&o);
@@ -59,6 +63,12 @@ int cmd_bench(int argc, char **argv) {
         case O_PHRASES: if (!cli_parse_int(optarg, &v) || v < 0 || v > 9) return cli_usage_error("bench", "--phrases: 0..9"); o.phrases = (int)v; break;
         case O_STEPS: if (!cli_parse_int(optarg, &v) || v < 1 || v > 100000) return cli_usage_error("bench", "--steps: 1..100000"); o.steps = (int)v; break;
         case O_JSON: json = true; break;
+        case O_RECOMP: {
+            ct_recompute r;
+            if (ct_recompute_parse(optarg, "--recompute", &r)) return cli_usage_error("bench", "%s", ct_error());
+            o.recompute = (int)r;
+            break;
+        }
         case 't': if (!cli_parse_int(optarg, &v) || v < 0 || v > 1024) return cli_usage_error("bench", "--threads: 0..1024"); o.threads = (int)v; break;
         case CLI_OPT_PRECISION:
             if (ct_precision_parse(optarg, "--precision", &o.precision)) return cli_usage_error("bench", "%s", ct_error());

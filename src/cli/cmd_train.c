@@ -42,10 +42,10 @@ int cmd_train(int argc, char **argv) {
     assign_list list = {calloc((size_t)argc + 2, sizeof(char *)), 0};
     if (!list.v) return cli_fail("train", ct_fail(CT_ERR_NOMEM, "out of memory"));
     enum { A_INIT, A_BATCH, A_MICRO, A_STEPS, A_LR, A_LRMIN, A_WARM, A_NOSHUF, A_SEED, A_SET, A_STRICT, A_VALEVERY,
-           A_VALMETRIC, A_PREC, A_N };
+           A_VALMETRIC, A_PREC, A_RECOMP, A_N };
     static const char *const fmt[A_N] = {"init=%s", "batch_size=%s", "micro_batch=%s", "max_steps=%s", "lr=%s",
                                          "lr_min=%s", "warmup=%s", "shuffle=false", "seed=%s", "%s", "strict=true",
-                                         "val_every=%s", "val_metric=%s", "precision=%s"};
+                                         "val_every=%s", "val_metric=%s", "precision=%s", "recompute=%s"};
     assign_flag af[A_N];
     cli_call call[A_N];
     for (int i = 0; i < A_N; i++) {
@@ -98,6 +98,9 @@ int cmd_train(int argc, char **argv) {
                                                        "error instead of a skipped record with a warning"},
         {"precision", 0, CLI_CALL, &call[A_PREC], "P", "fp32 or bf16: matrix products in bf16, the rest fp32 (default fp32;\n"
                                                        "the config key `precision`)"},
+        {"recompute", 0, CLI_CALL, &call[A_RECOMP], "auto|on|off", "activation recomputation in the CLIP towers: keep only each\n"
+                                                                   "layer's output, rerun the layer before its backward (auto: when the\n"
+                                                                   "activations would not fit in memory; docs/memory.md; default auto)"},
         CLI_OPT_THREADS(&threads),
         {0}};
     char epilogue[400];

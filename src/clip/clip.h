@@ -115,7 +115,9 @@ ct_status ct_clip_init_folder(const ct_clip_init_args *a, ct_clip_config *cfg_ou
 typedef struct {
     float *ln1, *ln1_mean, *ln1_rstd; /* [BT,D], [BT], [BT] */
     float *q, *k, *v;                 /* [BT,D] */
-    float *att;                       /* [B,NH,T,T] softmax weights */
+    float *att_stats;                 /* [B,NH,T,2] softmax row max and exp-sum (fused attention) */
+    float *att_scratch;               /* fused attention's per-thread scratch, shared by all layers */
+    int att_slots;                    /* its slots: threads the attention kernels may use */
     float *attn;                      /* [BT,D] attention output before out_proj */
     float *res1;                      /* [BT,D] x_in + out_proj(attn) */
     float *ln2, *ln2_mean, *ln2_rstd;
@@ -125,12 +127,13 @@ typedef struct {
 
 /* Backward scratch of the encoder (shared by both towers' code). */
 typedef struct {
-    float *dx, *dt, *dq, *dk, *dv, *df1, *df2, *datt;
+    float *dx, *dt, *dq, *dk, *dv, *df1, *df2;
 } ct_clip_encoder_grads;
 
 typedef struct {
     int B_cap, B, T, D, P;   /* planned batch, current batch, tokens, width, projection */
     bool training;
+    bool recompute;          /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
     size_t bytes;
     float *mem;
     const float *pixels;     /* [B,3,S,S] input of the last forward (caller's memory) */
@@ -152,6 +155,7 @@ typedef struct {
     int B_cap, B, T, D, P;   /* T: positions of the last forward (<= T_cap) */
     int T_cap;               /* planned positions = max_position_embeddings */
     bool training;
+    bool recompute;          /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
     size_t bytes;
     float *mem;
     int *ids;                /* [B,T] copy of the input ids */
@@ -167,12 +171,29 @@ typedef struct {
     float *d_inputs_embeds;  /* [B,T,D] after backward: d loss / d token_embedding[ids] */
 } ct_clip_text_acts;
 
+/* Activation recomputation (per-layer checkpointing) for training plans: with recompute,
+ * forward keeps only every encoder layer's output (the next layer's input) and one layer's
+ * worth of scratch shared by all layers, as at inference; backward runs each layer's forward
+ * again from its input just before that layer's backward. Same kernels, same order: the
+ * gradients are bit-identical to the plan without it, for about a third more tower work.
+ * ct_clip_*_acts_new plan without it. */
+typedef struct {
+    bool recompute;
+} ct_clip_acts_opts;
+
 ct_status ct_clip_vision_acts_new(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training);
+ct_status ct_clip_vision_acts_new_opts(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training,
+                                       const ct_clip_acts_opts *o);
+/* Bytes the plan would allocate, without allocating (text: T_cap positions). */
+size_t ct_clip_vision_acts_bytes(const ct_clip *m, int B, bool training, const ct_clip_acts_opts *o);
+size_t ct_clip_text_acts_bytes(const ct_clip *m, int B, bool training, int T_cap, const ct_clip_acts_opts *o);
 void ct_clip_vision_acts_free(ct_clip_vision_acts *a);
 ct_status ct_clip_text_acts_new(ct_clip_text_acts *a, const ct_clip *m, int B, bool training);
 /* The same planned for at most T_cap <= max_positions positions (ct_clip_text_forward_len with
  * T <= T_cap): training on short captions needs a fraction of the 77-position plan. */
 ct_status ct_clip_text_acts_new_len(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap);
+ct_status ct_clip_text_acts_new_opts(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap,
+                                     const ct_clip_acts_opts *o);
 void ct_clip_text_acts_free(ct_clip_text_acts *a);
 
 /* pixels [B,3,S,S] (kept by pointer until backward). Fills every activation above. */

@@ -14,7 +14,7 @@ static void plan_text(ct_plan *p, void *acts, const ct_clip_config *cfg, int B, 
     a->ids = (int *)ct_plan_take(p, BT);
     a->eot = (int *)ct_plan_take(p, (size_t)B);
     a->hidden0 = ct_plan_take(p, BT * D);
-    clip_plan_encoder(p, a->layers, &a->g, t, B, (int)T, training);
+    clip_plan_encoder(p, a->layers, &a->g, t, B, (int)T, training, a->recompute);
     a->last_hidden = ct_plan_take(p, BT * D);
     a->final_mean = ct_plan_take(p, BT);
     a->final_rstd = ct_plan_take(p, BT);
@@ -29,17 +29,36 @@ ct_status ct_clip_text_acts_new(ct_clip_text_acts *a, const ct_clip *m, int B, b
 }
 
 ct_status ct_clip_text_acts_new_len(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap) {
+    return ct_clip_text_acts_new_opts(a, m, B, training, T_cap, NULL);
+}
+
+static void text_init(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap,
+                      const ct_clip_acts_opts *o) {
+    memset(a, 0, sizeof *a);
+    a->B_cap = B;
+    a->T = a->T_cap = T_cap;
+    a->D = m->cfg.text.hidden_size;
+    a->P = m->cfg.projection_dim;
+    a->training = training;
+    a->recompute = training && o && o->recompute;
+}
+
+ct_status ct_clip_text_acts_new_opts(ct_clip_text_acts *a, const ct_clip *m, int B, bool training, int T_cap,
+                                     const ct_clip_acts_opts *o) {
     memset(a, 0, sizeof *a);
     if (B < 1) return ct_fail(CT_ERR_ARG, "clip: text batch %d (must be >= 1)", B);
     const ct_clip_config *cfg = &m->cfg;
     if (T_cap < 1 || T_cap > cfg->text.max_positions)
         return ct_fail(CT_ERR_ARG, "clip: text plan for %d positions outside 1..%d", T_cap, cfg->text.max_positions);
-    a->B_cap = B;
-    a->T = a->T_cap = T_cap;
-    a->D = cfg->text.hidden_size;
-    a->P = cfg->projection_dim;
-    a->training = training;
+    text_init(a, m, B, training, T_cap, o);
     return clip_plan_build(plan_text, a, cfg, B, training, "text", &a->layers, cfg->text.num_layers, &a->mem, &a->bytes);
+}
+
+size_t ct_clip_text_acts_bytes(const ct_clip *m, int B, bool training, int T_cap, const ct_clip_acts_opts *o) {
+    ct_clip_text_acts a;
+    int T = T_cap < 1 ? 1 : T_cap > m->cfg.text.max_positions ? m->cfg.text.max_positions : T_cap;
+    text_init(&a, m, B < 1 ? 1 : B, training, T, o);
+    return clip_plan_measure(plan_text, &a, &m->cfg, a.B_cap, training, &a.layers, m->cfg.text.num_layers);
 }
 
 void ct_clip_text_acts_free(ct_clip_text_acts *a) {
@@ -115,7 +134,7 @@ ct_status ct_clip_text_backward(const ct_clip *m, ct_clip_text_acts *a, const fl
     memset(g->dx, 0, nd);
     layernorm_backward(g->dx, G(m->txt.final_w), G(m->txt.final_b), g->dt, enc, W(m->txt.final_w), a->final_mean,
                        a->final_rstd, BT, D);
-    clip_encoder_backward(P, m->txt.layers, t, a->layers, g, a->hidden0, B, T, weight_grads);
+    clip_encoder_backward(P, m->txt.layers, t, a->layers, g, a->hidden0, B, T, true, weight_grads, a->recompute);
     if (weight_grads) token_embed_backward(G(m->txt.tok_emb), G(m->txt.pos_emb), g->dx, a->ids, B, T, D);
     a->d_inputs_embeds = g->dx;
     return CT_OK;

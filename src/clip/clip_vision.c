@@ -17,7 +17,7 @@ static void plan_vision(ct_plan *p, void *acts, const ct_clip_config *cfg, int B
     a->hidden0 = ct_plan_take(p, (size_t)B * T * D);
     a->pre_mean = ct_plan_take(p, (size_t)B * T);
     a->pre_rstd = ct_plan_take(p, (size_t)B * T);
-    clip_plan_encoder(p, a->layers, &a->g, v, B, (int)T, training);
+    clip_plan_encoder(p, a->layers, &a->g, v, B, (int)T, training, a->recompute);
     a->last_hidden = v->num_layers ? a->layers[v->num_layers - 1].out : a->hidden0;
     a->cls = ct_plan_take(p, (size_t)B * D);
     a->pooled = ct_plan_take(p, (size_t)B * D);
@@ -32,16 +32,33 @@ static void plan_vision(ct_plan *p, void *acts, const ct_clip_config *cfg, int B
     a->dpixels = ct_plan_take(p, (size_t)B * v->num_channels * S * S);
 }
 
+static void vision_init(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training, const ct_clip_acts_opts *o) {
+    memset(a, 0, sizeof *a);
+    a->B_cap = B;
+    a->T = ct_clip_vision_tokens(&m->cfg);
+    a->D = m->cfg.vision.hidden_size;
+    a->P = m->cfg.projection_dim;
+    a->training = training;
+    a->recompute = training && o && o->recompute;
+}
+
 ct_status ct_clip_vision_acts_new(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training) {
+    return ct_clip_vision_acts_new_opts(a, m, B, training, NULL);
+}
+
+ct_status ct_clip_vision_acts_new_opts(ct_clip_vision_acts *a, const ct_clip *m, int B, bool training,
+                                       const ct_clip_acts_opts *o) {
     memset(a, 0, sizeof *a);
     if (B < 1) return ct_fail(CT_ERR_ARG, "clip: vision batch %d (must be >= 1)", B);
-    const ct_clip_config *cfg = &m->cfg;
-    a->B_cap = B;
-    a->T = ct_clip_vision_tokens(cfg);
-    a->D = cfg->vision.hidden_size;
-    a->P = cfg->projection_dim;
-    a->training = training;
-    return clip_plan_build(plan_vision, a, cfg, B, training, "vision", &a->layers, cfg->vision.num_layers, &a->mem, &a->bytes);
+    vision_init(a, m, B, training, o);
+    return clip_plan_build(plan_vision, a, &m->cfg, B, training, "vision", &a->layers, m->cfg.vision.num_layers,
+                           &a->mem, &a->bytes);
+}
+
+size_t ct_clip_vision_acts_bytes(const ct_clip *m, int B, bool training, const ct_clip_acts_opts *o) {
+    ct_clip_vision_acts a;
+    vision_init(&a, m, B < 1 ? 1 : B, training, o);
+    return clip_plan_measure(plan_vision, &a, &m->cfg, a.B_cap, training, &a.layers, m->cfg.vision.num_layers);
 }
 
 void ct_clip_vision_acts_free(ct_clip_vision_acts *a) {
@@ -99,7 +116,7 @@ ct_status ct_clip_vision_backward(const ct_clip *m, ct_clip_vision_acts *a, cons
             residual_forward(g->dx + (size_t)b * T * D, g->dx + (size_t)b * T * D, g->dt + (size_t)b * D,
                              (size_t)D);
     }
-    clip_encoder_backward(P, m->vis.layers, v, a->layers, g, a->hidden0, B, T, weight_grads);
+    clip_encoder_backward(P, m->vis.layers, v, a->layers, g, a->hidden0, B, T, false, weight_grads, a->recompute);
     memset(g->dt, 0, nd);
     layernorm_backward(g->dt, G(m->vis.pre_w), G(m->vis.pre_b), g->dx, a->embeddings, W(m->vis.pre_w),
                        a->pre_mean, a->pre_rstd, BT, D);

@@ -61,6 +61,29 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
                         const float *att, const float *q, const float *k, const float *v,
                         float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
 
+/* ---- fused attention: the same product without the map (src/nn/attention_fused.c) --------
+ * q/k/v/out as above. stats [B,NH,Tq,2]: per query row the max score and the sum of the
+ * exponentials, saved for backward, which recomputes the scores from q and k. Query rows go
+ * in blocks of CT_ATT_ROW_BLOCK; scratch: attention_fused_scratch_floats(Tq, Tk, nslots)
+ * floats, and the kernels use at most nslots OpenMP threads (one scratch slot each). Output,
+ * weights and gradients equal attention_forward/backward's (without datt_in). */
+#define CT_ATT_ROW_BLOCK 64
+size_t attention_fused_scratch_floats(int Tq, int Tk, int nslots);
+void attention_fused_forward(float *out, float *stats, const float *q, const float *k, const float *v,
+                             const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C, int NH,
+                             float *scratch, int nslots);
+/* dq [B,Tq,C], dk/dv [B,Tk,C] accumulate; any may be NULL. */
+void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout, const float *stats,
+                              const float *q, const float *k, const float *v, const int *key_len, bool causal,
+                              float scale, int B, int Tq, int Tk, int C, int NH, float *scratch, int nslots);
+/* References in double; att_scratch [B,NH,Tq,Tk] (the references materialise the map). */
+void attention_fused_forward_ref(float *out, float *stats, const float *q, const float *k, const float *v,
+                                 const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C,
+                                 int NH, float *att_scratch);
+void attention_fused_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *stats,
+                                  const float *q, const float *k, const float *v, const int *key_len, bool causal,
+                                  float scale, int B, int Tq, int Tk, int C, int NH, float *att_scratch);
+
 /* ---- residual add: out [n] = a + b; da/db [n] += dout (either may be NULL) --------------- */
 void residual_forward(float *out, const float *a, const float *b, size_t n);
 void residual_backward(float *da, float *db, const float *dout, size_t n);

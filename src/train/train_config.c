@@ -135,6 +135,7 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
         *dst = ct_strdup(v);
         return CT_OK;
     }
+    if (!strcmp(key, "recompute")) return ct_recompute_parse(v, "config: recompute", &c->recompute);
     return CT_ERR_UNSUPPORTED;
 }
 
@@ -314,6 +315,7 @@ char *ct_train_config_to_json(const ct_train_config *c) {
     cJSON_AddNumberToObject(j, "loader_threads", c->loader_threads);
     cJSON_AddStringToObject(j, "precision", ct_precision_name(c->precision));
     cJSON_AddBoolToObject(j, "strict", c->strict);
+    cJSON_AddStringToObject(j, "recompute", ct_recompute_name(c->recompute));
     char *text = ct_json_print_indented(j);
     cJSON_Delete(j);
     return text;

@@ -9,5 +9,6 @@
 #include "ctcir/train.h"
 #include "model/options.h"
 #include "train/optim.h"
+#include "train/train_step.h"
 
 #endif

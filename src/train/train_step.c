@@ -7,6 +7,7 @@
 #include "ctcir/dist.h"
 #include "model/head.h"
 #include "train/train_step.h"
+#include "ctcir/log.h"
 
 /* ---- batches ------------------------------------------------------------------------- */
 
@@ -113,6 +114,7 @@ struct ct_train_step {
     double *loss_work;                       /* scratch of both losses */
     int Tc, Ti;                              /* their lengths in this chunk */
     int T_max;                               /* planned text length (captions and phrases) */
+    bool recompute;                          /* the towers recompute activations in backward */
     /* data-parallel (ctcir/dist.h): this rank's rows are [rank*n, (rank+1)*n) of the global
      * batch; the contrastive loss runs over the global embeddings, gathered from all ranks */
     int rank, ranks;
@@ -151,7 +153,71 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     }
 }
 
+ct_status ct_recompute_parse(const char *s, const char *where, ct_recompute *out) {
+    static const char *names[] = {"auto", "on", "off"};
+    for (int i = 0; i < 3; i++)
+        if (s && !strcmp(s, names[i])) {
+            *out = (ct_recompute)i;
+            return CT_OK;
+        }
+    return ct_fail(CT_ERR_ARG, "%s: recompute '%s' (expected auto, on or off)", where, s ? s : "");
+}
+
+const char *ct_recompute_name(ct_recompute r) {
+    return r == CT_RECOMPUTE_ON ? "on" : r == CT_RECOMPUTE_OFF ? "off" : "auto";
+}
+
+bool ct_mem_available(size_t *avail, size_t *total) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return false;
+    char line[256];
+    unsigned long long kb;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) *avail = (size_t)kb * 1024, found |= 1;
+        else if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) *total = (size_t)kb * 1024, found |= 2;
+    }
+    fclose(f);
+    return found == 3;
+}
+
+/* The towers' training activations as ct_train_step_new plans them. */
+static size_t tower_bytes(const ct_train_step *st, bool recompute) {
+    const ct_clip *c = &st->m->clip;
+    ct_clip_acts_opts o = {recompute};
+    size_t b = 2 * ct_clip_vision_acts_bytes(c, st->micro, true, &o);
+    b += ct_clip_text_acts_bytes(c, st->micro, true, st->T_max, &o) + ct_clip_text_acts_bytes(c, 1, true, 2, &o);
+    if (st->cc) b += ct_clip_text_acts_bytes(c, st->phrase_cap, !st->detach, st->T_max, &o);
+    return b;
+}
+
+static bool choose_recompute(const ct_train_step *st, ct_recompute rc) {
+    if (rc != CT_RECOMPUTE_AUTO) return rc == CT_RECOMPUTE_ON;
+    size_t avail = 0, total = 0;
+    if (!ct_mem_available(&avail, &total)) {
+        ct_log(CT_LOG_INFO, "train: /proc/meminfo unreadable; activations kept (recompute off)\n");
+        return false;
+    }
+    size_t need = tower_bytes(st, false), headroom = total / 10 > ((size_t)1 << 30) ? total / 10 : (size_t)1 << 30;
+    size_t later = st->m->params.total * 3 * sizeof(float); /* gradients and moments, maybe not resident yet */
+    size_t room = avail > headroom + later ? avail - headroom - later : 0;
+    bool on = need > room;
+    ct_log(on ? CT_LOG_INFO : CT_LOG_DEBUG,
+           "train: tower activations %.1f MB without recomputation (%.1f MB with), %.1f MB of room "
+           "(MemAvailable %.1f MB less %.1f MB headroom and %.1f MB of gradients and moments): recompute %s\n",
+           need / 1e6, tower_bytes(st, true) / 1e6, room / 1e6, avail / 1e6, headroom / 1e6, later / 1e6,
+           on ? "on" : "off");
+    return on;
+}
+
 ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text) {
+    return ct_train_step_new_opts(out, m, micro_batch, max_batch, max_text, CT_RECOMPUTE_AUTO);
+}
+
+bool ct_train_step_recomputes(const ct_train_step *st) { return st->recompute; }
+
+ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text,
+                                 ct_recompute rc) {
     *out = NULL;
     if (micro_batch < 1 || max_batch < 1) return ct_fail(CT_ERR_ARG, "train: batch %d, micro-batch %d", max_batch, micro_batch);
     if (micro_batch > max_batch) micro_batch = max_batch;
@@ -166,12 +232,14 @@ ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, i
     st->qneg = m->opt.query_negatives != CT_QNEG_NONE;
     st->phrase_cap = micro_batch; /* isolated passes go in groups of the micro-batch size */
     st->T_max = max_text < 2 ? 2 : max_text > m->T ? m->T : max_text;
+    st->recompute = choose_recompute(st, rc);
+    ct_clip_acts_opts ao = {st->recompute};
     ct_status s;
-    if ((s = ct_clip_vision_acts_new(&st->va_ref, &m->clip, micro_batch, true))) goto fail;
-    if ((s = ct_clip_vision_acts_new(&st->va_tgt, &m->clip, micro_batch, true))) goto fail;
-    if ((s = ct_clip_text_acts_new_len(&st->ta_cap, &m->clip, micro_batch, true, st->T_max))) goto fail;
-    if ((s = ct_clip_text_acts_new_len(&st->ta_empty, &m->clip, 1, true, 2))) goto fail;
-    if (st->cc && (s = ct_clip_text_acts_new_len(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max))) goto fail;
+    if ((s = ct_clip_vision_acts_new_opts(&st->va_ref, &m->clip, micro_batch, true, &ao))) goto fail;
+    if ((s = ct_clip_vision_acts_new_opts(&st->va_tgt, &m->clip, micro_batch, true, &ao))) goto fail;
+    if ((s = ct_clip_text_acts_new_opts(&st->ta_cap, &m->clip, micro_batch, true, st->T_max, &ao))) goto fail;
+    if ((s = ct_clip_text_acts_new_opts(&st->ta_empty, &m->clip, 1, true, 2, &ao))) goto fail;
+    if (st->cc && (s = ct_clip_text_acts_new_opts(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max, &ao))) goto fail;
     ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
     for (int i = 0; i < 3; i++)
         if ((s = ct_head_path_new(paths[i], m))) goto fail;

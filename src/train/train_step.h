@@ -10,6 +10,7 @@
 #define CTCIR_TRAIN_TRAIN_STEP_H
 
 #include "model/loss.h"
+#include "ctcir/train.h"
 #include "model/model.h"
 
 typedef struct {
@@ -41,9 +42,23 @@ typedef struct {
     int matched, unmatched;
 } ct_step_losses;
 
+/* Activation recomputation in the CLIP towers (clip.h, ct_clip_acts_opts): on, off, or auto:
+ * on when the towers' training activations planned without it would not fit in the memory
+ * the system reports available (MemAvailable in /proc/meminfo) less headroom (1 GiB or a
+ * tenth of MemTotal, whichever is more) and less the gradients and AdamW moments, which may
+ * not be resident yet. Results are bit-identical either way; on costs about a third more
+ * tower work. ct_recompute and its parser are public in ctcir/train.h. */
+/* MemAvailable and MemTotal in bytes from /proc/meminfo; false where it cannot be read. */
+bool ct_mem_available(size_t *avail, size_t *total);
+
 /* max_text: the longest caption in tokens (start and end included) the step will see, at most
  * 77; text activations are planned for it (ct_batch_max_text / the trainer's pre-scan). */
 ct_status ct_train_step_new(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text);
+/* The same with recomputation chosen by `rc` (ct_train_step_new: auto). */
+ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text,
+                                 ct_recompute rc);
+/* Whether the towers recompute their activations in backward (auto resolved). */
+bool ct_train_step_recomputes(const ct_train_step *st);
 void ct_train_step_free(ct_train_step *st);
 /* Zeroes the gradients, then fills them with d(total)/d(param) for this batch. */
 ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses *out);

@@ -388,10 +388,12 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     }
     const int micro = cfg->micro_batch > 0 && cfg->micro_batch < local ? cfg->micro_batch : local;
     const int max_text = longest_caption(m, &t->src);
-    if ((s = ct_train_step_new(&t->step, m, micro, local, max_text))) {
+    if ((s = ct_train_step_new_opts(&t->step, m, micro, local, max_text, cfg->recompute))) {
         ct_sampler_free(sampler);
         goto fail;
     }
+    ct_log(CT_LOG_INFO, "plan: activation recomputation %s (recompute=%s)\n", ct_train_step_recomputes(t->step) ? "on" : "off",
+           ct_recompute_name(cfg->recompute));
     ct_log(CT_LOG_DEBUG, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
            "captions up to %d tokens)\n", m->params.total * 16.0 / 1e6, ct_train_step_bytes(t->step) / 1e6, micro,
            cfg->batch_size, max_text);
