@@ -109,7 +109,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < p.count; i++) {
         float *w = ct_param(&p, i);
         bool ln = strstr(p.entries[i].name, "norm") || strstr(p.entries[i].name, "layrnorm");
-        for (size_t k = 0; k < p.entries[i].numel; k++) w[k] = ln && strstr(p.entries[i].name, "weight") ? 1.0f : 0.02f * frand();
+        for (size_t k = 0; k < p.entries[i].numel; k++)
+            w[k] = ln && strstr(p.entries[i].name, "weight") ? 1.0f : 0.02f * frand();
     }
     printf("CLIP ViT-B/32 (%.1fM parameters), batch %d, %d thread(s), %d timed iteration(s)\n", p.total / 1e6, B,
            threads, iters);
@@ -122,7 +123,8 @@ int main(int argc, char **argv) {
             int len = 8 + b % 20;
             ids[b * T + t] = t == 0 ? 49406 : t < len ? 1000 + (b * 31 + t * 7) % 40000 : t == len ? 49407 : 0;
         }
-    float *d_img = malloc((size_t)B * cfg.projection_dim * sizeof(float)), *d_txt = malloc((size_t)B * cfg.projection_dim * sizeof(float));
+    float *d_img = malloc((size_t)B * cfg.projection_dim * sizeof(float)),
+          *d_txt = malloc((size_t)B * cfg.projection_dim * sizeof(float));
     for (int i = 0; i < B * cfg.projection_dim; i++) d_img[i] = frand(), d_txt[i] = frand();
 
     /* inference */
@@ -162,8 +164,8 @@ int main(int argc, char **argv) {
         ct_clip_text_acts_new(&ta, &m, B, true);
         double t = timed(text_step, &c, iters, &best);
         printf("fwd+bwd   text tower:  %7.2f texts/s  (%.3f s per batch) [best %.2f]\n", B / t, t, B / best);
-        printf("activations: vision %.0f MB, text %.0f MB (training plans); parameters+grads %.0f MB\n",
-               va.bytes / 1e6, ta.bytes / 1e6, 2 * p.total * 4 / 1e6);
+        printf("activations: vision %.0f MB, text %.0f MB (training plans); parameters+grads %.0f MB\n", va.bytes / 1e6,
+               ta.bytes / 1e6, 2 * p.total * 4 / 1e6);
         ct_clip_text_acts_free(&ta);
     }
     printf("peak RSS: %.0f MB\n", peak_rss_mb());
@@ -171,7 +173,8 @@ int main(int argc, char **argv) {
     /* attention kernel at the vision tower's shape: batched vs plain reference */
     if (want("att")) {
         int Tv = va.T, D = cfg.vision.hidden_size, NH = cfg.vision.num_heads;
-        float *out = malloc((size_t)B * Tv * D * sizeof(float)), *att = malloc((size_t)B * NH * Tv * Tv * sizeof(float));
+        float *out = malloc((size_t)B * Tv * D * sizeof(float)),
+              *att = malloc((size_t)B * NH * Tv * Tv * sizeof(float));
         float *q = va.layers[0].q, *k = va.layers[0].k, *v = va.layers[0].v;
         float sc = 1.0f / sqrtf((float)(D / NH));
         double t0 = now();
@@ -180,12 +183,15 @@ int main(int argc, char **argv) {
         t0 = now();
         attention_forward_ref(out, att, q, k, v, NULL, false, sc, B, Tv, Tv, D, NH);
         double ta2 = now() - t0;
-        printf("attention_forward [B=%d,NH=%d,T=%d,HS=%d]: batched %.2f ms, plain reference %.2f ms\n", B, NH, Tv, D / NH,
-               ta1 * 1e3, ta2 * 1e3);
+        printf("attention_forward [B=%d,NH=%d,T=%d,HS=%d]: batched %.2f ms, plain reference %.2f ms\n", B, NH, Tv,
+               D / NH, ta1 * 1e3, ta2 * 1e3);
         free(out);
         free(att);
     }
-    free(pix); free(ids); free(d_img); free(d_txt);
+    free(pix);
+    free(ids);
+    free(d_img);
+    free(d_txt);
     ct_clip_vision_acts_free(&va);
     ct_clip_free(&m);
     ct_params_free(&p);

@@ -30,7 +30,11 @@ int main(int argc, char **argv) {
     float *x = buf((size_t)T * F, &rng), *w = buf(rows * F, &rng), *y = buf(rows * F, &rng);
     if (!x || !w || !y) return 1;
     /* name, trans_a, trans_b, M, N, K */
-    const struct { const char *name; bool ta, tb; int M, N, K; } cases[] = {
+    const struct {
+        const char *name;
+        bool ta, tb;
+        int M, N, K;
+    } cases[] = {
         {"qkv fwd  [T,768]x[768,768]^T", false, true, T, D, D},
         {"fc1 fwd  [T,768]x[3072,768]^T", false, true, T, F, D},
         {"fc2 fwd  [T,3072]x[768,3072]^T", false, true, T, D, F},

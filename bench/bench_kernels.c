@@ -27,8 +27,8 @@ static float *buf(size_t n) {
 }
 
 enum { K_LN, K_QKV, K_ATT, K_O, K_RES, K_FC1, K_ACT, K_FC2, K_N };
-static const char *kname[K_N] = {"layernorm", "q/k/v linear", "attention", "out linear", "residual",
-                                 "fc1 linear", "quick_gelu", "fc2 linear"};
+static const char *kname[K_N] = {"layernorm", "q/k/v linear", "attention",  "out linear",
+                                 "residual",  "fc1 linear",   "quick_gelu", "fc2 linear"};
 /* how many times each appears per layer */
 static const int kcount[K_N] = {2, 3, 1, 1, 2, 1, 1, 1};
 
@@ -82,8 +82,8 @@ int main(int argc, char **argv) {
     }
     double tf = 0, tb = 0;
     for (int kk = 0; kk < K_N; kk++) tf += fwd[kk], tb += bwd[kk];
-    printf("one ViT-B/32 layer, batch %d, %d thread(s), best of %d: forward %.2f ms, backward %.2f ms\n", B,
-           threads, reps, tf * 1e3, tb * 1e3);
+    printf("one ViT-B/32 layer, batch %d, %d thread(s), best of %d: forward %.2f ms, backward %.2f ms\n", B, threads,
+           reps, tf * 1e3, tb * 1e3);
     printf("%-14s %6s %10s %6s %10s %6s\n", "kernel", "count", "fwd ms", "fwd %", "bwd ms", "bwd %");
     for (int kk = 0; kk < K_N; kk++)
         printf("%-14s %6d %10.2f %5.1f%% %10.2f %5.1f%%\n", kname[kk], kcount[kk], fwd[kk] * 1e3, 100 * fwd[kk] / tf,
@@ -92,8 +92,30 @@ int main(int argc, char **argv) {
     printf("linear GFLOP/s: forward %.0f, backward %.0f\n",
            gf / ((fwd[K_QKV] + fwd[K_O] + fwd[K_FC1] + fwd[K_FC2]) * 1e9),
            2 * gf / ((bwd[K_QKV] + bwd[K_O] + bwd[K_FC1] + bwd[K_FC2]) * 1e9));
-    free(x); free(y); free(q); free(k); free(v); free(o); free(h); free(a); free(att); free(scr);
-    free(dx); free(dy); free(dq); free(dk); free(dv); free(dh); free(da);
-    free(w); free(dw); free(bias); free(dbias); free(lw); free(lb); free(mean); free(rstd);
+    free(x);
+    free(y);
+    free(q);
+    free(k);
+    free(v);
+    free(o);
+    free(h);
+    free(a);
+    free(att);
+    free(scr);
+    free(dx);
+    free(dy);
+    free(dq);
+    free(dk);
+    free(dv);
+    free(dh);
+    free(da);
+    free(w);
+    free(dw);
+    free(bias);
+    free(dbias);
+    free(lw);
+    free(lb);
+    free(mean);
+    free(rstd);
     return 0;
 }

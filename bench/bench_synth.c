@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctcir/synth.h"
 #include "core/timer.h"
+#include "ctcir/synth.h"
 
 int main(int argc, char **argv) {
     int size = argc > 1 ? atoi(argv[1]) : 64, n = argc > 2 ? atoi(argv[2]) : 4000;

@@ -10,11 +10,12 @@
 
 static const char *verbs[] = {"make", "change", "turn", "replace", "add", "remove", "show", "has", "is", "with"};
 static const char *adjs[] = {"red", "darker", "longer", "sleeveless", "striped", "floral", "wooden", "bigger",
-                             "two", "more", "fewer", "shiny", "vintage", "blue", "short", "lighter"};
-static const char *nouns[] = {"dress", "shirt", "dog", "cat", "sofa", "lamp", "car", "background", "sleeves",
-                              "people", "pillows", "sky", "table", "collar", "shoes", "building", "bird"};
-static const char *extra[] = {"and", "the", "a", "in", "on", "instead of", "with a", "it's", "&amp;", "Café",
-                              "T-shirt", "3", "logo's", "\xe2\x80\x9cquote\xe2\x80\x9d"};
+                             "two", "more",   "fewer",  "shiny",      "vintage", "blue",   "short",  "lighter"};
+static const char *nouns[] = {"dress", "shirt",      "dog",     "cat",      "sofa",    "lamp",
+                              "car",   "background", "sleeves", "people",   "pillows", "sky",
+                              "table", "collar",     "shoes",   "building", "bird"};
+static const char *extra[] = {"and",  "the",   "a",    "in",      "on", "instead of", "with a",
+                              "it's", "&amp;", "Café", "T-shirt", "3",  "logo's",     "\xe2\x80\x9cquote\xe2\x80\x9d"};
 
 static double now(void) {
     struct timespec ts;

@@ -21,7 +21,9 @@ static double clock_s(clockid_t c) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-typedef struct { double wall, cpu; } timing;
+typedef struct {
+    double wall, cpu;
+} timing;
 
 typedef ct_status (*topk_fn)(int *, float *, const float *, int, const void *, ct_dtype, int64_t, int, int);
 
@@ -31,7 +33,10 @@ static int run(timing *best, topk_fn f, int reps, int *idx, float *sc, const flo
     best->wall = best->cpu = 1e30;
     for (int rep = 0; rep < reps; rep++) {
         double w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        if (f(idx, sc, q, Q, gal, dt, G, P, k)) { fprintf(stderr, "%s\n", ct_error()); return 1; }
+        if (f(idx, sc, q, Q, gal, dt, G, P, k)) {
+            fprintf(stderr, "%s\n", ct_error());
+            return 1;
+        }
         double w = clock_s(CLOCK_MONOTONIC) - w0, c = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
         if (w < best->wall) *best = (timing){w, c};
     }
@@ -42,10 +47,14 @@ int main(int argc, char **argv) {
     long maxg = 1000000, ming = 10000;
     int reps = 0, portable = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "-m") && i + 1 < argc) ming = atol(argv[++i]);
-        else if (!strcmp(argv[i], "-p")) portable = 1;
-        else if (argv[i][0] != '-' && atol(argv[i]) > 0) maxg = atol(argv[i]);
+        if (!strcmp(argv[i], "-r") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-m") && i + 1 < argc)
+            ming = atol(argv[++i]);
+        else if (!strcmp(argv[i], "-p"))
+            portable = 1;
+        else if (argv[i][0] != '-' && atol(argv[i]) > 0)
+            maxg = atol(argv[i]);
         else {
             fprintf(stderr, "usage: bench_topk [max_gallery] [-r reps] [-m min_gallery] [-p]\n");
             return 2;
@@ -58,7 +67,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < QB * P; i++) q[i] = (float)ct_rng_uniform(&r) - 0.5f;
     float *g = malloc((size_t)maxg * P * sizeof *g);
     uint16_t *h = malloc((size_t)maxg * P * sizeof *h);
-    if (!g || !h) { fprintf(stderr, "cannot allocate %ld x %d\n", maxg, P); return 1; }
+    if (!g || !h) {
+        fprintf(stderr, "cannot allocate %ld x %d\n", maxg, P);
+        return 1;
+    }
     for (size_t i = 0; i < (size_t)maxg * P; i++) {
         g[i] = (float)ct_rng_uniform(&r) - 0.5f;
         h[i] = ct_f32_to_f16(g[i]);
@@ -78,7 +90,8 @@ int main(int argc, char **argv) {
                 const char *name = v == 0 ? fast : v == 1 ? "portable" : "ref";
                 if (v == 1 && (!portable || !strcmp(fast, "portable"))) continue;
                 ct_topk_force_portable(v == 1);
-                if (run(&one, v == 2 ? ct_topk_ref : ct_topk, v == 2 ? 1 : n, idx, sc, q, 1, gal, dt, G, P, k)) return 1;
+                if (run(&one, v == 2 ? ct_topk_ref : ct_topk, v == 2 ? 1 : n, idx, sc, q, 1, gal, dt, G, P, k))
+                    return 1;
                 if (v < 2 && run(&batch, ct_topk, n, idx, sc, q, QB, gal, dt, G, P, k)) return 1;
                 printf("%-9ld %-4s %-8s %14.2f %10.2f", G, t ? "F16" : "F32", name, 1e3 * one.wall, 1e3 * one.cpu);
                 if (v < 2) printf(" %18.3f %10.3f", 1e3 * batch.wall / QB, 1e3 * batch.cpu / QB);

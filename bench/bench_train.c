@@ -30,9 +30,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_train: %s\n", ct_error());
         return 1;
     }
-    printf("{\"config\": \"%s\", \"batch\": %d, \"micro_batch\": %d, \"phrases_per_caption\": %d, \"threads\": %d, "
-           "\"precision\": \"%s\", \"step_s\": %.3f, \"triplets_per_s\": %.3f, \"gflops\": %.1f, \"peak_rss_MB\": %.0f}\n",
-           o.config, r.batch, o.micro_batch ? o.micro_batch : r.batch, o.phrases, o.threads,
-           ct_precision_name(o.precision), r.seconds / o.steps, r.items_per_s, r.gflops, r.peak_rss_mb);
+    printf(
+        "{\"config\": \"%s\", \"batch\": %d, \"micro_batch\": %d, \"phrases_per_caption\": %d, \"threads\": %d, "
+        "\"precision\": \"%s\", \"step_s\": %.3f, \"triplets_per_s\": %.3f, \"gflops\": %.1f, \"peak_rss_MB\": %.0f}\n",
+        o.config, r.batch, o.micro_batch ? o.micro_batch : r.batch, o.phrases, o.threads,
+        ct_precision_name(o.precision), r.seconds / o.steps, r.items_per_s, r.gflops, r.peak_rss_mb);
     return 0;
 }

@@ -7,11 +7,16 @@ static const char *const train_texts[] = {
     "replace the lamp with a wooden one",
     "It's a striped dress with a floral print!",
     "two cats instead of one cat",
-    "Caf\xc3""\xa9"" table with 3 chairs",
+    "Caf\xc3"
+    "\xa9"
+    " table with 3 chairs",
     "make it darker and shinier",
     "the car is red; the sky is blue",
     "add more pillows to the sofa",
-    "shoes: white sneakers \xe2""\x86""\x92"" black boots",
+    "shoes: white sneakers \xe2"
+    "\x86"
+    "\x92"
+    " black boots",
     "the dress has short sleeves",
 };
 static const char *const train_merges[] = {
@@ -89,8 +94,14 @@ static const char *const train_merges[] = {
     "ca r</w>",
     "ca t</w>",
     "ca ts</w>",
-    "caf \xc3""\x83""",
-    "caf\xc3""\x83"" \xc2""\xa9""</w>",
+    "caf \xc3"
+    "\x83"
+    "",
+    "caf\xc3"
+    "\x83"
+    " \xc2"
+    "\xa9"
+    "</w>",
     "ch airs</w>",
     "ch ange</w>",
     "co l",

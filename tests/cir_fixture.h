@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "test_util.h"
+
 static char fx_tmp[256];
 static char fx_shared[512];
 
@@ -44,9 +46,16 @@ static void fx_write(const char *rel, const char *text) {
     char p[768];
     snprintf(p, sizeof p, "%s/%s", fx_tmp, rel);
     for (char *s = p + strlen(fx_tmp) + 1; *s; s++)
-        if (*s == '/') { *s = 0; mkdir(p, 0755); *s = '/'; }
+        if (*s == '/') {
+            *s = 0;
+            mkdir(p, 0755);
+            *s = '/';
+        }
     FILE *f = fopen(p, "w");
-    if (!f) { perror(p); exit(1); }
+    if (!f) {
+        perror(p);
+        exit(1);
+    }
     fputs(text, f);
     fclose(f);
 }
@@ -58,7 +67,10 @@ static char *fx_read(const char *path) {
     long n = ftell(f);
     rewind(f);
     char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
     if (b) b[n] = 0;
     fclose(f);
     return b;

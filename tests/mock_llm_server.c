@@ -117,12 +117,15 @@ static int examine(const char *body, const char **why) {
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(j, "messages");
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, 0), "content");
     const char *text = NULL, *url = NULL;
-    if (!j) *why = "request body is not JSON";
-    else if (!cJSON_IsString(model) || !*model->valuestring) *why = "no model";
+    if (!j)
+        *why = "request body is not JSON";
+    else if (!cJSON_IsString(model) || !*model->valuestring)
+        *why = "no model";
     else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rf, "type")) ||
              strcmp(cJSON_GetObjectItemCaseSensitive(rf, "type")->valuestring, "json_object") != 0)
         *why = "response_format is not json_object";
-    else if (cJSON_IsString(content)) text = content->valuestring;
+    else if (cJSON_IsString(content))
+        text = content->valuestring;
     else if (cJSON_IsArray(content)) {
         const cJSON *part;
         cJSON_ArrayForEach(part, content) {
@@ -131,7 +134,8 @@ static int examine(const char *body, const char **why) {
             if (!strcmp(type->valuestring, "text") && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(part, "text")))
                 text = cJSON_GetObjectItemCaseSensitive(part, "text")->valuestring;
             if (!strcmp(type->valuestring, "image_url")) {
-                const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(part, "image_url"), "url");
+                const cJSON *u =
+                    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(part, "image_url"), "url");
                 if (cJSON_IsString(u)) url = u->valuestring;
             }
         }
@@ -168,8 +172,12 @@ static int send_all(int fd, const char *s, size_t n) {
  * client's delayed ACK (tens of milliseconds per answer). */
 static int respond(int fd, int status, const char *extra_header, const char *body) {
     char head[512];
-    const char *reason = status == 200 ? "OK" : status == 400 ? "Bad Request" : status == 401 ? "Unauthorized"
-                       : status == 404 ? "Not Found" : status == 429 ? "Too Many Requests" : "Internal Server Error";
+    const char *reason = status == 200   ? "OK"
+                         : status == 400 ? "Bad Request"
+                         : status == 401 ? "Unauthorized"
+                         : status == 404 ? "Not Found"
+                         : status == 429 ? "Too Many Requests"
+                                         : "Internal Server Error";
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
                      "Connection: keep-alive\r\n\r\n",
@@ -227,12 +235,14 @@ static int serve(int fd, const char *headers, const char *body) {
         while (*h == ' ') h++;
         const char *e = strstr(h, "\r\n");
         size_t len = e ? (size_t)(e - h) : strlen(h);
-        auth = !expect ? "present" : strlen(expect) + 7 == len && !strncmp(h, "Bearer ", 7) && !strncmp(h + 7, expect, len - 7)
-                   ? "ok" : "bad";
+        auth = !expect                                                                                      ? "present"
+               : strlen(expect) + 7 == len && !strncmp(h, "Bearer ", 7) && !strncmp(h + 7, expect, len - 7) ? "ok"
+                                                                                                            : "bad";
     }
     const char *why = NULL;
     int stage = 0, rc = 0, status = 200;
-    if (strcmp(method, "POST") != 0 || strlen(path) < 17 || strcmp(path + strlen(path) - 17, "/chat/completions") != 0) {
+    if (strcmp(method, "POST") != 0 || strlen(path) < 17 ||
+        strcmp(path + strlen(path) - 17, "/chat/completions") != 0) {
         why = "not POST .../chat/completions";
         status = 404;
     } else if (expect && strcmp(auth, "ok") != 0) {
@@ -250,7 +260,8 @@ static int serve(int fd, const char *headers, const char *body) {
     } else if (!strcmp(action, "drop")) {
         rc = -1;
     } else if (!strcmp(action, "cut")) {
-        static const char part[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"cho";
+        static const char part[] =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"cho";
         send_all(fd, part, sizeof part - 1);
         rc = -1;
     } else if (!strcmp(action, "429")) {
@@ -264,7 +275,9 @@ static int serve(int fd, const char *headers, const char *body) {
     } else {
         if (!strcmp(action, "slow")) usleep((useconds_t)slow_ms * 1000);
         const char *content = !strcmp(action, "badanswer") ? "Sure! Here are the objects: a red circle."
-                            : stage == 1 ? STAGE1 : stage == 2 ? STAGE2 : STAGE3;
+                              : stage == 1                 ? STAGE1
+                              : stage == 2                 ? STAGE2
+                                                           : STAGE3;
         char *resp = completion(content, n);
         rc = resp ? respond(fd, 200, NULL, resp) : -1;
         free(resp);
@@ -324,16 +337,28 @@ int main(int argc, char **argv) {
     int lifetime = 60;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--no-usage")) { usage = 0; continue; }
-        if (!v) { fprintf(stderr, "mock: %s needs a value\n", a); return 2; }
+        if (!strcmp(a, "--no-usage")) {
+            usage = 0;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "mock: %s needs a value\n", a);
+            return 2;
+        }
         i++;
         if (!strcmp(a, "--pattern")) {
             char *list = strdup(v);
             for (char *t = strtok(list, ","); t && n_pattern < 64; t = strtok(NULL, ",")) pattern[n_pattern++] = t;
-        } else if (!strcmp(a, "--slow-ms")) slow_ms = atoi(v);
-        else if (!strcmp(a, "--retry-after")) retry_after = atoi(v);
-        else if (!strcmp(a, "--lifetime")) lifetime = atoi(v);
-        else { fprintf(stderr, "mock: unknown option %s\n", a); return 2; }
+        } else if (!strcmp(a, "--slow-ms"))
+            slow_ms = atoi(v);
+        else if (!strcmp(a, "--retry-after"))
+            retry_after = atoi(v);
+        else if (!strcmp(a, "--lifetime"))
+            lifetime = atoi(v);
+        else {
+            fprintf(stderr, "mock: unknown option %s\n", a);
+            return 2;
+        }
     }
     clock_gettime(CLOCK_MONOTONIC, &t_start);
     signal(SIGPIPE, SIG_IGN);

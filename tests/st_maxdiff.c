@@ -22,10 +22,18 @@ int main(int argc, char **argv) {
     int n = 0, bad = ct_st_count(a) != ct_st_count(b);
     for (int i = 0; i < ct_st_count(a) && !bad; i++) {
         const ct_st_tensor *ta = ct_st_at(a, i), *tb = ct_st_find(b, ta->name);
-        if (!tb || tb->numel != ta->numel) { bad = 1; break; }
+        if (!tb || tb->numel != ta->numel) {
+            bad = 1;
+            break;
+        }
         if (ta->dtype != CT_DT_F32 && ta->dtype != CT_DT_F16 && ta->dtype != CT_DT_BF16) continue;
-        float *x = malloc((ta->numel ? ta->numel : 1) * sizeof *x), *y = malloc((ta->numel ? ta->numel : 1) * sizeof *y);
-        if (!x || !y || ct_st_read_f32(a, ta, x) || ct_st_read_f32(b, tb, y)) { bad = 1; free(x), free(y); break; }
+        float *x = malloc((ta->numel ? ta->numel : 1) * sizeof *x),
+              *y = malloc((ta->numel ? ta->numel : 1) * sizeof *y);
+        if (!x || !y || ct_st_read_f32(a, ta, x) || ct_st_read_f32(b, tb, y)) {
+            bad = 1;
+            free(x), free(y);
+            break;
+        }
         for (size_t k = 0; k < ta->numel; k++) {
             double d = fabs((double)x[k] - y[k]);
             if (d > diff || d != d) diff = d;

@@ -12,12 +12,12 @@ static bool same(const char *got, const char *want) {
     return strcmp(got, want) == 0;
 }
 
-#define EXPECT(f, current, want)                                                              \
-    do {                                                                                      \
-        const char *got_ = ct_blas_kernel_preferred(&(f), (current));                         \
-        CHECK_MSG(same(got_, (want)), "%s, OpenBLAS chose %s: got %s, want %s", #f,            \
-                  (current) ? (const char *)(current) : "(null)", got_ ? got_ : "keep",        \
-                  (want) ? (const char *)(want) : "keep");                                     \
+#define EXPECT(f, current, want)                                                                                       \
+    do {                                                                                                               \
+        const char *got_ = ct_blas_kernel_preferred(&(f), (current));                                                  \
+        CHECK_MSG(same(got_, (want)), "%s, OpenBLAS chose %s: got %s, want %s", #f,                                    \
+                  (current) ? (const char *)(current) : "(null)", got_ ? got_ : "keep",                                \
+                  (want) ? (const char *)(want) : "keep");                                                             \
     } while (0)
 
 static ct_cpu_features avx2_cpu(bool amd) {
@@ -108,7 +108,7 @@ int main(void) {
     if (best) CHECK_MSG(ct_blas_kernel_preferred(&here, best) == NULL, "prefers %s over %s", best, best);
     CHECK(!here.os_zmm || here.os_ymm);
     ct_cpu_features_str(&here, s, sizeof s);
-    printf("this CPU: %s family %d model %d, %s; OpenBLAS kernel %s, preferred over a fallback: %s\n",
-           here.vendor, here.family, here.model, s, ct_blas_kernel(), best ? best : "none");
+    printf("this CPU: %s family %d model %d, %s; OpenBLAS kernel %s, preferred over a fallback: %s\n", here.vendor,
+           here.family, here.model, s, ct_blas_kernel(), best ? best : "none");
     return test_finish();
 }

@@ -12,7 +12,7 @@
 #include "ctcir/tokenizer.h"
 #include "test_util.h"
 
-#define N_TEXTS ((int)(sizeof train_texts / sizeof train_texts[0]))
+#define N_TEXTS  ((int)(sizeof train_texts / sizeof train_texts[0]))
 #define N_MERGES ((int)(sizeof train_merges / sizeof train_merges[0]))
 
 static char *slurp(const char *path) {
@@ -92,7 +92,8 @@ int main(void) {
         }
         int32_t ids[8];
         CHECK(ct_tokenize(t, "the dress", ids, 8, NULL) == CT_OK);
-        CHECK(strcmp(ct_tokenizer_token(t, ids[1]), "the</w>") == 0 && strcmp(ct_tokenizer_token(t, ids[2]), "dress</w>") == 0);
+        CHECK(strcmp(ct_tokenizer_token(t, ids[1]), "the</w>") == 0 &&
+              strcmp(ct_tokenizer_token(t, ids[2]), "dress</w>") == 0);
         ct_tokenizer_free(t);
     }
 

@@ -62,15 +62,18 @@ static void test_objects(void) {
                                    "{\"name\":\"table\",\"descriptors\":[]}],\"comment\":\"ignored\"}",
                                    10, &j) == CT_OK);
     CHECK_MSG(j && strcmp(j, "[{\"name\":\"cup\",\"descriptors\":[\"red\",\"ceramic\"]},"
-                             "{\"name\":\"table\",\"descriptors\":[]}]") == 0, "%s", j);
+                             "{\"name\":\"table\",\"descriptors\":[]}]") == 0,
+              "%s", j);
     free(j);
     /* cut to max_objects, most prominent (first) kept */
-    CHECK(ct_caption_objects_parse("{\"objects\":[{\"name\":\"a\",\"descriptors\":[]},{\"name\":\"b\",\"descriptors\":[]}]}",
-                                   1, &j) == CT_OK);
+    CHECK(ct_caption_objects_parse(
+              "{\"objects\":[{\"name\":\"a\",\"descriptors\":[]},{\"name\":\"b\",\"descriptors\":[]}]}", 1, &j) ==
+          CT_OK);
     CHECK_MSG(j && strcmp(j, "[{\"name\":\"a\",\"descriptors\":[]}]") == 0, "%s", j);
     free(j);
     /* a fence around the object is tolerated */
-    CHECK(ct_caption_objects_parse("```json\n{\"objects\":[{\"name\":\"a\",\"descriptors\":[\"b\"]}]}\n```", 5, &j) == CT_OK);
+    CHECK(ct_caption_objects_parse("```json\n{\"objects\":[{\"name\":\"a\",\"descriptors\":[\"b\"]}]}\n```", 5, &j) ==
+          CT_OK);
     free(j);
     static const char *const bad[] = {
         "Here you go: a cup.",
@@ -94,28 +97,34 @@ static void test_captions(void) {
     char **c = NULL;
     int n = 0;
     CHECK(ct_caption_captions_parse(
-              "{\"captions\":[\"1. Add a red ball next to the dog.\",\"2) Remove the wooden chair. Make the sky darker!\","
+              "{\"captions\":[\"1. Add a red ball next to the dog.\",\"2) Remove the wooden chair. Make the sky "
+              "darker!\","
               "\"- swap the mug for a tall glass\",\"* \\\"Replace the lamp with a candle.\\\"\",\"Fine.\",\"\","
               "\"Image 2 has a cat instead of a dog.\",\"The first image shows more trees.\","
               "\"add a red ball next to the dog.\",\"Move the 3.5 cm cube to the left\"],\"other\":1}",
               3, &c, &n) == CT_OK);
-    static const char *const want[] = {"Add a red ball next to the dog.", "Remove the wooden chair.",
-                                       "Make the sky darker!", "swap the mug for a tall glass",
-                                       "Replace the lamp with a candle.", "Move the 3.5 cm cube to the left"};
+    static const char *const want[] = {
+        "Add a red ball next to the dog.", "Remove the wooden chair.",        "Make the sky darker!",
+        "swap the mug for a tall glass",   "Replace the lamp with a candle.", "Move the 3.5 cm cube to the left"};
     CHECK_MSG(n == 6, "n = %d", n);
     for (int i = 0; i < n && i < 6; i++) CHECK_MSG(strcmp(c[i], want[i]) == 0, "[%d] '%s'", i, c[i]);
     ct_caption_list_free(c, n);
     /* lines of one string become separate captions */
-    CHECK(ct_caption_captions_parse("{\"captions\":[\"Add a hat to the man.\\n- Remove his red scarf\"]}", 3, &c, &n) == CT_OK);
+    CHECK(ct_caption_captions_parse("{\"captions\":[\"Add a hat to the man.\\n- Remove his red scarf\"]}", 3, &c, &n) ==
+          CT_OK);
     CHECK(n == 2 && strcmp(c[1], "Remove his red scarf") == 0);
     ct_caption_list_free(c, n);
     /* min_words */
     CHECK(ct_caption_captions_parse("{\"captions\":[\"Add a hat.\",\"Remove the red scarf.\"]}", 4, &c, &n) == CT_OK);
     CHECK(n == 1 && strcmp(c[0], "Remove the red scarf.") == 0);
     ct_caption_list_free(c, n);
-    static const char *const bad[] = {"{\"captions\":[]}", "{\"captions\":[\"ok\",\"- 1.\"]}", "{\"captions\":\"Add a hat.\"}",
-                                      "{\"captions\":[\"Add a hat to him.\",3]}", "{\"text\":[\"Add a hat to him.\"]}",
-                                      "Add a hat to him.", "{\"captions\":[\"Make image 1 look like image 2.\"]}"};
+    static const char *const bad[] = {"{\"captions\":[]}",
+                                      "{\"captions\":[\"ok\",\"- 1.\"]}",
+                                      "{\"captions\":\"Add a hat.\"}",
+                                      "{\"captions\":[\"Add a hat to him.\",3]}",
+                                      "{\"text\":[\"Add a hat to him.\"]}",
+                                      "Add a hat to him.",
+                                      "{\"captions\":[\"Make image 1 look like image 2.\"]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(ct_caption_captions_parse(bad[i], 3, &c, &n) == CT_ERR_FORMAT, "accepted: %s", bad[i]);
         CHECK(c == NULL && n == 0);
@@ -123,8 +132,8 @@ static void test_captions(void) {
 }
 
 static void test_prompts(void) {
-    char *s = ct_caption_prompt_fill("up to {max_objects}: {reference_objects} / {target_objects} {unknown}", 7,
-                                     "[1]", NULL);
+    char *s =
+        ct_caption_prompt_fill("up to {max_objects}: {reference_objects} / {target_objects} {unknown}", 7, "[1]", NULL);
     CHECK_MSG(s && strcmp(s, "up to 7: [1] / [] {unknown}") == 0, "%s", s);
     free(s);
     ct_caption_prompts p;
@@ -184,7 +193,8 @@ static void test_pairs_and_manifest(void) {
     write_text(path, "{\"reference\":\"a.png\",\"target\":\"b.png\"}\n{\"reference\":\"a.png\"}\n");
     CHECK(ct_caption_pairs_read(&p, path, "imgs") == CT_ERR_FORMAT);
     CHECK_MSG(strstr(ct_error(), "line 2") && strstr(ct_error(), "'target'"), "%s", ct_error());
-    write_text(path, "\n{\"reference\":\"a.png\",\"target\":\"b.png\"}\n{\"reference\":\"a.png\",\"target\":\"b.png\"\n");
+    write_text(path,
+               "\n{\"reference\":\"a.png\",\"target\":\"b.png\"}\n{\"reference\":\"a.png\",\"target\":\"b.png\"\n");
     CHECK(ct_caption_pairs_read(&p, path, "imgs") == CT_ERR_FORMAT);
     CHECK_MSG(strstr(ct_error(), "pairs.jsonl: malformed JSON at line 3, column") != NULL, "%s", ct_error());
 

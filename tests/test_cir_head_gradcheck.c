@@ -3,9 +3,9 @@
  * and a sample of elements of every head parameter. */
 #include <string.h>
 
+#include "core/rng.h"
 #include "model/fusion.h"
 #include "model/pool.h"
-#include "core/rng.h"
 #include "test_util.h"
 
 enum { L = 2, H = 2, DV = 8, DT = 6, P = 5, B = 2, NV = 4, T = 5 };
@@ -81,7 +81,8 @@ int main(void) {
     memset(dz, 0, sizeof dz), memset(dv0, 0, sizeof dv0), memset(dtx, 0, sizeof dtx);
     ct_params_zero_grad(&h.params);
     ct_pool_backward(&h.pool, &h.params, true, &h.pa, &h.ps, dz, h.r_out, h.fa.blk[L - 1].v2, B, NV);
-    ct_fusion_backward(&h.fusion, &h.params, true, &h.fa, &h.fs, dv0, dtx, dz, h.r_map, h.v0, h.tx, h.key_len, B, NV, T);
+    ct_fusion_backward(&h.fusion, &h.params, true, &h.fa, &h.fs, dv0, dtx, dz, h.r_map, h.v0, h.tx, h.key_len, B, NV,
+                       T);
 
     int bad = 0, checked = 0;
     for (int i = 0; i < B * NV * DV; i++, checked++)

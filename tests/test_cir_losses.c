@@ -2,8 +2,8 @@
  * finite-difference gradients for every option. */
 #include <string.h>
 
-#include "model/loss.h"
 #include "core/rng.h"
+#include "model/loss.h"
 #include "test_util.h"
 
 static void fill(float *x, size_t n, ct_rng *r, double scale) {
@@ -58,7 +58,9 @@ static void test_contrastive_grad(ct_query_negatives mode, bool symmetric) {
             xs[which][i] = keep;
             double num = (lp - lm) / (2.0 * h);
             if (!close_enough(gs[which][i], num)) {
-                if (bad++ < 5) fprintf(stderr, "contrastive mode %d sym %d input %d[%d]: %g vs %g\n", mode, symmetric, which, i, gs[which][i], num);
+                if (bad++ < 5)
+                    fprintf(stderr, "contrastive mode %d sym %d input %d[%d]: %g vs %g\n", mode, symmetric, which, i,
+                            gs[which][i], num);
             }
         }
     CHECK_MSG(bad == 0, "%d contrastive gradient mismatches (mode %d, symmetric %d)", bad, mode, symmetric);

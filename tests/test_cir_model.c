@@ -4,11 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "train/optim.h"
-#include "train/train_step.h"
 #include "core/dirio.h"
 #include "core/rng.h"
 #include "test_util.h"
+#include "train/optim.h"
+#include "train/train_step.h"
 
 #define B 3
 
@@ -23,8 +23,8 @@ static ct_model *load(const char *const *sets, int n) {
 
 /* Random pixels and three captions with phrases that occur in them. */
 static void make_batch(ct_batch *b, const ct_model *m, uint64_t seed) {
-    static const char *caps[B] = {"remove the two pillows and add a green lamp",
-                                  "make the small red circle blue", "a photo of a cat on a wooden table"};
+    static const char *caps[B] = {"remove the two pillows and add a green lamp", "make the small red circle blue",
+                                  "a photo of a cat on a wooden table"};
     static const char *ph0[] = {"the two pillows", "a green lamp"};
     static const char *ph1[] = {"the small red circle", "circle", "a dog"}; /* "a dog" does not match */
     static const char *ph2[] = {"a cat", "a wooden table"};
@@ -85,7 +85,10 @@ static void gradcheck(const char *const *sets, int n_sets, const char *label) {
         /* two elements per tensor: the largest-gradient one and a strided one */
         size_t picks[2] = {0, e->numel / 2};
         for (size_t k = 0; k < e->numel; k++)
-            if (fabsf(grad[e->offset + k]) == gmax) { picks[0] = k; break; }
+            if (fabsf(grad[e->offset + k]) == gmax) {
+                picks[0] = k;
+                break;
+            }
         tensors++;
         for (int p = 0; p < 2; p++) {
             size_t k = picks[p];
@@ -100,11 +103,13 @@ static void gradcheck(const char *const *sets, int n_sets, const char *label) {
             double err = fabs(ana - num), tol = 2e-3 * fabs(base) + 2e-2 * fabs(num);
             worst = fmax(worst, err / (tol > 0 ? tol : 1));
             checked++;
-            if (err > tol && bad++ < 8) fprintf(stderr, "%s: %s[%zu]: analytic %.6g numeric %.6g\n", label, e->name, k, ana, num);
+            if (err > tol && bad++ < 8)
+                fprintf(stderr, "%s: %s[%zu]: analytic %.6g numeric %.6g\n", label, e->name, k, ana, num);
         }
     }
     CHECK_MSG(bad == 0, "%s: %d of %d sampled gradients off", label, bad, checked);
-    printf("%s: loss %.6f, %d elements in %d tensors checked, worst error/tolerance %.3f\n", label, base, checked, tensors, worst);
+    printf("%s: loss %.6f, %d elements in %d tensors checked, worst error/tolerance %.3f\n", label, base, checked,
+           tensors, worst);
     free(grad);
     ct_train_step_free(st);
     ct_batch_free(&b);
@@ -112,7 +117,8 @@ static void gradcheck(const char *const *sets, int n_sets, const char *label) {
 }
 
 static void gradcache_equal(void) {
-    const char *sets[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=0.5", "cc_detach_isolated=false", "query_negatives=all"};
+    const char *sets[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=0.5", "cc_detach_isolated=false",
+                          "query_negatives=all"};
     ct_model *m = load(sets, 5);
     if (!m) return;
     randomize_head(m, 5);
@@ -134,7 +140,8 @@ static void gradcache_equal(void) {
     }
     CHECK_MSG(fabs(a.total - c.total) < 1e-5 * fabs(a.total), "losses %.9g vs %.9g", a.total, c.total);
     CHECK_MSG(dmax <= 1e-4 * gmax, "gradcache: max |diff| %.3g vs max |grad| %.3g", dmax, gmax);
-    printf("gradcache (micro-batch 1 of %d): loss %.9g vs %.9g, max grad diff %.3g (max grad %.3g)\n", B, a.total, c.total, dmax, gmax);
+    printf("gradcache (micro-batch 1 of %d): loss %.9g vs %.9g, max grad diff %.3g (max grad %.3g)\n", B, a.total,
+           c.total, dmax, gmax);
     /* save + load gives the same loss exactly */
     char dir[] = "/tmp/ctcir_model_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -220,17 +227,21 @@ static void freeze_tower(bool vision) {
     for (int i = 0; i < m->params.count; i++) {
         const ct_param_entry *e = &m->params.entries[i];
         const bool same = memcmp(before + e->offset, ct_param(&m->params, i), e->numel * sizeof(float)) == 0;
-        const bool in_frozen = vision ? (!strncmp(e->name, "vision_model.", 13) || !strcmp(e->name, "visual_projection.weight"))
-                                      : !strncmp(e->name, "text_model.", 11);
-        if (!e->used) unused_moved += !same;
-        else if (in_frozen) frozen_moved += !same;
+        const bool in_frozen =
+            vision ? (!strncmp(e->name, "vision_model.", 13) || !strcmp(e->name, "visual_projection.weight"))
+                   : !strncmp(e->name, "text_model.", 11);
+        if (!e->used)
+            unused_moved += !same;
+        else if (in_frozen)
+            frozen_moved += !same;
         else if (!strstr(e->name, "k_proj.bias") && !strstr(e->name, "token_embedding") && same) {
             trained_still++;
             fprintf(stderr, "did not move: %s\n", e->name);
         }
     }
     CHECK_MSG(frozen_moved == 0, "freeze %s: %d frozen tensors changed", vision ? "vision" : "text", frozen_moved);
-    CHECK_MSG(trained_still == 0, "freeze %s: %d trainable tensors did not move", vision ? "vision" : "text", trained_still);
+    CHECK_MSG(trained_still == 0, "freeze %s: %d trainable tensors did not move", vision ? "vision" : "text",
+              trained_still);
     CHECK_MSG(unused_moved == 0, "%d tensors without a path to the loss changed", unused_moved);
     free(before);
     ct_train_step_free(st);
@@ -287,11 +298,12 @@ static void recompute_equal(void) {
 
 int main(void) {
     snprintf(model_dir, sizeof model_dir, "%s/parity/models/tiny-vit-b", test_shared_dir());
-    const char *a[] = {"fusion_layers=1", "fusion_heads=4", "lambda_cc=1", "cc_detach_isolated=false",
-                       "cc_normalize=patches", "query_negatives=own"};
+    const char *a[] = {"fusion_layers=1",          "fusion_heads=4",       "lambda_cc=1",
+                       "cc_detach_isolated=false", "cc_normalize=patches", "query_negatives=own"};
     gradcheck(a, 6, "fused/own/cc-patches");
-    const char *c[] = {"fusion_layers=2", "fusion_heads=2", "target_mode=clip", "query_negatives=all",
-                       "symmetric=true", "lambda_cc=0.5", "cc_detach_isolated=false", "cc_abs=false", "cc_eps=-0.01"};
+    const char *c[] = {"fusion_layers=2",          "fusion_heads=2", "target_mode=clip",
+                       "query_negatives=all",      "symmetric=true", "lambda_cc=0.5",
+                       "cc_detach_isolated=false", "cc_abs=false",   "cc_eps=-0.01"};
     gradcheck(c, 9, "clip/all/symmetric");
     gradcache_equal();
     short_context_equal();

@@ -7,9 +7,9 @@
 
 static void expect_tower(const char *what, const ct_clip_tower_config *t, int D, int F, int L, int H, ct_act act) {
     CHECK_MSG(t->hidden_size == D && t->intermediate_size == F && t->num_layers == L && t->num_heads == H &&
-              t->act == act,
-              "%s: got %d/%d/%d/%d act %d, expected %d/%d/%d/%d act %d", what, t->hidden_size,
-              t->intermediate_size, t->num_layers, t->num_heads, (int)t->act, D, F, L, H, (int)act);
+                  t->act == act,
+              "%s: got %d/%d/%d/%d act %d, expected %d/%d/%d/%d act %d", what, t->hidden_size, t->intermediate_size,
+              t->num_layers, t->num_heads, (int)t->act, D, F, L, H, (int)act);
 }
 
 static void test_kit_configs(void) {
@@ -69,7 +69,8 @@ static void test_errors(void) {
     ct_status s = ct_clip_config_parse(&c, "{\"vision_config\": {\"hidden_act\": \"gelu_new\"}}", "cfg.json");
     CHECK(s == CT_ERR_UNSUPPORTED);
     CHECK_MSG(strstr(ct_error(), "gelu_new") && strstr(ct_error(), "cfg.json") &&
-              strstr(ct_error(), "vision_config.hidden_act"), "message: %s", ct_error());
+                  strstr(ct_error(), "vision_config.hidden_act"),
+              "message: %s", ct_error());
     s = ct_clip_config_parse(&c, "{\"text_config_dict\": {\"hidden_act\": \"relu\"}}", "x");
     CHECK(s == CT_ERR_UNSUPPORTED && strstr(ct_error(), "text_config_dict.hidden_act"));
     CHECK(ct_clip_config_parse(&c, "{\"text_config\": {\"hidden_size\": \"512\"}}", "x") == CT_ERR_FORMAT);
@@ -89,7 +90,8 @@ static void test_errors(void) {
         {"{\"text_config\": {\"intermediate_size\": 10000000}}", "text_config.intermediate_size"},
         {"{\"vision_config\": {\"image_size\": 9999872}}", "vision_config.image_size"},
         {"{\"projection_dim\": 10000000}", "projection_dim"},
-        {"{\"vision_config\": {\"hidden_size\": 16384, \"num_attention_heads\": 16, \"intermediate_size\": 65536, \"num_hidden_layers\": 64}}",
+        {"{\"vision_config\": {\"hidden_size\": 16384, \"num_attention_heads\": 16, \"intermediate_size\": 65536, "
+         "\"num_hidden_layers\": 64}}",
          "parameters"},
     };
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
@@ -105,7 +107,10 @@ static void test_supported_configs(void) {
      * transformers' model.num_parameters() and the model cards / open_clip's model table):
      * ViT-B/32 151,277,313; ViT-B/16 149,620,737; ViT-L/14 427,616,513; ViT-L/14-336
      * 427,944,193; laion ViT-H-14 986.11 M (open_clip's pretrained-model table, rounded). */
-    struct { const char *file; double params, tol; } m[] = {
+    struct {
+        const char *file;
+        double params, tol;
+    } m[] = {
         {"configs/clip/clip-vit-base-patch32.json", 151277313, 0},
         {"configs/clip/clip-vit-base-patch16.json", 149620737, 0},
         {"configs/clip/clip-vit-large-patch14.json", 427616513, 0},
@@ -118,8 +123,7 @@ static void test_supported_configs(void) {
         CHECK_MSG(s == CT_OK, "%s: %s", m[i].file, ct_error());
         if (s != CT_OK) continue;
         double n = (double)ct_clip_param_count(&c);
-        CHECK_MSG(fabs(n - m[i].params) <= m[i].tol, "%s: %.0f parameters, expected %.0f", m[i].file, n,
-                  m[i].params);
+        CHECK_MSG(fabs(n - m[i].params) <= m[i].tol, "%s: %.0f parameters, expected %.0f", m[i].file, n, m[i].params);
     }
     /* the count equals what registration allocates (both kit models) */
     char path[512];

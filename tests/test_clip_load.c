@@ -19,7 +19,7 @@ static uint16_t to_f16(float f) {
     uint32_t sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
     if (absx >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
     if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* rounds to >= 65520: inf */
-    if (absx < 0x38800000u) { /* subnormal half: value / 2^-24 rounded to even */
+    if (absx < 0x38800000u) {                                   /* subnormal half: value / 2^-24 rounded to even */
         float a;
         memcpy(&a, &absx, 4);
         double q = (double)a * 16777216.0;
@@ -111,7 +111,8 @@ static void test_errors(void) {
     CHECK_MSG(strstr(e, "missing tensor 'vision_model.post_layernorm.bias'") != NULL, "message: %s", e);
     CHECK_MSG(strstr(e, "unexpected tensor 'text_model.pooler.weight'") != NULL, "message: %s", e);
     CHECK_MSG(strstr(e, "'text_model.encoder.layers.1.mlp.fc1.weight' shape mismatch: expected [128,32], file has "
-                        "[127,32]") != NULL, "message: %s", e);
+                        "[127,32]") != NULL,
+              "message: %s", e);
     CHECK_MSG(strstr(e, "broken.safetensors") && strstr(e, "3 problem(s)"), "message: %s", e);
     CHECK_MSG(strstr(e, "position_ids") == NULL, "legacy position_ids are ignored: %s", e);
     ct_clip_free(&m);
@@ -122,8 +123,10 @@ static void test_errors(void) {
     e = ct_error();
     CHECK(s == CT_ERR_SHAPE);
     CHECK_MSG(strstr(e, "tensor 'vision_model.encoder.layers.0.mlp.fc1.weight' holds a non-finite value (nan at "
-                        "element 5)") && strstr(e, "'text_model.final_layer_norm.bias' holds a non-finite value (-inf") &&
-              strstr(e, "broken.safetensors") && strstr(e, "2 problem(s)"), "message: %s", e);
+                        "element 5)") &&
+                  strstr(e, "'text_model.final_layer_norm.bias' holds a non-finite value (-inf") &&
+                  strstr(e, "broken.safetensors") && strstr(e, "2 problem(s)"),
+              "message: %s", e);
     ct_clip_free(&m);
     ct_params_free(&p);
     CHECK(load_into(&m, &p, "/nonexistent.safetensors") == CT_ERR_IO);
@@ -173,12 +176,16 @@ static void test_dtype(ct_dtype dtype, double rel_tol) {
     for (size_t i = 0; i < ie->numel; i++) di = fmax(di, fabs(va.embeds[i] - rie[i])), mi = fmax(mi, fabs(rie[i]));
     for (size_t i = 0; i < te->numel; i++) dt = fmax(dt, fabs(ta.embeds[i] - rte[i])), mt = fmax(mt, fabs(rte[i]));
     printf("%s: image_embeds rel diff %.2e, text_embeds rel diff %.2e\n", ct_dtype_name(dtype), di / mi, dt / mt);
-    CHECK_MSG(di <= rel_tol * mi && dt <= rel_tol * mt, "%s: embeddings off by %.3g / %.3g of max", ct_dtype_name(dtype),
-              di / mi, dt / mt);
-    CHECK_MSG(di > 0 || dt > 0, "%s: the conversion changed nothing (test would not catch a no-op)", ct_dtype_name(dtype));
+    CHECK_MSG(di <= rel_tol * mi && dt <= rel_tol * mt, "%s: embeddings off by %.3g / %.3g of max",
+              ct_dtype_name(dtype), di / mi, dt / mt);
+    CHECK_MSG(di > 0 || dt > 0, "%s: the conversion changed nothing (test would not catch a no-op)",
+              ct_dtype_name(dtype));
     ct_clip_vision_acts_free(&va);
     ct_clip_text_acts_free(&ta);
-    free(pix); free(rie); free(rte); free(ids);
+    free(pix);
+    free(rie);
+    free(rte);
+    free(ids);
     ct_st_close(ref);
 out:
     ct_clip_free(&m);

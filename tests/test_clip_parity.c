@@ -28,8 +28,8 @@ static void compare(const char *model, const char *name, const float *c, size_t 
     }
     double lim = abs_tol > 0 ? abs_tol : tol * mr;
     if (abs_tol <= 0 && mr > 0) worst = fmax(worst, md / mr);
-    CHECK_MSG(md <= lim && mr > 0 && isfinite(md), "%s: %s: max diff %.3g > %.3g (max|ref| %.3g)", model, name, md,
-              lim, mr);
+    CHECK_MSG(md <= lim && mr > 0 && isfinite(md), "%s: %s: max diff %.3g > %.3g (max|ref| %.3g)", model, name, md, lim,
+              mr);
     free(r);
 }
 
@@ -152,8 +152,8 @@ static void run_model(const char *model) {
     }
     CHECK_MSG(nonzero == 0, "%s: %zu token-embedding gradient entries outside the used rows are non-zero", model,
               nonzero);
-    compare(model, "grad.input.pixel_values", va.dpixels, (size_t)N * 3 * m.cfg.vision.image_size *
-            m.cfg.vision.image_size, gt, 0);
+    compare(model, "grad.input.pixel_values", va.dpixels,
+            (size_t)N * 3 * m.cfg.vision.image_size * m.cfg.vision.image_size, gt, 0);
     compare(model, "grad.input.text_inputs_embeds", ta.d_inputs_embeds, nt, gt, 0);
     CHECK_MSG(ct_grad(m.params, m.logit_scale)[0] == 0.0f, "%s: grad.logit_scale is 0", model);
 
@@ -164,8 +164,8 @@ static void run_model(const char *model) {
     CHECK(ct_clip_vision_backward(&m, &va, NULL, r_image, true) == CT_OK);
     CHECK(ct_clip_text_backward(&m, &ta, NULL, r_text) == CT_OK);
     CHECK_MSG(max_abs(m.params->grad, m.params->total) == 0.0, "%s: frozen towers leave grads at 0", model);
-    compare(model, "grad.input.pixel_values", va.dpixels, (size_t)N * 3 * m.cfg.vision.image_size *
-            m.cfg.vision.image_size, gt, 0);
+    compare(model, "grad.input.pixel_values", va.dpixels,
+            (size_t)N * 3 * m.cfg.vision.image_size * m.cfg.vision.image_size, gt, 0);
     m.freeze_vision = m.freeze_text = false;
 
     /* inference plan (shared layer scratch) gives identical outputs; smaller batch too */
@@ -189,7 +189,13 @@ static void run_model(const char *model) {
 
     ct_clip_vision_acts_free(&va);
     ct_clip_text_acts_free(&ta);
-    free(pix); free(ids); free(r_image); free(r_text); free(rows); free(rid); free(picked);
+    free(pix);
+    free(ids);
+    free(r_image);
+    free(r_text);
+    free(rows);
+    free(rid);
+    free(picked);
     ct_st_close(ref);
     ref = NULL;
     ct_clip_free(&m);

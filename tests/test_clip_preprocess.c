@@ -50,8 +50,8 @@ static void test_model(const char *model, const ct_st_file *rgb, int expect_size
         const ct_st_tensor *ts = ct_st_find(rgb, name);
         snprintf(name, sizeof name, "input.image.%d.resized", i);
         const ct_st_tensor *tw = ct_st_find(ref, name);
-        int good = ts && tw && ts->dtype == CT_DT_U8 && tw->dtype == CT_DT_U8 && ts->ndim == 3 &&
-                   tw->ndim == 3 && ts->shape[2] == 3 && tw->shape[2] == 3;
+        int good = ts && tw && ts->dtype == CT_DT_U8 && tw->dtype == CT_DT_U8 && ts->ndim == 3 && tw->ndim == 3 &&
+                   ts->shape[2] == 3 && tw->shape[2] == 3;
         CHECK_MSG(good, "image %d missing or not U8 [H,W,3]", i);
         if (!good) continue;
         const uint8_t *src = ts->data, *want = tw->data;
@@ -61,8 +61,8 @@ static void test_model(const char *model, const ct_st_file *rgb, int expect_size
         CHECK_MSG(s == CT_OK, "%s", ct_error());
         if (s != CT_OK) continue;
         int same_shape = resized.h == rd[0] && resized.w == rd[1];
-        CHECK_MSG(same_shape, "%s: %s resized to %dx%d, want %lldx%lld", model, name, resized.w,
-                  resized.h, (long long)rd[1], (long long)rd[0]);
+        CHECK_MSG(same_shape, "%s: %s resized to %dx%d, want %lldx%lld", model, name, resized.w, resized.h,
+                  (long long)rd[1], (long long)rd[0]);
         int mism = 0;
         if (same_shape)
             for (size_t k = 0; k < (size_t)resized.w * resized.h * 3; k++) mism += resized.rgb[k] != want[k];
@@ -74,8 +74,8 @@ static void test_model(const char *model, const ct_st_file *rgb, int expect_size
             if (e > md) md = e;
         }
         CHECK_MSG(md <= 1e-6, "%s: image %d pixel_values differ by %g", model, i, md);
-        printf("%-10s image %d: resized %dx%d, %d bytes differ; max|pixel_values - ref| = %g\n",
-               model, i, resized.w, resized.h, mism, md);
+        printf("%-10s image %d: resized %dx%d, %d bytes differ; max|pixel_values - ref| = %g\n", model, i, resized.w,
+               resized.h, mism, md);
         if (strcmp(model, "tiny-vit-b") == 0) {
             /* The default-constant entry point gives the same result. */
             float *o2 = malloc(sizeof(float) * 3 * (size_t)crop * crop);
@@ -96,8 +96,7 @@ static void test_model(const char *model, const ct_st_file *rgb, int expect_size
                 double e = fabs((double)out[k] - (double)ref_i[k]);
                 if (e > fd) fd = e;
             }
-            CHECK_MSG(s == CT_OK && fd <= 1e-6, "%s: %s end to end differs by %g", model,
-                      parity_files[i], fd);
+            CHECK_MSG(s == CT_OK && fd <= 1e-6, "%s: %s end to end differs by %g", model, parity_files[i], fd);
         }
         ct_image_free(&file);
     }
@@ -118,15 +117,13 @@ static ct_status load_json(const char *text, int *size, int *crop, float *mean, 
 static void test_config(void) {
     int size = 0, crop = 0;
     float mean[3], std[3];
-    CHECK(load_json("{}", &size, &crop, mean, std) == CT_OK && size == 224 && crop == 224 &&
-          std[0] == 0.26862954f);
+    CHECK(load_json("{}", &size, &crop, mean, std) == CT_OK && size == 224 && crop == 224 && std[0] == 0.26862954f);
     CHECK(load_json("{\"size\": {\"shortest_edge\": 336}, \"crop_size\": {\"height\": 320, "
                     "\"width\": 320}, \"image_mean\": [0.5, 0.5, 0.5], \"image_std\": [0.5, 0.5, "
                     "0.5], \"resample\": 3, \"extra\": {\"a\": [1, null]}}",
                     &size, &crop, mean, std) == CT_OK &&
           size == 336 && crop == 320 && mean[1] == 0.5f && std[2] == 0.5f);
-    CHECK(load_json("{\"size\": {\"height\": 224, \"width\": 224}}", &size, &crop, mean, std) ==
-          CT_ERR_UNSUPPORTED);
+    CHECK(load_json("{\"size\": {\"height\": 224, \"width\": 224}}", &size, &crop, mean, std) == CT_ERR_UNSUPPORTED);
     CHECK(load_json("{\"crop_size\": {\"height\": 224, \"width\": 200}}", &size, &crop, mean, std) ==
           CT_ERR_UNSUPPORTED);
     CHECK(load_json("{\"resample\": 2}", &size, &crop, mean, std) == CT_ERR_UNSUPPORTED);

@@ -8,9 +8,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "cir_fixture.h"
 #include "ctcir/dataset.h"
 #include "test_util.h"
-#include "cir_fixture.h"
 
 static ct_dataset *load(ct_dataset_kind kind, const char *root, const char *split, const char *cat) {
     ct_dataset_opts o = {.root = root, .split = split, .category = cat, .quiet = true};
@@ -64,7 +64,8 @@ static void test_circo(void) {
     const ct_query *q = &ds->queries[0];
     CHECK(strcmp(q->id, "0") == 0 && strcmp(q->ref_name, "271520") == 0);
     CHECK_MSG(strcmp(q->caption, "find a girl with a traditional Chinese umbrella but shows two people "
-                                 "and has a more colorful background") == 0, "%s", q->caption);
+                                 "and has a more colorful background") == 0,
+              "%s", q->caption);
     CHECK(q->n_targets == 3 && strcmp(q->targets[0], "355099") == 0 && strcmp(q->targets[2], "534704") == 0);
     CHECK(ds->queries[95].n_targets == 14);
     char want[1100];
@@ -76,11 +77,15 @@ static void test_circo(void) {
     CHECK(ds->n_queries == 800 && ds->queries[0].n_targets == 0 && strcmp(ds->queries[799].id, "799") == 0);
     ct_dataset_free(ds);
     /* A custom template. */
-    ct_dataset_opts o = {.root = fx_path("circo"), .split = "val", .quiet = true,
+    ct_dataset_opts o = {.root = fx_path("circo"),
+                         .split = "val",
+                         .quiet = true,
                          .circo_template = "Find a picture that also {shared_concept}, but {relative_caption}."};
     CHECK(ct_dataset_load(&ds, CT_DS_CIRCO, &o) == CT_OK);
-    if (ds) CHECK(strcmp(ds->queries[0].caption, "Find a picture that also a girl with a traditional Chinese "
-                                                 "umbrella, but shows two people and has a more colorful background.") == 0);
+    if (ds)
+        CHECK(strcmp(ds->queries[0].caption,
+                     "Find a picture that also a girl with a traditional Chinese "
+                     "umbrella, but shows two people and has a more colorful background.") == 0);
     ct_dataset_free(ds);
 }
 
@@ -95,13 +100,14 @@ static void test_fashioniq(const char *shared) {
             ct_dataset *ds = load(CT_DS_FASHIONIQ, root, splits[s], cats[c]);
             if (!ds) continue;
             CHECK_MSG(ds->n_queries == nq[c][s] && ds->n_gallery == ng[c][s] && ds->n_skipped == 0,
-                      "%s %s: %d queries, %d gallery, %d skipped", cats[c], splits[s], ds->n_queries,
-                      ds->n_gallery, ds->n_skipped);
+                      "%s %s: %d queries, %d gallery, %d skipped", cats[c], splits[s], ds->n_queries, ds->n_gallery,
+                      ds->n_skipped);
             if (c == 0 && s == 1) {
                 const ct_query *q = &ds->queries[0];
                 CHECK(strcmp(q->id, "dress/0") == 0 && strcmp(q->ref_name, "B005X4PL1G") == 0);
                 CHECK(q->n_targets == 1 && strcmp(q->targets[0], "B0084Y8XIU") == 0);
-                CHECK_MSG(strcmp(q->caption, "Is shiny and silver with shorter sleeves and fit and flare") == 0, "%s", q->caption);
+                CHECK_MSG(strcmp(q->caption, "Is shiny and silver with shorter sleeves and fit and flare") == 0, "%s",
+                          q->caption);
                 char want[1200];
                 snprintf(want, sizeof want, "%s/images/B005X4PL1G.jpg", root);
                 CHECK(strcmp(q->ref_path, want) == 0);
@@ -134,14 +140,15 @@ static void test_join(void) {
 static void test_lasco(const char *shared) {
     char src[1024];
     snprintf(src, sizeof src, "%s/cir-annotations/lasco/downloads/lasco_val_corpus.json", shared);
-    fx_write("lasco/downloads/lasco_val.json",
-               "[{\"qid\": 42000, \"query-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],\n"
-               "  \"query-text\": \"The dog is brown\", \"target-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"]},\n"
-               " {\"qid\": 73001, \"query-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"],\n"
-               "  \"query-text\": 5, \"target-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"]},\n"
-               " {\"qid\": 74002, \"query-image\": [74, \"val2014/COCO_val2014_000000000074.jpg\"],\n"
-               "  \"query-text\": \"two cats\", \"target-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],"
-               "  \"noun_phrases\": [\"two cats\"]}]\n");
+    fx_write(
+        "lasco/downloads/lasco_val.json",
+        "[{\"qid\": 42000, \"query-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],\n"
+        "  \"query-text\": \"The dog is brown\", \"target-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"]},\n"
+        " {\"qid\": 73001, \"query-image\": [73, \"val2014/COCO_val2014_000000000073.jpg\"],\n"
+        "  \"query-text\": 5, \"target-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"]},\n"
+        " {\"qid\": 74002, \"query-image\": [74, \"val2014/COCO_val2014_000000000074.jpg\"],\n"
+        "  \"query-text\": \"two cats\", \"target-image\": [42, \"val2014/COCO_val2014_000000000042.jpg\"],"
+        "  \"noun_phrases\": [\"two cats\"]}]\n");
     CHECK(symlink(src, fx_path("lasco/downloads/lasco_val_corpus.json")) == 0);
     ct_dataset *ds = load(CT_DS_LASCO, fx_path("lasco"), "val", NULL);
     if (!ds) return;
@@ -158,26 +165,30 @@ static void test_lasco(const char *shared) {
     /* The dict form of a corpus. */
     fx_write("lasco2/lasco_val_corpus.json", "{\"42\": \"val/val2014/a.jpg\", \"73\": \"val2014/b.jpg\"}");
     fx_write("lasco2/lasco_val.json", "[{\"qid\": 1, \"query-image\": [42, \"val2014/a.jpg\"], \"query-text\": \"t\", "
-                                        "\"target-image\": [73, \"val2014/b.jpg\"]}]");
+                                      "\"target-image\": [73, \"val2014/b.jpg\"]}]");
     ds = load(CT_DS_LASCO, fx_path("lasco2"), "val", NULL);
-    if (ds) CHECK(ds->n_gallery == 2 && ds->n_queries == 1 && strcmp(ds->gallery_paths[0], fx_path("lasco2/val2014/a.jpg")) == 0);
+    if (ds)
+        CHECK(ds->n_gallery == 2 && ds->n_queries == 1 &&
+              strcmp(ds->gallery_paths[0], fx_path("lasco2/val2014/a.jpg")) == 0);
     ct_dataset_free(ds);
 }
 
 static void test_malformed(void) {
     /* Bad JSON: line and column in the message. */
     fx_write("bad/captions/cap.rc2.val.json", "[\n  {\"pairid\": 1,\n   \"reference\": \"a\" \"caption\": \"x\"}\n]\n");
-    fx_write("bad/image_splits/split.rc2.val.json", "{\"a\": \"./dev/a.png\", \"b\": \"./dev/b.png\", \"c\": \"./dev/c.png\"}");
+    fx_write("bad/image_splits/split.rc2.val.json",
+             "{\"a\": \"./dev/a.png\", \"b\": \"./dev/b.png\", \"c\": \"./dev/c.png\"}");
     ct_dataset *ds = NULL;
     ct_dataset_opts o = {.root = fx_path("bad"), .split = "val", .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR, &o) == CT_ERR_FORMAT && !ds);
     CHECK_MSG(strstr(ct_error(), "line 3, column 21") && strstr(ct_error(), "cap.rc2.val.json"), "%s", ct_error());
     /* A missing field, a wrong type and an unknown target: skipped and counted. */
     fx_write("bad/captions/cap.rc2.val.json",
-               "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", \"img_set\": {\"members\": [\"a\", \"b\", \"c\"]}},\n"
-               " {\"pairid\": 2, \"target_hard\": \"b\", \"caption\": \"x\"},\n"
-               " {\"pairid\": 3, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": 7},\n"
-               " {\"pairid\": 4, \"reference\": \"a\", \"target_hard\": \"zz\", \"caption\": \"y\"}]");
+             "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", \"img_set\": "
+             "{\"members\": [\"a\", \"b\", \"c\"]}},\n"
+             " {\"pairid\": 2, \"target_hard\": \"b\", \"caption\": \"x\"},\n"
+             " {\"pairid\": 3, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": 7},\n"
+             " {\"pairid\": 4, \"reference\": \"a\", \"target_hard\": \"zz\", \"caption\": \"y\"}]");
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR, &o) == CT_OK);
     if (ds) CHECK(ds->n_queries == 1 && ds->n_skipped == 3 && ds->n_records == 4);
     ct_dataset_free(ds);
@@ -186,9 +197,11 @@ static void test_malformed(void) {
     CHECK_MSG(strstr(ct_error(), "record 1") && strstr(ct_error(), "'reference'"), "%s", ct_error());
     o.strict = false;
     /* CIRR_R: difference captions, each its own query. */
-    fx_write("bad/good4cir.json",
-               "[{\"pairid\": 9, \"reference\": \"a\", \"target_hard\": \"b\", \"difference_captions\": [\"d0\", \"d1\"]},\n"
-               " {\"pairid\": 8, \"reference\": \"b\", \"target_hard\": \"c\", \"caption\": \"c0\", \"difference_captions\": [\"e0\"]}]");
+    fx_write(
+        "bad/good4cir.json",
+        "[{\"pairid\": 9, \"reference\": \"a\", \"target_hard\": \"b\", \"difference_captions\": [\"d0\", \"d1\"]},\n"
+        " {\"pairid\": 8, \"reference\": \"b\", \"target_hard\": \"c\", \"caption\": \"c0\", \"difference_captions\": "
+        "[\"e0\"]}]");
     o.file = fx_path("bad/good4cir.json");
     CHECK(ct_dataset_load(&ds, CT_DS_CIRR_R, &o) == CT_OK);
     if (ds) {
@@ -208,22 +221,25 @@ static void test_malformed(void) {
 
 static void test_manifest(void) {
     fx_write("man/m.jsonl",
-               "{\"reference\": \"imgs/r1.jpg\", \"target\": \"imgs/t1.png\", \"caption\": \"make it red\"}\n"
-               "\n"
-               "{\"reference\": \"imgs/t1.png\", \"target\": \"imgs/r2.jpg\", \"caption\": \"c2\", \"noun_phrases\": [\"a cat\", \"hat\"], \"id\": \"q7\"}\n"
-               "{\"reference\": \"imgs/r1.jpg\", \"caption\": \"no target\"}\n"
-               "{\"reference\": \"imgs/r1.jpg\", \"target\": 3, \"caption\": \"bad\"}\n"
-               "{\"reference\": \"imgs/r1.png\", \"target\": \"imgs/t1.png\", \"caption\": \"name clash\"}\n");
+             "{\"reference\": \"imgs/r1.jpg\", \"target\": \"imgs/t1.png\", \"caption\": \"make it red\"}\n"
+             "\n"
+             "{\"reference\": \"imgs/t1.png\", \"target\": \"imgs/r2.jpg\", \"caption\": \"c2\", \"noun_phrases\": "
+             "[\"a cat\", \"hat\"], \"id\": \"q7\"}\n"
+             "{\"reference\": \"imgs/r1.jpg\", \"caption\": \"no target\"}\n"
+             "{\"reference\": \"imgs/r1.jpg\", \"target\": 3, \"caption\": \"bad\"}\n"
+             "{\"reference\": \"imgs/r1.png\", \"target\": \"imgs/t1.png\", \"caption\": \"name clash\"}\n");
     fx_write("man/imgs/r1.jpg", "x");
     fx_write("man/imgs/t1.png", "x");
     ct_dataset *ds = NULL;
     ct_dataset_opts o = {.root = fx_path("man"), .file = fx_path("man/m.jsonl"), .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_OK);
     if (ds) {
-        CHECK_MSG(ds->n_queries == 3 && ds->n_skipped == 2 && ds->n_records == 5, "%d %d %d", ds->n_queries, ds->n_skipped, ds->n_records);
-        CHECK(ds->n_gallery == 3 && strcmp(ds->gallery_names[0], "imgs/r1") == 0 && strcmp(ds->gallery_names[1], "imgs/t1") == 0 &&
-              strcmp(ds->gallery_names[2], "imgs/r2") == 0);
-        CHECK(strcmp(ds->queries[0].id, "1") == 0 && strcmp(ds->queries[1].id, "q7") == 0 && strcmp(ds->queries[2].id, "4") == 0);
+        CHECK_MSG(ds->n_queries == 3 && ds->n_skipped == 2 && ds->n_records == 5, "%d %d %d", ds->n_queries,
+                  ds->n_skipped, ds->n_records);
+        CHECK(ds->n_gallery == 3 && strcmp(ds->gallery_names[0], "imgs/r1") == 0 &&
+              strcmp(ds->gallery_names[1], "imgs/t1") == 0 && strcmp(ds->gallery_names[2], "imgs/r2") == 0);
+        CHECK(strcmp(ds->queries[0].id, "1") == 0 && strcmp(ds->queries[1].id, "q7") == 0 &&
+              strcmp(ds->queries[2].id, "4") == 0);
         CHECK(ds->queries[1].n_nps == 2 && strcmp(ds->queries[1].nps[1], "hat") == 0 && ds->queries[0].n_nps == -1);
         CHECK(strcmp(ds->queries[0].target_path, fx_path("man/imgs/t1.png")) == 0 && ds->queries[2].n_targets == 0);
     }
@@ -239,21 +255,27 @@ static void test_manifest(void) {
     o.gallery_file = fx_path("man/gallery.txt");
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_OK);
     /* q7's target imgs/r2 is not in the list: skipped with the malformed one. */
-    if (ds) CHECK_MSG(ds->n_gallery == 3 && strcmp(ds->gallery_names[2], "imgs/x") == 0 && ds->n_queries == 3 &&
-                      ds->n_skipped == 2, "%d %d", ds->n_queries, ds->n_skipped);
+    if (ds)
+        CHECK_MSG(ds->n_gallery == 3 && strcmp(ds->gallery_names[2], "imgs/x") == 0 && ds->n_queries == 3 &&
+                      ds->n_skipped == 2,
+                  "%d %d", ds->n_queries, ds->n_skipped);
     ct_dataset_free(ds);
     o.gallery_file = NULL;
     /* A malformed line: an error with its line and column. */
-    fx_write("man/bad.jsonl", "{\"reference\": \"a.jpg\", \"target\": \"b.jpg\", \"caption\": \"x\"}\n\n{\"reference\": \"a.jpg\",, }\n");
+    fx_write(
+        "man/bad.jsonl",
+        "{\"reference\": \"a.jpg\", \"target\": \"b.jpg\", \"caption\": \"x\"}\n\n{\"reference\": \"a.jpg\",, }\n");
     o.file = fx_path("man/bad.jsonl");
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &o) == CT_ERR_FORMAT);
     /* The second comma is column 23; cJSON reports the position just after it. */
     CHECK_MSG(strstr(ct_error(), "line 3, column 23") || strstr(ct_error(), "line 3, column 24"), "%s", ct_error());
     /* Hotel-CIR: the manifest format with a "captions" list. */
-    fx_write("hotel/hotel_val.jsonl", "{\"id\": 5, \"reference\": \"h/a.jpg\", \"target\": \"h/b.jpg\", \"captions\": [\"x\", \"y\"]}\n");
+    fx_write("hotel/hotel_val.jsonl",
+             "{\"id\": 5, \"reference\": \"h/a.jpg\", \"target\": \"h/b.jpg\", \"captions\": [\"x\", \"y\"]}\n");
     ct_dataset_opts h = {.root = fx_path("hotel"), .split = "val", .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_HOTEL, &h) == CT_OK);
-    if (ds) CHECK(ds->n_queries == 2 && strcmp(ds->queries[1].id, "5_1") == 0 && strcmp(ds->queries[1].caption, "y") == 0);
+    if (ds)
+        CHECK(ds->n_queries == 2 && strcmp(ds->queries[1].id, "5_1") == 0 && strcmp(ds->queries[1].caption, "y") == 0);
     ct_dataset_free(ds);
 }
 
@@ -275,11 +297,15 @@ static void test_sampler(void) {
         counts[src[i]]++;
         CHECK(rec[i] >= 0 && rec[i] < sizes[src[i]]);
     }
-    CHECK_MSG(counts[1] > 900 && counts[1] < 1100 && counts[0] > 400 && counts[2] > 400, "%d %d %d", counts[0], counts[1], counts[2]);
+    CHECK_MSG(counts[1] > 900 && counts[1] < 1100 && counts[0] > 400 && counts[2] > 400, "%d %d %d", counts[0],
+              counts[1], counts[2]);
     /* The first 5 draws of source 0 are one epoch: a permutation. */
     int n0 = 0;
     for (int i = 0; i < 2000 && n0 < 5; i++)
-        if (src[i] == 0) { seen0[rec[i]]++; n0++; }
+        if (src[i] == 0) {
+            seen0[rec[i]]++;
+            n0++;
+        }
     CHECK(seen0[0] == 1 && seen0[1] == 1 && seen0[2] == 1 && seen0[3] == 1 && seen0[4] == 1);
     /* Restore into another sampler: the same continuation. */
     CHECK(ct_sampler_set_state(b, &mid) == CT_OK);
@@ -314,7 +340,10 @@ static void test_sampler(void) {
 }
 
 int main(void) {
-    if (!fx_init("ds")) { perror("mkdtemp"); return 1; }
+    if (!fx_init("ds")) {
+        perror("mkdtemp");
+        return 1;
+    }
     const char *shared = fx_shared;
     test_join();
     test_cirr(shared);

@@ -42,8 +42,8 @@ static int sh(const char *cmd) {
 /* Runs `ctcir <args>` with stdout to <tmp>/<out> and stderr to <tmp>/<out>.err; exit code. */
 static int ctcir(const char *out, const char *args) {
     const char *bin = getenv("CTCIR");
-    return sh(fmt("OMP_WAIT_POLICY=PASSIVE %s %s >'%s/%s' 2>'%s/%s.err'", bin && *bin ? bin : "build/ctcir", args, tmpdir, out,
-                  tmpdir, out));
+    return sh(fmt("OMP_WAIT_POLICY=PASSIVE %s %s >'%s/%s' 2>'%s/%s.err'", bin && *bin ? bin : "build/ctcir", args,
+                  tmpdir, out, tmpdir, out));
 }
 
 static char *slurp(const char *path, size_t *n) {
@@ -81,7 +81,10 @@ static void mkdirs_for(const char *file) {
 static void put(const char *path, const void *data, size_t n) {
     mkdirs_for(path);
     FILE *f = fopen(path, "wb");
-    if (!f) { fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno)); exit(1); }
+    if (!f) {
+        fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
     fwrite(data, 1, n, f);
     fclose(f);
 }
@@ -100,10 +103,14 @@ static void make_images(void) {
     for (int k = 0; k < 8; k++) {
         ct_image im = {8, 8, malloc(8 * 8 * 3)};
         for (int i = 0; i < 64; i++) {
-            im.rgb[3 * i] = (uint8_t)(30 * k), im.rgb[3 * i + 1] = (uint8_t)(i * 4), im.rgb[3 * i + 2] = (uint8_t)(255 - 30 * k);
+            im.rgb[3 * i] = (uint8_t)(30 * k), im.rgb[3 * i + 1] = (uint8_t)(i * 4),
+                       im.rgb[3 * i + 2] = (uint8_t)(255 - 30 * k);
         }
         char *p = fmt("%s/img%d.png", tmpdir, k), *q = fmt("%s/img%d.jpg", tmpdir, k);
-        if (ct_image_save_png(&im, p) || ct_image_save_jpeg(&im, q, 90)) { fprintf(stderr, "cannot write test images\n"); exit(1); }
+        if (ct_image_save_png(&im, p) || ct_image_save_jpeg(&im, q, 90)) {
+            fprintf(stderr, "cannot write test images\n");
+            exit(1);
+        }
         png[k] = slurp(p, &png_n[k]);
         jpg[k] = slurp(q, &jpg_n[k]);
         free(im.rgb);
@@ -111,8 +118,10 @@ static void make_images(void) {
 }
 
 static void image_at(const char *path, int k, bool jpeg) {
-    if (jpeg) put(path, jpg[k % 8], jpg_n[k % 8]);
-    else put(path, png[k % 8], png_n[k % 8]);
+    if (jpeg)
+        put(path, jpg[k % 8], jpg_n[k % 8]);
+    else
+        put(path, png[k % 8], png_n[k % 8]);
 }
 
 /* ---- sets of strings (small; linear) ---- */
@@ -153,7 +162,8 @@ static int num(const cJSON *o, const char *path) {
     char b[256];
     snprintf(b, sizeof b, "%s", path);
     const cJSON *cur = o;
-    for (char *tok = strtok(b, "."); tok && cur; tok = strtok(NULL, ".")) cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+    for (char *tok = strtok(b, "."); tok && cur; tok = strtok(NULL, "."))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
     return cJSON_IsNumber(cur) ? cur->valueint : -999;
 }
 
@@ -161,8 +171,10 @@ static const char *id_str(const cJSON *v) {
     static char b[8][64];
     static int k;
     char *o = b[k++ % 8];
-    if (cJSON_IsString(v)) snprintf(o, 64, "%s", v->valuestring);
-    else snprintf(o, 64, "%.0f", v->valuedouble);
+    if (cJSON_IsString(v))
+        snprintf(o, 64, "%s", v->valuestring);
+    else
+        snprintf(o, 64, "%.0f", v->valuedouble);
     return o;
 }
 
@@ -176,7 +188,8 @@ static void cirr_affected(const cJSON *caps, const strset *bad, strset *out) {
         const cJSON *t = cJSON_GetObjectItem(r, "target_hard");
         if (t) hit = hit || set_has(bad, t->valuestring);
         const cJSON *m;
-        cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "img_set"), "members")) hit = hit || set_has(bad, m->valuestring);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "img_set"), "members")) hit =
+            hit || set_has(bad, m->valuestring);
         if (hit) set_add(out, id_str(cJSON_GetObjectItem(r, "pairid")));
     }
 }
@@ -192,7 +205,8 @@ static int cirr_uses(const cJSON *caps, const char *name) {
 
 static const cJSON *unusable_entry(const cJSON *rep, const char *name) {
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(rep, "unusable")) if (!strcmp(cJSON_GetObjectItem(e, "name")->valuestring, name)) return e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(rep, "unusable")) if (!strcmp(cJSON_GetObjectItem(e, "name")->valuestring,
+                                                                            name)) return e;
     return NULL;
 }
 
@@ -218,7 +232,8 @@ static void test_cirr_full(void) {
     cJSON *rep = load_json(fmt("%s/c0.json", tmpdir));
     CHECK_MSG(rc == 0, "complete CIRR val: exit %d", rc);
     CHECK(rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
-    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "missing")) == 0 && cJSON_GetArraySize(cJSON_GetObjectItem(rep, "corrupt")) == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "missing")) == 0 &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(rep, "corrupt")) == 0);
     CHECK(num(rep, "queries_affected") == 0);
     CHECK_MSG(num(rep, "counts.val.found") == n_caps && num(rep, "counts.val.published") == 4181, "counts.val %d / %d",
               num(rep, "counts.val.found"), num(rep, "counts.val.published"));
@@ -228,13 +243,15 @@ static void test_cirr_full(void) {
     /* two removed (the first query's reference and the sixth one's target), two corrupted (a
      * member of the eleventh query that is neither, truncated; the 100th gallery image, junk) */
     strset missing = {0}, corrupt = {0}, bad = {0}, affected = {0};
-    const cJSON *q0 = cJSON_GetArrayItem(caps, 0), *q5 = cJSON_GetArrayItem(caps, 5), *q10 = cJSON_GetArrayItem(caps, 10);
+    const cJSON *q0 = cJSON_GetArrayItem(caps, 0), *q5 = cJSON_GetArrayItem(caps, 5),
+                *q10 = cJSON_GetArrayItem(caps, 10);
     set_add(&missing, cJSON_GetObjectItem(q0, "reference")->valuestring);
     set_add(&missing, cJSON_GetObjectItem(q5, "target_hard")->valuestring);
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(q10, "img_set"), "members")) {
         if (strcmp(m->valuestring, cJSON_GetObjectItem(q10, "reference")->valuestring) &&
-            strcmp(m->valuestring, cJSON_GetObjectItem(q10, "target_hard")->valuestring) && !set_has(&missing, m->valuestring)) {
+            strcmp(m->valuestring, cJSON_GetObjectItem(q10, "target_hard")->valuestring) &&
+            !set_has(&missing, m->valuestring)) {
             set_add(&corrupt, m->valuestring);
             break;
         }
@@ -248,25 +265,30 @@ static void test_cirr_full(void) {
     }
     for (int i = 0; i < corrupt.n; i++) {
         const char *p = fmt("%s/%s", root, cJSON_GetObjectItem(split, corrupt.v[i])->valuestring);
-        if (i == 0) put(p, png[0], png_n[0] / 2);
-        else put(p, "not an image\n", 13);
+        if (i == 0)
+            put(p, png[0], png_n[0] / 2);
+        else
+            put(p, "not an image\n", 13);
         set_add(&bad, corrupt.v[i]);
     }
     cirr_affected(caps, &bad, &affected);
     CHECK(affected.n > 0);
 
-    rc = ctcir("c1.json", fmt("datasets check --dataset cirr --root %s --split val --json --write-excluded %s/ex.json", root, tmpdir));
+    rc = ctcir("c1.json", fmt("datasets check --dataset cirr --root %s --split val --json --write-excluded %s/ex.json",
+                              root, tmpdir));
     rep = load_json(fmt("%s/c1.json", tmpdir));
     CHECK_MSG(rc == 1, "broken CIRR val: exit %d", rc);
     CHECK(rep && cJSON_IsFalse(cJSON_GetObjectItem(rep, "complete")));
     CHECK_MSG(list_is_set(cJSON_GetObjectItem(rep, "missing"), &missing), "missing list");
     CHECK_MSG(list_is_set(cJSON_GetObjectItem(rep, "corrupt"), &corrupt), "corrupt list");
-    CHECK_MSG(num(rep, "queries_affected") == affected.n, "queries_affected %d, expected %d", num(rep, "queries_affected"), affected.n);
+    CHECK_MSG(num(rep, "queries_affected") == affected.n, "queries_affected %d, expected %d",
+              num(rep, "queries_affected"), affected.n);
     CHECK(num(rep, "counts.val.found") == n_caps && num(rep, "counts.val.queries_affected") == affected.n);
     for (int i = 0; i < bad.n; i++) {
         const cJSON *u = rep ? unusable_entry(rep, bad.v[i]) : NULL;
         CHECK_MSG(u && num(u, "queries") == cirr_uses(caps, bad.v[i]), "%s: queries affected by it", bad.v[i]);
-        CHECK(u && !strcmp(cJSON_GetObjectItem(u, "problem")->valuestring, set_has(&missing, bad.v[i]) ? "missing" : "corrupt"));
+        CHECK(u && !strcmp(cJSON_GetObjectItem(u, "problem")->valuestring,
+                           set_has(&missing, bad.v[i]) ? "missing" : "corrupt"));
     }
     cJSON_Delete(rep);
     /* the text form names them too */
@@ -287,7 +309,8 @@ static void test_cirr_full(void) {
     rc = ctcir("c2.json", fmt("datasets check --dataset cirr --root %s --json -q", root));
     rep = load_json(fmt("%s/c2.json", tmpdir));
     const cJSON *errs = rep ? cJSON_GetObjectItem(rep, "errors") : NULL;
-    CHECK(rc == 1 && errs && cJSON_GetObjectItem(errs, "train") && cJSON_GetObjectItem(errs, "test1") && !cJSON_GetObjectItem(errs, "val"));
+    CHECK(rc == 1 && errs && cJSON_GetObjectItem(errs, "train") && cJSON_GetObjectItem(errs, "test1") &&
+          !cJSON_GetObjectItem(errs, "val"));
     CHECK(rep && num(rep, "counts.val.found") == n_caps);
     cJSON_Delete(rep);
 
@@ -309,7 +332,9 @@ static const char *tiny_model(void) {
     put(caps, buf, strlen(buf));
     snprintf(dir, sizeof dir, "%s/tiny", tmpdir);
     int rc = ctcir("bpe.out", fmt("bpe-train --input %s --vocab-size 600 --out %s/vocab", caps, tmpdir));
-    if (!rc) rc = ctcir("init.out", fmt("init --config configs/synthetic-tiny-model.json --vocab %s/vocab --out %s --seed 1", tmpdir, dir));
+    if (!rc)
+        rc = ctcir("init.out", fmt("init --config configs/synthetic-tiny-model.json --vocab %s/vocab --out %s --seed 1",
+                                   tmpdir, dir));
     CHECK_MSG(rc == 0, "tiny model (bpe-train + init): exit %d", rc);
     return dir;
 }
@@ -321,7 +346,10 @@ static void test_cirr_eval(const char *model) {
     snprintf(root, sizeof root, "%s/cirr_small", tmpdir);
     cJSON *caps = load_json(fmt("%s/cirr/captions/cap.rc2.val.json", ann));
     cJSON *split = load_json(fmt("%s/cirr/image_splits/split.rc2.val.json", ann));
-    if (!caps || !split) { CHECK(caps && split); return; }
+    if (!caps || !split) {
+        CHECK(caps && split);
+        return;
+    }
     const int n = 30;
     while (cJSON_GetArraySize(caps) > n) cJSON_DeleteItemFromArray(caps, n);
     strset used = {0};
@@ -329,7 +357,8 @@ static void test_cirr_eval(const char *model) {
     cJSON_ArrayForEach(r, caps) {
         set_add(&used, cJSON_GetObjectItem(r, "reference")->valuestring);
         set_add(&used, cJSON_GetObjectItem(r, "target_hard")->valuestring);
-        cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "img_set"), "members")) set_add(&used, m->valuestring);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(cJSON_GetObjectItem(r, "img_set"), "members"))
+            set_add(&used, m->valuestring);
     }
     cJSON *small = cJSON_CreateObject();
     int k = 0;
@@ -345,7 +374,9 @@ static void test_cirr_eval(const char *model) {
     unlink(fmt("%s/%s", root, cJSON_GetObjectItem(small, gone)->valuestring));
     cirr_affected(caps, &bad, &affected);
 
-    int rc = ctcir("s.json", fmt("datasets check --dataset cirr --root %s --split val --json --write-excluded %s/exs.json", root, tmpdir));
+    int rc =
+        ctcir("s.json", fmt("datasets check --dataset cirr --root %s --split val --json --write-excluded %s/exs.json",
+                            root, tmpdir));
     cJSON *rep = load_json(fmt("%s/s.json", tmpdir));
     CHECK(rc == 1 && rep);
     /* a truncated copy: the counts say so */
@@ -358,24 +389,29 @@ static void test_cirr_eval(const char *model) {
     /* eval on the broken copy fails naming the image; with the exclusion it runs and says so */
     rc = ctcir("e0.json", fmt("eval --model %s --dataset cirr --root %s --split val --json -t 1", model, root));
     char *err = slurp(fmt("%s/e0.json.err", tmpdir), NULL);
-    CHECK_MSG(rc == 1 && err && strstr(err, gone) && strstr(err, "datasets check"), "eval without --exclude: exit %d", rc);
+    CHECK_MSG(rc == 1 && err && strstr(err, gone) && strstr(err, "datasets check"), "eval without --exclude: exit %d",
+              rc);
     free(err);
-    rc = ctcir("e1.json", fmt("eval --model %s --dataset cirr --root %s --split val --json -t 1 --exclude %s/exs.json", model, root, tmpdir));
+    rc = ctcir("e1.json", fmt("eval --model %s --dataset cirr --root %s --split val --json -t 1 --exclude %s/exs.json",
+                              model, root, tmpdir));
     cJSON *ev = load_json(fmt("%s/e1.json", tmpdir));
     CHECK_MSG(rc == 0 && ev, "eval --exclude: exit %d", rc);
-    CHECK_MSG(num(ev, "excluded_queries") == affected.n && num(ev, "excluded_images") == 1, "eval excluded %d queries, %d images",
-              num(ev, "excluded_queries"), num(ev, "excluded_images"));
+    CHECK_MSG(num(ev, "excluded_queries") == affected.n && num(ev, "excluded_images") == 1,
+              "eval excluded %d queries, %d images", num(ev, "excluded_queries"), num(ev, "excluded_images"));
     CHECK(num(ev, "n_queries") == n - affected.n);
     CHECK(ev && cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "metrics"), "recall@1"));
     cJSON_Delete(ev);
     /* an exclusion file for another dataset kind or another split is refused */
-    rc = ctcir("e2.json", fmt("eval --model %s --dataset cirr_r --root %s --split val -t 1 --exclude %s/exs.json", model, root, tmpdir));
+    rc = ctcir("e2.json", fmt("eval --model %s --dataset cirr_r --root %s --split val -t 1 --exclude %s/exs.json",
+                              model, root, tmpdir));
     err = slurp(fmt("%s/e2.json.err", tmpdir), NULL);
     CHECK_MSG(rc == 1 && err && strstr(err, "written for dataset cirr"), "exclusion of another kind: exit %d", rc);
     free(err);
     sh(fmt("cp %s/captions/cap.rc2.val.json %s/captions/cap.rc2.test1.json && cp %s/image_splits/split.rc2.val.json "
-           "%s/image_splits/split.rc2.test1.json", root, root, root, root));
-    rc = ctcir("e3.json", fmt("eval --model %s --dataset cirr --root %s --split test1 -t 1 --exclude %s/exs.json", model, root, tmpdir));
+           "%s/image_splits/split.rc2.test1.json",
+           root, root, root, root));
+    rc = ctcir("e3.json", fmt("eval --model %s --dataset cirr --root %s --split test1 -t 1 --exclude %s/exs.json",
+                              model, root, tmpdir));
     err = slurp(fmt("%s/e3.json.err", tmpdir), NULL);
     CHECK_MSG(rc == 1 && err && strstr(err, "does not cover split 'test1'"), "exclusion of another split: exit %d", rc);
     free(err);
@@ -397,7 +433,10 @@ static void test_fashioniq(const char *model) {
     for (int c = 0; c < 3; c++) {
         cJSON *caps = load_json(fmt("%s/fashioniq/captions/cap.%s.val.json", ann, cats[c]));
         cJSON *split = load_json(fmt("%s/fashioniq/image_splits/split.%s.val.json", ann, cats[c]));
-        if (!caps || !split) { CHECK(caps && split); return; }
+        if (!caps || !split) {
+            CHECK(caps && split);
+            return;
+        }
         while (cJSON_GetArraySize(caps) > n) cJSON_DeleteItemFromArray(caps, n);
         strset used = {0};
         const cJSON *r, *e;
@@ -423,25 +462,30 @@ static void test_fashioniq(const char *model) {
             put(fmt("%s/images/%s.jpg", root, name), jpg[1], jpg_n[1] / 3);
         }
         cJSON_ArrayForEach(e, small) expect_images += set_has(&bad, e->valuestring);
-        cJSON_ArrayForEach(r, caps) expect_affected += set_has(&bad, cJSON_GetObjectItem(r, "candidate")->valuestring) ||
-                                                       set_has(&bad, cJSON_GetObjectItem(r, "target")->valuestring);
+        cJSON_ArrayForEach(r, caps) expect_affected +=
+            set_has(&bad, cJSON_GetObjectItem(r, "candidate")->valuestring) ||
+            set_has(&bad, cJSON_GetObjectItem(r, "target")->valuestring);
         capsets[c] = caps;
         set_free(&used);
         cJSON_Delete(split), cJSON_Delete(small);
     }
-    int rc = ctcir("f.json", fmt("datasets check --dataset fashioniq --root %s --split val --json --write-excluded %s/exf.json", root, tmpdir));
+    int rc = ctcir("f.json",
+                   fmt("datasets check --dataset fashioniq --root %s --split val --json --write-excluded %s/exf.json",
+                       root, tmpdir));
     cJSON *rep = load_json(fmt("%s/f.json", tmpdir));
     CHECK_MSG(rc == 1 && rep, "fashioniq check: exit %d", rc);
     CHECK(num(rep, "counts.dress/val.found") == n && num(rep, "counts.dress/val.published") == 2017);
     CHECK(num(rep, "counts.shirt/val.published") == 2038 && num(rep, "counts.toptee/val.images.published") == 5373);
-    CHECK_MSG(num(rep, "queries_affected") == expect_affected, "fashioniq affected %d, expected %d", num(rep, "queries_affected"),
-              expect_affected);
+    CHECK_MSG(num(rep, "queries_affected") == expect_affected, "fashioniq affected %d, expected %d",
+              num(rep, "queries_affected"), expect_affected);
     strset miss = {0}, corr = {0};
     set_add(&miss, bad.v[0]), set_add(&miss, bad.v[1]), set_add(&corr, bad.v[2]);
-    CHECK(list_is_set(cJSON_GetObjectItem(rep, "missing"), &miss) && list_is_set(cJSON_GetObjectItem(rep, "corrupt"), &corr));
+    CHECK(list_is_set(cJSON_GetObjectItem(rep, "missing"), &miss) &&
+          list_is_set(cJSON_GetObjectItem(rep, "corrupt"), &corr));
     cJSON_Delete(rep);
     /* one category only */
-    rc = ctcir("f1.json", fmt("datasets check --dataset fashioniq --root %s --split val --category shirt --json", root));
+    rc =
+        ctcir("f1.json", fmt("datasets check --dataset fashioniq --root %s --split val --category shirt --json", root));
     rep = load_json(fmt("%s/f1.json", tmpdir));
     CHECK(rc == 1 && rep && num(rep, "queries_affected") == 0 && num(rep, "counts.shirt/val.found") == n &&
           !cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "counts"), "dress/val"));
@@ -451,7 +495,9 @@ static void test_fashioniq(const char *model) {
      * reports what it dropped with it */
     rc = ctcir("fe0.json", fmt("eval --model %s --dataset fashioniq --root %s --split val --json -t 1", model, root));
     CHECK(rc == 1);
-    rc = ctcir("fe1.json", fmt("eval --model %s --dataset fashioniq --root %s --split val --json -t 1 --exclude %s/exf.json", model, root, tmpdir));
+    rc = ctcir("fe1.json",
+               fmt("eval --model %s --dataset fashioniq --root %s --split val --json -t 1 --exclude %s/exf.json", model,
+                   root, tmpdir));
     cJSON *ev = load_json(fmt("%s/fe1.json", tmpdir));
     CHECK_MSG(rc == 0 && ev, "fashioniq eval --exclude: exit %d", rc);
     CHECK_MSG(num(ev, "excluded_queries") == expect_affected && num(ev, "excluded_images") == expect_images,
@@ -471,7 +517,11 @@ static void test_circo(void) {
     snprintf(root, sizeof root, "%s/circo", tmpdir);
     char *t = slurp(fmt("%s/circo/annotations/val.json", ann), NULL);
     cJSON *caps = t ? cJSON_Parse(t) : NULL;
-    if (!caps) { CHECK(caps); free(t); return; }
+    if (!caps) {
+        CHECK(caps);
+        free(t);
+        return;
+    }
     put(fmt("%s/annotations/val.json", root), t, strlen(t));
     strset ids = {0};
     const cJSON *r, *g;
@@ -509,7 +559,8 @@ static void test_circo(void) {
     set_add(&one, gone), set_add(&dup, ids.v[0]);
     CHECK(list_is_set(cJSON_GetObjectItem(rep, "missing"), &one));
     CHECK_MSG(list_is_set(cJSON_GetObjectItem(rep, "duplicates"), &dup), "the repeated gallery id is reported");
-    CHECK_MSG(num(rep, "queries_affected") == expect, "circo affected %d, expected %d", num(rep, "queries_affected"), expect);
+    CHECK_MSG(num(rep, "queries_affected") == expect, "circo affected %d, expected %d", num(rep, "queries_affected"),
+              expect);
     cJSON_Delete(rep);
     set_free(&ids), set_free(&one), set_free(&dup);
     cJSON_Delete(caps), cJSON_Delete(info);
@@ -538,7 +589,10 @@ static void test_build_cirr(void) {
     int total = 0, k = 0;
     for (int s = 0; s < 3; s++) {
         cJSON *sp = load_json(fmt("%s/cirr/image_splits/split.rc2.%s.json", ann, splits[s]));
-        if (!sp) { CHECK(sp); return; }
+        if (!sp) {
+            CHECK(sp);
+            return;
+        }
         small[s] = cJSON_CreateObject();
         int i = 0;
         const cJSON *e;
@@ -547,9 +601,13 @@ static void test_build_cirr(void) {
             cJSON_AddStringToObject(small[s], e->string, e->valuestring);
             const char *base = strrchr(e->valuestring, '/') + 1;
             total++;
-            if (i == 5 && s != 1) { set_add(&held_back, e->string); continue; } /* not in the download */
+            if (i == 5 && s != 1) {
+                set_add(&held_back, e->string);
+                continue;
+            } /* not in the download */
             /* NLVR2 files in some other nesting than CIRR's */
-            image_at(fmt("%s/%s/%s/%s", nl, s == 0 ? "images/train" : splits[s], i % 2 ? "x" : "y/z", base), k++, false);
+            image_at(fmt("%s/%s/%s/%s", nl, s == 0 ? "images/train" : splits[s], i % 2 ? "x" : "y/z", base), k++,
+                     false);
         }
         put_json(fmt("%s/image_splits/split.rc2.%s.json", a, splits[s]), small[s]);
         cJSON_Delete(sp);
@@ -563,7 +621,8 @@ static void test_build_cirr(void) {
     cJSON *rep = load_json(fmt("%s/b0.json", tmpdir));
     CHECK_MSG(rc == 1 && rep, "build-cirr with images missing: exit %d", rc);
     CHECK(list_is_set(cJSON_GetObjectItem(rep, "missing"), &held_back));
-    CHECK(num(rep, "splits.train.images") == 12 && num(rep, "splits.train.created") == 11 && num(rep, "splits.train.missing") == 1);
+    CHECK(num(rep, "splits.train.images") == 12 && num(rep, "splits.train.created") == 11 &&
+          num(rep, "splits.train.missing") == 1);
     CHECK(num(rep, "splits.val.created") == 12 && num(rep, "splits.val.missing") == 0);
     CHECK(num(rep, "ambiguous") == 1 && num(rep, "annotations") == 4);
     cJSON_Delete(rep);
@@ -572,12 +631,15 @@ static void test_build_cirr(void) {
         const cJSON *e;
         cJSON_ArrayForEach(e, small[s]) {
             const char *p = fmt("%s/%s", out, e->valuestring);
-            if (set_has(&held_back, e->string)) CHECK(access(p, F_OK) != 0);
-            else expected_links++, links += is_link_to_file(p);
+            if (set_has(&held_back, e->string))
+                CHECK(access(p, F_OK) != 0);
+            else
+                expected_links++, links += is_link_to_file(p);
         }
     }
     CHECK_MSG(links == expected_links, "%d of %d links in place", links, expected_links);
-    CHECK(is_plain_file(fmt("%s/image_splits/split.rc2.val.json", out)) || is_link_to_file(fmt("%s/image_splits/split.rc2.val.json", out)));
+    CHECK(is_plain_file(fmt("%s/image_splits/split.rc2.val.json", out)) ||
+          is_link_to_file(fmt("%s/image_splits/split.rc2.val.json", out)));
 
     /* the held-back files appear in the download: a re-run adds only them */
     for (int s = 0; s < 3; s++) {
@@ -588,7 +650,8 @@ static void test_build_cirr(void) {
     rc = ctcir("b1.json", fmt("datasets build-cirr --nlvr2 %s --cirr %s --out %s --link", nl, a, out));
     rep = load_json(fmt("%s/b1.json", tmpdir));
     CHECK_MSG(rc == 0 && rep, "build-cirr complete: exit %d", rc);
-    CHECK(num(rep, "splits.train.created") == 1 && num(rep, "splits.train.present") == 11 && num(rep, "splits.val.present") == 12);
+    CHECK(num(rep, "splits.train.created") == 1 && num(rep, "splits.train.present") == 11 &&
+          num(rep, "splits.val.present") == 12);
     CHECK(rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")));
     cJSON_Delete(rep);
 
@@ -608,7 +671,8 @@ static void test_build_cirr(void) {
     CHECK(ctcir("b3.json", fmt("datasets build-cirr --nlvr2 %s --out %s --copy --link", nl, out)) == 2);
     CHECK(ctcir("b4.json", fmt("datasets build-cirr --out %s", out)) == 2);
     CHECK(ctcir("b5.json", fmt("datasets build-cirr --nlvr2 %s/nowhere --cirr %s --out %s", tmpdir, a, out)) == 1);
-    CHECK(ctcir("b6.json", fmt("datasets build-cirr --nlvr2 %s --out %s/empty", nl, tmpdir)) == 1); /* no image_splits */
+    CHECK(ctcir("b6.json", fmt("datasets build-cirr --nlvr2 %s --out %s/empty", nl, tmpdir)) ==
+          1); /* no image_splits */
     for (int s = 0; s < 3; s++) cJSON_Delete(small[s]);
     set_free(&held_back);
 }
@@ -623,8 +687,10 @@ static void test_manifest(void) {
     CHECK(rc == 0);
     rc = ctcir("m0.json", fmt("datasets check --dataset manifest --root %s --json", root));
     cJSON *rep = load_json(fmt("%s/m0.json", tmpdir));
-    CHECK_MSG(rc == 0 && rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")), "complete manifest copy: exit %d", rc);
-    CHECK(num(rep, "counts.train.found") == 6 && num(rep, "counts.val.found") == 5 && num(rep, "counts.test.found") == 5);
+    CHECK_MSG(rc == 0 && rep && cJSON_IsTrue(cJSON_GetObjectItem(rep, "complete")), "complete manifest copy: exit %d",
+              rc);
+    CHECK(num(rep, "counts.train.found") == 6 && num(rep, "counts.val.found") == 5 &&
+          num(rep, "counts.test.found") == 5);
     cJSON_Delete(rep);
     /* a hard negative of val: in the gallery, used by no query */
     char name[256] = "";
@@ -636,7 +702,8 @@ static void test_manifest(void) {
     unlink(fmt("%s/%s", root, name));
     rc = ctcir("m1.json", fmt("datasets check --dataset manifest --root %s --json", root));
     rep = load_json(fmt("%s/m1.json", tmpdir));
-    CHECK_MSG(rc == 1 && rep && cJSON_IsFalse(cJSON_GetObjectItem(rep, "complete")), "unused image missing: exit %d", rc);
+    CHECK_MSG(rc == 1 && rep && cJSON_IsFalse(cJSON_GetObjectItem(rep, "complete")), "unused image missing: exit %d",
+              rc);
     *strrchr(name, '.') = 0; /* names have no extension */
     strset one = {0};
     set_add(&one, name);
@@ -673,7 +740,9 @@ int main(void) {
     test_cirr_eval(model);
     test_fashioniq(model);
     for (int k = 0; k < 8; k++) free(png[k]), free(jpg[k]);
-    if (!getenv("KEEP")) tmpdir_remove();
-    else fprintf(stderr, "kept %s\n", tmpdir);
+    if (!getenv("KEEP"))
+        tmpdir_remove();
+    else
+        fprintf(stderr, "kept %s\n", tmpdir);
     return test_finish();
 }

@@ -6,7 +6,10 @@
 #include "ctcir/dist.h"
 
 int main(int argc, char **argv) {
-    if (ct_dist_init(&argc, &argv)) { fprintf(stderr, "%s\n", ct_error()); return 1; }
+    if (ct_dist_init(&argc, &argv)) {
+        fprintf(stderr, "%s\n", ct_error());
+        return 1;
+    }
     const int r = ct_dist_rank(), n = ct_dist_size();
     int bad = 0;
     /* sum: rank r contributes r+1 and 0.5 */
@@ -15,7 +18,8 @@ int main(int argc, char **argv) {
     int64_t i[2] = {r, 1}, mx[1] = {r * 10};
     if (ct_dist_sum_f32(f, 3) || ct_dist_sum_f64(d, 2) || ct_dist_sum_i64(i, 2) || ct_dist_max_i64(mx, 1)) bad++;
     const double tri = n * (n + 1) / 2.0;
-    if (f[0] != (float)tri || f[1] != 0.5f * n || f[2] != -(float)n) bad++, fprintf(stderr, "sum f32: %g %g %g\n", f[0], f[1], f[2]);
+    if (f[0] != (float)tri || f[1] != 0.5f * n || f[2] != -(float)n)
+        bad++, fprintf(stderr, "sum f32: %g %g %g\n", f[0], f[1], f[2]);
     if (d[0] != tri || d[1] != 1e-3 * n) bad++, fprintf(stderr, "sum f64: %g %g\n", d[0], d[1]);
     if (i[0] != (int64_t)n * (n - 1) / 2 || i[1] != n || mx[0] != 10 * (n - 1)) bad++, fprintf(stderr, "i64 wrong\n");
     /* allgather: rank r sends {r, r + 0.25} */
@@ -39,7 +43,10 @@ int main(int argc, char **argv) {
     ct_dist_request *req = NULL;
     if (ct_dist_isum_f32(big, 1000, &req) || ct_dist_wait(req)) bad++;
     for (int k = 0; k < 1000; k++)
-        if (big[k] != (float)k * n) { bad++; break; }
+        if (big[k] != (float)k * n) {
+            bad++;
+            break;
+        }
     /* broadcast from the last rank */
     int64_t b = r == n - 1 ? 4242 : -1;
     if (ct_dist_bcast(&b, sizeof b, n - 1) || b != 4242) bad++;

@@ -75,8 +75,13 @@ static void test_model(const char *model, const char *tmp) {
     CHECK_MSG(run(args) == 0, "%s: encode failed: %s", model, args);
     if (ct_st_open(&out, outp) == CT_OK) {
         const double ft = 2e-5, gt = 1e-4;
-        const char *fwd[] = {"image_embeds", "text_embeds", "vision.last_hidden_state", "vision.pooled_output",
-                             "text.last_hidden_state", "text.pooled_output", "loss.value"};
+        const char *fwd[] = {"image_embeds",
+                             "text_embeds",
+                             "vision.last_hidden_state",
+                             "vision.pooled_output",
+                             "text.last_hidden_state",
+                             "text.pooled_output",
+                             "loss.value"};
         for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++) cmp(fwd[i], fwd[i], ft, 0);
         cmp_i64("text.eot_index", "text.eot_index", 0, 0);
         cmp_i64("input.input_ids", "input.input_ids", 0, 0);

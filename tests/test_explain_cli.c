@@ -7,19 +7,22 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "ctcir/image.h"
 #include "ctcir/image_draw.h"
 #include "ctcir/model.h"
 #include "ctcir/tokenizer.h"
+#include "model/model.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
 
 static const char *const captions[] = {
-    "change the red circle into a blue square", "add a small green triangle in the top left corner",
-    "remove the yellow star", "make the big square purple", "replace the blue square with a red star",
+    "change the red circle into a blue square",
+    "add a small green triangle in the top left corner",
+    "remove the yellow star",
+    "make the big square purple",
+    "replace the blue square with a red star",
 };
 #define CAPTION "change the red circle into a blue square"
 
@@ -42,11 +45,10 @@ static bool make_model(void) {
     for (int i = 0; i < 5; i++) lens[i] = strlen(captions[i]);
     if (ct_bpe_train(captions, lens, 5, 600, vocab, NULL) != CT_OK) return false;
     snprintf(cfg, sizeof cfg, "%s/model.json", tmpdir);
-    const char *text =
-        "{\"projection_dim\": 16, \"text_config\": {\"vocab_size\": \"auto\", \"hidden_size\": 32,"
-        " \"intermediate_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 4},"
-        " \"vision_config\": {\"image_size\": 32, \"patch_size\": 8, \"hidden_size\": 32,"
-        " \"intermediate_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 4}}";
+    const char *text = "{\"projection_dim\": 16, \"text_config\": {\"vocab_size\": \"auto\", \"hidden_size\": 32,"
+                       " \"intermediate_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 4},"
+                       " \"vision_config\": {\"image_size\": 32, \"patch_size\": 8, \"hidden_size\": 32,"
+                       " \"intermediate_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 4}}";
     if (ct_write_file_atomic(cfg, text, strlen(text)) != CT_OK) return false;
     snprintf(model_dir, sizeof model_dir, "%s/model", tmpdir);
     ct_clip_init_args a = {cfg, vocab, model_dir, 5, false};
@@ -143,7 +145,8 @@ static void test_auto_phrases(void) {
                   "%s: span [%d,%d), expected start %d len %d", phrase, cJSON_GetArrayItem(span, 0)->valueint,
                   cJSON_GetArrayItem(span, 1)->valueint, s, len);
         int best = peak_patch(abar, Nv, T, s, s + len);
-        CHECK_MSG(cJSON_GetArrayItem(peak, 0)->valueint == best / 4 && cJSON_GetArrayItem(peak, 1)->valueint == best % 4,
+        CHECK_MSG(cJSON_GetArrayItem(peak, 0)->valueint == best / 4 &&
+                      cJSON_GetArrayItem(peak, 1)->valueint == best % 4,
                   "%s: peak patch differs (expected %d)", phrase, best);
         saw_red |= strcmp(phrase, "the red circle") == 0;
     }

@@ -16,8 +16,7 @@ static float frand(void) {
 }
 
 /* C = alpha op(A) op(B) + beta C in double, row-major, then compared with ct_sgemm's. */
-static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float beta, int pad,
-                       bool in_parallel) {
+static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float beta, int pad, bool in_parallel) {
     int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
     size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb, nc = (size_t)M * ldc;
     float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = malloc(nc * sizeof *C);
@@ -34,9 +33,9 @@ static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float
             R[(size_t)m * ldc + n] = alpha * s + beta * R[(size_t)m * ldc + n];
         }
     if (in_parallel) {
-        #pragma omp parallel num_threads(2)
+#pragma omp parallel num_threads(2)
         {
-            #pragma omp single
+#pragma omp single
             ct_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
     } else {

@@ -30,9 +30,9 @@ static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float
         for (size_t i = 0; i < nc; i++) C[i] = NAN;
     ct_gemm_bf16_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, R, ldc);
     if (in_parallel) {
-        #pragma omp parallel num_threads(2)
+#pragma omp parallel num_threads(2)
         {
-            #pragma omp single
+#pragma omp single
             ct_gemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
         }
     } else {
@@ -57,14 +57,14 @@ static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float
             if (!(e1 <= worst_ref)) worst_ref = isnan(e1) ? INFINITY : e1;
             if (!(e2 <= worst_fp32)) worst_fp32 = isnan(e2) ? INFINITY : e2;
         }
-        for (int n = N; n < ldc; n++) pad_ok &= memcmp(&C[(size_t)m * ldc + n], &C0[(size_t)m * ldc + n], 4) == 0 ||
-                                                 (beta == 0.0f && isnan(C[(size_t)m * ldc + n]));
+        for (int n = N; n < ldc; n++)
+            pad_ok &= memcmp(&C[(size_t)m * ldc + n], &C0[(size_t)m * ldc + n], 4) == 0 ||
+                      (beta == 0.0f && isnan(C[(size_t)m * ldc + n]));
     }
     /* Same rounded inputs: only the fp32 summation order differs (~K ulp of the magnitude at
      * worst, ~sqrt(K) typically). fp32 inputs: each product is off by up to 2 x 2^-9 relative. */
-    CHECK_MSG(worst_ref < 1e-6 * (K + 8), "%c%c M=%d N=%d K=%d a=%g b=%g pad=%d t=%d%s: vs ref %.3g",
-              ta ? 't' : 'n', tb ? 't' : 'n', M, N, K, alpha, beta, pad, threads, in_parallel ? " (in parallel)" : "",
-              worst_ref);
+    CHECK_MSG(worst_ref < 1e-6 * (K + 8), "%c%c M=%d N=%d K=%d a=%g b=%g pad=%d t=%d%s: vs ref %.3g", ta ? 't' : 'n',
+              tb ? 't' : 'n', M, N, K, alpha, beta, pad, threads, in_parallel ? " (in parallel)" : "", worst_ref);
     CHECK_MSG(worst_fp32 < 2.0 * 0x1p-8, "%c%c M=%d N=%d K=%d: vs fp32 %.3g", ta ? 't' : 'n', tb ? 't' : 'n', M, N, K,
               worst_fp32);
     CHECK_MSG(pad_ok, "padding columns of C were written");
@@ -78,8 +78,8 @@ static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float
 int main(void) {
     /* rounding: ties to even, NaN stays NaN, denormals to zero, exact values unchanged */
     CHECK(ct_bf16_round(1.0f) == 1.0f);
-    CHECK(ct_bf16_round(1.0f + 0x1p-8f) == 1.0f);                 /* tie, even is 1.0 */
-    CHECK(ct_bf16_round(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);   /* tie, even is up */
+    CHECK(ct_bf16_round(1.0f + 0x1p-8f) == 1.0f);               /* tie, even is 1.0 */
+    CHECK(ct_bf16_round(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f); /* tie, even is up */
     CHECK(ct_bf16_round(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f);
     CHECK(isnan(ct_bf16_round(NAN)));
     CHECK(ct_bf16_round(1e-39f) == 0.0f);
@@ -97,8 +97,8 @@ int main(void) {
         return test_finish();
     }
     /* sizes around the kernel's blocks: MR 8, NR 48, KC 512, NC 768, MC 96 */
-    static const int shapes[][3] = {{200, 100, 110}, {7, 49, 1}, {20, 97, 513}, {9, 800, 40},
-                                    {5, 7, 3}, {17, 47, 1030}, {1, 1, 2}};
+    static const int shapes[][3] = {{200, 100, 110}, {7, 49, 1},     {20, 97, 513}, {9, 800, 40},
+                                    {5, 7, 3},       {17, 47, 1030}, {1, 1, 2}};
     for (int threads = 1; threads <= 2; threads++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
             for (int tr = 0; tr < 4; tr++) {

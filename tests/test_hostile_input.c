@@ -9,11 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctcir/embed.h"
+#include "cir_fixture.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "ctcir/dataset.h"
+#include "ctcir/embed.h"
 #include "ctcir/image.h"
 #include "ctcir/index.h"
 #include "ctcir/log.h"
@@ -22,7 +23,6 @@
 #include "ctcir/tokenizer.h"
 #include "ctcir/version.h"
 #include "test_util.h"
-#include "cir_fixture.h"
 
 static void on_alarm(int sig) {
     (void)sig;
@@ -80,9 +80,8 @@ static void test_index_overflow(void) {
             }
     CHECK(same);
 
-    static const char *const lies[][2] = {{"9223372036854775807", "0/1"},
-                                          {"9000000000000000000", "1000/1001"},
-                                          {"99999999999999999999999", "0/1"}};
+    static const char *const lies[][2] = {
+        {"9223372036854775807", "0/1"}, {"9000000000000000000", "1000/1001"}, {"99999999999999999999999", "0/1"}};
     for (int i = 0; i < 3; i++) {
         ct_st_writer *w;
         float emb[4] = {1, 0, 0, 0};
@@ -178,11 +177,16 @@ static void test_json_writer(void) {
     free(buf);
     /* cJSON's printer copies invalid bytes; ct_json_print does not. */
     j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "n\xff" "ame", "v\xc3\xa9\xfe");
+    cJSON_AddStringToObject(j,
+                            "n\xff"
+                            "ame",
+                            "v\xc3\xa9\xfe");
     char *t = ct_json_print(j, false);
     CHECK_MSG(t && strcmp(t, "{\"n\\ufffdame\":\"v\xc3\xa9\\ufffd\"}") == 0, "%s", t);
     cJSON *back = t ? cJSON_Parse(t) : NULL;
-    CHECK(back && strcmp(ct_json_str(back, "n\xef\xbf\xbd" "ame"), "v\xc3\xa9\xef\xbf\xbd") == 0);
+    CHECK(back && strcmp(ct_json_str(back, "n\xef\xbf\xbd"
+                                           "ame"),
+                         "v\xc3\xa9\xef\xbf\xbd") == 0);
     cJSON_Delete(back);
     free(t);
     cJSON_Delete(j);
@@ -207,7 +211,8 @@ static ct_dataset *small_manifest(const char *a_name) {
     char text[512];
     snprintf(text, sizeof text,
              "{\"reference\": \"%s.jpg\", \"target\": \"b.jpg\", \"caption\": \"x\", \"id\": 1}\n"
-             "{\"reference\": \"c.jpg\", \"target\": \"%s.jpg\", \"caption\": \"y\", \"id\": 2}\n", a_name, a_name);
+             "{\"reference\": \"c.jpg\", \"target\": \"%s.jpg\", \"caption\": \"y\", \"id\": 2}\n",
+             a_name, a_name);
     fx_write("m/m.jsonl", text);
     ct_dataset_opts o = {.root = fx_path("m"), .file = fx_path("m/m.jsonl"), .quiet = true};
     ct_dataset *ds = NULL;
@@ -258,7 +263,7 @@ static void test_predictions_files(void) {
     CHECK_MSG(s == CT_ERR_IO && s2 == CT_ERR_IO, "%d %d %s", s, s2, ct_error());
     char *after = fx_read(fx_path("full.json"));
     CHECK(before && after && strcmp(before, after) == 0); /* the old file is intact */
-    CHECK(access(fx_path("new.json"), F_OK) != 0);      /* no truncated new file */
+    CHECK(access(fx_path("new.json"), F_OK) != 0);        /* no truncated new file */
     free(before);
     free(after);
     ct_dataset_free(ds);
@@ -292,12 +297,12 @@ static ct_dataset *cirr_with(const char *records, ct_status *st) {
 static void test_annotations(void) {
     ct_status st;
     /* A record without img_set is left out of the subset metrics (it counted as a hit). */
-    ct_dataset *ds = cirr_with(
-        "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", "
-        "\"img_set\": {\"members\": [\"a\", \"b\", \"c\"]}},"
-        " {\"pairid\": 2, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
-        " {\"pairid\": 3, \"reference\": \"e\", \"target_hard\": \"d\", \"caption\": \"z\", \"img_set\": {\"members\": []}}]",
-        &st);
+    ct_dataset *ds = cirr_with("[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\", "
+                               "\"img_set\": {\"members\": [\"a\", \"b\", \"c\"]}},"
+                               " {\"pairid\": 2, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
+                               " {\"pairid\": 3, \"reference\": \"e\", \"target_hard\": \"d\", \"caption\": \"z\", "
+                               "\"img_set\": {\"members\": []}}]",
+                               &st);
     CHECK(st == CT_OK && ds && ds->n_queries == 3);
     CHECK(strstr(log_buf, "record 1: no 'img_set.members'") && strstr(log_buf, "record 2: no 'img_set.members'"));
     if (ds) {
@@ -316,13 +321,15 @@ static void test_annotations(void) {
     ct_dataset_free(ds);
 
     /* A repeated pairid is skipped with a warning; a target equal to its reference too. */
-    ds = cirr_with("[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\"},"
-                   " {\"pairid\": 1, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
-                   " {\"pairid\": 2, \"reference\": \"e\", \"target_hard\": \"e\", \"caption\": \"z\"},"
-                   " {\"pairid\": 3, \"reference\": \"d\", \"target_hard\": \"a\", \"caption\": \"add a red\\u0000 circle\"}]",
-                   &st);
+    ds = cirr_with(
+        "[{\"pairid\": 1, \"reference\": \"a\", \"target_hard\": \"b\", \"caption\": \"x\"},"
+        " {\"pairid\": 1, \"reference\": \"c\", \"target_hard\": \"d\", \"caption\": \"y\"},"
+        " {\"pairid\": 2, \"reference\": \"e\", \"target_hard\": \"e\", \"caption\": \"z\"},"
+        " {\"pairid\": 3, \"reference\": \"d\", \"target_hard\": \"a\", \"caption\": \"add a red\\u0000 circle\"}]",
+        &st);
     CHECK_MSG(st == CT_OK && ds && ds->n_queries == 1 && ds->n_skipped == 3, "%s", ct_error());
-    CHECK(strstr(log_buf, "record 1: query id '1' repeats") && strstr(log_buf, "record 2: target 'e' is the reference"));
+    CHECK(strstr(log_buf, "record 1: query id '1' repeats") &&
+          strstr(log_buf, "record 2: target 'e' is the reference"));
     CHECK(strstr(log_buf, "record 3: a string holds a NUL"));
     if (ds) {
         ct_eval_plan p;
@@ -332,16 +339,18 @@ static void test_annotations(void) {
     ct_dataset_free(ds);
 
     /* Manifest: a repeated id, and a caption cut by \u0000 (it trained as "add a red"). */
-    fx_write("mm/m.jsonl", "{\"reference\": \"a.png\", \"target\": \"b.png\", \"caption\": \"x\", \"id\": 5}\n"
-                           "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"y\", \"id\": 5}\n"
-                           "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"add a red\\u0000 circle\"}\n");
+    fx_write("mm/m.jsonl",
+             "{\"reference\": \"a.png\", \"target\": \"b.png\", \"caption\": \"x\", \"id\": 5}\n"
+             "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"y\", \"id\": 5}\n"
+             "{\"reference\": \"b.png\", \"target\": \"a.png\", \"caption\": \"add a red\\u0000 circle\"}\n");
     ct_dataset_opts mo = {.root = fx_path("mm"), .file = fx_path("mm/m.jsonl"), .quiet = true};
     CHECK(ct_dataset_load(&ds, CT_DS_MANIFEST, &mo) == CT_OK && ds->n_queries == 1 && ds->n_skipped == 2);
     ct_dataset_free(ds);
 
     /* FashionIQ: skipped gallery entries are not counted as records in the summary. */
     fx_write("fiq/image_splits/split.dress.val.json", "[\"a\", 1, 2, \"b\"]");
-    fx_write("fiq/captions/cap.dress.val.json", "[{\"candidate\": \"a\", \"target\": \"b\", \"captions\": [\"x\", \"y\"]}]");
+    fx_write("fiq/captions/cap.dress.val.json",
+             "[{\"candidate\": \"a\", \"target\": \"b\", \"captions\": [\"x\", \"y\"]}]");
     ct_dataset_opts fo = {.root = fx_path("fiq"), .split = "val", .category = "dress"};
     log_buf[0] = 0;
     ct_log_set(capture, NULL);
@@ -366,7 +375,8 @@ static void test_annotations(void) {
     ct_log_set(capture, NULL);
     CHECK(ct_dataset_load(&ds, CT_DS_CIRCO, &co) == CT_OK && ds->n_queries == 1 && ds->n_skipped == 2);
     ct_log_set(NULL, NULL);
-    CHECK_MSG(strstr(log_buf, "record 1: reference '99' has no image") && strstr(log_buf, "record 2: query id '0' repeats"),
+    CHECK_MSG(strstr(log_buf, "record 1: reference '99' has no image") &&
+                  strstr(log_buf, "record 2: query id '0' repeats"),
               "%s", log_buf);
     ct_dataset_free(ds);
 }

@@ -80,8 +80,10 @@ static void test_grid(void) {
     CHECK(ct_draw_canvas(&tile, 32, 32, blue) == CT_OK);
     tile.rgb[0] = 1; /* a marker pixel at the tile's top-left corner */
     CHECK(ct_draw_canvas(&wide, 64, 16, blue) == CT_OK);
-    ct_grid_cell cells[5] = {{&tile, "query", CT_MARK_QUERY}, {&tile, "#1", CT_MARK_NONE},
-                             {&tile, "#2 correct", CT_MARK_CORRECT}, {&wide, NULL, CT_MARK_WRONG},
+    ct_grid_cell cells[5] = {{&tile, "query", CT_MARK_QUERY},
+                             {&tile, "#1", CT_MARK_NONE},
+                             {&tile, "#2 correct", CT_MARK_CORRECT},
+                             {&wide, NULL, CT_MARK_WRONG},
                              {NULL, "missing", CT_MARK_NONE}};
     ct_grid_opts o = {.cols = 3, .cell = 32, .pad = 4, .border = 2, .label_lines = 1, .title = "a title"};
     ct_image g;
@@ -120,9 +122,9 @@ static void test_heatmap(void) {
     ct_colormap_jet(0.f, c0);
     ct_colormap_jet(0.5f, c5);
     ct_colormap_jet(1.f, c1);
-    CHECK(c0[2] > 100 && c0[0] == 0 && c0[1] == 0);   /* dark blue */
+    CHECK(c0[2] > 100 && c0[0] == 0 && c0[1] == 0);    /* dark blue */
     CHECK(c5[1] == 255 && c5[0] < 140 && c5[2] < 140); /* green */
-    CHECK(c1[0] > 100 && c1[1] == 0 && c1[2] == 0);   /* dark red */
+    CHECK(c1[0] > 100 && c1[1] == 0 && c1[2] == 0);    /* dark red */
     ct_colormap_jet(NAN, c5);
     CHECK(memcmp(c5, c0, 3) == 0);
     ct_image img, out;

@@ -22,9 +22,8 @@
 
 /* Writes a PNG of colour type `ctype` and bit depth `depth` whose rows are `rows` (already
  * packed the libpng way); optional palette/tRNS. */
-static int write_png(const char *path, int w, int h, int ctype, int depth, int interlace,
-                     uint8_t **rows, const png_color *pal, int npal, const uint8_t *trns,
-                     int ntrns, const png_color_16 *trns_col) {
+static int write_png(const char *path, int w, int h, int ctype, int depth, int interlace, uint8_t **rows,
+                     const png_color *pal, int npal, const uint8_t *trns, int ntrns, const png_color_16 *trns_col) {
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -63,8 +62,7 @@ static ct_image load_tmp(const char *name, const uint8_t *data, size_t n) {
 }
 
 /* Compares img to expected RGB (w x h), within tol. */
-static void expect_rgb(const char *what, const ct_image *img, const uint8_t *want, int w, int h,
-                       int tol) {
+static void expect_rgb(const char *what, const ct_image *img, const uint8_t *want, int w, int h, int tol) {
     if (!img->rgb || img->w != w || img->h != h) {
         CHECK_MSG(0, "%s: got %dx%d, want %dx%d", what, img->w, img->h, w, h);
         return;
@@ -79,9 +77,9 @@ static void expect_rgb(const char *what, const ct_image *img, const uint8_t *wan
 
 /* Writes a W x H PNG (arguments as write_png after the size) named `name`, loads it and compares
  * with `want` exactly. */
-static void png_case(const char *what, const char *name, const uint8_t *want, int ctype, int depth,
-                     int interlace, uint8_t **rows, const png_color *pal, int npal,
-                     const uint8_t *trns, int ntrns, const png_color_16 *trns_col) {
+static void png_case(const char *what, const char *name, const uint8_t *want, int ctype, int depth, int interlace,
+                     uint8_t **rows, const png_color *pal, int npal, const uint8_t *trns, int ntrns,
+                     const png_color_16 *trns_col) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     CHECK(write_png(path, W, H, ctype, depth, interlace, rows, pal, npal, trns, ntrns, trns_col));
@@ -180,7 +178,8 @@ static void test_png_types(void) {
                 buf[y][8 * x + 2 * c] = c < 3 ? val(x, y, c) : 9;
                 buf[y][8 * x + 2 * c + 1] = 200;
             }
-    png_case("16-bit interlaced RGBA PNG", "rgba16i.png", want, PNG_COLOR_TYPE_RGBA, 16, 1, rows, NULL, 0, NULL, 0, NULL);
+    png_case("16-bit interlaced RGBA PNG", "rgba16i.png", want, PNG_COLOR_TYPE_RGBA, 16, 1, rows, NULL, 0, NULL, 0,
+             NULL);
 
     /* 16-bit grey: Pillow opens it as mode "I" and convert("RGB") clips each value to 0..255. */
     for (int y = 0; y < H; y++)
@@ -195,8 +194,7 @@ static void test_png_types(void) {
 
 /* Writes `name` in tmpdir with libjpeg's compressor at quality 100; row y starts at
  * pix + y * stride (stride 0 repeats one row). */
-static void write_jpeg(const char *name, int w, int h, int comps, J_COLOR_SPACE cs,
-                       const uint8_t *pix, int stride) {
+static void write_jpeg(const char *name, int w, int h, int comps, J_COLOR_SPACE cs, const uint8_t *pix, int stride) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     FILE *f = fopen(path, "wb");
@@ -227,8 +225,7 @@ static void test_cmyk_jpeg(void) {
      * Adobe marker and YCCK). Pillow reads 4-channel JPEGs as inverted ("CMYK;I") CMYK, so the
      * RGB it gives is stored_c * stored_k / 255 per channel. */
     enum { S = 32 };
-    static const uint8_t q[4][4] = {{255, 255, 255, 255}, {200, 40, 120, 255},
-                                    {255, 0, 128, 128}, {10, 250, 90, 60}};
+    static const uint8_t q[4][4] = {{255, 255, 255, 255}, {200, 40, 120, 255}, {255, 0, 128, 128}, {10, 250, 90, 60}};
     uint8_t cmyk[S * S * 4], want[S * S * 3];
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++) {
@@ -280,8 +277,7 @@ static void test_stb_formats(void) {
     put_le(bmp + 34, (uint32_t)(stride * H), 4);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-            for (int c = 0; c < 3; c++)
-                bmp[54 + (H - 1 - y) * stride + x * 3 + c] = val(x, y, 2 - c);
+            for (int c = 0; c < 3; c++) bmp[54 + (H - 1 - y) * stride + x * 3 + c] = val(x, y, 2 - c);
     ct_image img = load_tmp("img.bmp", bmp, bmp_len);
     expect_rgb("BMP", &img, want, W, H, 0);
     ct_image_free(&img);
@@ -325,8 +321,7 @@ static void test_stb_formats(void) {
     expect_rgb("P3 maxval 15", &img, p3want, 2, 1, 0);
     ct_image_free(&img);
     static const char p1[] = "P1 3 2 #c\n010\n1 1 0\n";
-    static const uint8_t p1want[18] = {255, 255, 255, 0, 0, 0, 255, 255, 255,
-                                       0, 0, 0, 0, 0, 0, 255, 255, 255};
+    static const uint8_t p1want[18] = {255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0, 0, 0, 0, 255, 255, 255};
     img = load_tmp("plain.pbm", (const uint8_t *)p1, sizeof p1 - 1);
     expect_rgb("P1", &img, p1want, 3, 2, 0);
     ct_image_free(&img);
@@ -334,13 +329,13 @@ static void test_stb_formats(void) {
     img = load_tmp("raw.pbm", p4, sizeof p4);
     expect_rgb("P4", &img, p1want, 3, 2, 0);
     ct_image_free(&img);
-    static const uint8_t p6_16[] = {'P', '6', ' ', '1', ' ', '1', ' ', '6', '5', '5', '3', '5', '\n',
-                                    0xff, 0xff, 0x00, 0x00, 0x80, 0x00};
+    static const uint8_t p6_16[] = {'P', '6', ' ',  '1',  ' ',  '1',  ' ',  '6',  '5', '5',
+                                    '3', '5', '\n', 0xff, 0xff, 0x00, 0x00, 0x80, 0x00};
     static const uint8_t p6want[3] = {255, 0, 128}; /* round(32768 * 255 / 65535) */
     img = load_tmp("raw16.ppm", p6_16, sizeof p6_16);
     expect_rgb("P6 16-bit", &img, p6want, 1, 1, 0);
     ct_image_free(&img);
-    static const char *bad[] = {"P2 2 1 10 3 11", "P2 2 1 10 3", "P5 2 2 255\n\x01\x02\x03",
+    static const char *bad[] = {"P2 2 1 10 3 11",         "P2 2 1 10 3",           "P5 2 2 255\n\x01\x02\x03",
                                 "P6 1 1 0\n\x01\x02\x03", "P2 9999999999 1 255 0", "P1 2 1 0 2"};
     for (int i = 0; i < 6; i++) {
         ct_status s = ct_image_decode(&img, bad[i], strlen(bad[i]), "bad.pnm");

@@ -11,13 +11,10 @@
 #include "test_tmpdir.h"
 #include "test_util.h"
 
-static const char *parity_images[5] = {"img0_97x61.png", "img1_300x157.jpg",
-                                       "img2_61x203_rgba.png", "img3_131x65_gray.jpg",
-                                       "img4_640x427.jpg"};
+static const char *parity_images[5] = {"img0_97x61.png", "img1_300x157.jpg", "img2_61x203_rgba.png",
+                                       "img3_131x65_gray.jpg", "img4_640x427.jpg"};
 
-static void tmp_path(char *dst, size_t cap, const char *name) {
-    snprintf(dst, cap, "%s/%s", tmpdir, name);
-}
+static void tmp_path(char *dst, size_t cap, const char *name) { snprintf(dst, cap, "%s/%s", tmpdir, name); }
 
 static int max_abs_diff(const uint8_t *a, const uint8_t *b, size_t n) {
     int m = 0;
@@ -82,8 +79,7 @@ static void test_save_roundtrip(void) {
     tmp_path(path, sizeof path, "rt.png");
     CHECK_MSG(ct_image_save_png(&img, path) == CT_OK, "%s", ct_error());
     CHECK_MSG(ct_image_load(&back, path) == CT_OK, "%s", ct_error());
-    CHECK(back.w == 37 && back.h == 23 && back.rgb &&
-          memcmp(back.rgb, img.rgb, (size_t)37 * 23 * 3) == 0);
+    CHECK(back.w == 37 && back.h == 23 && back.rgb && memcmp(back.rgb, img.rgb, (size_t)37 * 23 * 3) == 0);
     ct_image_free(&back);
     CHECK(back.rgb == NULL && back.w == 0);
 

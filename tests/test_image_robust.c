@@ -113,8 +113,7 @@ static void test_mutated(const char *file, int rounds) {
 }
 
 static void test_random_bytes(void) {
-    static const char *prefixes[] = {"", "\xff\xd8\xff", "\x89PNG\r\n\x1a\n", "BM", "GIF89a",
-                                     "P6\n", "P5\n", "8BPS"};
+    static const char *prefixes[] = {"", "\xff\xd8\xff", "\x89PNG\r\n\x1a\n", "BM", "GIF89a", "P6\n", "P5\n", "8BPS"};
     int insane = 0;
     uint8_t buf[2048];
     for (int p = 0; p < 8; p++) {
@@ -166,8 +165,10 @@ static void test_huge_headers(void) {
     int patched = 0;
     for (size_t i = 2; b && i + 9 < len; i++)
         if (b[i] == 0xff && (b[i + 1] == 0xc0 || b[i + 1] == 0xc1 || b[i + 1] == 0xc2)) {
-            b[i + 5] = 0xfd; b[i + 6] = 0xe8; /* height 65000 */
-            b[i + 7] = 0xfd; b[i + 8] = 0xe8; /* width 65000 */
+            b[i + 5] = 0xfd;
+            b[i + 6] = 0xe8; /* height 65000 */
+            b[i + 7] = 0xfd;
+            b[i + 8] = 0xe8; /* width 65000 */
             patched = 1;
             break;
         }
@@ -186,8 +187,10 @@ static void test_huge_headers(void) {
     uint8_t bmp[54] = {'B', 'M'};
     bmp[10] = 54;
     bmp[14] = 40;
-    bmp[18] = 0x60; bmp[19] = 0xea; /* width 60000 */
-    bmp[22] = 0x60; bmp[23] = 0xea; /* height 60000 */
+    bmp[18] = 0x60;
+    bmp[19] = 0xea; /* width 60000 */
+    bmp[22] = 0x60;
+    bmp[23] = 0xea; /* height 60000 */
     bmp[26] = 1;
     bmp[28] = 24;
     st = ct_image_decode(&img, bmp, sizeof bmp, "huge.bmp");
@@ -214,8 +217,7 @@ static void test_empty_and_missing(void) {
 
 int main(void) {
     if (!tmpdir_make("image_robust")) return 1;
-    static const char *files[] = {"img0_97x61.png", "img1_300x157.jpg", "img2_61x203_rgba.png",
-                                  "img3_131x65_gray.jpg"};
+    static const char *files[] = {"img0_97x61.png", "img1_300x157.jpg", "img2_61x203_rgba.png", "img3_131x65_gray.jpg"};
     for (int i = 0; i < 4; i++) test_truncated(files[i]);
     for (int i = 0; i < 4; i++) test_mutated(files[i], 150);
     test_random_bytes();

@@ -51,9 +51,11 @@ int main(void) {
             }
             /* A random window of the resize against the same pixels of the full resize. */
             int x0 = (int)ct_rng_below(&r, (uint64_t)full.w), y0 = (int)ct_rng_below(&r, (uint64_t)full.h);
-            int ww = 1 + (int)ct_rng_below(&r, (uint64_t)(full.w - x0)), wh = 1 + (int)ct_rng_below(&r, (uint64_t)(full.h - y0));
+            int ww = 1 + (int)ct_rng_below(&r, (uint64_t)(full.w - x0)),
+                wh = 1 + (int)ct_rng_below(&r, (uint64_t)(full.h - y0));
             ct_image win;
-            if (ct_img_resize_window(&win, &im, full.w, full.h, x0, y0, ww, wh) != CT_OK) same_win = 0;
+            if (ct_img_resize_window(&win, &im, full.w, full.h, x0, y0, ww, wh) != CT_OK)
+                same_win = 0;
             else {
                 for (int y = 0; y < wh; y++)
                     same_win &= memcmp(win.rgb + (size_t)y * ww * 3, full.rgb + ((size_t)(y0 + y) * full.w + x0) * 3,
@@ -95,7 +97,8 @@ int main(void) {
     char ppm[64];
     int n = snprintf(ppm, sizeof ppm, "P6 13380 13380 255\n");
     ct_image big;
-    CHECK(ct_image_decode(&big, ppm, (size_t)n, "bomb.ppm") == CT_ERR_NOMEM && strstr(ct_error(), "decompression bomb"));
+    CHECK(ct_image_decode(&big, ppm, (size_t)n, "bomb.ppm") == CT_ERR_NOMEM &&
+          strstr(ct_error(), "decompression bomb"));
     n = snprintf(ppm, sizeof ppm, "P6 13379 13376 255\n"); /* 178,957,504: just over */
     CHECK(ct_image_decode(&big, ppm, (size_t)n, "bomb.ppm") == CT_ERR_NOMEM && strstr(ct_error(), "178956970"));
     return test_finish();

@@ -69,8 +69,13 @@ static void test_roundtrip(ct_dtype dt) {
     const unsigned char *d = ct_index_data(ix);
     int bad = 0;
     for (int i = 0; i < G * P; i++) {
-        if (dt == CT_DT_F32) memcpy(&back[i], d + 4 * (size_t)i, 4);
-        else { uint16_t h; memcpy(&h, d + 2 * (size_t)i, 2); back[i] = ct_f16_to_f32(h); }
+        if (dt == CT_DT_F32)
+            memcpy(&back[i], d + 4 * (size_t)i, 4);
+        else {
+            uint16_t h;
+            memcpy(&h, d + 2 * (size_t)i, 2);
+            back[i] = ct_f16_to_f32(h);
+        }
         bad += back[i] != val(i / P, i % P);
     }
     CHECK(bad == 0);
@@ -149,7 +154,8 @@ static void test_shards(void) {
     ct_st_writer_save(sw, path("plain.st"));
     ct_st_writer_free(sw);
     ct_index *ix2 = NULL;
-    CHECK(ct_index_open(&ix2, path("plain.st"), NULL, false) == CT_ERR_FORMAT && strstr(ct_error(), "not a ctcir index"));
+    CHECK(ct_index_open(&ix2, path("plain.st"), NULL, false) == CT_ERR_FORMAT &&
+          strstr(ct_error(), "not a ctcir index"));
 }
 
 /* Replaces the first occurrence of `find` in file f by `repl` (same length); 1 if found. */
@@ -186,9 +192,10 @@ static void test_hostile(void) {
         CHECK(mode == 0 ? patch_file(f, offs, bad_offs, sizeof offs) : patch_file(f, row2, nan_row2, sizeof row2));
         ct_index *ix = NULL;
         ct_status s = ct_index_open(&ix, f, "model-A", false);
-        CHECK_MSG(s == CT_ERR_FORMAT && strstr(ct_error(), "bad.idx") &&
-                      strstr(ct_error(), mode == 0 ? "name 1 is not a NUL-terminated run" : "row 2 ('img-2') holds NaN"),
-                  "mode %d: status %d, %s", mode, s, ct_error());
+        CHECK_MSG(
+            s == CT_ERR_FORMAT && strstr(ct_error(), "bad.idx") &&
+                strstr(ct_error(), mode == 0 ? "name 1 is not a NUL-terminated run" : "row 2 ('img-2') holds NaN"),
+            "mode %d: status %d, %s", mode, s, ct_error());
         ct_index_close(ix);
     }
 }

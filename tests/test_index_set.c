@@ -11,8 +11,8 @@
 #include "test_tmpdir.h"
 #include "test_util.h"
 
-#define G 157
-#define P 24
+#define G   157
+#define P   24
 #define NSH 3
 
 static char names_buf[G][16];
@@ -73,7 +73,8 @@ static void test_equal_to_merged(ct_dtype dt) {
         for (int j = 0; j < P; j++) {
             float want = emb[r * P + j];
             if (dt == CT_DT_F16) want = all[r * P + j]; /* exactness of F16 is test_index's job */
-            bad += all[r * P + j] != want || fabsf(all[r * P + j] - emb[r * P + j]) > 1e-2f * (1 + fabsf(emb[r * P + j]));
+            bad +=
+                all[r * P + j] != want || fabsf(all[r * P + j] - emb[r * P + j]) > 1e-2f * (1 + fabsf(emb[r * P + j]));
         }
     CHECK_MSG(bad == 0, "gather: %d values differ", bad);
     free(all);

@@ -5,12 +5,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "model/model.h"
 #include "clip/clip.h"
 #include "core/fileio.h"
 #include "ctcir/image.h"
 #include "ctcir/model.h"
 #include "ctcir/tokenizer.h"
+#include "model/model.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
 
@@ -61,9 +61,13 @@ static void test_config_round_trip(void) {
 
 /* Captions for a small learned vocabulary. */
 static const char *const captions[] = {
-    "change the red circle into a blue square", "add a small green triangle in the top left corner",
-    "remove the yellow star", "make the big square purple", "move the circle to the bottom right",
-    "replace the orange diamond with a little cyan circle", "turn the background into stripes",
+    "change the red circle into a blue square",
+    "add a small green triangle in the top left corner",
+    "remove the yellow star",
+    "make the big square purple",
+    "move the circle to the bottom right",
+    "replace the orange diamond with a little cyan circle",
+    "turn the background into stripes",
 };
 
 static bool write_text(const char *path, const char *text) {

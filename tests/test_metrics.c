@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cir_fixture.h"
 #include "ctcir/dataset.h"
 #include "ctcir/metrics.h"
 #include "ctcir/version.h"
 #include "test_util.h"
-#include "cir_fixture.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
@@ -42,7 +42,8 @@ static void test_cirr_cases(void) {
     ct_eval_rank_scores(&p, s1);
     CHECK(p.rank[0] == 0);
     CHECK(ct_eval_compute(&p, &m) == CT_OK);
-    CHECK(NEAR(ct_metric_get(&m, "R@1"), 100) && NEAR(ct_metric_get(&m, "Rsubset@1"), 100) && NEAR(ct_metric_get(&m, "avg"), 100));
+    CHECK(NEAR(ct_metric_get(&m, "R@1"), 100) && NEAR(ct_metric_get(&m, "Rsubset@1"), 100) &&
+          NEAR(ct_metric_get(&m, "avg"), 100));
     CHECK(m.n_queries == 1 && m.n == 8);
     /* Target at rank 3 (0-based 2): items 1 (0.95) and 4 (0.92) beat it; 4 is no member,
      * so its subset rank is 2 (0-based 1): R@1 = R@2 = 0, R@5 = 100, Rs@1 = 0, Rs@2 = 100. */
@@ -140,7 +141,8 @@ static void test_circo_cases(void) {
     ct_eval_rank_scores(&p, f);
     ct_eval_compute(&p, &cats[1]);
     ct_metrics_fiq_mean(cats, 2, &m);
-    CHECK(NEAR(ct_metric_get(&m, "R@10"), 50) && NEAR(ct_metric_get(&m, "R@50"), 100) && NEAR(ct_metric_get(&m, "avg"), 75));
+    CHECK(NEAR(ct_metric_get(&m, "R@10"), 50) && NEAR(ct_metric_get(&m, "R@50"), 100) &&
+          NEAR(ct_metric_get(&m, "avg"), 75));
     ct_eval_plan_free(&p);
 }
 
@@ -169,7 +171,8 @@ static void test_manifest_plan(void) {
     /* The query entries, sorted, then the "__ctcir__" entry naming the writer (version.h). */
     const char *want = "{\"1\": [\"b\", \"c\"], \"q\\\"2\": [\"b\", \"a\"], \"__ctcir__\": {\"commit\": \"";
     CHECK_MSG(txt && strncmp(txt, want, strlen(want)) == 0 && strstr(txt, ctcir_commit()) &&
-              strstr(txt, ctcir_version()) && strcmp(txt + strlen(txt) - 4, "\"}}\n") == 0, "%s", txt);
+                  strstr(txt, ctcir_version()) && strcmp(txt + strlen(txt) - 4, "\"}}\n") == 0,
+              "%s", txt);
     free(txt);
     /* Reading it back gives the same ranks. */
     ct_predictions pr;
@@ -233,7 +236,10 @@ static void test_official_files(void) {
         int *topk = malloc((size_t)Q * k * sizeof *topk);
         /* Row q: the list (q + 7j) % G, j < 51, scores 1 - 0.001 j; everything else below. */
         unsigned x = 12345;
-        for (size_t i = 0; i < (size_t)Q * G; i++) { x = x * 1103515245u + 12345u; sc[i] = (float)(x >> 8) / 33554432.0f; }
+        for (size_t i = 0; i < (size_t)Q * G; i++) {
+            x = x * 1103515245u + 12345u;
+            sc[i] = (float)(x >> 8) / 33554432.0f;
+        }
         for (int q = 0; q < Q; q++)
             for (int j = 0; j < k; j++) {
                 topk[(size_t)q * k + j] = (q + 7 * j) % G;
@@ -244,14 +250,16 @@ static void test_official_files(void) {
         CHECK_MSG(ct_validate_cirr_submission(fx_path("r.json"), ds) == CT_OK, "%s", ct_error());
         CHECK_MSG(ct_validate_cirr_submission(fx_path("rs.json"), ds) == CT_OK, "%s", ct_error());
         char *txt = fx_read(fx_path("rs.json"));
-        CHECK(txt && strncmp(txt, "{\"12063\": [\"", 12) == 0 && strstr(txt, "], \"metric\": \"recall_subset\", \"version\": \"rc2\"}\n"));
+        CHECK(txt && strncmp(txt, "{\"12063\": [\"", 12) == 0 &&
+              strstr(txt, "], \"metric\": \"recall_subset\", \"version\": \"rc2\"}\n"));
         free(txt);
         free(sc);
         free(topk);
         ct_eval_plan_free(&plan);
     }
     /* A subset file with a non-member, and a recall file with the reference: rejected. */
-    fx_write("bad_subset.json", "{\"version\": \"rc2\", \"metric\": \"recall_subset\", \"12063\": [\"test1-83-1-img1\", \"test1-83-0-img1\", \"test1-38-2-img1\"]}");
+    fx_write("bad_subset.json", "{\"version\": \"rc2\", \"metric\": \"recall_subset\", \"12063\": "
+                                "[\"test1-83-1-img1\", \"test1-83-0-img1\", \"test1-38-2-img1\"]}");
     CHECK(ct_validate_cirr_submission(fx_path("bad_subset.json"), NULL) == CT_OK);
     CHECK(ct_validate_cirr_submission(fx_path("bad_subset.json"), ds) == CT_ERR_FORMAT);
     ct_dataset_free(ds);

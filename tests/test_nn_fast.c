@@ -50,7 +50,7 @@ static void test_expf(void) {
             if (v < 0 && b < 0x80000000u) b = 0; /* stepped across zero */
             memcpy(&v, &b, sizeof v);
         }
-        #pragma omp simd
+#pragma omp simd
         for (int i = 0; i < n; i++) y[i] = ct_expf(x[i]);
         for (int i = 0; i < n; i++) {
             double r = exp((double)x[i]);
@@ -76,7 +76,7 @@ static void test_erff(void) {
     enum { N = 200001 };
     float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
     for (int i = 0; i < N; i++) x[i] = -5.0f + 10.0f * (float)i / (N - 1);
-    #pragma omp simd
+#pragma omp simd
     for (int i = 0; i < N; i++) y[i] = ct_erff(x[i]);
     double worst = 0.0;
     float at = 0.0f;
@@ -91,8 +91,8 @@ static void test_erff(void) {
     float tiny[] = {1e-30f, -1e-20f, 1e-6f, 0.0f, -0.0f};
     for (int i = 0; i < 5; i++) {
         double r = erf((double)tiny[i]);
-        CHECK_MSG(fabs(ct_erff(tiny[i]) - r) <= 1e-6 * fabs(r), "ct_erff(%g) = %g, want %g", tiny[i],
-                  ct_erff(tiny[i]), r);
+        CHECK_MSG(fabs(ct_erff(tiny[i]) - r) <= 1e-6 * fabs(r), "ct_erff(%g) = %g, want %g", tiny[i], ct_erff(tiny[i]),
+                  r);
     }
     CHECK(isnan(ct_erff(NAN)));
     CHECK(ct_erff(INFINITY) == 1.0f && ct_erff(-INFINITY) == -1.0f && ct_erff(30.0f) == 1.0f);
@@ -124,7 +124,10 @@ static void check_activation(const char *name, act_fn f, act_fn f_ref, act_bwd_f
     CHECK_MSG(isnan(a[0]), "%s backward at NaN", name);
     e = excess(a + 1, r + 1, n - 1, 1e-6, 4e-7); /* the two terms cancel near x = -1 */
     CHECK_MSG(e <= 1.0, "%s backward vs ref: excess %.3g", name, e);
-    free(x); free(g); free(a); free(r);
+    free(x);
+    free(g);
+    free(a);
+    free(r);
 }
 
 static void test_softmax(void) {
@@ -137,7 +140,9 @@ static void test_softmax(void) {
     CHECK(a[5] == 0.0f);
     double e = excess(a, b, n, 1e-30, 4e-7);
     CHECK_MSG(e <= 1.0, "softmax_forward vs ref: excess %.3g", e);
-    free(x); free(a); free(b);
+    free(x);
+    free(a);
+    free(b);
 }
 
 static void test_layernorm_grads(void) {
@@ -166,8 +171,20 @@ static void test_layernorm_grads(void) {
     double worst = 0.0;
     for (int c = 0; c < C; c++) worst = fmax(worst, fabs(db[c] - ref[c]));
     CHECK_MSG(worst < 1e-4, "linear_bias_backward: %.3g off a double sum", worst);
-    free(x); free(dy); free(w); free(bb); free(y); free(mean); free(rstd); free(d1); free(d2);
-    free(w1); free(b1); free(w2); free(b2); free(db);
+    free(x);
+    free(dy);
+    free(w);
+    free(bb);
+    free(y);
+    free(mean);
+    free(rstd);
+    free(d1);
+    free(d2);
+    free(w1);
+    free(b1);
+    free(w2);
+    free(b2);
+    free(db);
 }
 
 int main(void) {

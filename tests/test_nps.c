@@ -16,16 +16,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "nps/nps_internal.h"
 #include "ctcir/nps.h"
+#include "nps/nps_internal.h"
 #include "test_util.h"
 
 /* Floors for the treebank comparison, a little under what was measured (see report). */
-#define WSJ_F1_FLOOR 0.60
+#define WSJ_F1_FLOOR    0.60
 #define WSJ_ORDER_FLOOR 0.80
 
 /* ---- helpers ---- */
-
 
 /* Runs the extractor and compares with an expected list (exact, in order). */
 static bool expect_list(const char *caption, int max, const char *const *want, int nwant) {
@@ -214,8 +213,7 @@ static void test_cases(void) {
      * not expected; below these, a change has broken something structural. */
     CHECK_MSG(f1(&c.all) >= 0.85, "F1 %.3f < 0.85", f1(&c.all));
     CHECK_MSG(prec(&c.all) >= 0.80 && rec(&c.all) >= 0.80, "P %.3f R %.3f", prec(&c.all), rec(&c.all));
-    CHECK_MSG((double)c.all.exact >= 0.60 * (double)c.all.captions, "exact lists %ld/%ld", c.all.exact,
-              c.all.captions);
+    CHECK_MSG((double)c.all.exact >= 0.60 * (double)c.all.captions, "exact lists %ld/%ld", c.all.exact, c.all.captions);
     CHECK_MSG(order(&c.all) >= 0.90, "order agreement %.3f < 0.90", order(&c.all));
 }
 
@@ -258,8 +256,10 @@ static void one_wsj(cJSON *o, void *vctx) {
         bool branch = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "branch"));
         bool found = false;
         for (int i = 0; cJSON_IsString(t) && i < n && !found; i++) found = eq_key(p[i], t->valuestring);
-        if (branch) c->branch_gold++, c->branch_found += found;
-        else c->leaf_gold++, c->leaf_found += found;
+        if (branch)
+            c->branch_gold++, c->branch_found += found;
+        else
+            c->leaf_gold++, c->leaf_found += found;
     }
     ct_noun_phrases_free(p, n);
 }
@@ -328,8 +328,8 @@ static void test_api(void) {
     {
         const char *w[] = {"the dog that is sitting on the sofa", "the dog", "the sofa"};
         CHECK(expect_list("the dog that is sitting on the sofa", 10, w, 3));
-        const char *w2[] = {"a woman in a yellow raincoat walking her dog", "a woman in a yellow raincoat",
-                            "a woman", "her dog", "a yellow raincoat"};
+        const char *w2[] = {"a woman in a yellow raincoat walking her dog", "a woman in a yellow raincoat", "a woman",
+                            "her dog", "a yellow raincoat"};
         CHECK(expect_list("a woman in a yellow raincoat walking her dog", 10, w2, 5));
     }
     /* contractions, possessives with curly apostrophes, hyphens, numbers */
@@ -403,8 +403,7 @@ static void test_long(void) {
 /* Two threads extracting the same captions agree with a single-threaded run. */
 static const char *const thread_caps[] = {
     "replace the small red circle with a large blue square and make the background striped",
-    "a man holding a cup of coffee next to a woman with a red umbrella",
-    "is shiny and silver with shorter sleeves"};
+    "a man holding a cup of coffee next to a woman with a red umbrella", "is shiny and silver with shorter sleeves"};
 
 static void *thread_run(void *arg) {
     long bad = 0;

@@ -1,17 +1,17 @@
 /* AdamW, the schedule and clipping, against the formulas of model.md section 7 written out
  * independently in double. */
-#include "train/optim.h"
 #include "test_util.h"
+#include "train/optim.h"
 
 static void test_schedule(void) {
     ct_lr_schedule s = {.lr_max = 2e-5, .lr_min = 2e-7, .warmup = 500, .cycle = 2500, .cycle_mult = 2};
     CHECK(fabs(ct_lr_at(&s, 1) - 2e-5 / 500) < 1e-15);
     CHECK(fabs(ct_lr_at(&s, 250) - 1e-5) < 1e-15);
     CHECK(fabs(ct_lr_at(&s, 500) - 2e-5) < 1e-15);
-    CHECK(fabs(ct_lr_at(&s, 501) - 2e-5) < 1e-15);              /* cosine starts at the top */
+    CHECK(fabs(ct_lr_at(&s, 501) - 2e-5) < 1e-15); /* cosine starts at the top */
     double mid = 2e-7 + 0.5 * (2e-5 - 2e-7) * (1 + cos(M_PI * 1250 / 2500.0));
     CHECK(fabs(ct_lr_at(&s, 501 + 1250) - mid) < 1e-15);
-    CHECK(fabs(ct_lr_at(&s, 501 + 2500) - 2e-5) < 1e-15);       /* first restart */
+    CHECK(fabs(ct_lr_at(&s, 501 + 2500) - 2e-5) < 1e-15); /* first restart */
     double second = 2e-7 + 0.5 * (2e-5 - 2e-7) * (1 + cos(M_PI * 1000 / 5000.0));
     CHECK(fabs(ct_lr_at(&s, 501 + 2500 + 1000) - second) < 1e-15); /* second cycle twice as long */
     CHECK(fabs(ct_lr_at(&s, 501 + 7500) - 2e-5) < 1e-15);

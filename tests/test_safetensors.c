@@ -89,49 +89,71 @@ static void test_hostile(void) {
     /* Fields of an entry. */
     expect_fail("no_dtype", "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "'dtype' is missing");
     expect_fail("dtype_number", "{\"a\":{\"dtype\":3,\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "'dtype' is a number");
-    expect_fail("dtype_unknown", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1, "unknown dtype 'F8_E4M3'");
+    expect_fail("dtype_unknown", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+                "unknown dtype 'F8_E4M3'");
     expect_fail("dtype_lower", "{\"a\":{\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "unknown dtype");
     expect_fail("no_shape", "{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4, "'shape' is missing");
-    expect_fail("shape_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", 4, "'shape' is a string");
-    expect_fail("shape_elem_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]}}", 4, "shape[0] is a string");
-    expect_fail("shape_negative", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,-1],\"data_offsets\":[0,4]}}", 4, "shape[1] = -1");
-    expect_fail("shape_fraction", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4, "shape[0] = 1.5");
-    expect_fail("shape_overflow", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4503599627370496,4503599627370496],\"data_offsets\":[0,4]}}", 4, "overflows");
+    expect_fail("shape_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", 4,
+                "'shape' is a string");
+    expect_fail("shape_elem_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]}}", 4,
+                "shape[0] is a string");
+    expect_fail("shape_negative", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,-1],\"data_offsets\":[0,4]}}", 4,
+                "shape[1] = -1");
+    expect_fail("shape_fraction", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4,
+                "shape[0] = 1.5");
+    expect_fail("shape_overflow",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[4503599627370496,4503599627370496],\"data_offsets\":[0,4]}}", 4,
+                "overflows");
     expect_fail("shape_huge", "{\"a\":{\"dtype\":\"U8\",\"shape\":[1e300],\"data_offsets\":[0,4]}}", 4, "shape[0]");
-    expect_fail("shape_9d", "{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1, "9 dimensions");
+    expect_fail("shape_9d", "{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1,
+                "9 dimensions");
     expect_fail("no_offsets", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "'data_offsets' is missing");
     expect_fail("offsets_3", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]}}", 8, "wrong length");
-    expect_fail("offsets_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",4]}}", 4, "two non-negative integers");
-    expect_fail("offsets_negative", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4, "two non-negative integers");
-    expect_fail("dup_field", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "duplicate key 'dtype'");
+    expect_fail("offsets_string", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[\"0\",4]}}", 4,
+                "two non-negative integers");
+    expect_fail("offsets_negative", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}", 4,
+                "two non-negative integers");
+    expect_fail("dup_field", "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+                "duplicate key 'dtype'");
 
     /* Offsets against the data. */
-    expect_fail("offsets_outside", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4, "exceed the data size 4");
-    expect_fail("offsets_far", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000000000000,1000000000004]}}", 4, "exceed");
+    expect_fail("offsets_outside", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 4,
+                "exceed the data size 4");
+    expect_fail("offsets_far",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[1000000000000,1000000000004]}}", 4,
+                "exceed");
     expect_fail("begin_gt_end", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4, "begin > end");
     expect_fail("size_mismatch", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, "needs 8");
-    expect_fail("size_mismatch_dtype", "{\"a\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "needs 8");
+    expect_fail("size_mismatch_dtype", "{\"a\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
+                "needs 8");
     expect_fail("overlap",
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap");
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12, "overlap");
     expect_fail("same_range",
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                "\"b\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "overlap");
+                "\"b\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                4, "overlap");
     expect_fail("gap",
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, "gaps are not allowed");
-    expect_fail("gap_start", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "belong to no tensor");
-    expect_fail("trailing", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12, "8 trailing data bytes");
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+                12, "gaps are not allowed");
+    expect_fail("gap_start", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+                "belong to no tensor");
+    expect_fail("trailing", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12,
+                "8 trailing data bytes");
     expect_fail("trailing_no_tensors", "{}", 4, "trailing");
     expect_fail("dup_name",
                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "duplicate tensor name 'a'");
+                "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                8, "duplicate tensor name 'a'");
 
     /* Metadata. */
     expect_fail("meta_not_object", "{\"__metadata__\":[\"x\"]}", 0, "'__metadata__' is an array");
     expect_fail("meta_number", "{\"__metadata__\":{\"k\":1}}", 0, "__metadata__ 'k' is a number");
     expect_fail("meta_null", "{\"__metadata__\":{\"k\":null}}", 0, "__metadata__ 'k' is null");
-    expect_fail("meta_dup_key", "{\"__metadata__\":{\"k\":\"1\",\"j\":\"2\",\"k\":\"3\"}}", 0, "duplicate __metadata__ key 'k'");
+    expect_fail("meta_dup_key", "{\"__metadata__\":{\"k\":\"1\",\"j\":\"2\",\"k\":\"3\"}}", 0,
+                "duplicate __metadata__ key 'k'");
     expect_fail("meta_twice", "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "duplicate '__metadata__'");
 
     /* Truncation of a valid file: the size field then covers more than the file. */
@@ -228,9 +250,12 @@ static void test_valid_handmade(void) {
 static double f16_reference(uint16_t h) {
     int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
     double v;
-    if (e == 31) v = m ? NAN : INFINITY;
-    else if (e == 0) v = ldexp((double)m, -24);
-    else v = ldexp(1.0 + m / 1024.0, e - 15);
+    if (e == 31)
+        v = m ? NAN : INFINITY;
+    else if (e == 0)
+        v = ldexp((double)m, -24);
+    else
+        v = ldexp(1.0 + m / 1024.0, e - 15);
     return s ? -v : v;
 }
 
@@ -332,8 +357,8 @@ static void test_writer_roundtrip(void) {
 
     ct_st_file *f = open_ok(path);
     if (!f) return;
-    static const char *order[] = {"f64", "f32", "f16", "bf16", "i64", "i32", "i16", "i8", "u64",
-                                  "u32", "u16", "u8", "bool", "empty", "copied", "logit_scale"};
+    static const char *order[] = {"f64", "f32", "f16", "bf16", "i64",  "i32",   "i16",    "i8",
+                                  "u64", "u32", "u16", "u8",   "bool", "empty", "copied", "logit_scale"};
     CHECK(ct_st_count(f) == 17);
     for (int i = 0; i < 16; i++) CHECK_MSG(strcmp(ct_st_at(f, i)->name, order[i]) == 0, "order at %d", i);
     CHECK(strcmp(ct_st_at(f, 16)->name, "odd \"name\"\\\n\x01 caf\xc3\xa9") == 0);
@@ -348,7 +373,8 @@ static void test_writer_roundtrip(void) {
     CHECK(t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 2 && ct_st_read_f32(f, t, out) == CT_OK);
     CHECK(out[0] == 1 && out[1] == -2 && isinf(out[2]) && out[3] == 0.125f);
     t = ct_st_find(f, "f16");
-    CHECK(ct_st_read_f32(f, t, out) == CT_OK && out[0] == 1.0f && out[1] == ldexpf(1, -24) && isinf(out[2]) && out[3] == -2.0f);
+    CHECK(ct_st_read_f32(f, t, out) == CT_OK && out[0] == 1.0f && out[1] == ldexpf(1, -24) && isinf(out[2]) &&
+          out[3] == -2.0f);
     t = ct_st_find(f, "bf16");
     CHECK(ct_st_read_f32(f, t, out) == CT_OK && out[0] == 1.0f && out[1] == -0.5f);
     CHECK(ct_st_read_i64(f, ct_st_find(f, "i64"), iout) == CT_OK && iout[0] == INT64_MIN && iout[1] == INT64_MAX);
@@ -359,7 +385,8 @@ static void test_writer_roundtrip(void) {
     CHECK(ct_st_read_i64(f, ct_st_find(f, "u32"), iout) == CT_OK && iout[0] == 4000000000LL);
     CHECK(ct_st_read_i64(f, ct_st_find(f, "u16"), iout) == CT_OK && iout[0] == 65535);
     t = ct_st_find(f, "u8");
-    CHECK(t->ndim == 3 && t->numel == 6 && ct_st_read_i64(f, t, iout) == CT_OK && iout[1] == 128 && iout[2] == 255 && iout[5] == 3);
+    CHECK(t->ndim == 3 && t->numel == 6 && ct_st_read_i64(f, t, iout) == CT_OK && iout[1] == 128 && iout[2] == 255 &&
+          iout[5] == 3);
     CHECK(memcmp(t->data, u8, 6) == 0);
     CHECK(ct_st_read_i64(f, ct_st_find(f, "bool"), iout) == CT_OK && iout[0] == 1 && iout[1] == 0);
     t = ct_st_find(f, "empty");

@@ -13,7 +13,7 @@
 #include "test_util.h"
 
 #define ITERATIONS 100000
-#define MAX_IMAGE 8192
+#define MAX_IMAGE  8192
 
 typedef struct {
     unsigned char *p;
@@ -83,13 +83,38 @@ static void make_seeds(void) {
     add_seed(w);
     /* out-of-order offsets and whitespace in the header */
     add_raw_seed("{ \"b\" : {\"dtype\":\"F32\", \"shape\":[2], \"data_offsets\":[8, 16]},\n"
-                 "  \"a\" : {\"dtype\":\"I16\", \"shape\":[2,2], \"data_offsets\":[0, 8]} }   ", 16);
+                 "  \"a\" : {\"dtype\":\"I16\", \"shape\":[2,2], \"data_offsets\":[0, 8]} }   ",
+                 16);
 }
 
-static const char *tokens[] = {"{", "}", "[", "]", ",", ":", "\"", "-", "0", "1", "9", "e9", "1e400",
-                               "-1", "null", "true", "\"dtype\"", "\"shape\"", "\"data_offsets\"",
-                               "\"F16\"", "\"U8\"", "\"BOOL\"", "\"__metadata__\"", "\\u0000", "18446744073709551616",
-                               "[0,0]", "[]", ",\"z\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}"};
+static const char *tokens[] = {"{",
+                               "}",
+                               "[",
+                               "]",
+                               ",",
+                               ":",
+                               "\"",
+                               "-",
+                               "0",
+                               "1",
+                               "9",
+                               "e9",
+                               "1e400",
+                               "-1",
+                               "null",
+                               "true",
+                               "\"dtype\"",
+                               "\"shape\"",
+                               "\"data_offsets\"",
+                               "\"F16\"",
+                               "\"U8\"",
+                               "\"BOOL\"",
+                               "\"__metadata__\"",
+                               "\\u0000",
+                               "18446744073709551616",
+                               "[0,0]",
+                               "[]",
+                               ",\"z\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}"};
 
 /* Byte positions of the header, as seen by the image's current size field. */
 static size_t header_len(const image *im) {
@@ -129,15 +154,16 @@ static void mutate(image *im, ct_rng *r) {
     case 2: { /* size field: random, off by a little, or huge */
         uint64_t v = hl;
         int k = (int)ct_rng_below(r, 3);
-        if (k == 0) v = ct_rng_next(r) >> ct_rng_below(r, 64);
-        else if (k == 1) v += (uint64_t)((int64_t)ct_rng_below(r, 17) - 8);
-        else v = (uint64_t)1 << ct_rng_below(r, 64);
+        if (k == 0)
+            v = ct_rng_next(r) >> ct_rng_below(r, 64);
+        else if (k == 1)
+            v += (uint64_t)((int64_t)ct_rng_below(r, 17) - 8);
+        else
+            v = (uint64_t)1 << ct_rng_below(r, 64);
         set_header_len(im, v);
         break;
     }
-    case 3: /* truncation */
-        im->n = im->n ? (size_t)ct_rng_below(r, im->n + 1) : 0;
-        break;
+    case 3: /* truncation */ im->n = im->n ? (size_t)ct_rng_below(r, im->n + 1) : 0; break;
     case 4: { /* insert random bytes */
         unsigned char junk[8];
         size_t k = 1 + (size_t)ct_rng_below(r, 8);
@@ -145,9 +171,7 @@ static void mutate(image *im, ct_rng *r) {
         splice(im, pos, 0, junk, k);
         break;
     }
-    case 5: /* delete a short range */
-        splice(im, pos, 1 + (size_t)ct_rng_below(r, 8), NULL, 0);
-        break;
+    case 5: /* delete a short range */ splice(im, pos, 1 + (size_t)ct_rng_below(r, 8), NULL, 0); break;
     case 10:
     case 11: { /* change a digit of the header (offsets, shapes): overlaps, gaps, size mismatches */
         if (hl == 0) break;
@@ -198,8 +222,10 @@ static void try_image(const image *im, int iter) {
         if (ct_st_find(f, t->name) != t) bad++;
         /* read every byte through the converters */
         void *out = malloc(t->numel * 8 + 8);
-        if (t->dtype <= CT_DT_BF16) bad += ct_st_read_f32(f, t, out) != CT_OK;
-        else if (ct_st_read_i64(f, t, out) != CT_OK && t->dtype != CT_DT_U64) bad++;
+        if (t->dtype <= CT_DT_BF16)
+            bad += ct_st_read_f32(f, t, out) != CT_OK;
+        else if (ct_st_read_i64(f, t, out) != CT_OK && t->dtype != CT_DT_U64)
+            bad++;
         free(out);
     }
     for (int i = 0; i < ct_st_metadata_count(f); i++) {

@@ -18,7 +18,6 @@
 #include "synth_words.h"
 #include "test_util.h"
 
-
 /* The cell a text's position words name, or -1 when it names none. */
 static int find_cell(const char *t) {
     int top = has_word(t, "top") || has_word(t, "upper"), bot = has_word(t, "bottom") || has_word(t, "lower");
@@ -168,13 +167,14 @@ static void test_triplets(void) {
             const char *and = strstr(t->phrases[i], " and ");
             if (and) {
                 char head[CT_SYNTH_PHRASE_LEN];
-                snprintf(head, sizeof head, "%.*s", (int)(and - t->phrases[i]), t->phrases[i]);
+                snprintf(head, sizeof head, "%.*s", (int)(and-t->phrases[i]), t->phrases[i]);
                 int later = 0;
                 for (int j = i + 1; j < t->n_phrases; j++) later |= !strcmp(t->phrases[j], head);
                 pok &= later;
             }
         }
-        if (!pok && bad_phrase < 5) fprintf(stderr, "seed %llu: bad phrases for '%s'\n", (unsigned long long)seed, t->caption);
+        if (!pok && bad_phrase < 5)
+            fprintf(stderr, "seed %llu: bad phrases for '%s'\n", (unsigned long long)seed, t->caption);
         bad_phrase += !pok;
         /* hard negatives: as many as asked, distinct from target, reference and each other */
         int nok = t->n_negatives == nneg;
@@ -191,8 +191,10 @@ static void test_triplets(void) {
     CHECK_MSG(bad_phrase == 0, "%d triplets with bad noun phrases", bad_phrase);
     CHECK_MSG(bad_neg == 0, "%d triplets with bad hard negatives", bad_neg);
     for (int k = 1; k <= CT_SYNTH_MAX_EDITS; k++) CHECK_MSG(n_edits_seen[k] > 300, "%d edits: %d", k, n_edits_seen[k]);
-    for (int k = 0; k < CT_SYNTH_N_EDITS; k++) CHECK_MSG(kinds[k] > 300, "edit %s: %d", ct_synth_edit_name(k), kinds[k]);
-    for (int n = CT_SYNTH_MIN_OBJECTS; n <= CT_SYNTH_MAX_OBJECTS; n++) CHECK_MSG(objs_seen[n] > 300, "%d objects: %d", n, objs_seen[n]);
+    for (int k = 0; k < CT_SYNTH_N_EDITS; k++)
+        CHECK_MSG(kinds[k] > 300, "edit %s: %d", ct_synth_edit_name(k), kinds[k]);
+    for (int n = CT_SYNTH_MIN_OBJECTS; n <= CT_SYNTH_MAX_OBJECTS; n++)
+        CHECK_MSG(objs_seen[n] > 300, "%d objects: %d", n, objs_seen[n]);
     CHECK(objs_seen[0] == 0 && objs_seen[1] == 0);
     free(t);
     free(u);
@@ -250,7 +252,7 @@ static void test_errors(void) {
     CHECK(ct_synth_random_scene(&s, 1, 1) == CT_ERR_ARG);
     ct_synth_config cfg;
     ct_synth_config_default(&cfg);
-    CHECK(cfg.n_test * (2 + cfg.negatives) == 1000); /* the documented 1,000-image test gallery */
+    CHECK(cfg.n_test * (2 + cfg.negatives) == 1000);         /* the documented 1,000-image test gallery */
     CHECK(ct_synth_write_dataset(&cfg, NULL) == CT_ERR_ARG); /* no out_dir */
     cfg.out_dir = "/tmp/never-written";
     cfg.size = 4;
@@ -317,7 +319,7 @@ static void test_dataset(void) {
     CHECK(st1.images == 40 * 2 + 6 * 5 + 12 * 5 && st1.images == st2.images);
     CHECK(st1.gallery[2] == 60 && st1.gallery[1] == 30 && st1.gallery[0] == 80);
     CHECK(st1.jpeg_images > 0 && st1.jpeg_images < st1.images);
-    const char *names[] = {"train.jsonl", "val.jsonl", "test.jsonl", "train_gallery.txt",
+    const char *names[] = {"train.jsonl",     "val.jsonl",        "test.jsonl", "train_gallery.txt",
                            "val_gallery.txt", "test_gallery.txt", "synth.json"};
     char p1[512], p2[512];
     for (int i = 0; i < 7; i++) {
@@ -364,9 +366,9 @@ static void test_dataset(void) {
         cJSON *ref = cJSON_GetObjectItem(o, "reference"), *tgt = cJSON_GetObjectItem(o, "target");
         cJSON *cap = cJSON_GetObjectItem(o, "caption"), *nps = cJSON_GetObjectItem(o, "noun_phrases");
         cJSON *id = cJSON_GetObjectItem(o, "id"), *negs = cJSON_GetObjectItem(o, "hard_negatives");
-        int ok = o && cJSON_IsString(ref) && cJSON_IsString(tgt) && cJSON_IsString(cap) &&
-                 cJSON_IsArray(nps) && cJSON_IsString(id) && cJSON_IsArray(negs) &&
-                 cJSON_GetArraySize(negs) == 3 && cJSON_GetArraySize(nps) >= 1;
+        int ok = o && cJSON_IsString(ref) && cJSON_IsString(tgt) && cJSON_IsString(cap) && cJSON_IsArray(nps) &&
+                 cJSON_IsString(id) && cJSON_IsArray(negs) && cJSON_GetArraySize(negs) == 3 &&
+                 cJSON_GetArraySize(nps) >= 1;
         if (ok) {
             cJSON *it;
             cJSON_ArrayForEach(it, nps) ok &= cJSON_IsString(it) && strstr(cap->valuestring, it->valuestring) != NULL;
@@ -392,8 +394,8 @@ static void test_dataset(void) {
         char file[512], gal[512];
         snprintf(file, sizeof file, "%s/%s.jsonl", d1, splits[sp]);
         snprintf(gal, sizeof gal, "%s/%s_gallery.txt", d1, splits[sp]);
-        ct_dataset_opts opts = {.root = d1, .file = file, .gallery_file = gal,
-                                .check_images = true, .strict = true, .quiet = true};
+        ct_dataset_opts opts = {
+            .root = d1, .file = file, .gallery_file = gal, .check_images = true, .strict = true, .quiet = true};
         ct_dataset *ds = NULL;
         ct_status st = ct_dataset_load(&ds, CT_DS_MANIFEST, &opts);
         CHECK_MSG(st == CT_OK, "manifest reader on %s: %s", file, ct_error());

@@ -11,7 +11,6 @@
 #include "synth_words.h"
 #include "test_util.h"
 
-
 /* Does an attribute phrase ("the small red striped square") describe object o? */
 static int describes(const char *p, const ct_synth_object *o) {
     int shape = find_attr(p, CT_ATTR_SHAPE, CT_SYNTH_N_SHAPES);
@@ -35,9 +34,8 @@ static int relation_ok(const ct_synth_scene *ref, const char *p, int cell) {
     static const struct {
         const char *w;
         int dr, dc;
-    } rels[] = {{" to the left of ", 0, -1}, {" to the right of ", 0, 1}, {" left of ", 0, -1},
-                {" right of ", 0, 1},        {" above ", -1, 0},         {" over ", -1, 0},
-                {" below ", 1, 0},           {" under ", 1, 0}};
+    } rels[] = {{" to the left of ", 0, -1}, {" to the right of ", 0, 1}, {" left of ", 0, -1}, {" right of ", 0, 1},
+                {" above ", -1, 0},          {" over ", -1, 0},           {" below ", 1, 0},    {" under ", 1, 0}};
     for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
         const char *at = strstr(p, rels[k].w);
         if (!at) continue;
@@ -105,8 +103,8 @@ int main(void) {
                 ok &= cells != 0 || p[0] == 'a'; /* "a ..." : added or replacing object */
             }
             if (!ok && bad_phrase++ < 5)
-                fprintf(stderr, "seed %llu: phrase '%s' (%s, cells 0x%x) of '%s'\n", (unsigned long long)seed,
-                        p, ct_synth_phrase_type_name(type), cells, t.caption);
+                fprintf(stderr, "seed %llu: phrase '%s' (%s, cells 0x%x) of '%s'\n", (unsigned long long)seed, p,
+                        ct_synth_phrase_type_name(type), cells, t.caption);
         }
         CHECK(t.n_negatives == 3);
         int tm[4][CT_SYNTH_N_COLORS], nm[4][CT_SYNTH_N_COLORS];
@@ -129,7 +127,8 @@ int main(void) {
     CHECK_MSG(bad_neg == 0, "%d negatives differ in more than a binding", bad_neg);
     /* swapped attributes (same attribute counts as the target) are a good share */
     CHECK_MSG(swaps > negs / 4 && swaps < negs, "%d of %d negatives keep the attribute counts", swaps, negs);
-    for (int k = 2; k <= CT_SYNTH_HARD_MAX_EDITS; k++) CHECK_MSG(n_edits_seen[k] > 300, "%d edits: %d", k, n_edits_seen[k]);
+    for (int k = 2; k <= CT_SYNTH_HARD_MAX_EDITS; k++)
+        CHECK_MSG(n_edits_seen[k] > 300, "%d edits: %d", k, n_edits_seen[k]);
     for (int k = 0; k < CT_SYNTH_N_EDIT_KINDS; k++)
         CHECK_MSG(kinds[k] > 200, "edit %s: %d", ct_synth_edit_name((ct_synth_edit_kind)k), kinds[k]);
     for (int k = 0; k < CT_SYNTH_N_PHRASE_TYPES; k++)

@@ -91,16 +91,18 @@ int main(void) {
         if (ok) exact++;
         if (alt) {
             ftfy_lines++;
-            if (ok) ftfy_exact++;
+            if (ok)
+                ftfy_exact++;
             else {
                 /* without ftfy's fix the expected ids are the alternative (77 = the same, padded) */
                 int32_t alt77[CT_CONTEXT_LENGTH] = {0};
                 int na = cJSON_GetArraySize(alt), k = 0;
-                for (const cJSON *e = alt->child; e && k < CT_CONTEXT_LENGTH; e = e->next) alt77[k++] = (int32_t)e->valuedouble;
+                for (const cJSON *e = alt->child; e && k < CT_CONTEXT_LENGTH; e = e->next)
+                    alt77[k++] = (int32_t)e->valuedouble;
                 if (na > CT_CONTEXT_LENGTH) alt77[CT_CONTEXT_LENGTH - 1] = 49407;
                 bool alt_ok = ids_equal(alt, raw, n) && memcmp(alt77, ids77, sizeof alt77) == 0;
-                CHECK_MSG(alt_ok, "ftfy line %d (%s): neither ids nor ids_if_fix_text_is_identity",
-                          lines, cJSON_GetObjectItem(o, "text")->valuestring);
+                CHECK_MSG(alt_ok, "ftfy line %d (%s): neither ids nor ids_if_fix_text_is_identity", lines,
+                          cJSON_GetObjectItem(o, "text")->valuestring);
                 fprintf(stderr, "ftfy line %d not exact: %s\n", lines, cJSON_GetObjectItem(o, "text")->valuestring);
             }
         } else {

@@ -52,7 +52,10 @@ static void test_random(ct_dtype dt) {
     const void *gal = g;
     if (dt == CT_DT_F16) { /* brute force sees the rounded values */
         h = malloc((size_t)G * P * sizeof *h);
-        for (int i = 0; i < G * P; i++) { h[i] = ct_f32_to_f16(g[i]); g[i] = ct_f16_to_f32(h[i]); }
+        for (int i = 0; i < G * P; i++) {
+            h[i] = ct_f32_to_f16(g[i]);
+            g[i] = ct_f16_to_f32(h[i]);
+        }
         gal = h;
     }
     int *idx = malloc((size_t)Q * k * sizeof *idx);
@@ -156,10 +159,11 @@ static void test_ties(void) {
 
 static void test_half(void) {
     /* 1 + 2^-11 and 1 + 3 * 2^-11 are exact half-way cases: they round to the even neighbour. */
-    static const float v[] = {0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 65520.0f, 6.1035156e-05f, 5.9604645e-08f,
-                              2.9802322e-08f, 1.0009766f, 1.00048828125f, 1.00146484375f, 3.0e-8f};
-    static const uint16_t h[] = {0x0000, 0x8000, 0x3c00, 0xc100, 0x7bff, 0x7c00, 0x0400, 0x0001,
-                                 0x0000, 0x3c01, 0x3c00, 0x3c02, 0x0001};
+    static const float v[] = {0.0f,           -0.0f,          1.0f,           -2.5f,          65504.0f,
+                              65520.0f,       6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f, 1.0009766f,
+                              1.00048828125f, 1.00146484375f, 3.0e-8f};
+    static const uint16_t h[] = {0x0000, 0x8000, 0x3c00, 0xc100, 0x7bff, 0x7c00, 0x0400,
+                                 0x0001, 0x0000, 0x3c01, 0x3c00, 0x3c02, 0x0001};
     for (size_t i = 0; i < sizeof v / sizeof *v; i++)
         CHECK_MSG(ct_f32_to_f16(v[i]) == h[i], "%g -> %04x (want %04x)", v[i], ct_f32_to_f16(v[i]), h[i]);
     int bad = 0;
@@ -193,7 +197,8 @@ static double cos_d(const float *q, const void *gal, ct_dtype dt, int g, int P) 
             uint16_t h;
             memcpy(&h, (const unsigned char *)gal + ((size_t)g * P + j) * 2, 2);
             x = ct_f16_to_f32(h);
-        } else memcpy(&x, (const unsigned char *)gal + ((size_t)g * P + j) * 4, 4);
+        } else
+            memcpy(&x, (const unsigned char *)gal + ((size_t)g * P + j) * 4, 4);
         d += (double)(q[j] * inv) * x;
         ng += (double)x * x;
     }
@@ -208,7 +213,8 @@ static bool all_gemm; /* ct_topk_set_kernel_max_q(0) in force */
  * sums. Equal fast scores must be in gallery order, and duplicate rows must score the same,
  * unless the search goes through ct_sgemm (whose rounding may depend on a row's position in
  * a block; the row kernel's does not). */
-static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, int P, int k, float tol, const char *what) {
+static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, int P, int k, float tol,
+                  const char *what) {
     int *i1 = malloc((size_t)Q * k * sizeof *i1), *i2 = malloc((size_t)Q * k * sizeof *i2);
     float *s1 = malloc((size_t)Q * k * sizeof *s1), *s2 = malloc((size_t)Q * k * sizeof *s2);
     int bad = 0, swaps = 0, g1 = 0;
@@ -218,14 +224,21 @@ static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, in
     float maxerr = 0;
     for (int j = 0; j < Q * k; j++) {
         int f = i1[j], e = i2[j];
-        if (isnan(s1[j]) != isnan(s2[j]) || isinf(s1[j]) != isinf(s2[j])) bad++;
-        else if (isfinite(s1[j]) && fabsf(s1[j] - s2[j]) > maxerr) maxerr = fabsf(s1[j] - s2[j]);
+        if (isnan(s1[j]) != isnan(s2[j]) || isinf(s1[j]) != isinf(s2[j]))
+            bad++;
+        else if (isfinite(s1[j]) && fabsf(s1[j] - s2[j]) > maxerr)
+            maxerr = fabsf(s1[j] - s2[j]);
         if (f == e) continue;
-        if (f < 0 || e < 0) { bad++; continue; }
+        if (f < 0 || e < 0) {
+            bad++;
+            continue;
+        }
         const float *qi = q + (size_t)(j / k) * P;
         double sf = cos_d(qi, gal, dt, f, P), se = cos_d(qi, gal, dt, e, P);
-        if (!(fabs(sf - se) <= 1e-6)) bad++; /* not a rounding-level swap */
-        else swaps++;
+        if (!(fabs(sf - se) <= 1e-6))
+            bad++; /* not a rounding-level swap */
+        else
+            swaps++;
     }
     /* exact ties (duplicate rows) in gallery order within each result */
     for (int i = 0; i < Q && !gemm; i++)
@@ -238,7 +251,8 @@ static void agree(const float *q, int Q, const void *gal, ct_dtype dt, int G, in
                 g1 += (ga > gb && s1[i * k + a] == s1[i * k + b]) || (same && s1[i * k + a] != s1[i * k + b]);
             }
     CHECK_MSG(bad == 0 && g1 == 0 && maxerr <= tol,
-              "%s (%s, dtype %d, Q %d, G %d, P %d, k %d): %d mismatches, %d exact ties out of order or split, max score error %g",
+              "%s (%s, dtype %d, Q %d, G %d, P %d, k %d): %d mismatches, %d exact ties out of order or split, max "
+              "score error %g",
               what, ct_topk_kernel_name(), (int)dt, Q, G, P, k, bad, g1, maxerr);
     CHECK_MSG(swaps <= Q * k / 50, "%s: %d rounding-level swaps of %d", what, swaps, Q * k);
     free(i1);
@@ -270,7 +284,7 @@ static void test_vs_ref(void) {
                 memcpy(g + (size_t)a * P, g + (size_t)b * P, (size_t)P * sizeof *g);
             }
             if (G > 100) {
-                memset(g + (size_t)50 * P, 0, (size_t)P * sizeof *g);              /* zero row */
+                memset(g + (size_t)50 * P, 0, (size_t)P * sizeof *g);        /* zero row */
                 for (int j = 0; j < P; j++) g[(size_t)61 * P + j] *= 1e-20f; /* tiny */
                 for (int j = 0; j < P; j++) g[(size_t)63 * P + j] *= 1e20f;  /* huge */
             }
@@ -279,7 +293,8 @@ static void test_vs_ref(void) {
                 for (int t = 0; t < 2; t++) {
                     int Q = Qs[qi], k = qi % 2 ? 10 : G + 3 > 40 ? 40 : G + 3;
                     unsigned char *base;
-                    const void *gal = place(t ? (void *)h : (void *)g, (size_t)G * P * (t ? 2 : 4), (qi + gi) % 2, &base);
+                    const void *gal =
+                        place(t ? (void *)h : (void *)g, (size_t)G * P * (t ? 2 : 4), (qi + gi) % 2, &base);
                     agree(q, Q, gal, t ? CT_DT_F16 : CT_DT_F32, G, P, k, 2e-6f, "random");
                     free(base);
                 }

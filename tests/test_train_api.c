@@ -10,14 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctcir/log.h"
-#include "ctcir/train.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "core/params.h"
-#include "train/metrics_log.h"
+#include "ctcir/log.h"
+#include "ctcir/train.h"
 #include "test_tmpdir.h"
 #include "test_util.h"
+#include "train/metrics_log.h"
 
 static void test_json_print(void) {
     cJSON *j = cJSON_Parse("{\"a\":1,\"b\":[true,\"x,]{\\\"\"],\"c\":{},\"d\":[],\"e\":{\"f\":null}}");
@@ -71,7 +71,10 @@ static int whole_lines(const char *path) {
     int lines = 0;
     for (char *line = text; line < text + n;) {
         char *nl = memchr(line, '\n', (size_t)(text + n - line));
-        if (!nl) { lines = -1; break; }
+        if (!nl) {
+            lines = -1;
+            break;
+        }
         *nl = '\0';
         cJSON *j = cJSON_Parse(line);
         if (!cJSON_IsObject(j)) lines = -1000;
@@ -111,7 +114,8 @@ static void test_metrics_log(void) {
     snprintf(big, sizeof big, "{\"step\": 4, \"pad\": \"%0500d\"}", 0);
     ct_status s = ct_metrics_log_line(l, big);
     unlimit_file_size();
-    CHECK_MSG(s == CT_ERR_IO && strstr(ct_error(), "metrics.jsonl") && strstr(ct_error(), "write failed"), "%d %s", s, ct_error());
+    CHECK_MSG(s == CT_ERR_IO && strstr(ct_error(), "metrics.jsonl") && strstr(ct_error(), "write failed"), "%d %s", s,
+              ct_error());
     CHECK_MSG(file_size(path) == before, "size %ld, before %ld: a torn line was left", file_size(path), before);
     CHECK(ct_metrics_log_printf(l, "{\"step\": 4, \"loss\": 0.25}") == CT_OK);
     CHECK(whole_lines(path) == 4);
@@ -150,8 +154,8 @@ static void test_trainer(void) {
     ct_train_config_default(&cfg);
     char manifest[450];
     snprintf(manifest, sizeof manifest, "%s/train.jsonl", data);
-    const char *sets[] = {"batch_size=4", "max_steps=2", "lr=1e-3", "lr_min=1e-4", "warmup=1", "fusion_layers=1",
-                          "fusion_heads=4", "threads=1", "checkpoint_every=0"};
+    const char *sets[] = {"batch_size=4",    "max_steps=2",    "lr=1e-3",   "lr_min=1e-4",       "warmup=1",
+                          "fusion_layers=1", "fusion_heads=4", "threads=1", "checkpoint_every=0"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) CHECK(ct_train_config_set(&cfg, sets[i]) == CT_OK);
     cfg.init = strdup(init);
     CHECK(ct_train_config_add_source(&cfg, false, NULL, manifest, data, NULL) == CT_OK);

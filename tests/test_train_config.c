@@ -3,21 +3,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "train/train_config.h"
 #include "core/fileio.h"
 #include "test_util.h"
+#include "train/train_config.h"
 
 static void check_defaults(const ct_train_config *c, const char *what) {
     CHECK_MSG(c->batch_size == 256 && c->max_steps == 35000, "%s: batch/steps", what);
     CHECK_MSG(c->lr.lr_max == 2e-5 && c->lr.lr_min == 2e-7 && c->lr.warmup == 500 && c->lr.cycle == 2500 &&
-                  c->lr.cycle_mult == 2, "%s: schedule", what);
-    CHECK_MSG(c->adamw.beta1 == 0.9 && c->adamw.beta2 == 0.98 && c->adamw.eps == 1e-8 && c->adamw.weight_decay == 1e-2 &&
-                  c->adamw.max_grad_norm == 1.0, "%s: AdamW", what);
+                  c->lr.cycle_mult == 2,
+              "%s: schedule", what);
+    CHECK_MSG(c->adamw.beta1 == 0.9 && c->adamw.beta2 == 0.98 && c->adamw.eps == 1e-8 &&
+                  c->adamw.weight_decay == 1e-2 && c->adamw.max_grad_norm == 1.0,
+              "%s: AdamW", what);
     CHECK_MSG(c->model.fusion_layers == 4 && c->model.fusion_heads == 8 && c->model.tau == 0.07 &&
                   c->model.lambda_cc == 0.08 && c->model.max_noun_phrases == 10 && c->model.seed == 0 &&
                   c->model.target_mode == CT_TARGET_FUSED && c->model.query_negatives == CT_QNEG_OWN &&
                   !c->model.symmetric && c->model.cc_abs && c->model.cc_detach_isolated && c->model.cc_eps == 0.0 &&
-                  c->model.cc_normalize == CT_CCNORM_NONE, "%s: model options", what);
+                  c->model.cc_normalize == CT_CCNORM_NONE,
+              "%s: model options", what);
 }
 
 int main(void) {

@@ -9,24 +9,26 @@
 
 static int test_passed, test_failed;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (cond) test_passed++;                                                     \
-        else {                                                                       \
-            test_failed++;                                                           \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            test_passed++;                                                                                             \
+        else {                                                                                                         \
+            test_failed++;                                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                               \
-    do {                                                                   \
-        if (cond) test_passed++;                                           \
-        else {                                                             \
-            test_failed++;                                                 \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-        }                                                                  \
+#define CHECK_MSG(cond, ...)                                                                                           \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            test_passed++;                                                                                             \
+        else {                                                                                                         \
+            test_failed++;                                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 static inline int test_finish(void) {

@@ -22,7 +22,10 @@ static double now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-typedef struct { const char *name; int ta, tb, M, N, K; } shape;
+typedef struct {
+    const char *name;
+    int ta, tb, M, N, K;
+} shape;
 
 /* ---- oneDNN: bf16 x bf16 -> f32 matmul; inputs converted by a reorder each call (what a
  * caller with fp32 activations pays), weights converted once (as ctcir would). */
@@ -33,12 +36,26 @@ typedef struct {
     dnnl_memory_t a32, a16, b16, c32;
 } dnnl_case;
 
-#define DN(x) do { dnnl_status_t s_ = (x); if (s_ != dnnl_success) { fprintf(stderr, "dnnl %d at %d\n", s_, __LINE__); exit(1); } } while (0)
+#define DN(x)                                                                                                          \
+    do {                                                                                                               \
+        dnnl_status_t s_ = (x);                                                                                        \
+        if (s_ != dnnl_success) {                                                                                      \
+            fprintf(stderr, "dnnl %d at %d\n", s_, __LINE__);                                                          \
+            exit(1);                                                                                                   \
+        }                                                                                                              \
+    } while (0)
 
 static void dims_of(int t, int r, int c, dnnl_dims_t d, dnnl_dims_t s) {
     /* logical [r, c] of op(X); stored [r,c] row-major, or [c,r] when t */
-    d[0] = r; d[1] = c;
-    if (t) { s[0] = 1; s[1] = r; } else { s[0] = c; s[1] = 1; }
+    d[0] = r;
+    d[1] = c;
+    if (t) {
+        s[0] = 1;
+        s[1] = r;
+    } else {
+        s[0] = c;
+        s[1] = 1;
+    }
 }
 
 static void dnnl_setup(dnnl_case *dc, const shape *s, float *A, float *B, float *C) {
@@ -103,7 +120,10 @@ int main(int argc, char **argv) {
     int reps = argc > 1 ? atoi(argv[1]) : 5;
     int nt = 2;
     omp_set_num_threads(nt);
-    if (!ct_bf16_supported()) { fprintf(stderr, "no AVX512_BF16\n"); return 1; }
+    if (!ct_bf16_supported()) {
+        fprintf(stderr, "no AVX512_BF16\n");
+        return 1;
+    }
     libxsmm_init();
     shape shapes[] = {
         {"fwd qkv/o  1600x768 . (768x768)^T", 0, 1, 1600, 768, 768},
@@ -115,7 +135,8 @@ int main(int argc, char **argv) {
         {"bwd dW     (1600x768)^T . 1600x768", 1, 0, 768, 768, 1600},
     };
     int ns = sizeof shapes / sizeof *shapes;
-    printf("%-40s %9s %9s %9s %9s %9s  %s\n", "shape (GFLOP/s, 2 threads)", "sgemm", "ct_bf16", "onednn", "xsmm", "bf16/sg", "maxrel(ct vs ref)");
+    printf("%-40s %9s %9s %9s %9s %9s  %s\n", "shape (GFLOP/s, 2 threads)", "sgemm", "ct_bf16", "onednn", "xsmm",
+           "bf16/sg", "maxrel(ct vs ref)");
     int only = getenv("ONLY") ? atoi(getenv("ONLY")) : -1;
     for (int si = 0; si < ns; si++) {
         if (only >= 0 && si != only) continue;
@@ -137,20 +158,23 @@ int main(int argc, char **argv) {
             double t;
             t = now();
             ct_sgemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
-            t = now() - t; if (t < best[0]) best[0] = t;
+            t = now() - t;
+            if (t < best[0]) best[0] = t;
             t = now();
             ct_gemm_bf16(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N, nt);
-            t = now() - t; if (t < best[1]) best[1] = t;
+            t = now() - t;
+            if (t < best[1]) best[1] = t;
             t = now();
             dnnl_run(&dc);
-            t = now() - t; if (t < best[2]) best[2] = t;
+            t = now() - t;
+            if (t < best[2]) best[2] = t;
             if (r > 0 || !getenv("XSMM")) continue; /* libxsmm: once, only when asked (slow) */
             t = now();
             to_bf16(A16, A, na);
             {
                 char transa = s->tb ? 'T' : 'N', transb = s->ta ? 'T' : 'N';
-                /* libxsmm_bsgemm is serial: each of the nt threads takes a slice of C's rows */
-                #pragma omp parallel num_threads(nt)
+/* libxsmm_bsgemm is serial: each of the nt threads takes a slice of C's rows */
+#pragma omp parallel num_threads(nt)
                 {
                     int ti = omp_get_thread_num(), r0 = s->M * ti / nt, r1 = s->M * (ti + 1) / nt;
                     libxsmm_blasint m = s->N, n = r1 - r0, k = s->K, ldA = ldb, ldB = lda, ldC = s->N;
@@ -160,7 +184,8 @@ int main(int argc, char **argv) {
                                    C2 + (size_t)r0 * s->N, &ldC);
                 }
             }
-            t = now() - t; if (t < best[3]) best[3] = t;
+            t = now() - t;
+            if (t < best[3]) best[3] = t;
         }
         /* accuracy of ct_gemm_bf16 against the reference on a 64x64 corner */
         ct_gemm_bf16(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N, nt);
@@ -170,14 +195,21 @@ int main(int argc, char **argv) {
         ct_gemm_bf16_ref(s->ta, s->tb, Ms, Nsub, s->K, 1.0f, A, lda, B, ldb, 0.0f, R, s->N);
         for (int m = 0; m < Ms; m++)
             for (int n = 0; n < Nsub; n++) {
-                double e = fabs(C[(size_t)m * s->N + n] - R[(size_t)m * s->N + n]) / (1 + fabs(R[(size_t)m * s->N + n]));
+                double e =
+                    fabs(C[(size_t)m * s->N + n] - R[(size_t)m * s->N + n]) / (1 + fabs(R[(size_t)m * s->N + n]));
                 if (e > worst) worst = e;
             }
         printf("%-40s %9.1f %9.1f %9.1f %9.1f %9.2f  %.2g\n", s->name, flops(s) / best[0] * 1e-9,
-               flops(s) / best[1] * 1e-9, flops(s) / best[2] * 1e-9, flops(s) / best[3] * 1e-9,
-               best[0] / best[1], worst);
+               flops(s) / best[1] * 1e-9, flops(s) / best[2] * 1e-9, flops(s) / best[3] * 1e-9, best[0] / best[1],
+               worst);
         fflush(stdout);
-        free(A); free(B); free(C); free(C2); free(A16); free(B16); free(R);
+        free(A);
+        free(B);
+        free(C);
+        free(C2);
+        free(A16);
+        free(B16);
+        free(R);
     }
     return 0;
 }

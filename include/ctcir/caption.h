@@ -38,9 +38,9 @@ extern "C" {
 typedef struct {
     char *reference; /* as written to the output (relative to the image root) */
     char *target;
-    char *ref_file;  /* the image files read */
+    char *ref_file; /* the image files read */
     char *tgt_file;
-    char *id;        /* optional: copied to the output as "id" (JSON text of a string or integer) */
+    char *id; /* optional: copied to the output as "id" (JSON text of a string or integer) */
 } ct_caption_pair;
 
 typedef struct {
@@ -73,30 +73,30 @@ char *ct_caption_prompt_fill(const char *tmpl, int max_objects, const char *ref_
 /* ---- the run ---- */
 
 typedef struct {
-    const char *endpoint;    /* base URL, e.g. http://127.0.0.1:8000/v1 */
+    const char *endpoint; /* base URL, e.g. http://127.0.0.1:8000/v1 */
     const char *model;
-    const char *api_key;     /* NULL or "": no Authorization header */
+    const char *api_key; /* NULL or "": no Authorization header */
     const char *out_path;
     const char *failed_path; /* NULL: out_path + ".failed" */
     const ct_caption_prompts *prompts;
-    int concurrency;         /* pairs in flight, one request each at a time (default 4) */
-    int max_objects;         /* default 10 */
-    int retries;             /* extra attempts per request (default 5) */
-    int min_words;           /* shortest caption kept (default 3) */
-    double timeout_s;        /* per request (default 120) */
-    double backoff_s;        /* first retry delay; doubles per attempt, +-50% jitter (default 1) */
+    int concurrency;  /* pairs in flight, one request each at a time (default 4) */
+    int max_objects;  /* default 10 */
+    int retries;      /* extra attempts per request (default 5) */
+    int min_words;    /* shortest caption kept (default 3) */
+    double timeout_s; /* per request (default 120) */
+    double backoff_s; /* first retry delay; doubles per attempt, +-50% jitter (default 1) */
 } ct_caption_opts;
 
 void ct_caption_opts_default(ct_caption_opts *o);
 
 typedef struct {
-    int64_t pairs;      /* distinct pairs given */
-    int64_t skipped;    /* already in the output file */
-    int64_t done;       /* written by this run */
-    int64_t failed;     /* recorded in the failed file */
-    int64_t captions;   /* captions written by this run */
-    int64_t requests;   /* HTTP requests sent */
-    int64_t retries;    /* of which repeats */
+    int64_t pairs;           /* distinct pairs given */
+    int64_t skipped;         /* already in the output file */
+    int64_t done;            /* written by this run */
+    int64_t failed;          /* recorded in the failed file */
+    int64_t captions;        /* captions written by this run */
+    int64_t requests;        /* HTTP requests sent */
+    int64_t retries;         /* of which repeats */
     int64_t usage_responses; /* responses that reported usage */
     int64_t prompt_tokens, completion_tokens, total_tokens;
     double seconds;

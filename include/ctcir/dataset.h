@@ -63,7 +63,12 @@ extern "C" {
 #endif
 
 typedef enum {
-    CT_DS_CIRR, CT_DS_CIRR_R, CT_DS_HOTEL, CT_DS_LASCO, CT_DS_FASHIONIQ, CT_DS_CIRCO,
+    CT_DS_CIRR,
+    CT_DS_CIRR_R,
+    CT_DS_HOTEL,
+    CT_DS_LASCO,
+    CT_DS_FASHIONIQ,
+    CT_DS_CIRCO,
     CT_DS_MANIFEST
 } ct_dataset_kind;
 
@@ -82,7 +87,7 @@ typedef struct {
 } ct_dataset_opts;
 
 typedef struct {
-    char *id;          /* CIRR pairid, CIRCO id, "<category>/<index>", manifest id/line */
+    char *id; /* CIRR pairid, CIRCO id, "<category>/<index>", manifest id/line */
     char *ref_name;
     char *ref_path;
     char *caption;
@@ -91,7 +96,7 @@ typedef struct {
     char *target_path; /* image path of targets[0] (NULL when unknown) */
     int n_members;     /* CIRR img_set.members (reference included), else 0 */
     char **members;
-    int n_nps;         /* -1: no "noun_phrases" field (use the extractor) */
+    int n_nps; /* -1: no "noun_phrases" field (use the extractor) */
     char **nps;
 } ct_query;
 
@@ -99,17 +104,17 @@ typedef struct ct_namemap ct_namemap;
 
 typedef struct {
     ct_dataset_kind kind;
-    char *name;         /* "cirr/val", "fashioniq/dress/val", ... */
+    char *name; /* "cirr/val", "fashioniq/dress/val", ... */
     int n_gallery;
     char **gallery_names;
     char **gallery_paths;
     int n_queries;
     ct_query *queries;
-    int n_records;      /* records read from the query file */
-    int n_skipped;      /* entries skipped: records, plus gallery entries */
+    int n_records;         /* records read from the query file */
+    int n_skipped;         /* entries skipped: records, plus gallery entries */
     int n_gallery_skipped; /* of which gallery entries (n_skipped - this = records skipped) */
-    ct_namemap *map;    /* gallery name -> index */
-    int n_duplicates;   /* list_duplicates: gallery names seen again (one entry per repeat) */
+    ct_namemap *map;       /* gallery name -> index */
+    int n_duplicates;      /* list_duplicates: gallery names seen again (one entry per repeat) */
     char **duplicates;
 } ct_dataset;
 
@@ -120,18 +125,18 @@ typedef enum { CT_SUBMISSION_NONE, CT_SUBMISSION_CIRR, CT_SUBMISSION_CIRCO } ct_
 
 typedef struct {
     ct_dataset_kind kind;
-    const char *name;          /* what --dataset takes: "cirr", "fashioniq", ... */
-    const char *display_name;  /* "CIRR", "FashionIQ", ... */
-    bool removes_reference;    /* the query's reference is removed from its own ranking */
-    bool has_subset;           /* Recall_subset@{1,2,3} over img_set members; avg = (R@5 + Rs@1)/2 */
-    bool has_map;              /* mAP@K over all ground truths (CIRCO), at the K below */
-    bool split_optional;       /* manifest: the file may be given instead of a split */
+    const char *name;         /* what --dataset takes: "cirr", "fashioniq", ... */
+    const char *display_name; /* "CIRR", "FashionIQ", ... */
+    bool removes_reference;   /* the query's reference is removed from its own ranking */
+    bool has_subset;          /* Recall_subset@{1,2,3} over img_set members; avg = (R@5 + Rs@1)/2 */
+    bool has_map;             /* mAP@K over all ground truths (CIRCO), at the K below */
+    bool split_optional;      /* manifest: the file may be given instead of a split */
     int n_k;
-    int k[4];                  /* the Recall@K list */
-    const char *headline;      /* the key of `eval --json` that ranks checkpoints: "avg",
+    int k[4];                      /* the Recall@K list */
+    const char *headline;          /* the key of `eval --json` that ranks checkpoints: "avg",
                                   "mAP@10", "recall@1" (FashionIQ "avg": mean over categories) */
-    ct_submission_kind submission;  /* test-server file format, if the benchmark has one */
-    const char *const *categories;  /* NULL-terminated (FashionIQ), else NULL: one gallery
+    ct_submission_kind submission; /* test-server file format, if the benchmark has one */
+    const char *const *categories; /* NULL-terminated (FashionIQ), else NULL: one gallery
                                        per category, metrics averaged over categories */
 } ct_ds_protocol;
 
@@ -167,7 +172,7 @@ char *ct_fiq_join_captions(const char *c0, const char *c1);
 #define CT_SAMPLER_MAX_SOURCES 16
 
 typedef struct {
-    uint64_t rng[4];                        /* source-choice RNG */
+    uint64_t rng[4]; /* source-choice RNG */
     uint64_t seed;
     int32_t n_sources;
     int32_t shuffle;
@@ -177,8 +182,8 @@ typedef struct {
 
 typedef struct ct_sampler ct_sampler;
 
-ct_status ct_sampler_new(ct_sampler **out, int n_sources, const int64_t *sizes,
-                         const double *weights, bool shuffle, uint64_t seed);
+ct_status ct_sampler_new(ct_sampler **out, int n_sources, const int64_t *sizes, const double *weights, bool shuffle,
+                         uint64_t seed);
 void ct_sampler_free(ct_sampler *s); /* NULL-safe */
 void ct_sampler_next(ct_sampler *s, int *source, int64_t *record);
 void ct_sampler_get_state(const ct_sampler *s, ct_sampler_state *st);

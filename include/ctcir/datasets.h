@@ -59,28 +59,28 @@ void ct_check_opts_default(ct_check_opts *o);
 typedef enum { CT_IMG_MISSING = 1, CT_IMG_CORRUPT = 2 } ct_image_problem;
 
 typedef struct {
-    char *split;              /* "val", "dress/val" */
-    char *name;               /* the image's name as the dataset names it */
-    char *path;               /* where it was looked for; NULL when the name is in no gallery */
+    char *split; /* "val", "dress/val" */
+    char *name;  /* the image's name as the dataset names it */
+    char *path;  /* where it was looked for; NULL when the name is in no gallery */
     ct_image_problem problem;
-    char *error;              /* why it does not decode (corrupt), else NULL */
-    int n_queries;            /* queries of the split that use it */
+    char *error;   /* why it does not decode (corrupt), else NULL */
+    int n_queries; /* queries of the split that use it */
 } ct_check_image;
 
 typedef struct {
-    char *split;                  /* "val", "dress/val" */
-    char *error;                  /* the split could not be read (the message), else NULL */
+    char *split;                    /* "val", "dress/val" */
+    char *error;                    /* the split could not be read (the message), else NULL */
     int records, published_records; /* query-file records; published -1: unknown */
     int images, published_images;   /* gallery-file records; published -1: unknown */
-    int queries;                  /* queries loaded */
-    int skipped;                  /* records the reader skipped (warnings on stderr) */
-    int images_checked;           /* distinct images referenced */
-    int unusable;                 /* of which missing or corrupt (listed in the report's `bad`) */
-    int n_duplicates;             /* repeated gallery names */
+    int queries;                    /* queries loaded */
+    int skipped;                    /* records the reader skipped (warnings on stderr) */
+    int images_checked;             /* distinct images referenced */
+    int unusable;                   /* of which missing or corrupt (listed in the report's `bad`) */
+    int n_duplicates;               /* repeated gallery names */
     char **duplicates;
-    int n_duplicate_ids;          /* repeated query ids */
+    int n_duplicate_ids; /* repeated query ids */
     char **duplicate_ids;
-    int n_affected;               /* affected queries: their ids */
+    int n_affected; /* affected queries: their ids */
     char **affected;
 } ct_check_split;
 
@@ -90,9 +90,9 @@ typedef struct {
     bool complete;
     int n_splits;
     ct_check_split *splits;
-    int n_bad;                /* unusable images, split by split */
+    int n_bad; /* unusable images, split by split */
     ct_check_image *bad;
-    int queries_affected;     /* sum over splits */
+    int queries_affected; /* sum over splits */
     int images_checked;
     double seconds;
 } ct_check_report;
@@ -139,20 +139,20 @@ typedef struct {
 
 typedef struct {
     char split[16];
-    int images;    /* entries of image_splits/split.rc2.<split>.json */
-    int created;   /* links or copies made now */
-    int present;   /* already in place */
-    int missing;   /* not found under nlvr2 */
+    int images;  /* entries of image_splits/split.rc2.<split>.json */
+    int created; /* links or copies made now */
+    int present; /* already in place */
+    int missing; /* not found under nlvr2 */
 } ct_build_cirr_split;
 
 typedef struct {
     int n_splits;
     ct_build_cirr_split splits[8];
-    int n_missing;     /* names not found, all splits */
+    int n_missing; /* names not found, all splits */
     char **missing;
-    int annotations;   /* annotation files linked or copied into out (cirr != out) */
-    int nlvr2_files;   /* files found under nlvr2 */
-    int ambiguous;     /* file names found more than once there (the first in sorted order wins) */
+    int annotations; /* annotation files linked or copied into out (cirr != out) */
+    int nlvr2_files; /* files found under nlvr2 */
+    int ambiguous;   /* file names found more than once there (the first in sorted order wins) */
     double seconds;
 } ct_build_cirr_report;
 

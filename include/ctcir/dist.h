@@ -30,10 +30,10 @@ void ct_dist_abort(int code);
 
 /* Collectives over all ranks (every rank must call them in the same order). */
 ct_status ct_dist_barrier(void);
-ct_status ct_dist_sum_f32(float *buf, size_t n);      /* in place */
-ct_status ct_dist_sum_f64(double *buf, size_t n);     /* in place */
-ct_status ct_dist_sum_i64(int64_t *buf, size_t n);    /* in place */
-ct_status ct_dist_max_i64(int64_t *buf, size_t n);    /* in place */
+ct_status ct_dist_sum_f32(float *buf, size_t n);   /* in place */
+ct_status ct_dist_sum_f64(double *buf, size_t n);  /* in place */
+ct_status ct_dist_sum_i64(int64_t *buf, size_t n); /* in place */
+ct_status ct_dist_max_i64(int64_t *buf, size_t n); /* in place */
 /* Each rank sends `n` floats; recv [size * n] holds them in rank order. */
 ct_status ct_dist_allgather_f32(const float *send, size_t n, float *recv);
 /* Rank r sends counts[r] floats; recv holds them in rank order (counts known everywhere).

@@ -28,13 +28,13 @@ extern "C" {
 typedef ct_status (*ct_embed_sink)(void *ctx, const int64_t *rows, int n, const float *emb);
 
 typedef struct {
-    const char *const *paths;  /* image per item */
-    const char *const *texts;  /* caption per item: query embeddings; NULL: target embeddings */
-    const int64_t *rows;       /* the items to embed (NULL: 0 .. n_rows-1) */
+    const char *const *paths; /* image per item */
+    const char *const *texts; /* caption per item: query embeddings; NULL: target embeddings */
+    const int64_t *rows;      /* the items to embed (NULL: 0 .. n_rows-1) */
     int64_t n_rows;
-    int batch;                 /* model batch (default 32) */
-    int threads;               /* decoding threads (default 1) */
-    const char *label;         /* progress label ("index", "queries", ...); NULL: quiet */
+    int batch;         /* model batch (default 32) */
+    int threads;       /* decoding threads (default 1) */
+    const char *label; /* progress label ("index", "queries", ...); NULL: quiet */
 } ct_embed_job;
 
 typedef struct {
@@ -49,7 +49,7 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job, ct_embed_sink
 
 typedef struct {
     int64_t n;
-    char **names;   /* without extension */
+    char **names; /* without extension */
     char **paths;
     ct_dataset *ds; /* set when the gallery came from a dataset (owns names/paths then) */
 } ct_gallery;

@@ -28,14 +28,14 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *dataset;         /* kind: cirr, cirr_r, circo, fashioniq, lasco, hotel_cir, manifest */
-    const char *root;            /* dataset root (manifest: folder with <split>.jsonl, images) */
+    const char *dataset; /* kind: cirr, cirr_r, circo, fashioniq, lasco, hotel_cir, manifest */
+    const char *root;    /* dataset root (manifest: folder with <split>.jsonl, images) */
     const char *split;
-    const char *category;        /* fashioniq: one category; NULL: all three and their mean */
-    const char *file;            /* manifest: the records file (NULL: <root>/<split>.jsonl; its
+    const char *category;            /* fashioniq: one category; NULL: all three and their mean */
+    const char *file;                /* manifest: the records file (NULL: <root>/<split>.jsonl; its
                                   * gallery list is the same path with _gallery.txt for .jsonl) */
-    const char *image_root;      /* manifest: image root when it differs from root (NULL: root) */
-    const char *index;           /* gallery embeddings from `ctcir index` (NULL: embed now) */
+    const char *image_root;          /* manifest: image root when it differs from root (NULL: root) */
+    const char *index;               /* gallery embeddings from `ctcir index` (NULL: embed now) */
     const char *const *more_indexes; /* further complete shards of the same gallery, used with
                                       * `index` as one gallery without a merge step */
     int n_more_indexes;
@@ -60,18 +60,18 @@ void ct_eval_opts_default(ct_eval_opts *o);
 #define CT_EVAL_MAX_RUNS 3
 
 typedef struct {
-    int n_runs;                             /* 1, or 3 for FashionIQ's three categories */
-    char run_name[CT_EVAL_MAX_RUNS][32];    /* FashionIQ category, or "" */
-    ct_metric_set per[CT_EVAL_MAX_RUNS];    /* metrics of each run */
-    bool has[CT_EVAL_MAX_RUNS];             /* false for splits without ground truth */
+    int n_runs;                          /* 1, or 3 for FashionIQ's three categories */
+    char run_name[CT_EVAL_MAX_RUNS][32]; /* FashionIQ category, or "" */
+    ct_metric_set per[CT_EVAL_MAX_RUNS]; /* metrics of each run */
+    bool has[CT_EVAL_MAX_RUNS];          /* false for splits without ground truth */
     int n_queries[CT_EVAL_MAX_RUNS];
-    bool has_mean;                          /* FashionIQ: mean over the categories */
+    bool has_mean; /* FashionIQ: mean over the categories */
     ct_metric_set mean;
-    int excluded_queries;                   /* dropped by `exclude`, summed over runs */
-    int excluded_images;                    /* gallery images dropped by `exclude` */
+    int excluded_queries; /* dropped by `exclude`, summed over runs */
+    int excluded_images;  /* gallery images dropped by `exclude` */
     double seconds;
-    char model_id[128];                     /* ct_model_identity of the model evaluated */
-    bool has_grounding;                     /* opts.grounding: the keys grounding/... */
+    char model_id[128]; /* ct_model_identity of the model evaluated */
+    bool has_grounding; /* opts.grounding: the keys grounding/... */
     bool grounding_isolated;
     ct_grounding_stats grounding;
 } ct_eval_result;

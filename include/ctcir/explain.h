@@ -19,9 +19,9 @@ extern "C" {
 ct_status ct_phrase_span(const ct_model *m, const int64_t *caption_ids, const char *phrase, int *start, int *end);
 
 typedef struct {
-    int grid;            /* g: the patch grid is g x g (Nv - 1 = g^2) */
-    int *start, *end;    /* [n] spans; -1 for unmatched phrases */
-    float *maps;         /* [n, g*g] row-major patch maps (unmatched: all 0) */
+    int grid;         /* g: the patch grid is g x g (Nv - 1 = g^2) */
+    int *start, *end; /* [n] spans; -1 for unmatched phrases */
+    float *maps;      /* [n, g*g] row-major patch maps (unmatched: all 0) */
 } ct_explain_result;
 
 /* pixels [3,S,S] preprocessed query image; one query forward with `caption`, then one map

@@ -53,8 +53,8 @@ void ct_grounding_patch_mask(unsigned cells, int G, int g, unsigned char *inside
 /* The metric keys of `eval --json` for `st`: fn(key, value) for grounding/pointing,
  * grounding/mass, grounding/<type>/{pointing,mass}, grounding/chance/..., grounding/phrases,
  * and with `isolated` grounding/cc/... and grounding/isolated/pointing. */
-void ct_grounding_for_each(const ct_grounding_stats *st, bool isolated, void (*fn)(void *ctx, const char *key, double v),
-                           void *ctx);
+void ct_grounding_for_each(const ct_grounding_stats *st, bool isolated,
+                           void (*fn)(void *ctx, const char *key, double v), void *ctx);
 /* The human-readable table of `st`. */
 void ct_grounding_print(FILE *out, const ct_grounding_stats *st, bool isolated);
 

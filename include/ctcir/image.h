@@ -16,7 +16,7 @@ extern "C" {
 
 /* Images ctcir computes (resize results) larger than this many pixels are refused before
  * any pixel buffer is allocated. */
-#define CT_IMAGE_MAX_PIXELS (1 << 28)
+#define CT_IMAGE_MAX_PIXELS  (1 << 28)
 /* Files whose header announces more pixels than this are refused before decoding, as
  * Pillow's DecompressionBombError does (2 x Image.MAX_IMAGE_PIXELS = 178,956,970). */
 #define CT_IMAGE_BOMB_PIXELS 178956970
@@ -29,7 +29,7 @@ typedef struct {
 ct_status ct_image_load(ct_image *out, const char *path);
 /* `name` is used only in error messages. */
 ct_status ct_image_decode(ct_image *out, const void *buf, size_t len, const char *name);
-void ct_image_free(ct_image *img);  /* NULL-safe, resets the struct */
+void ct_image_free(ct_image *img); /* NULL-safe, resets the struct */
 /* The format the first bytes of a file announce ("JPEG", "PNG", "PNM", "BMP", "GIF", "PSD"),
  * or NULL when none (TGA has no signature: NULL too). Reads nothing else. */
 const char *ct_image_sniff(const void *head, size_t len);
@@ -46,8 +46,8 @@ ct_status ct_image_resize_bicubic(ct_image *out, const ct_image *in, int out_w, 
 ct_status ct_clip_preprocess(float *out, const ct_image *in, int size, int crop, ct_image *resized);
 
 /* The same with explicit per-channel mean and std (float32, as a preprocessor config gives). */
-ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int crop,
-                                  const float mean[3], const float std[3], ct_image *resized);
+ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int crop, const float mean[3],
+                                  const float std[3], ct_image *resized);
 
 /* Reads a Hugging Face preprocessor_config.json (`path` is the file or the model directory
  * holding it). Both spellings are accepted: "size": 224 / {"shortest_edge": 224} and
@@ -55,8 +55,7 @@ ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int 
  * defaults (224, 224, openai's mean and std). Settings this pipeline cannot reproduce
  * (resample other than bicubic, resize to a fixed height x width, non-square crop, disabled
  * resize/crop/normalise) fail with CT_ERR_UNSUPPORTED. */
-ct_status ct_clip_preprocessor_config_load(const char *path, int *size, int *crop, float mean[3],
-                                           float std[3]);
+ct_status ct_clip_preprocessor_config_load(const char *path, int *size, int *crop, float mean[3], float std[3]);
 
 #ifdef __cplusplus
 }

@@ -43,14 +43,12 @@ typedef struct ct_index_writer ct_index_writer;
 
 /* A writer for shard k/n of a G-row gallery (names: all G names; the shard's are copied),
  * dimension P, stored as dtype F32 or F16. Nothing is written before a checkpoint. */
-ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const char *model_id,
-                              int64_t G, const char *const *names, int P, ct_dtype dtype,
-                              int shard_k, int shard_n);
+ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const char *model_id, int64_t G,
+                              const char *const *names, int P, ct_dtype dtype, int shard_k, int shard_n);
 /* Reopens the partial (or complete) file at `path` to continue it: the identity, shape and
  * shard must match. */
-ct_status ct_index_writer_resume(ct_index_writer **out, const char *path, const char *model_id,
-                                 int64_t G, const char *const *names, int P, ct_dtype dtype,
-                                 int shard_k, int shard_n);
+ct_status ct_index_writer_resume(ct_index_writer **out, const char *path, const char *model_id, int64_t G,
+                                 const char *const *names, int P, ct_dtype dtype, int shard_k, int shard_n);
 void ct_index_writer_free(ct_index_writer *w); /* NULL-safe; does not write */
 /* The writer's global row range [begin, end). */
 void ct_index_writer_range(const ct_index_writer *w, int64_t *begin, int64_t *end);
@@ -76,7 +74,7 @@ int64_t ct_index_rows(const ct_index *ix);
 int64_t ct_index_gallery_size(const ct_index *ix);
 int ct_index_dim(const ct_index *ix);
 ct_dtype ct_index_dtype(const ct_index *ix);
-const void *ct_index_data(const ct_index *ix);   /* [rows, P]; may be unaligned */
+const void *ct_index_data(const ct_index *ix); /* [rows, P]; may be unaligned */
 int64_t ct_index_row_id(const ct_index *ix, int64_t i);
 bool ct_index_row_done(const ct_index *ix, int64_t i);
 const char *ct_index_name(const ct_index *ix, int64_t i);
@@ -120,20 +118,20 @@ ct_status ct_index_set_gather(const ct_index_set *s, float **out);
 
 /* The k best gallery rows of every query: out_idx [Q, k] (best first; -1 when G < k) and
  * out_score [Q, k] (may be NULL). */
-ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
-                  const void *gallery, ct_dtype gdtype, int64_t G, int P, int k);
+ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q, const void *gallery, ct_dtype gdtype,
+                  int64_t G, int P, int k);
 
 /* Scores of one query against chosen gallery rows: out[i] = cos(query, gallery[idx[i]]),
  * computed the way ct_topk computes them for few queries (bit for bit the scores of a
  * one-query ct_topk); they agree with a many-query search up to the BLAS kernel's rounding. */
-ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype gdtype,
-                       int64_t G, int P, const int *idx, int n);
+ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype gdtype, int64_t G, int P,
+                       const int *idx, int n);
 
 /* Fills plan->rank from the full-gallery scores of queries [plan->Q, P] (row q = query q of
  * the plan), a block of queries at a time, without a Q x G matrix, scored the way ct_topk
  * scores the same Q queries (row kernel or ct_sgemm). */
-ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *gallery,
-                        ct_dtype gdtype, int64_t G, int P);
+ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *gallery, ct_dtype gdtype, int64_t G,
+                        int P);
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,9 @@ extern "C" {
 
 typedef struct {
     int n;
-    char names[CT_METRICS_MAX][24];  /* "R@1", "Rsubset@1", "avg", "mAP@5", ... */
+    char names[CT_METRICS_MAX][24]; /* "R@1", "Rsubset@1", "avg", "mAP@5", ... */
     double values[CT_METRICS_MAX];
-    int n_queries;                   /* queries evaluated */
+    int n_queries; /* queries evaluated */
 } ct_metric_set;
 
 /* Value of a metric by name (NAN when absent). */
@@ -100,7 +100,7 @@ typedef struct {
     char **ids;
     int *len;
     char ***names;
-    char *version, *metric;  /* CIRR server files: "version", "metric" entries (else NULL) */
+    char *version, *metric; /* CIRR server files: "version", "metric" entries (else NULL) */
 } ct_predictions;
 
 ct_status ct_predictions_load(ct_predictions *p, const char *path);
@@ -122,8 +122,7 @@ ct_status ct_eval_rank_predictions(ct_eval_plan *plan, const ct_dataset *ds, con
  * writes atomically (a temporary file renamed over the target once every write has
  * succeeded), so a full disk leaves no truncated file. */
 #define CT_PREDICTIONS_INFO_KEY "__ctcir__"
-ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx,
-                               int k, int n);
+ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int *topk_idx, int k, int n);
 
 /* The same file from several datasets (the FashionIQ categories: keys "<category>/<index>"):
  * new creates the temporary file at once (an unwritable path fails before any work), add
@@ -131,17 +130,15 @@ ct_status ct_write_predictions(const char *path, const ct_dataset *ds, const int
  * everything sorted and renames the file into place. commit and free release the writer. */
 typedef struct ct_predictions_writer ct_predictions_writer;
 ct_status ct_predictions_writer_new(ct_predictions_writer **out, const char *path);
-ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *ds,
-                                    const int *topk_idx, int k, int n);
+ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *ds, const int *topk_idx, int k, int n);
 ct_status ct_predictions_writer_commit(ct_predictions_writer *w);
 void ct_predictions_writer_free(ct_predictions_writer *w); /* NULL-safe; removes the temporary */
 
 /* CIRR server files: "recall" (top-50 with the reference removed) and "recall_subset"
  * (members minus the reference ordered by the full ranking, top 3; needs the plan's
  * member ranks). Keys sorted as json.dump(sort_keys=True). Works for any split. */
-ct_status ct_write_cirr_submission(const char *path_recall, const char *path_subset,
-                                   const ct_dataset *ds, const ct_eval_plan *plan,
-                                   const int *topk_idx, int k);
+ct_status ct_write_cirr_submission(const char *path_recall, const char *path_subset, const ct_dataset *ds,
+                                   const ct_eval_plan *plan, const int *topk_idx, int k);
 
 /* CIRCO server file: {"<id>": [50 ints]} (ids as JSON integers), reference not removed,
  * keys in numeric order. */

@@ -24,15 +24,15 @@ typedef struct ct_encoder ct_encoder;
 
 /* `plain_options` (NULL: the defaults of docs/model.md) applies only when `dir` is a plain CLIP
  * folder; a ctcir folder brings its own. `sets` are "key=value" overrides applied last. */
-ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
-                        const char *const *sets, int n_sets);
+ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options, const char *const *sets,
+                        int n_sets);
 void ct_model_free(ct_model *m);
 /* Writes a ctcir folder (config.json with the "ctcir" object, model.safetensors, vocab.json,
  * merges.txt) into `dir`, replacing it atomically (written beside it, then renamed). */
 ct_status ct_model_save(const ct_model *m, const char *dir);
 
-int ct_model_image_size(const ct_model *m);  /* S of the [3,S,S] input */
-int ct_model_embed_dim(const ct_model *m);   /* P */
+int ct_model_image_size(const ct_model *m); /* S of the [3,S,S] input */
+int ct_model_embed_dim(const ct_model *m);  /* P */
 /* A string that identifies the weights and the target mode (for index files). */
 const char *ct_model_identity(const ct_model *m);
 

@@ -17,27 +17,26 @@ typedef enum { CT_QNEG_OWN = 0, CT_QNEG_ALL = 1, CT_QNEG_NONE = 2 } ct_query_neg
 typedef enum { CT_CCNORM_NONE = 0, CT_CCNORM_PATCHES = 1 } ct_cc_normalize;
 
 typedef struct {
-    int fusion_layers;              /* 4 */
-    int fusion_heads;               /* 8 */
-    ct_target_mode target_mode;     /* fused */
+    int fusion_layers;                  /* 4 */
+    int fusion_heads;                   /* 8 */
+    ct_target_mode target_mode;         /* fused */
     ct_query_negatives query_negatives; /* own */
-    bool symmetric;                 /* false */
-    double tau;                     /* 0.07 */
-    double lambda_cc;               /* 0.08 */
-    double cc_eps;                  /* 0.0 */
-    bool cc_abs;                    /* true */
-    ct_cc_normalize cc_normalize;   /* none */
-    bool cc_detach_isolated;        /* true */
-    int max_noun_phrases;           /* 10 */
-    uint64_t seed;                  /* 0 */
+    bool symmetric;                     /* false */
+    double tau;                         /* 0.07 */
+    double lambda_cc;                   /* 0.08 */
+    double cc_eps;                      /* 0.0 */
+    bool cc_abs;                        /* true */
+    ct_cc_normalize cc_normalize;       /* none */
+    bool cc_detach_isolated;            /* true */
+    int max_noun_phrases;               /* 10 */
+    uint64_t seed;                      /* 0 */
 } ct_cir_options;
 
 void ct_cir_options_default(ct_cir_options *o);
 
 /* Upper bounds of the head's size (docs/model.md section 8.1): the paper uses 4 and 8. */
 #define CT_MAX_FUSION_LAYERS 64
-#define CT_MAX_FUSION_HEADS 1024
-
+#define CT_MAX_FUSION_HEADS  1024
 
 /* Applies one `key=value` override; returns CT_ERR_ARG (with a message) for an unknown model
  * key, and CT_ERR_UNSUPPORTED when `key` is not a model option (so callers can try

@@ -23,44 +23,59 @@
 extern "C" {
 #endif
 
-#define CT_SYNTH_GRID 3
-#define CT_SYNTH_CELLS 9
-#define CT_SYNTH_MIN_OBJECTS 2
-#define CT_SYNTH_MAX_OBJECTS 5
-#define CT_SYNTH_MAX_EDITS 3
+#define CT_SYNTH_GRID             3
+#define CT_SYNTH_CELLS            9
+#define CT_SYNTH_MIN_OBJECTS      2
+#define CT_SYNTH_MAX_OBJECTS      5
+#define CT_SYNTH_MAX_EDITS        3
 /* The hard variant (docs/synthetic.md): 4 to 7 objects in the reference (3 to 8 after the
  * edits), 2 to 4 edits; arrays are sized for it. */
 #define CT_SYNTH_HARD_MIN_OBJECTS 3
 #define CT_SYNTH_HARD_MAX_OBJECTS 8
-#define CT_SYNTH_HARD_MAX_EDITS 4
-#define CT_SYNTH_OBJ_CAP CT_SYNTH_CELLS
-#define CT_SYNTH_EDIT_CAP CT_SYNTH_HARD_MAX_EDITS
-#define CT_SYNTH_MAX_NEGATIVES 8
-#define CT_SYNTH_MAX_PHRASES 16
-#define CT_SYNTH_PHRASE_LEN 96
-#define CT_SYNTH_CAPTION_LEN 512
+#define CT_SYNTH_HARD_MAX_EDITS   4
+#define CT_SYNTH_OBJ_CAP          CT_SYNTH_CELLS
+#define CT_SYNTH_EDIT_CAP         CT_SYNTH_HARD_MAX_EDITS
+#define CT_SYNTH_MAX_NEGATIVES    8
+#define CT_SYNTH_MAX_PHRASES      16
+#define CT_SYNTH_PHRASE_LEN       96
+#define CT_SYNTH_CAPTION_LEN      512
 
 typedef enum {
-    CT_SHAPE_CIRCLE, CT_SHAPE_SQUARE, CT_SHAPE_TRIANGLE, CT_SHAPE_STAR, CT_SHAPE_CROSS,
-    CT_SHAPE_DIAMOND, CT_SYNTH_N_SHAPES
+    CT_SHAPE_CIRCLE,
+    CT_SHAPE_SQUARE,
+    CT_SHAPE_TRIANGLE,
+    CT_SHAPE_STAR,
+    CT_SHAPE_CROSS,
+    CT_SHAPE_DIAMOND,
+    CT_SYNTH_N_SHAPES
 } ct_synth_shape;
 
 typedef enum {
-    CT_COLOR_RED, CT_COLOR_ORANGE, CT_COLOR_YELLOW, CT_COLOR_GREEN, CT_COLOR_CYAN,
-    CT_COLOR_BLUE, CT_COLOR_PURPLE, CT_COLOR_PINK, CT_SYNTH_N_COLORS
+    CT_COLOR_RED,
+    CT_COLOR_ORANGE,
+    CT_COLOR_YELLOW,
+    CT_COLOR_GREEN,
+    CT_COLOR_CYAN,
+    CT_COLOR_BLUE,
+    CT_COLOR_PURPLE,
+    CT_COLOR_PINK,
+    CT_SYNTH_N_COLORS
 } ct_synth_color;
 
 typedef enum { CT_SIZE_SMALL, CT_SIZE_LARGE, CT_SYNTH_N_SIZES } ct_synth_size;
 
 typedef enum { CT_BG_WHITE, CT_BG_GRAY, CT_BG_BLACK, CT_BG_BROWN, CT_SYNTH_N_BG_COLORS } ct_synth_bg_color;
 
-typedef enum {
-    CT_TEX_PLAIN, CT_TEX_STRIPED, CT_TEX_DOTTED, CT_TEX_CHECKERED, CT_SYNTH_N_TEXTURES
-} ct_synth_texture;
+typedef enum { CT_TEX_PLAIN, CT_TEX_STRIPED, CT_TEX_DOTTED, CT_TEX_CHECKERED, CT_SYNTH_N_TEXTURES } ct_synth_texture;
 
 /* What a word in a caption can name; used by ct_synth_words. */
 typedef enum {
-    CT_ATTR_SHAPE, CT_ATTR_COLOR, CT_ATTR_SIZE, CT_ATTR_BG_COLOR, CT_ATTR_TEXTURE, CT_ATTR_CELL
+    CT_ATTR_SHAPE,
+    CT_ATTR_COLOR,
+    CT_ATTR_SIZE,
+    CT_ATTR_BG_COLOR,
+    CT_ATTR_TEXTURE,
+    CT_ATTR_CELL
 } ct_synth_attr;
 
 typedef struct {
@@ -77,10 +92,17 @@ typedef struct {
 } ct_synth_scene;
 
 typedef enum {
-    CT_EDIT_ADD, CT_EDIT_REMOVE, CT_EDIT_REPLACE, CT_EDIT_RECOLOR, CT_EDIT_RESIZE, CT_EDIT_MOVE,
-    CT_EDIT_BACKGROUND, CT_SYNTH_N_EDITS,
+    CT_EDIT_ADD,
+    CT_EDIT_REMOVE,
+    CT_EDIT_REPLACE,
+    CT_EDIT_RECOLOR,
+    CT_EDIT_RESIZE,
+    CT_EDIT_MOVE,
+    CT_EDIT_BACKGROUND,
+    CT_SYNTH_N_EDITS,
     /* hard variant only: change an object's fill pattern (obj.texture) */
-    CT_EDIT_RETEXTURE = CT_SYNTH_N_EDITS, CT_SYNTH_N_EDIT_KINDS
+    CT_EDIT_RETEXTURE = CT_SYNTH_N_EDITS,
+    CT_SYNTH_N_EDIT_KINDS
 } ct_synth_edit_kind;
 
 /* One edit of the reference scene. `cell` is the edited object's cell in the reference
@@ -172,13 +194,13 @@ typedef enum { CT_SYNTH_DEFAULT, CT_SYNTH_HARD } ct_synth_variant;
  *   synth.json: the generator's settings and counts. */
 typedef struct {
     const char *out_dir;
-    int n_train, n_val, n_test;   /* triplets per split (0 skips the split) */
-    int negatives;                /* hard negatives per val/test query */
-    int size;                     /* image side in pixels */
+    int n_train, n_val, n_test; /* triplets per split (0 skips the split) */
+    int negatives;              /* hard negatives per val/test query */
+    int size;                   /* image side in pixels */
     uint64_t seed;
-    ct_synth_variant variant;     /* CT_SYNTH_DEFAULT or CT_SYNTH_HARD (docs/synthetic.md) */
-    int train_negatives;          /* hard variant: near-miss targets per training record */
-    double jpeg_fraction;         /* share of images saved as JPEG, in [0, 1] */
+    ct_synth_variant variant; /* CT_SYNTH_DEFAULT or CT_SYNTH_HARD (docs/synthetic.md) */
+    int train_negatives;      /* hard variant: near-miss targets per training record */
+    double jpeg_fraction;     /* share of images saved as JPEG, in [0, 1] */
     int jpeg_quality;
     /* Optional progress report, called from one thread after each chunk. */
     void (*progress)(void *ctx, const char *split, long done, long total);
@@ -192,7 +214,7 @@ void ct_synth_config_default(ct_synth_config *cfg);
 typedef struct {
     long images, triplets;
     long jpeg_images;
-    long gallery[3];              /* gallery sizes of train, val, test */
+    long gallery[3]; /* gallery sizes of train, val, test */
 } ct_synth_stats;
 
 ct_status ct_synth_write_dataset(const ct_synth_config *cfg, ct_synth_stats *stats);

@@ -36,7 +36,6 @@ ct_status ct_tokenize_raw(ct_tokenizer *t, const char *text, int32_t **ids, int 
  * padding (after truncation). */
 ct_status ct_tokenize(ct_tokenizer *t, const char *text, int32_t *ids, int context, int *n_out);
 
-
 /* The same for a text of `len` bytes that may hold NUL bytes. Text is UTF-8; invalid bytes
  * never fail: each maximal ill-formed sequence becomes U+FFFD (as Python's
  * bytes.decode("utf-8", "replace") does) before normalisation. */

@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define CT_MAX_DATASETS 8
+#define CT_MAX_DATASETS   8
 #define CT_MAX_MODEL_KEYS 64
 
 /* Activation recomputation in the CLIP towers (docs/memory.md): auto turns it on when the
@@ -38,10 +38,10 @@ ct_status ct_recompute_parse(const char *s, const char *where, ct_recompute *out
 const char *ct_recompute_name(ct_recompute r);
 
 typedef struct {
-    double lr_max, lr_min;   /* 2e-5, 2e-7 */
-    int64_t warmup;          /* 500 linear warm-up steps */
-    int64_t cycle;           /* 2500: first cosine cycle */
-    double cycle_mult;       /* 2: each next cycle this much longer */
+    double lr_max, lr_min; /* 2e-5, 2e-7 */
+    int64_t warmup;        /* 500 linear warm-up steps */
+    int64_t cycle;         /* 2500: first cosine cycle */
+    double cycle_mult;     /* 2: each next cycle this much longer */
 } ct_lr_schedule;
 
 typedef struct {
@@ -50,40 +50,40 @@ typedef struct {
 } ct_adamw;
 
 typedef struct {
-    char *kind;        /* "manifest", "cirr", "cirr_r", "circo", "lasco", "hotel_cir", "fashioniq" */
-    char *path;        /* manifest file, or the dataset root */
-    char *image_root;  /* manifest: folder the image paths are relative to */
-    char *split;       /* dataset split ("train"; "val" for validation sets) */
-    double weight;     /* sampling weight in a mixture (unused for validation) */
+    char *kind;       /* "manifest", "cirr", "cirr_r", "circo", "lasco", "hotel_cir", "fashioniq" */
+    char *path;       /* manifest file, or the dataset root */
+    char *image_root; /* manifest: folder the image paths are relative to */
+    char *split;      /* dataset split ("train"; "val" for validation sets) */
+    double weight;    /* sampling weight in a mixture (unused for validation) */
 } ct_data_source;
 
 typedef struct {
-    ct_cir_options model;        /* model options for a plain CLIP start */
-    bool model_keys_given;       /* the config file or --set named some model option */
+    ct_cir_options model;                /* model options for a plain CLIP start */
+    bool model_keys_given;               /* the config file or --set named some model option */
     char *model_keys[CT_MAX_MODEL_KEYS]; /* those assignments, "key=value", in order given;
                                   * they apply to a ctcir init or resume as well */
     int n_model_keys;
-    char *init;                  /* a CLIP or ctcir folder */
+    char *init; /* a CLIP or ctcir folder */
     ct_data_source data[CT_MAX_DATASETS];
     int n_data;
     ct_data_source val[CT_MAX_DATASETS]; /* validation sets ("val"); only the first is used */
     int n_val;
-    int64_t val_every;           /* validate every N steps and after the last (0: only after the last) */
-    char *val_metric;            /* the eval --json key judging "best" (NULL: the dataset's headline) */
-    int batch_size;              /* 256 */
-    int micro_batch;             /* 0 = batch_size (no GradCache split) */
-    int64_t max_steps;           /* 35000 */
-    ct_lr_schedule lr;           /* 2e-5 -> 2e-7, warm-up 500, cycle 2500 x2 */
-    ct_adamw adamw;              /* betas (0.9, 0.98), eps 1e-8, wd 1e-2, clip 1.0 */
-    bool shuffle;                /* true */
+    int64_t val_every; /* validate every N steps and after the last (0: only after the last) */
+    char *val_metric;  /* the eval --json key judging "best" (NULL: the dataset's headline) */
+    int batch_size;    /* 256 */
+    int micro_batch;   /* 0 = batch_size (no GradCache split) */
+    int64_t max_steps; /* 35000 */
+    ct_lr_schedule lr; /* 2e-5 -> 2e-7, warm-up 500, cycle 2500 x2 */
+    ct_adamw adamw;    /* betas (0.9, 0.98), eps 1e-8, wd 1e-2, clip 1.0 */
+    bool shuffle;      /* true */
     bool freeze_vision, freeze_text;
-    int64_t checkpoint_every;    /* 1000 */
-    int keep_checkpoints;        /* 3 */
-    int threads;                 /* 0 = all cores */
-    int loader_threads;          /* 1 */
-    ct_precision precision;      /* fp32; bf16: matrix products in bf16 (docs/perf-bf16.md) */
-    ct_recompute recompute;      /* auto: activation recomputation in the towers when they would not fit */
-    bool strict;                 /* a bad record is an error rather than a skip */
+    int64_t checkpoint_every; /* 1000 */
+    int keep_checkpoints;     /* 3 */
+    int threads;              /* 0 = all cores */
+    int loader_threads;       /* 1 */
+    ct_precision precision;   /* fp32; bf16: matrix products in bf16 (docs/perf-bf16.md) */
+    ct_recompute recompute;   /* auto: activation recomputation in the towers when they would not fit */
+    bool strict;              /* a bad record is an error rather than a skip */
 } ct_train_config;
 
 void ct_train_config_default(ct_train_config *c);

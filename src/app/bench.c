@@ -4,12 +4,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "core/blas.h"
-#include "ctcir/bench.h"
-#include "ctcir/dist.h"
 #include "clip/clip.h"
+#include "core/blas.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "ctcir/bench.h"
+#include "ctcir/dist.h"
 #include "ctcir/index.h"
 #include "model/model.h"
 #include "train/optim.h"
@@ -139,13 +139,21 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
     if (o->what == CT_BENCH_IMAGE || o->what == CT_BENCH_INDEX) {
         b.pixels = malloc((size_t)B * img * sizeof *b.pixels);
         b.out = malloc((size_t)B * P * sizeof *b.out);
-        if (!b.pixels || !b.out) { s = ct_fail(CT_ERR_NOMEM, "bench: out of memory"); goto done; }
+        if (!b.pixels || !b.out) {
+            s = ct_fail(CT_ERR_NOMEM, "bench: out of memory");
+            goto done;
+        }
         for (size_t i = 0; i < (size_t)B * img; i++) b.pixels[i] = (float)ct_rng_normal(&rng);
-        if (o->what == CT_BENCH_IMAGE) s = ct_clip_vision_acts_new(&b.va, &b.m->clip, B, false);
-        else s = ct_encoder_new(&b.enc, b.m, B);
+        if (o->what == CT_BENCH_IMAGE)
+            s = ct_clip_vision_acts_new(&b.va, &b.m->clip, B, false);
+        else
+            s = ct_encoder_new(&b.enc, b.m, B);
     } else if (o->what == CT_BENCH_TEXT) {
         b.ids = malloc((size_t)B * CT_CONTEXT_LENGTH * sizeof *b.ids);
-        if (!b.ids) { s = ct_fail(CT_ERR_NOMEM, "bench: out of memory"); goto done; }
+        if (!b.ids) {
+            s = ct_fail(CT_ERR_NOMEM, "bench: out of memory");
+            goto done;
+        }
         for (int i = 0; i < B; i++) /* 8 to 27 tokens, as captions are */
             random_caption(b.ids + (size_t)i * CT_CONTEXT_LENGTH, b.m, 8 + i % 20, b.m->clip.cfg.text.vocab_size, &rng);
         s = ct_clip_text_acts_new(&b.ta, &b.m->clip, B, false);
@@ -153,18 +161,25 @@ ct_status ct_bench_run(const ct_bench_opts *o, ct_bench_result *r) {
         /* data-parallel under mpirun: B is the global batch, this rank runs rows
          * [rank*B/N, (rank+1)*B/N) (ctcir/dist.h) */
         const int ranks = ct_dist_size(), Bl = B / ranks;
-        if (B % ranks) { s = ct_fail(CT_ERR_ARG, "bench: batch %d is not divisible by %d ranks", B, ranks); goto done; }
+        if (B % ranks) {
+            s = ct_fail(CT_ERR_ARG, "bench: batch %d is not divisible by %d ranks", B, ranks);
+            goto done;
+        }
         int micro = o->micro_batch > 0 && o->micro_batch < Bl ? o->micro_batch : Bl;
         if ((s = ct_params_alloc_moments(&b.m->params))) goto done;
         if ((s = ct_batch_new(&b.batch, b.m, Bl))) goto done;
-        if ((s = synthetic_batch(&b.batch, b.m, Bl, ct_dist_rank() * Bl, o->phrases > 0 ? o->phrases : 3, &rng))) goto done;
+        if ((s = synthetic_batch(&b.batch, b.m, Bl, ct_dist_rank() * Bl, o->phrases > 0 ? o->phrases : 3, &rng)))
+            goto done;
         s = ct_train_step_new_opts(&b.st, b.m, micro, Bl, ct_batch_max_text(&b.batch), (ct_recompute)o->recompute);
     } else { /* top-k: P-dim queries against 100k rows */
         b.G = 100000, b.P = P;
         b.gallery = malloc((size_t)b.G * P * sizeof *b.gallery);
         b.out = malloc((size_t)B * P * sizeof *b.out);
         b.idx = malloc((size_t)B * 10 * sizeof *b.idx);
-        if (!b.gallery || !b.out || !b.idx) { s = ct_fail(CT_ERR_NOMEM, "bench: out of memory"); goto done; }
+        if (!b.gallery || !b.out || !b.idx) {
+            s = ct_fail(CT_ERR_NOMEM, "bench: out of memory");
+            goto done;
+        }
         for (size_t i = 0; i < (size_t)b.G * P; i++) b.gallery[i] = (float)ct_rng_uniform(&rng) - 0.5f;
         for (size_t i = 0; i < (size_t)B * P; i++) b.out[i] = (float)ct_rng_uniform(&rng) - 0.5f;
     }

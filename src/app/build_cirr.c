@@ -30,7 +30,7 @@ typedef struct {
     int n, cap;
     ct_namemap *by_name; /* file name -> index of its first path */
     int ambiguous;
-    dev_t skip_dev;      /* the output root, when it lies inside the download */
+    dev_t skip_dev; /* the output root, when it lies inside the download */
     ino_t skip_ino;
     bool skip;
 } file_index;
@@ -38,7 +38,10 @@ typedef struct {
 static ct_status index_add(file_index *fi, const char *name, char *path) {
     if (!path) return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
     int v = ct_namemap_put(fi->by_name, name, fi->n);
-    if (v == -2) { free(path); return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory"); }
+    if (v == -2) {
+        free(path);
+        return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+    }
     if (v != fi->n) { /* seen before: the first in sorted order stays */
         fi->ambiguous++;
         free(path);
@@ -47,7 +50,10 @@ static ct_status index_add(file_index *fi, const char *name, char *path) {
     if (fi->n == fi->cap) {
         int nc = fi->cap ? fi->cap * 2 : 4096;
         char **np = realloc(fi->paths, (size_t)nc * sizeof *np);
-        if (!np) { free(path); return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory"); }
+        if (!np) {
+            free(path);
+            return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+        }
         fi->paths = np, fi->cap = nc;
     }
     fi->paths[fi->n++] = path;
@@ -67,13 +73,18 @@ static ct_status index_walk(file_index *fi, const char *dir, int depth) {
         if (!s && strcmp(nm, ".") && strcmp(nm, "..")) {
             char *p = ct_path_join(dir, nm);
             struct stat st, lt;
-            if (!p) s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
-            else if (lstat(p, &lt) != 0) free(p);
-            else if (S_ISDIR(lt.st_mode)) {
-                if (!(fi->skip && lt.st_dev == fi->skip_dev && lt.st_ino == fi->skip_ino)) s = index_walk(fi, p, depth + 1);
+            if (!p)
+                s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+            else if (lstat(p, &lt) != 0)
                 free(p);
-            } else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) s = index_add(fi, nm, p);
-            else free(p);
+            else if (S_ISDIR(lt.st_mode)) {
+                if (!(fi->skip && lt.st_dev == fi->skip_dev && lt.st_ino == fi->skip_ino))
+                    s = index_walk(fi, p, depth + 1);
+                free(p);
+            } else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                s = index_add(fi, nm, p);
+            else
+                free(p);
         }
         free(ents[i]);
     }
@@ -94,13 +105,19 @@ static ct_status copy_file(const char *src, const char *dst) {
     if (!in) return ct_fail(CT_ERR_IO, "build-cirr: cannot open %s: %s", src, strerror(errno));
     ct_atomic_file a;
     ct_status s = ct_atomic_begin(&a, dst);
-    if (s) { fclose(in); return s; }
+    if (s) {
+        fclose(in);
+        return s;
+    }
     char buf[1 << 16];
     size_t k;
     while (!s && (k = fread(buf, 1, sizeof buf, in)) > 0) s = ct_atomic_write(&a, buf, k);
     if (!s && ferror(in)) s = ct_fail(CT_ERR_IO, "build-cirr: cannot read %s", src);
     fclose(in);
-    if (s) { ct_atomic_abort(&a); return s; }
+    if (s) {
+        ct_atomic_abort(&a);
+        return s;
+    }
     return ct_atomic_commit(&a);
 }
 
@@ -110,7 +127,8 @@ static ct_status link_file(const char *target, const char *dst) {
     if (!tmp) return ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
     unlink(tmp);
     ct_status s = CT_OK;
-    if (symlink(target, tmp) != 0) s = ct_fail(CT_ERR_IO, "build-cirr: cannot create link %s: %s", tmp, strerror(errno));
+    if (symlink(target, tmp) != 0)
+        s = ct_fail(CT_ERR_IO, "build-cirr: cannot create link %s: %s", tmp, strerror(errno));
     else if (rename(tmp, dst) != 0) {
         s = ct_fail(CT_ERR_IO, "build-cirr: cannot rename %s to %s: %s", tmp, dst, strerror(errno));
         unlink(tmp);
@@ -171,8 +189,8 @@ static bool push_missing(ct_build_cirr_report *r, const char *name) {
     return (nm[r->n_missing] = ct_strdup(name)) ? (r->n_missing++, true) : false;
 }
 
-static ct_status build_split(const ct_build_cirr_opts *o, const file_index *fi, const char *split_file, ct_build_cirr_split *sp,
-                             ct_build_cirr_report *r) {
+static ct_status build_split(const ct_build_cirr_opts *o, const file_index *fi, const char *split_file,
+                             ct_build_cirr_split *sp, ct_build_cirr_report *r) {
     cJSON *j = NULL;
     ct_status s = ct_json_load(split_file, &j);
     if (s) return s;
@@ -187,10 +205,13 @@ static ct_status build_split(const ct_build_cirr_opts *o, const file_index *fi, 
         const char *rel = cJSON_IsString(e) ? e->valuestring : NULL;
         if (rel && !strncmp(rel, "./", 2)) rel += 2;
         if (!rel || !safe_rel(rel)) {
-            ct_log(CT_LOG_WARN, "warning: %s: entry %d ('%s'): not a relative path under the root; skipped\n", split_file, i,
-                   e->string);
+            ct_log(CT_LOG_WARN, "warning: %s: entry %d ('%s'): not a relative path under the root; skipped\n",
+                   split_file, i, e->string);
             sp->missing++;
-            if (!push_missing(r, e->string)) { s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory"); break; }
+            if (!push_missing(r, e->string)) {
+                s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+                break;
+            }
             i++;
             continue;
         }
@@ -199,15 +220,20 @@ static ct_status build_split(const ct_build_cirr_opts *o, const file_index *fi, 
         int k = ct_namemap_get(fi->by_name, base);
         if (k < 0) {
             sp->missing++;
-            if (!push_missing(r, e->string)) { s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory"); break; }
+            if (!push_missing(r, e->string)) {
+                s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+                break;
+            }
         } else {
             char *dst = ct_path_join(o->out, rel);
             bool made = false;
             s = dst ? place(fi->paths[k], dst, o->copy, &made) : ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
             free(dst);
             if (s) break;
-            if (made) sp->created++;
-            else sp->present++;
+            if (made)
+                sp->created++;
+            else
+                sp->present++;
         }
         i++;
     }
@@ -223,7 +249,9 @@ static ct_status split_files(const char *cirr, char ***out, int *n) {
     struct dirent **ents = NULL;
     int k = scandir(dir, &ents, NULL, alphasort);
     ct_status s = CT_OK;
-    if (k < 0) s = ct_fail(CT_ERR_IO, "build-cirr: cannot read %s: %s (--cirr is the CIRR annotation folder)", dir, strerror(errno));
+    if (k < 0)
+        s = ct_fail(CT_ERR_IO, "build-cirr: cannot read %s: %s (--cirr is the CIRR annotation folder)", dir,
+                    strerror(errno));
     for (int i = 0; i < k; i++) {
         const char *nm = ents[i]->d_name;
         size_t len = strlen(nm);
@@ -276,24 +304,30 @@ static bool same_folder(const char *a, const char *b) {
 
 ct_status ct_build_cirr(const ct_build_cirr_opts *o_in, ct_build_cirr_report *r) {
     memset(r, 0, sizeof *r);
-    if (!o_in->nlvr2 || !o_in->out) return ct_fail(CT_ERR_ARG, "build-cirr: the NLVR2 folder and the output folder are required");
+    if (!o_in->nlvr2 || !o_in->out)
+        return ct_fail(CT_ERR_ARG, "build-cirr: the NLVR2 folder and the output folder are required");
     ct_build_cirr_opts o = *o_in;
     if (!o.cirr) o.cirr = o.out;
     const double t0 = ct_now_s();
     struct stat st;
-    if (stat(o.nlvr2, &st) != 0 || !S_ISDIR(st.st_mode)) return ct_fail(CT_ERR_IO, "build-cirr: %s is not a folder", o.nlvr2);
+    if (stat(o.nlvr2, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ct_fail(CT_ERR_IO, "build-cirr: %s is not a folder", o.nlvr2);
     ct_status s = ct_mkdirs(o.out);
     if (s) return s;
     char **files = NULL;
     int n_files = 0;
     file_index fi = {0};
     if ((s = split_files(o.cirr, &files, &n_files))) goto done;
-    if (!(fi.by_name = ct_namemap_new())) { s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory"); goto done; }
+    if (!(fi.by_name = ct_namemap_new())) {
+        s = ct_fail(CT_ERR_NOMEM, "build-cirr: out of memory");
+        goto done;
+    }
     if (stat(o.out, &st) == 0) fi.skip = true, fi.skip_dev = st.st_dev, fi.skip_ino = st.st_ino;
     if ((s = index_walk(&fi, o.nlvr2, 0))) goto done;
     r->nlvr2_files = fi.n;
     r->ambiguous = fi.ambiguous;
-    ct_log(CT_LOG_INFO, "build-cirr: %d files under %s (%d file names found more than once)\n", fi.n, o.nlvr2, fi.ambiguous);
+    ct_log(CT_LOG_INFO, "build-cirr: %d files under %s (%d file names found more than once)\n", fi.n, o.nlvr2,
+           fi.ambiguous);
     for (int i = 0; i < n_files && !s; i++) {
         if (r->n_splits == (int)(sizeof r->splits / sizeof *r->splits)) {
             s = ct_fail(CT_ERR_ARG, "build-cirr: more than %d split files", r->n_splits);
@@ -304,8 +338,8 @@ ct_status ct_build_cirr(const ct_build_cirr_opts *o_in, ct_build_cirr_report *r)
         snprintf(sp->split, sizeof sp->split, "%.*s", (int)(strlen(nm) - 5), nm);
         s = build_split(&o, &fi, files[i], sp, r);
         if (!s)
-            ct_log(CT_LOG_INFO, "build-cirr: %s: %d images, %d %s now, %d already there, %d missing\n", sp->split, sp->images,
-                   sp->created, o.copy ? "copied" : "linked", sp->present, sp->missing);
+            ct_log(CT_LOG_INFO, "build-cirr: %s: %d images, %d %s now, %d already there, %d missing\n", sp->split,
+                   sp->images, sp->created, o.copy ? "copied" : "linked", sp->present, sp->missing);
     }
     if (!s && !same_folder(o.cirr, o.out)) s = place_annotations(&o, r);
     r->seconds = ct_now_s() - t0;

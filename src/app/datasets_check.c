@@ -88,12 +88,14 @@ static const char *gallery_path(const ct_dataset *ds, const char *name) {
 
 static int query_images(const ct_dataset *ds, const ct_query *q, img_ref *out, int cap) {
     int n = 0;
-    if (n < cap) out[n++] = (img_ref){q->ref_name, q->ref_path && *q->ref_path ? q->ref_path : gallery_path(ds, q->ref_name)};
+    if (n < cap)
+        out[n++] = (img_ref){q->ref_name, q->ref_path && *q->ref_path ? q->ref_path : gallery_path(ds, q->ref_name)};
     for (int t = 0; t < q->n_targets && n < cap; t++) {
         const char *p = t == 0 && q->target_path && *q->target_path ? q->target_path : gallery_path(ds, q->targets[t]);
         out[n++] = (img_ref){q->targets[t], p};
     }
-    for (int m = 0; m < q->n_members && n < cap; m++) out[n++] = (img_ref){q->members[m], gallery_path(ds, q->members[m])};
+    for (int m = 0; m < q->n_members && n < cap; m++)
+        out[n++] = (img_ref){q->members[m], gallery_path(ds, q->members[m])};
     return n;
 }
 
@@ -248,7 +250,8 @@ static ct_status check_images(const ct_check_opts *o, const ct_dataset *ds, ct_c
         r->bad = nb;
         ct_check_image *b = &r->bad[r->n_bad++];
         sp->unusable++;
-        *b = (ct_check_image){ct_strdup(sp->split), it->name, it->path, (ct_image_problem)it->problem, it->error, it->n_queries};
+        *b = (ct_check_image){ct_strdup(sp->split),          it->name,  it->path,
+                              (ct_image_problem)it->problem, it->error, it->n_queries};
         it->name = it->path = it->error = NULL; /* moved */
         if (!b->split) goto nomem;
     }
@@ -317,8 +320,8 @@ static bool split_present(const ct_check_opts *o, ct_dataset_kind kind, const ch
 }
 
 static bool split_complete(const ct_check_split *sp) {
-    return !sp->error && !sp->skipped && !sp->n_duplicates && !sp->n_duplicate_ids && !sp->unusable && !sp->n_affected &&
-           (sp->published_records < 0 || sp->records == sp->published_records) &&
+    return !sp->error && !sp->skipped && !sp->n_duplicates && !sp->n_duplicate_ids && !sp->unusable &&
+           !sp->n_affected && (sp->published_records < 0 || sp->records == sp->published_records) &&
            (sp->published_images < 0 || sp->images == sp->published_images);
 }
 
@@ -380,7 +383,8 @@ void ct_check_report_free(ct_check_report *r) {
         ct_str_list_free(sp->duplicate_ids, sp->n_duplicate_ids);
         ct_str_list_free(sp->affected, sp->n_affected);
     }
-    for (int i = 0; i < r->n_bad; i++) free(r->bad[i].split), free(r->bad[i].name), free(r->bad[i].path), free(r->bad[i].error);
+    for (int i = 0; i < r->n_bad; i++)
+        free(r->bad[i].split), free(r->bad[i].name), free(r->bad[i].path), free(r->bad[i].error);
     free(r->splits), free(r->bad), free(r->root);
     memset(r, 0, sizeof *r);
 }
@@ -397,21 +401,25 @@ static void add_unique(cJSON *list, ct_namemap *seen, const char *s) {
 static cJSON *count_pair(int found, int published) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "found", found);
-    if (published >= 0) cJSON_AddNumberToObject(o, "published", published);
-    else cJSON_AddNullToObject(o, "published");
+    if (published >= 0)
+        cJSON_AddNumberToObject(o, "published", published);
+    else
+        cJSON_AddNullToObject(o, "published");
     return o;
 }
 
 char *ct_check_report_json(const ct_check_report *r) {
     cJSON *root = cJSON_CreateObject();
-    ct_namemap *m_missing = ct_namemap_new(), *m_corrupt = ct_namemap_new(), *m_dup = ct_namemap_new(), *m_ids = ct_namemap_new();
+    ct_namemap *m_missing = ct_namemap_new(), *m_corrupt = ct_namemap_new(), *m_dup = ct_namemap_new(),
+               *m_ids = ct_namemap_new();
     char *text = NULL;
     if (!root || !m_missing || !m_corrupt || !m_dup || !m_ids) goto done;
     cJSON_AddStringToObject(root, "dataset", r->dataset);
     cJSON_AddStringToObject(root, "root", r->root ? r->root : "");
     cJSON_AddBoolToObject(root, "complete", r->complete);
     cJSON *missing = cJSON_AddArrayToObject(root, "missing"), *corrupt = cJSON_AddArrayToObject(root, "corrupt");
-    cJSON *dups = cJSON_AddArrayToObject(root, "duplicates"), *dup_ids = cJSON_AddArrayToObject(root, "duplicate_query_ids");
+    cJSON *dups = cJSON_AddArrayToObject(root, "duplicates"),
+          *dup_ids = cJSON_AddArrayToObject(root, "duplicate_query_ids");
     for (int i = 0; i < r->n_bad; i++)
         add_unique(r->bad[i].problem == CT_IMG_MISSING ? missing : corrupt,
                    r->bad[i].problem == CT_IMG_MISSING ? m_missing : m_corrupt, r->bad[i].name);
@@ -440,8 +448,10 @@ char *ct_check_report_json(const ct_check_report *r) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "split", b->split);
         cJSON_AddStringToObject(o, "name", b->name);
-        if (b->path) cJSON_AddStringToObject(o, "path", b->path);
-        else cJSON_AddNullToObject(o, "path");
+        if (b->path)
+            cJSON_AddStringToObject(o, "path", b->path);
+        else
+            cJSON_AddNullToObject(o, "path");
         cJSON_AddStringToObject(o, "problem", b->problem == CT_IMG_MISSING ? "missing" : "corrupt");
         if (b->error) cJSON_AddStringToObject(o, "error", b->error);
         cJSON_AddNumberToObject(o, "queries", b->n_queries);

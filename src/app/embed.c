@@ -6,16 +6,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctcir/embed.h"
-#include "model/model.h"
 #include "core/timer.h"
+#include "ctcir/embed.h"
 #include "ctcir/log.h"
+#include "model/model.h"
 
 typedef struct {
     int n;
     int64_t rows[1024];
-    float *pixels;          /* [batch,3,S,S] */
-    int64_t *ids;           /* [batch,77] */
+    float *pixels; /* [batch,3,S,S] */
+    int64_t *ids;  /* [batch,77] */
     ct_status status;
     char error[1024];
 } slot;
@@ -31,7 +31,7 @@ typedef struct {
     const ct_model *m;
     const ct_embed_job *job;
     slot *s;
-    int64_t start;          /* position in the job's row list */
+    int64_t start; /* position in the job's row list */
     double seconds;
 } decode_task;
 
@@ -43,7 +43,8 @@ static void *decode_some(void *arg) {
     for (int i = p->first; i < p->s->n && p->s->status == CT_OK; i += p->step) {
         int64_t r = p->s->rows[i];
         ct_status st = ct_model_load_image(p->m, p->job->paths[r], p->s->pixels + i * img);
-        if (!st && p->job->texts) st = ct_model_tokenize(p->m, p->job->texts[r], p->s->ids + (size_t)i * CT_CONTEXT_LENGTH);
+        if (!st && p->job->texts)
+            st = ct_model_tokenize(p->m, p->job->texts[r], p->s->ids + (size_t)i * CT_CONTEXT_LENGTH);
         if (st && p->s->status == CT_OK) {
             snprintf(p->s->error, sizeof p->s->error, "%s", ct_error());
             p->s->status = st;
@@ -82,8 +83,8 @@ static void progress(const char *label, int64_t done, int64_t total, double elap
     last = elapsed;
     last_pct = pct;
     double rate = elapsed > 0 ? done / elapsed : 0, eta = rate > 0 ? (total - done) / rate : 0;
-    ct_log(CT_LOG_PROGRESS, "%s%s: %lld/%lld (%d%%) | %.1f images/s | ETA %.0f s%s", tty ? "\r\033[K" : "", label, (long long)done,
-            (long long)total, pct, rate, eta, tty && !final ? "" : "\n");
+    ct_log(CT_LOG_PROGRESS, "%s%s: %lld/%lld (%d%%) | %.1f images/s | ETA %.0f s%s", tty ? "\r\033[K" : "", label,
+           (long long)done, (long long)total, pct, rate, eta, tty && !final ? "" : "\n");
 }
 
 ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_sink sink, void *ctx,
@@ -100,7 +101,8 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_s
     for (int i = 0; i < 2 && !s; i++) {
         slots[i].pixels = malloc((size_t)job.batch * img * sizeof(float));
         slots[i].ids = calloc((size_t)job.batch * CT_CONTEXT_LENGTH, sizeof(int64_t));
-        if (!slots[i].pixels || !slots[i].ids) s = ct_fail(CT_ERR_NOMEM, "embed: out of memory for batch %d", job.batch);
+        if (!slots[i].pixels || !slots[i].ids)
+            s = ct_fail(CT_ERR_NOMEM, "embed: out of memory for batch %d", job.batch);
     }
     if (!out && !s) s = ct_fail(CT_ERR_NOMEM, "embed: out of memory");
     double t0 = ct_now_s(), wait = 0;
@@ -116,14 +118,18 @@ ct_status ct_embed_run(const ct_model *m, const ct_embed_job *job_in, ct_embed_s
         running = false;
         wait += ct_now_s() - w0;
         slot *sl = &slots[cur];
-        if (sl->status) { s = ct_fail(sl->status, "%s", sl->error); break; }
+        if (sl->status) {
+            s = ct_fail(sl->status, "%s", sl->error);
+            break;
+        }
         if (pos + job.batch < job.n_rows) { /* decode the next batch meanwhile */
             task.s = &slots[cur ^ 1];
             task.start = pos + job.batch;
             running = pthread_create(&th, NULL, decode_batch, &task) == 0;
             if (!running) decode_batch(&task);
         }
-        s = job.texts ? ct_encode_query(e, sl->pixels, sl->ids, sl->n, out) : ct_encode_target(e, sl->pixels, sl->n, out);
+        s = job.texts ? ct_encode_query(e, sl->pixels, sl->ids, sl->n, out)
+                      : ct_encode_target(e, sl->pixels, sl->n, out);
         if (!s) s = sink(ctx, sl->rows, sl->n, out);
         done += sl->n;
         if (job.label) progress(job.label, done, job.n_rows, ct_now_s() - t0, done == job.n_rows);

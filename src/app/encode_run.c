@@ -19,7 +19,7 @@
 #include "ctcir/tokenizer.h"
 #include "model/model.h"
 
-#define MAX_INPUTS 100000
+#define MAX_INPUTS     100000
 #define MAX_TEXTS_FILE (64u << 20)
 
 typedef ct_encode_opts encode_opts;
@@ -30,13 +30,13 @@ void ct_encode_opts_default(ct_encode_opts *o) {
 }
 
 typedef struct {
-    ct_clip own;       /* the towers of a plain CLIP folder */
-    ct_clip *clip;     /* &own, or the towers of a ctcir model */
-    ct_model *cir;     /* a ctcir checkpoint folder: the whole model */
+    ct_clip own;   /* the towers of a plain CLIP folder */
+    ct_clip *clip; /* &own, or the towers of a ctcir model */
+    ct_model *cir; /* a ctcir checkpoint folder: the whole model */
     float *query_embeds, *target_embeds;
     int N, T, S, P, Tv, Dv, Dt, L;
-    float *pixels;    /* [N,3,S,S] */
-    int64_t *ids;     /* [T,L] */
+    float *pixels; /* [N,3,S,S] */
+    int64_t *ids;  /* [T,L] */
     float *r_image, *r_text;
     /* outputs */
     float *image_embeds, *text_embeds, *v_last, *v_pooled, *t_last, *t_pooled, *dpixels;
@@ -46,8 +46,8 @@ typedef struct {
 } encode_job;
 
 /* Reads tensor `name` of `path` into a new buffer, checking its shape (-1 = any). */
-static ct_status read_tensor(const char *path, const char *name, int ndim, const int64_t *want, bool ints,
-                             void **out, int64_t *dim0) {
+static ct_status read_tensor(const char *path, const char *name, int ndim, const int64_t *want, bool ints, void **out,
+                             int64_t *dim0) {
     ct_st_file *f = NULL;
     ct_status s = ct_st_open(&f, path);
     if (s != CT_OK) return s;
@@ -69,7 +69,8 @@ static ct_status read_tensor(const char *path, const char *name, int ndim, const
         goto done;
     }
     s = ints ? ct_st_read_i64(f, t, buf) : ct_st_read_f32(f, t, buf);
-    if (s != CT_OK) free(buf);
+    if (s != CT_OK)
+        free(buf);
     else {
         *out = buf;
         if (dim0) *dim0 = t->shape[0];
@@ -122,7 +123,8 @@ static ct_status gather_texts(encode_job *j, const encode_opts *o) {
         for (int i = 0; i < n_file; i++)
             if (!cJSON_IsString(cJSON_GetArrayItem(j->texts_json, i)))
                 return ct_fail(CT_ERR_FORMAT, "encode: %s: element %d is not a string", o->texts_file, i);
-        if (n_file > MAX_INPUTS) return ct_fail(CT_ERR_FORMAT, "encode: %s: more than %d texts", o->texts_file, MAX_INPUTS);
+        if (n_file > MAX_INPUTS)
+            return ct_fail(CT_ERR_FORMAT, "encode: %s: more than %d texts", o->texts_file, MAX_INPUTS);
     }
     j->T = o->n_texts + n_file;
     if (!j->T) return CT_OK;
@@ -136,7 +138,8 @@ static ct_status gather_texts(encode_job *j, const encode_opts *o) {
     if (s != CT_OK) return s;
     int32_t ids32[CT_CONTEXT_LENGTH];
     for (int i = 0; i < j->T && s == CT_OK; i++) {
-        const char *text = i < o->n_texts ? o->texts[i] : cJSON_GetArrayItem(j->texts_json, i - o->n_texts)->valuestring;
+        const char *text =
+            i < o->n_texts ? o->texts[i] : cJSON_GetArrayItem(j->texts_json, i - o->n_texts)->valuestring;
         s = ct_tokenize(tok, text, ids32, CT_CONTEXT_LENGTH, NULL);
         for (int k = 0; k < CT_CONTEXT_LENGTH; k++) j->ids[(size_t)i * j->L + k] = ids32[k];
     }
@@ -204,7 +207,8 @@ static ct_status write_outputs(encode_job *j, const encode_opts *o) {
     int64_t px[4] = {j->N, 3, j->S, j->S}, ids[2] = {j->T, j->L};
     int64_t vl[3] = {j->N, j->Tv, j->Dv}, vp[2] = {j->N, j->Dv}, tl[3] = {j->T, j->L, j->Dt}, tp[2] = {j->T, j->Dt};
     int64_t eot[1] = {j->T};
-#define ADD(name, dt, nd, shape, data) if (s == CT_OK) s = ct_st_writer_add(w, name, dt, nd, shape, data)
+#define ADD(name, dt, nd, shape, data)                                                                                 \
+    if (s == CT_OK) s = ct_st_writer_add(w, name, dt, nd, shape, data)
     ADD("image_embeds", CT_DT_F32, 2, ie, j->image_embeds);
     ADD("text_embeds", CT_DT_F32, 2, te, j->text_embeds);
     if (j->cir && j->N == j->T && j->N) {
@@ -314,7 +318,10 @@ static ct_status run(encode_job *j, const encode_opts *o) {
     if ((s = run_text(j, o->batch, grads)) != CT_OK) return s;
     if (j->cir) {
         if (j->N && j->T && j->N != j->T)
-            ct_log(CT_LOG_WARN, "encode: %d images but %d texts: query_embeds needs one text per image; writing target_embeds only\n", j->N, j->T);
+            ct_log(
+                CT_LOG_WARN,
+                "encode: %d images but %d texts: query_embeds needs one text per image; writing target_embeds only\n",
+                j->N, j->T);
         j->query_embeds = alloc_out((size_t)(j->N == j->T ? j->N : 0) * j->P, &s);
         j->target_embeds = alloc_out((size_t)j->N * j->P, &s);
         if (s || (s = run_cir(j, o->batch)) != CT_OK) return s;
@@ -323,12 +330,23 @@ static ct_status run(encode_job *j, const encode_opts *o) {
 }
 
 static void job_free(encode_job *j) {
-    if (j->cir) ct_model_free(j->cir);
-    else ct_clip_free(&j->own);
+    if (j->cir)
+        ct_model_free(j->cir);
+    else
+        ct_clip_free(&j->own);
     free(j->query_embeds), free(j->target_embeds);
-    free(j->pixels); free(j->ids); free(j->r_image); free(j->r_text);
-    free(j->image_embeds); free(j->text_embeds); free(j->v_last); free(j->v_pooled);
-    free(j->t_last); free(j->t_pooled); free(j->dpixels); free(j->eot);
+    free(j->pixels);
+    free(j->ids);
+    free(j->r_image);
+    free(j->r_text);
+    free(j->image_embeds);
+    free(j->text_embeds);
+    free(j->v_last);
+    free(j->v_pooled);
+    free(j->t_last);
+    free(j->t_pooled);
+    free(j->dpixels);
+    free(j->eot);
     cJSON_Delete(j->texts_json);
 }
 
@@ -338,8 +356,7 @@ ct_status ct_encode_run(const ct_encode_opts *o, ct_encode_summary *summary) {
     encode_job j;
     memset(&j, 0, sizeof j);
     ct_status s = run(&j, o);
-    if (s == CT_OK && summary)
-        *summary = (ct_encode_summary){j.N, j.T, j.cir != NULL, o->loss_file != NULL, j.loss};
+    if (s == CT_OK && summary) *summary = (ct_encode_summary){j.N, j.T, j.cir != NULL, o->loss_file != NULL, j.loss};
     job_free(&j);
     return s;
 }

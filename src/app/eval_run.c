@@ -7,13 +7,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "ctcir/embed.h"
 #include "core/dirio.h"
 #include "core/json.h"
 #include "core/str.h"
 #include "core/timer.h"
 #include "ctcir/datasets.h"
 #include "ctcir/dist.h"
+#include "ctcir/embed.h"
 #include "ctcir/eval.h"
 #include "ctcir/index.h"
 #include "ctcir/log.h"
@@ -39,14 +39,17 @@ static ct_status collect(void *ctx, const int64_t *rows, int n, const float *emb
 /* Embeds items [0, n) into out [n,P] (texts NULL: target embeddings). With several ranks
  * (ctcir/dist.h) rank r embeds the contiguous rows [r*n/N, (r+1)*n/N) and the rows of all
  * ranks are gathered, so every rank ends with all n embeddings. */
-static ct_status embed_split(const ct_model *m, const ct_eval_opts *o, const char *const *paths, const char *const *texts,
-                             int64_t n, const char *label, float *out) {
+static ct_status embed_split(const ct_model *m, const ct_eval_opts *o, const char *const *paths,
+                             const char *const *texts, int64_t n, const char *label, float *out) {
     const int P = ct_model_embed_dim(m), ranks = ct_dist_size(), rank = ct_dist_rank();
     const int64_t r0 = n * rank / ranks, r1 = n * (rank + 1) / ranks;
     int64_t *rows = malloc((size_t)(r1 > r0 ? r1 - r0 : 1) * sizeof *rows);
     size_t *counts = malloc((size_t)ranks * sizeof *counts);
     ct_status s = CT_OK;
-    if (!rows || !counts) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+    if (!rows || !counts) {
+        s = ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        goto done;
+    }
     for (int64_t i = r0; i < r1; i++) rows[i - r0] = i;
     collect_ctx cc = {out, P};
     ct_embed_job job = {paths, texts, rows, r1 - r0, o->batch, o->loader_threads, o->quiet || rank ? NULL : label};
@@ -77,11 +80,13 @@ static ct_status gallery_embeddings(const ct_model *m, const ct_eval_opts *o, co
         free(paths);
         if (s) return s;
         if (ct_index_set_rows(set) != G || ct_index_set_dim(set) != P)
-            s = ct_fail(CT_ERR_SHAPE, "eval: the index shards hold %lld rows of dim %d; %s's gallery has %lld images (dim %d)",
+            s = ct_fail(CT_ERR_SHAPE,
+                        "eval: the index shards hold %lld rows of dim %d; %s's gallery has %lld images (dim %d)",
                         (long long)ct_index_set_rows(set), ct_index_set_dim(set), ds->name, (long long)G, P);
         for (int64_t i = 0; i < G && !s; i++)
             if (strcmp(ct_index_set_name(set, i), ds->gallery_names[i]))
-                s = ct_fail(CT_ERR_FORMAT, "eval: index row %lld is '%s' but the gallery's is '%s' (shards of another gallery?)",
+                s = ct_fail(CT_ERR_FORMAT,
+                            "eval: index row %lld is '%s' but the gallery's is '%s' (shards of another gallery?)",
                             (long long)i, ct_index_set_name(set, i), ds->gallery_names[i]);
         if (!s) s = ct_index_set_gather(set, own);
         ct_index_set_close(set);
@@ -92,12 +97,14 @@ static ct_status gallery_embeddings(const ct_model *m, const ct_eval_opts *o, co
     if (o->index) {
         if ((s = ct_index_open(ix, o->index, ct_model_identity(m), false))) return s;
         if (ct_index_rows(*ix) != G || ct_index_dim(*ix) != P)
-            return ct_fail(CT_ERR_SHAPE, "eval: %s holds %lld rows of dim %d; %s's gallery has %lld images (dim %d)", o->index,
-                           (long long)ct_index_rows(*ix), ct_index_dim(*ix), ds->name, (long long)G, P);
+            return ct_fail(CT_ERR_SHAPE, "eval: %s holds %lld rows of dim %d; %s's gallery has %lld images (dim %d)",
+                           o->index, (long long)ct_index_rows(*ix), ct_index_dim(*ix), ds->name, (long long)G, P);
         for (int64_t i = 0; i < G; i++)
             if (strcmp(ct_index_name(*ix, i), ds->gallery_names[i]))
-                return ct_fail(CT_ERR_FORMAT, "eval: %s row %lld is '%s' but the gallery's is '%s' (index built from another gallery?)",
-                               o->index, (long long)i, ct_index_name(*ix, i), ds->gallery_names[i]);
+                return ct_fail(
+                    CT_ERR_FORMAT,
+                    "eval: %s row %lld is '%s' but the gallery's is '%s' (index built from another gallery?)", o->index,
+                    (long long)i, ct_index_name(*ix, i), ds->gallery_names[i]);
         *gallery = ct_index_data(*ix);
         *dtype = ct_index_dtype(*ix);
         return CT_OK;
@@ -134,7 +141,10 @@ static ct_status write_files(const ct_eval_opts *o, ct_predictions_writer *pw, c
     float *scores = malloc((size_t)(Q ? Q : 1) * k * sizeof *scores);
     ct_status s = CT_OK;
     char *a = NULL, *b = NULL;
-    if (!topk || !scores) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+    if (!topk || !scores) {
+        s = ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        goto done;
+    }
     if ((s = ct_topk(topk, scores, queries, Q, gallery, dtype, G, P, k))) goto done;
     if (pw && (s = ct_predictions_writer_add(pw, ds, topk, k, 50))) goto done;
     if (o->submission_out) {
@@ -143,12 +153,18 @@ static ct_status write_files(const ct_eval_opts *o, ct_predictions_writer *pw, c
         if (sk == CT_SUBMISSION_CIRR) {
             a = ct_strprintf("%s/%s_recall.json", o->submission_out, o->split);
             b = ct_strprintf("%s/%s_recall_subset.json", o->submission_out, o->split);
-            if (!a || !b) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+            if (!a || !b) {
+                s = ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+                goto done;
+            }
             if ((s = ct_write_cirr_submission(a, b, ds, plan, topk, k))) goto done;
             ct_log(CT_LOG_INFO, "eval: CIRR server files %s and %s\n", a, b);
         } else if (sk == CT_SUBMISSION_CIRCO) {
             a = ct_strprintf("%s/circo_%s.json", o->submission_out, o->split);
-            if (!a) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+            if (!a) {
+                s = ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+                goto done;
+            }
             if ((s = ct_write_circo_submission(a, ds, topk, k))) goto done;
             ct_log(CT_LOG_INFO, "eval: CIRCO server file %s\n", a);
         }
@@ -166,8 +182,10 @@ static ct_status dataset_opts(const ct_eval_opts *o, const char *category, ct_da
     *file = o->file ? ct_strdup(o->file) : ct_strprintf("%s/%s.jsonl", o->root, o->split);
     if (!*file) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
     size_t n = strlen(*file);
-    if (!o->file) *gal = ct_strprintf("%s/%s_gallery.txt", o->root, o->split);
-    else if (n > 6 && !strcmp(*file + n - 6, ".jsonl")) *gal = ct_strprintf("%.*s_gallery.txt", (int)(n - 6), *file);
+    if (!o->file)
+        *gal = ct_strprintf("%s/%s_gallery.txt", o->root, o->split);
+    else if (n > 6 && !strcmp(*file + n - 6, ".jsonl"))
+        *gal = ct_strprintf("%.*s_gallery.txt", (int)(n - 6), *file);
     struct stat st;
     d->file = *file;
     d->gallery_file = *gal && stat(*gal, &st) == 0 ? *gal : NULL;
@@ -193,11 +211,15 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const ct_exc
     if (!s && ex) s = ct_dataset_exclude(ds, ex, o->split, xq, xi);
     if (s) goto done;
     if (ex) {
-        ct_log(CT_LOG_WARN, "eval: %s: %d queries and %d gallery images excluded (%s): the copy is incomplete, "
-               "so the numbers are not comparable with published ones\n", ds->name, *xq, *xi, o->exclude);
+        ct_log(CT_LOG_WARN,
+               "eval: %s: %d queries and %d gallery images excluded (%s): the copy is incomplete, "
+               "so the numbers are not comparable with published ones\n",
+               ds->name, *xq, *xi, o->exclude);
         if (o->index && *xi) {
-            s = ct_fail(CT_ERR_ARG, "eval: %s removes %d images from the gallery; an index holds the whole gallery "
-                        "(evaluate without --index)", o->exclude, *xi);
+            s = ct_fail(CT_ERR_ARG,
+                        "eval: %s removes %d images from the gallery; an index holds the whole gallery "
+                        "(evaluate without --index)",
+                        o->exclude, *xi);
             goto done;
         }
     }
@@ -223,7 +245,10 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const ct_exc
     }
     double t1 = ct_now_s();
     queries = malloc((size_t)(Q ? Q : 1) * P * sizeof(float));
-    if (!queries) { s = ct_fail(CT_ERR_NOMEM, "eval: out of memory"); goto done; }
+    if (!queries) {
+        s = ct_fail(CT_ERR_NOMEM, "eval: out of memory");
+        goto done;
+    }
     if ((s = query_embeddings(m, o, ds, queries))) goto image_fail;
     double t2 = ct_now_s();
     if ((s = ct_eval_plan_build(&plan, ds))) goto done;
@@ -235,15 +260,16 @@ static ct_status eval_one(const ct_model *m, const ct_eval_opts *o, const ct_exc
     if ((o->predictions_out || o->submission_out) && ct_dist_rank() == 0 &&
         (s = write_files(o, pw, ds, &plan, queries, gallery, gdtype, P)))
         goto done;
-    ct_log(CT_LOG_INFO, "eval: %s: %d queries, gallery %d: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n", ds->name, Q,
-           ds->n_gallery, t1 - t0, o->index ? " (index)" : "", t2 - t1, ct_now_s() - t2);
+    ct_log(CT_LOG_INFO, "eval: %s: %d queries, gallery %d: gallery %.1f s%s, queries %.1f s, ranking %.2f s\n",
+           ds->name, Q, ds->n_gallery, t1 - t0, o->index ? " (index)" : "", t2 - t1, ct_now_s() - t2);
     goto done;
 image_fail:
     /* most often an image of an incomplete copy: say what to do about it */
     if (s == CT_ERR_IO || s == CT_ERR_FORMAT) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", ct_error());
-        s = ct_fail(s, "%s (`ctcir datasets check` lists every unusable image; `eval --exclude` evaluates without them)", msg);
+        s = ct_fail(
+            s, "%s (`ctcir datasets check` lists every unusable image; `eval --exclude` evaluates without them)", msg);
     }
 done:
     ct_eval_plan_free(&plan);
@@ -262,11 +288,13 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
     const ct_ds_protocol *proto = ct_dataset_protocol(kind);
     const char *const *cats = proto->categories;
     const bool fiq_all = cats && !o->category;
-    if (fiq_all && o->index) return ct_fail(CT_ERR_ARG, "eval: an index needs one %s category (one gallery per category)",
-                                            proto->display_name);
+    if (fiq_all && o->index)
+        return ct_fail(CT_ERR_ARG, "eval: an index needs one %s category (one gallery per category)",
+                       proto->display_name);
     int n_cats = 0;
     while (cats && cats[n_cats]) n_cats++;
-    if (fiq_all && n_cats > CT_EVAL_MAX_RUNS) return ct_fail(CT_ERR_ARG, "eval: %s has too many categories", proto->name);
+    if (fiq_all && n_cats > CT_EVAL_MAX_RUNS)
+        return ct_fail(CT_ERR_ARG, "eval: %s has too many categories", proto->name);
     /* Output paths are checked before the work (hours on a real gallery). The predictions
      * file is created now and written once at the end: one file for every category. Rank 0
      * writes. */
@@ -307,12 +335,14 @@ ct_status ct_eval_run(const ct_model *m, const ct_eval_opts *o, ct_eval_result *
     }
     if (o->grounding) {
         if (kind != CT_DS_MANIFEST)
-            return ct_fail(CT_ERR_ARG, "eval: grounding needs a manifest split with \"phrase_cells\" (synth-shapes --variant hard)");
+            return ct_fail(
+                CT_ERR_ARG,
+                "eval: grounding needs a manifest split with \"phrase_cells\" (synth-shapes --variant hard)");
         char *file = o->file ? ct_strdup(o->file) : ct_strprintf("%s/%s.jsonl", o->root, o->split);
         if (!file) return ct_fail(CT_ERR_NOMEM, "eval: out of memory");
         double tg = ct_now_s();
-        s = ct_grounding_eval(m, file, o->image_root ? o->image_root : o->root, o->grounding_queries, o->grounding_isolated,
-                              &r->grounding);
+        s = ct_grounding_eval(m, file, o->image_root ? o->image_root : o->root, o->grounding_queries,
+                              o->grounding_isolated, &r->grounding);
         free(file);
         if (s) return s;
         r->has_grounding = true;
@@ -329,9 +359,12 @@ void ct_eval_result_free(ct_eval_result *r) { (void)r; /* nothing owned today; k
 /* "R@5" -> "recall@5", "Rsubset@1" -> "recall_subset@1"; "mAP@K" stays; prefixed "<p>/". */
 static void metric_key(char *out, size_t cap, const char *prefix, const char *name) {
     const char *p = prefix && *prefix ? prefix : NULL;
-    if (!strncmp(name, "Rsubset@", 8)) snprintf(out, cap, "%s%srecall_subset@%s", p ? p : "", p ? "/" : "", name + 8);
-    else if (!strncmp(name, "R@", 2)) snprintf(out, cap, "%s%srecall@%s", p ? p : "", p ? "/" : "", name + 2);
-    else snprintf(out, cap, "%s%s%s", p ? p : "", p ? "/" : "", name);
+    if (!strncmp(name, "Rsubset@", 8))
+        snprintf(out, cap, "%s%srecall_subset@%s", p ? p : "", p ? "/" : "", name + 8);
+    else if (!strncmp(name, "R@", 2))
+        snprintf(out, cap, "%s%srecall@%s", p ? p : "", p ? "/" : "", name + 2);
+    else
+        snprintf(out, cap, "%s%s%s", p ? p : "", p ? "/" : "", name);
 }
 
 /* Calls fn(key, value) for every metric as `eval --json` names it; "avg" is top level. */
@@ -391,8 +424,10 @@ typedef struct {
 
 static void add_json(void *ctx, const char *key, double v) {
     json_ctx *j = ctx;
-    if (!strcmp(key, "avg")) cJSON_AddNumberToObject(j->root, "avg", v);
-    else cJSON_AddNumberToObject(j->metrics, key, v);
+    if (!strcmp(key, "avg"))
+        cJSON_AddNumberToObject(j->root, "avg", v);
+    else
+        cJSON_AddNumberToObject(j->metrics, key, v);
 }
 
 char *ct_eval_metrics_json(const ct_eval_result *r) {

@@ -1,7 +1,7 @@
 /* Gallery listings for index and eval. */
 #include <dirent.h>
-#include <stdbool.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctcir/embed.h"
 #include "core/fileio.h"
+#include "ctcir/embed.h"
 #include "ctcir/image.h"
 #include "ctcir/log.h"
 
-static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm", ".psd", NULL};
+static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
+                                        ".ppm", ".pgm", ".pnm",  ".psd", NULL};
 
 static int is_image(const char *name) {
     const char *dot = strrchr(name, '.');
@@ -102,7 +103,8 @@ static ct_status scan(ct_gallery *g, int64_t *cap, const char *root, const char 
     if (fresh <= 0) {
         closedir(d);
         if (fresh < 0) return ct_fail(CT_ERR_NOMEM, "gallery: out of memory");
-        ct_log(CT_LOG_WARN, "warning: gallery: %s is a folder already listed (a symlink loop?); not entered again\n", dir);
+        ct_log(CT_LOG_WARN, "warning: gallery: %s is a folder already listed (a symlink loop?); not entered again\n",
+               dir);
         return CT_OK;
     }
     struct dirent *e;
@@ -167,8 +169,10 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     char base[4096];
     snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
     char *slash = strrchr(base, '/');
-    if (slash) *slash = '\0';
-    else snprintf(base, sizeof base, ".");
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(base, sizeof base, ".");
     if (from_stdin) file = "stdin";
     int64_t cap = 0, line_no = 0;
     char line[8192];
@@ -176,12 +180,17 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     while (!s && fgets(line, sizeof line, f)) {
         line_no++;
         size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n') { s = ct_fail(CT_ERR_FORMAT, "gallery: %s:%lld: line too long", file, (long long)line_no); break; }
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            s = ct_fail(CT_ERR_FORMAT, "gallery: %s:%lld: line too long", file, (long long)line_no);
+            break;
+        }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = '\0';
         if (!n) continue;
         char full[12300];
-        if (line[0] == '/') snprintf(full, sizeof full, "%s", line);
-        else snprintf(full, sizeof full, "%s/%s", base, line);
+        if (line[0] == '/')
+            snprintf(full, sizeof full, "%s", line);
+        else
+            snprintf(full, sizeof full, "%s/%s", base, line);
         s = push(g, &cap, strip_ext(line), strdup(full));
     }
     if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "gallery: %s: read error", file);
@@ -211,7 +220,8 @@ ct_status ct_gallery_from_dataset(ct_gallery *g, const char *kind, const char *r
 }
 
 void ct_gallery_free(ct_gallery *g) {
-    if (g->ds) ct_dataset_free(g->ds);
+    if (g->ds)
+        ct_dataset_free(g->ds);
     else {
         for (int64_t i = 0; i < g->n; i++) free(g->names[i]), free(g->paths[i]);
         free(g->names), free(g->paths);

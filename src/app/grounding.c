@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctcir/grounding.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "ctcir/explain.h"
+#include "ctcir/grounding.h"
 
 void ct_grounding_patch_mask(unsigned cells, int G, int g, unsigned char *inside) {
     for (int r = 0; r < g; r++)
@@ -44,13 +44,15 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
     const cJSON *grid = cJSON_GetObjectItemCaseSensitive(o, "grid");
     int n = cJSON_IsArray(nps) ? cJSON_GetArraySize(nps) : -1;
     if (!ref || !caption || n < 0)
-        return ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: needs \"reference\", \"caption\" and \"noun_phrases\"", path, line);
+        return ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: needs \"reference\", \"caption\" and \"noun_phrases\"", path,
+                       line);
     if (!cJSON_IsArray(cells) || !cJSON_IsArray(types) || cJSON_GetArraySize(cells) != n ||
         cJSON_GetArraySize(types) != n || !cJSON_IsNumber(grid))
-        return ct_fail(CT_ERR_FORMAT,
-                       "grounding: %s:%ld: no \"phrase_cells\"/\"phrase_types\" lists as long as \"noun_phrases\", or no "
-                       "\"grid\" (a split of `ctcir synth-shapes --variant hard` has them)",
-                       path, line);
+        return ct_fail(
+            CT_ERR_FORMAT,
+            "grounding: %s:%ld: no \"phrase_cells\"/\"phrase_types\" lists as long as \"noun_phrases\", or no "
+            "\"grid\" (a split of `ctcir synth-shapes --variant hard` has them)",
+            path, line);
     int G = grid->valueint;
     if (G < 1 || G > 4) return ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: grid %d (expected 1..4)", path, line, G);
     const char **ph = malloc(((size_t)n + 1) * sizeof *ph);
@@ -60,21 +62,28 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
     unsigned char *inside = NULL;
     float *iso = NULL;
     ct_status s = CT_OK;
-    if (!ph || !mask || !type) { s = ct_fail(CT_ERR_NOMEM, "grounding: out of memory"); goto done; }
+    if (!ph || !mask || !type) {
+        s = ct_fail(CT_ERR_NOMEM, "grounding: out of memory");
+        goto done;
+    }
     for (int i = 0; i < n; i++) {
         const cJSON *p = cJSON_GetArrayItem(nps, i), *c = cJSON_GetArrayItem(cells, i);
         ph[i] = cJSON_IsString(p) ? p->valuestring : NULL;
-        type[i] = type_index(cJSON_IsString(cJSON_GetArrayItem(types, i)) ? cJSON_GetArrayItem(types, i)->valuestring : NULL);
+        type[i] =
+            type_index(cJSON_IsString(cJSON_GetArrayItem(types, i)) ? cJSON_GetArrayItem(types, i)->valuestring : NULL);
         mask[i] = 0;
         if (!ph[i] || type[i] < 0 || !cJSON_IsArray(c)) {
-            s = ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: phrase %d: not a string, a known type (object, "
-                        "attribute+object, relation, background) and a list of cells", path, line, i);
+            s = ct_fail(CT_ERR_FORMAT,
+                        "grounding: %s:%ld: phrase %d: not a string, a known type (object, "
+                        "attribute+object, relation, background) and a list of cells",
+                        path, line, i);
             goto done;
         }
         const cJSON *x;
         cJSON_ArrayForEach(x, c) {
             if (!cJSON_IsNumber(x) || x->valueint < 0 || x->valueint >= G * G) {
-                s = ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: phrase %d: cell outside the %dx%d grid", path, line, i, G, G);
+                s = ct_fail(CT_ERR_FORMAT, "grounding: %s:%ld: phrase %d: cell outside the %dx%d grid", path, line, i,
+                            G, G);
                 goto done;
             }
             mask[i] |= 1u << x->valueint;
@@ -90,8 +99,14 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
         goto done;
     }
     for (int i = 0; i < n; i++) {
-        if (!mask[i]) { st->no_cells++; continue; }
-        if (r.start[i] < 0) { st->unmatched++; continue; }
+        if (!mask[i]) {
+            st->no_cells++;
+            continue;
+        }
+        if (r.start[i] < 0) {
+            st->unmatched++;
+            continue;
+        }
         ct_grounding_patch_mask(mask[i], G, g, inside);
         const float *map = r.maps + (size_t)i * P;
         int peak = 0, n_in = 0;
@@ -101,7 +116,10 @@ static ct_status score_record(const ct_model *m, const cJSON *o, const char *pat
             all += map[p];
             if (inside[p]) in += map[p], n_in++;
         }
-        if (!n_in) { st->no_cells++; continue; } /* no patch centre inside the cells */
+        if (!n_in) {
+            st->no_cells++;
+            continue;
+        } /* no patch centre inside the cells */
         int iso_ok = 0;
         if (isolated && (s = isolated_map(m, pixels, ph[i], iso, P, &iso_ok))) goto done;
         if (iso_ok) {
@@ -156,7 +174,8 @@ ct_status ct_grounding_eval(const ct_model *m, const char *path, const char *ima
         while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) k++;
         if (k < n) {
             cJSON *o = NULL;
-            if (!(s = ct_json_parse(path, p, n, (size_t)line - 1, &o))) s = score_record(m, o, path, line, image_root, pixels, isolated, st);
+            if (!(s = ct_json_parse(path, p, n, (size_t)line - 1, &o)))
+                s = score_record(m, o, path, line, image_root, pixels, isolated, st);
             cJSON_Delete(o);
         }
         p += n + 1;
@@ -191,12 +210,15 @@ void ct_grounding_for_each(const ct_grounding_stats *g, bool isolated, void (*fn
     if (!isolated || !n) return;
     static const char *const keys[5] = {"grounding/cc/ctx_level", "grounding/cc/iso_level", "grounding/cc/abs",
                                         "grounding/cc/abs_patches", "grounding/isolated/pointing"};
-    const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n, 100.0 * g->iso_pointing / n};
+    const double v[5] = {g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n,
+                         100.0 * g->iso_pointing / n};
     for (int k = 0; k < 5; k++) fn(ctx, keys[k], v[k]);
 }
 
 void ct_grounding_print(FILE *out, const ct_grounding_stats *g, bool isolated) {
-    fprintf(out, "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the caption)\n",
+    fprintf(out,
+            "grounding (%ld queries; %ld phrases scored, %ld naming nothing in the reference, %ld not found in the "
+            "caption)\n",
             g->queries, g->phrases[CT_GROUNDING_ALL], g->no_cells, g->unmatched);
     fprintf(out, "  %-18s %8s %8s %8s %8s\n", "phrase type", "phrases", "pointing", "mass", "chance");
     for (int t = 0; t <= CT_GROUNDING_ALL; t++) {
@@ -207,7 +229,8 @@ void ct_grounding_print(FILE *out, const ct_grounding_stats *g, bool isolated) {
     }
     const long n = g->phrases[CT_GROUNDING_ALL];
     if (isolated && n)
-        fprintf(out, "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
-                     "(normalised per map: %.4f); isolated pointing %.2f\n",
+        fprintf(out,
+                "  isolated maps: mean patch value a_ctx %.4f, a_iso %.4f; mean |a_ctx - a_iso| %.4f "
+                "(normalised per map: %.4f); isolated pointing %.2f\n",
                 g->ctx_level / n, g->iso_level / n, g->cc_abs / n, g->cc_abs_patches / n, 100.0 * g->iso_pointing / n);
 }

@@ -75,10 +75,14 @@ ct_status ct_chat_response_parse(const char *body, size_t len, char **content, c
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(j, "choices");
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(choices, 0), "message");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(msg, "content");
-    if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1) st = ct_fail(CT_ERR_FORMAT, "the response has no 'choices'");
-    else if (!cJSON_IsObject(msg)) st = ct_fail(CT_ERR_FORMAT, "choices[0] has no 'message'");
-    else if (!cJSON_IsString(c)) st = ct_fail(CT_ERR_FORMAT, "choices[0].message.content is not a string");
-    else if (!(*content = ct_strdup(c->valuestring))) st = ct_fail(CT_ERR_NOMEM, "out of memory");
+    if (!cJSON_IsArray(choices) || cJSON_GetArraySize(choices) < 1)
+        st = ct_fail(CT_ERR_FORMAT, "the response has no 'choices'");
+    else if (!cJSON_IsObject(msg))
+        st = ct_fail(CT_ERR_FORMAT, "choices[0] has no 'message'");
+    else if (!cJSON_IsString(c))
+        st = ct_fail(CT_ERR_FORMAT, "choices[0].message.content is not a string");
+    else if (!(*content = ct_strdup(c->valuestring)))
+        st = ct_fail(CT_ERR_NOMEM, "out of memory");
     cJSON_Delete(j);
     return st;
 }
@@ -130,10 +134,12 @@ ct_status ct_caption_objects_parse(const char *content, int max_objects, char **
     cJSON_ArrayForEach(o, objs) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
         const cJSON *desc = cJSON_GetObjectItemCaseSensitive(o, "descriptors");
-        if (!cJSON_IsObject(o)) st = ct_fail(CT_ERR_FORMAT, "objects[%d] is not an object", i);
+        if (!cJSON_IsObject(o))
+            st = ct_fail(CT_ERR_FORMAT, "objects[%d] is not an object", i);
         else if (!cJSON_IsString(name) || blank(name->valuestring))
             st = ct_fail(CT_ERR_FORMAT, "objects[%d].name is missing, empty or not a string", i);
-        else if (!cJSON_IsArray(desc)) st = ct_fail(CT_ERR_FORMAT, "objects[%d].descriptors is not a list", i);
+        else if (!cJSON_IsArray(desc))
+            st = ct_fail(CT_ERR_FORMAT, "objects[%d].descriptors is not a list", i);
         if (!st) {
             const cJSON *d;
             cJSON_ArrayForEach(d, desc) if (!cJSON_IsString(d)) {
@@ -174,9 +180,9 @@ static bool ci_contains(const char *s, const char *needle) {
 
 /* Captions that talk about the images instead of the edit. */
 static bool names_images(const char *s) {
-    static const char *const bad[] = {"image 1", "image 2", "image one", "image two", "first image",
-                                      "second image", "reference image", "target image", "query image",
-                                      "1st image", "2nd image", "the images", "both images"};
+    static const char *const bad[] = {"image 1",      "image 2",         "image one",    "image two",   "first image",
+                                      "second image", "reference image", "target image", "query image", "1st image",
+                                      "2nd image",    "the images",      "both images"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (ci_contains(s, bad[i])) return true;
     return false;
@@ -251,7 +257,7 @@ static ct_status split_sentences(const char *text, int min_words, char ***list, 
             char *q = p + 1;
             while (isspace((unsigned char)*q)) q++;
             end = *q && !islower((unsigned char)*q); /* a list marker "1." alone is dropped later */
-            if (end) p++; /* keep the full stop in this sentence */
+            if (end) p++;                            /* keep the full stop in this sentence */
         }
         if (!end) continue;
         char c = *p;

@@ -31,7 +31,8 @@ static bool curl_ready = false;
 ct_status ct_http_new(ct_http **out) {
     *out = NULL;
     if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return ct_fail(CT_ERR_IO, "http: curl_global_init failed");
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return ct_fail(CT_ERR_IO, "http: curl_global_init failed");
         curl_ready = true;
     }
     ct_http *h = calloc(1, sizeof *h);
@@ -107,8 +108,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
     return n;
 }
 
-ct_status ct_http_post(ct_http *h, const char *url, const char *bearer, const char *body, size_t len,
-                       double timeout_s, void *tag) {
+ct_status ct_http_post(ct_http *h, const char *url, const char *bearer, const char *body, size_t len, double timeout_s,
+                       void *tag) {
     xfer *x = calloc(1, sizeof *x);
     if (!x) return ct_fail(CT_ERR_NOMEM, "out of memory");
     x->tag = tag;
@@ -176,13 +177,20 @@ ct_status ct_http_wait(ct_http *h, int timeout_ms) {
 
 static bool transport_retryable(CURLcode c) {
     switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_GOT_NOTHING: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
-    case CURLE_WEIRD_SERVER_REPLY: case CURLE_BAD_CONTENT_ENCODING: case CURLE_COULDNT_RESOLVE_PROXY:
-        return true;
-    default:
-        return false;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_COULDNT_RESOLVE_PROXY: return true;
+    default: return false;
     }
 }
 

@@ -68,8 +68,10 @@ static ct_status dedupe(ct_caption_pairs *p) {
             drop[idx[i] - p->items] = 1;
     int o = 0;
     for (int i = 0; i < p->n; i++) {
-        if (drop[i]) pair_clear(&p->items[i]);
-        else p->items[o++] = p->items[i];
+        if (drop[i])
+            pair_clear(&p->items[i]);
+        else
+            p->items[o++] = p->items[i];
     }
     p->n = o;
     free(idx);
@@ -107,10 +109,14 @@ ct_status ct_caption_pairs_read(ct_caption_pairs *out, const char *file, const c
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
         const char *why = NULL;
-        if (!cJSON_IsObject(r)) why = "not a JSON object";
-        else if (!cJSON_IsString(ref) || !*ref->valuestring) why = "field 'reference' missing or not a path";
-        else if (!cJSON_IsString(tgt) || !*tgt->valuestring) why = "field 'target' missing or not a path";
-        else if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id)) why = "field 'id' is not a string or a number";
+        if (!cJSON_IsObject(r))
+            why = "not a JSON object";
+        else if (!cJSON_IsString(ref) || !*ref->valuestring)
+            why = "field 'reference' missing or not a path";
+        else if (!cJSON_IsString(tgt) || !*tgt->valuestring)
+            why = "field 'target' missing or not a path";
+        else if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id))
+            why = "field 'id' is not a string or a number";
         if (why) {
             cJSON_Delete(r);
             st = ct_fail(CT_ERR_FORMAT, "caption-pairs: %s: line %zu: %s", file, line, why);
@@ -169,8 +175,7 @@ ct_status ct_caption_pairs_from_dataset(ct_caption_pairs *out, const ct_dataset 
         }
         if ((st = push(out, &cap, &pair))) goto fail;
     }
-    if (out->n == 0)
-        return ct_fail(CT_ERR_FORMAT, "caption-pairs: %s has no query with a target image", ds->name);
+    if (out->n == 0) return ct_fail(CT_ERR_FORMAT, "caption-pairs: %s has no query with a target image", ds->name);
     return dedupe(out);
 fail:
     pair_clear(&pair);

@@ -20,10 +20,10 @@
 #include "caption/http.h"
 #include "core/fileio.h"
 #include "core/json.h"
-#include "core/str.h"
-#include "ctcir/log.h"
 #include "core/rng.h"
+#include "core/str.h"
 #include "core/timer.h"
+#include "ctcir/log.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -40,12 +40,12 @@ void ct_caption_opts_default(ct_caption_opts *o) {
 }
 
 typedef struct {
-    int pair;        /* index into pairs, -1 when the slot is free */
-    int stage;       /* 0, 1, 2 */
-    int attempt;     /* attempts made at this stage */
+    int pair;    /* index into pairs, -1 when the slot is free */
+    int stage;   /* 0, 1, 2 */
+    int attempt; /* attempts made at this stage */
     bool in_flight;
-    double wake;     /* send (again) at this time */
-    char *body;      /* the request of this stage */
+    double wake; /* send (again) at this time */
+    char *body;  /* the request of this stage */
     size_t body_len;
     char *objects[2]; /* validated answers of stages 1 and 2 (compact JSON) */
 } slot;
@@ -61,7 +61,7 @@ typedef struct {
     slot *slots;
     ct_rng rng;
     double t0, last_progress;
-    int last_decile;     /* non-TTY: one line per 10% */
+    int last_decile; /* non-TTY: one line per 10% */
     int64_t last_printed;
     int64_t todo;
     bool any_response;     /* some HTTP answer arrived in this run */
@@ -115,8 +115,9 @@ static ct_status read_done(const char *path, char ***keys, int64_t *n_keys) {
     size_t complete = len;
     while (complete > 0 && text[complete - 1] != '\n') complete--;
     if (complete < len) {
-        ct_log(CT_LOG_WARN, "caption-pairs: %s: cutting an incomplete last line (%zu bytes) left by an interrupted run\n",
-                path, len - complete);
+        ct_log(CT_LOG_WARN,
+               "caption-pairs: %s: cutting an incomplete last line (%zu bytes) left by an interrupted run\n", path,
+               len - complete);
         if (truncate(path, (off_t)complete) != 0) {
             free(text);
             return ct_fail(CT_ERR_IO, "caption-pairs: %s: cannot truncate: %s", path, strerror(errno));
@@ -132,8 +133,10 @@ static ct_status read_done(const char *path, char ***keys, int64_t *n_keys) {
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         if (!cJSON_IsString(ref) || !cJSON_IsString(tgt)) {
             cJSON_Delete(r);
-            st = ct_fail(CT_ERR_FORMAT, "caption-pairs: %s: line %zu is not a JSON object with 'reference' and "
-                         "'target' (is this an output file of caption-pairs?)", path, line);
+            st = ct_fail(CT_ERR_FORMAT,
+                         "caption-pairs: %s: line %zu is not a JSON object with 'reference' and "
+                         "'target' (is this an output file of caption-pairs?)",
+                         path, line);
             goto fail;
         }
         if (*n_keys == cap) {
@@ -346,8 +349,7 @@ static ct_status on_result(run_state *R, ct_http_result *r) {
     char why[600], ex[260];
     const char *key = R->o->api_key;
     if (r->curl_code) {
-        if (!r->transport_retry)
-            return ct_fail(CT_ERR_IO, "caption-pairs: %s: %s", R->url, r->error);
+        if (!r->transport_retry) return ct_fail(CT_ERR_IO, "caption-pairs: %s: %s", R->url, r->error);
         snprintf(why, sizeof why, "%s%s", r->timed_out ? "timeout: " : "connection: ", r->error);
         int64_t failed_before = R->sum->failed;
         ct_status st = retry_or_fail(R, s, why, -1);
@@ -422,10 +424,14 @@ static ct_status on_result(run_state *R, ct_http_result *r) {
 }
 
 static void fmt_duration(char *out, size_t cap, double s) {
-    if (!(s >= 0) || s > 1e8) snprintf(out, cap, "?");
-    else if (s < 60) snprintf(out, cap, "%.0fs", s);
-    else if (s < 3600) snprintf(out, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(out, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    if (!(s >= 0) || s > 1e8)
+        snprintf(out, cap, "?");
+    else if (s < 60)
+        snprintf(out, cap, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(out, cap, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(out, cap, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
 
 static void progress(run_state *R, bool final) {
@@ -434,16 +440,15 @@ static void progress(run_state *R, bool final) {
     int64_t fin = R->sum->done + R->sum->failed;
     bool tty = ct_log_progress_is_tty();
     int decile = (int)(10 * fin / R->todo);
-    if (final ? fin == R->last_printed && !tty
-              : tty ? now - R->last_progress < 0.25 : decile == R->last_decile)
-        return;
+    if (final ? fin == R->last_printed && !tty : tty ? now - R->last_progress < 0.25 : decile == R->last_decile) return;
     R->last_progress = now;
     R->last_decile = decile;
     R->last_printed = fin;
     double rate = el > 0 ? (double)fin / el : 0;
     char eta[32];
     fmt_duration(eta, sizeof eta, rate > 0 ? (double)(R->todo - fin) / rate : -1);
-    ct_log(CT_LOG_PROGRESS, "%scaption-pairs: %lld/%lld pairs (%lld failed) | %.2f pairs/s | %lld requests, %lld retries | ETA %s%s",
+    ct_log(CT_LOG_PROGRESS,
+           "%scaption-pairs: %lld/%lld pairs (%lld failed) | %.2f pairs/s | %lld requests, %lld retries | ETA %s%s",
            tty ? "\r\033[K" : "", (long long)fin, (long long)R->todo, (long long)R->sum->failed, rate,
            (long long)R->sum->requests, (long long)R->sum->retries, eta, tty && !final ? "" : "\n");
 }
@@ -496,8 +501,10 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
         }
         bool found = n_done_keys && bsearch(&k, done_keys, (size_t)n_done_keys, sizeof *done_keys, cmp_str);
         free(k);
-        if (found) sum->skipped++;
-        else todo[n_todo++] = i;
+        if (found)
+            sum->skipped++;
+        else
+            todo[n_todo++] = i;
     }
     R.todo = n_todo;
     R.out_fd = open(o->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -521,8 +528,10 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
     int next = 0, busy = 0;
     while (!st && (next < n_todo || busy > 0)) {
         if (stop_requested) {
-            st = ct_fail(CT_ERR_INTERRUPTED, "caption-pairs: interrupted; %d pairs in flight are lost, the rest is "
-                         "recorded (run again to continue)", busy);
+            st = ct_fail(CT_ERR_INTERRUPTED,
+                         "caption-pairs: interrupted; %d pairs in flight are lost, the rest is "
+                         "recorded (run again to continue)",
+                         busy);
             break;
         }
         double now = ct_now_s(), next_wake = now + 0.1;
@@ -550,8 +559,10 @@ ct_status ct_caption_run(const ct_caption_opts *o, const ct_caption_pairs *pairs
         if ((st = ct_http_wait(R.http, wait_ms < 1 ? 1 : wait_ms > 100 ? 100 : wait_ms))) break;
         ct_http_result r;
         while (!st && ct_http_next(R.http, &r)) {
-            if (!r.body) st = ct_fail(CT_ERR_NOMEM, "out of memory");
-            else st = on_result(&R, &r);
+            if (!r.body)
+                st = ct_fail(CT_ERR_NOMEM, "out of memory");
+            else
+                st = on_result(&R, &r);
             ct_http_result_clear(&r);
             progress(&R, false);
         }

@@ -9,7 +9,6 @@
 #include "ctcir/json_line.h"
 #include "ctcir/runtime.h"
 
-
 int cli_usage_verror(const char *cmd, const char *fmt, va_list ap) {
     fprintf(stderr, "ctcir %s: ", cmd);
     vfprintf(stderr, fmt, ap);

@@ -37,8 +37,9 @@ int cmd_bpe_train(int argc, char **argv) {
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", out, i ? "merges.txt" : "vocab.json");
         if (stat(path, &st) == 0)
-            return cli_fail("bpe-train", ct_fail(CT_ERR_IO, "%s already holds a vocabulary (%s); give --force to replace it",
-                                                 out, path));
+            return cli_fail(
+                "bpe-train",
+                ct_fail(CT_ERR_IO, "%s already holds a vocabulary (%s); give --force to replace it", out, path));
     }
     const bool from_stdin = strcmp(input, "-") == 0;
     FILE *f = from_stdin ? stdin : fopen(input, "r");
@@ -96,6 +97,6 @@ int cmd_bpe_train(int argc, char **argv) {
     printf("}\n");
     if (merges < size - 514)
         ct_log(CT_LOG_WARN, "bpe-train: only %d merges were possible: vocabulary size %d, not %ld\n", merges,
-                merges + 514, size);
+               merges + 514, size);
     return CLI_OK;
 }

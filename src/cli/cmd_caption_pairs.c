@@ -87,42 +87,57 @@ int cmd_caption_pairs(int argc, char **argv) {
     const char *category = NULL, *prompts_dir = NULL;
     long conc = o.concurrency, maxobj = o.max_objects, retries = o.retries, minw = o.min_words;
     const cli_opt opts[] = {
-        {"pairs", 0, CLI_STR, &pairs_file, "FILE", "JSON lines {\"reference\": path, \"target\": path [, \"id\": str|int]}"},
+        {"pairs", 0, CLI_STR, &pairs_file, "FILE",
+         "JSON lines {\"reference\": path, \"target\": path [, \"id\": str|int]}"},
         {"image-root", 0, CLI_STR, &image_root, "DIR", "folder the pairs' paths are relative to"},
-        {"dataset", 0, CLI_STR, &dataset, "KIND", "the (reference, target) pairs of a dataset ctcir reads: cirr, cirr_r,\n"
-                                                  "hotel, lasco, fashioniq, circo (queries without a target are skipped)"},
+        {"dataset", 0, CLI_STR, &dataset, "KIND",
+         "the (reference, target) pairs of a dataset ctcir reads: cirr, cirr_r,\n"
+         "hotel, lasco, fashioniq, circo (queries without a target are skipped)"},
         {"root", 0, CLI_STR, &root, "DIR", "the dataset's root"},
         {"split", 0, CLI_STR, &split, "S", "the dataset's split"},
         {"category", 0, CLI_STR, &category, "C", "fashioniq: the category"},
-        {"endpoint", 0, CLI_STR, &o.endpoint, "URL", "the API base, e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1\n"
-                                                     "(requests go to URL/chat/completions)", .required = true},
+        {"endpoint", 0, CLI_STR, &o.endpoint, "URL",
+         "the API base, e.g. http://127.0.0.1:8000/v1 or https://api.openai.com/v1\n"
+         "(requests go to URL/chat/completions)",
+         .required = true},
         {"model", 0, CLI_STR, &o.model, "NAME", "model name sent with every request (the server's, not a ctcir folder)",
          .required = true},
-        {"out", 'o', CLI_STR, &o.out_path, "FILE.jsonl", "one line per finished pair, in completion order:\n"
-                                                         "{\"reference\", \"target\", \"difference_captions\": [...] [, \"id\"]}\n"
-                                                         "with the paths as given (dataset: relative to --root). Train on it with\n"
-                                                         "'ctcir train --data FILE.jsonl --image-root DIR'.", .required = true},
-        {"failed", 0, CLI_STR, &o.failed_path, "FILE", "the pairs that failed in this run, JSON lines {\"reference\", \"target\",\n"
-                                                       "\"stage\", \"attempts\", \"error\"} (rewritten by every run)",
+        {"out", 'o', CLI_STR, &o.out_path, "FILE.jsonl",
+         "one line per finished pair, in completion order:\n"
+         "{\"reference\", \"target\", \"difference_captions\": [...] [, \"id\"]}\n"
+         "with the paths as given (dataset: relative to --root). Train on it with\n"
+         "'ctcir train --data FILE.jsonl --image-root DIR'.",
+         .required = true},
+        {"failed", 0, CLI_STR, &o.failed_path, "FILE",
+         "the pairs that failed in this run, JSON lines {\"reference\", \"target\",\n"
+         "\"stage\", \"attempts\", \"error\"} (rewritten by every run)",
          .default_text = "FILE.jsonl.failed"},
-        {"prompts", 0, CLI_STR, &prompts_dir, "DIR", "stage1.txt, stage2.txt, stage3.txt to use instead of the built-in\n"
-                                                     "prompts (the repository's configs/good4cir/, compiled in; copy that\n"
-                                                     "folder to edit them). Placeholders: {max_objects},\n"
-                                                     "{reference_objects}, {target_objects} (the stage 1 / 2 lists as JSON)"},
+        {"prompts", 0, CLI_STR, &prompts_dir, "DIR",
+         "stage1.txt, stage2.txt, stage3.txt to use instead of the built-in\n"
+         "prompts (the repository's configs/good4cir/, compiled in; copy that\n"
+         "folder to edit them). Placeholders: {max_objects},\n"
+         "{reference_objects}, {target_objects} (the stage 1 / 2 lists as JSON)"},
         {"concurrency", 0, CLI_INT, &conc, "N", "pairs in flight, one request each at a time", 1, 1000},
-        {"max-objects", 0, CLI_INT, &maxobj, "N", "objects asked for per image; longer lists are cut (stage 2 may list\n"
-                                                  "up to 2N)", 1, 1000},
-        {"retries", 0, CLI_INT, &retries, "N", "extra attempts per request after a 429, 408, 409, 5xx, timeout,\n"
-                                               "dropped connection or malformed answer", 0, 1000},
+        {"max-objects", 0, CLI_INT, &maxobj, "N",
+         "objects asked for per image; longer lists are cut (stage 2 may list\n"
+         "up to 2N)",
+         1, 1000},
+        {"retries", 0, CLI_INT, &retries, "N",
+         "extra attempts per request after a 429, 408, 409, 5xx, timeout,\n"
+         "dropped connection or malformed answer",
+         0, 1000},
         {"timeout", 0, CLI_FLOAT, &o.timeout_s, "SECONDS", "per request (over 0)", 0, 86400},
-        {"backoff", 0, CLI_FLOAT, &o.backoff_s, "SECONDS", "first retry delay, doubled per attempt up to 60 s, with +-50%\n"
-                                                          "jitter; a Retry-After header is honoured instead", 0, 86400},
+        {"backoff", 0, CLI_FLOAT, &o.backoff_s, "SECONDS",
+         "first retry delay, doubled per attempt up to 60 s, with +-50%\n"
+         "jitter; a Retry-After header is honoured instead",
+         0, 86400},
         {"min-words", 0, CLI_INT, &minw, "N", "post-filter: shorter sentences are dropped", 0, 1000},
         {0}};
     const cli_cmd command = {cmd, synopsis, opts, epilogue};
     int prc = cli_parse(&command, argc, argv, NULL);
     if (prc != CLI_PARSED) return prc;
-    if (!(o.timeout_s > 0)) return cli_usage_error(cmd, "--timeout: expected a number of seconds over 0, got %g", o.timeout_s);
+    if (!(o.timeout_s > 0))
+        return cli_usage_error(cmd, "--timeout: expected a number of seconds over 0, got %g", o.timeout_s);
     o.concurrency = (int)conc, o.max_objects = (int)maxobj, o.retries = (int)retries, o.min_words = (int)minw;
     if (!!pairs_file == !!dataset) return cli_usage_error(cmd, "give either --pairs FILE or --dataset KIND");
     if (pairs_file && !image_root) return cli_usage_error(cmd, "--pairs needs --image-root DIR");

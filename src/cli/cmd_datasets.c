@@ -11,33 +11,33 @@
 #include "ctcir/log.h"
 
 static const char synopsis[] =
-            "usage: ctcir datasets check --dataset cirr|circo|fashioniq|lasco|cirr_r|hotel|manifest --root DIR\n"
-            "                            [--split S] [--category C] [--json] [--write-excluded FILE] [-t N] [-q]\n"
-            "       ctcir datasets build-cirr --nlvr2 DIR --out DIR [--cirr DIR] [--copy|--link] [-q]\n\n"
-            "check: reads every split of the dataset (or --split S; FashionIQ: each category, or\n"
-            "--category C) as `ctcir eval` reads it (docs/datasets.md section 6) and checks that every\n"
-            "image it references exists and decodes, that gallery names and query ids are unique, that\n"
-            "the reader skips no record, and that the record counts equal the published ones\n"
-            "(docs/datasets.md section 8). Lists the missing and corrupt images and the queries each\n"
-            "one affects (reference, target or subset member unusable). Exit 0 only if the copy is\n"
-            "complete, 1 otherwise.\n"
-            "  --json                one JSON object on stdout: complete, missing, corrupt, duplicates,\n"
-            "                        queries_affected, counts {split: {found, published, images}}, ...\n"
-            "                        (docs/formats.md section 13)\n"
-            "  --write-excluded FILE the queries that cannot be evaluated and the unusable images, per\n"
-            "                        split, for `ctcir eval --exclude FILE` (docs/formats.md section 13)\n"
-            "  -t, --threads N       decoding threads (default 4)\n"
-            "  -q, --quiet           no progress lines\n\n"
-            "build-cirr: CIRR's images are NLVR2's. Fills --out (the CIRR root) with the tree its split\n"
-            "files image_splits/split.rc2.<split>.json expect (train/<n>/..., dev/..., test1/...),\n"
-            "finding each image by file name anywhere under --nlvr2. Prints a JSON summary with the\n"
-            "images not found; exit 0 when none is missing, 1 otherwise. Re-running fills in only what\n"
-            "is not yet there.\n"
-            "  --cirr DIR            the CIRR annotation folder holding image_splits/ (default: --out);\n"
-            "                        its captions/, captions_ext/ and image_splits/ JSON files are put\n"
-            "                        into --out too\n"
-            "  --link                symbolic links to the NLVR2 files (absolute paths; the default)\n"
-            "  --copy                copies, each written atomically\n";
+    "usage: ctcir datasets check --dataset cirr|circo|fashioniq|lasco|cirr_r|hotel|manifest --root DIR\n"
+    "                            [--split S] [--category C] [--json] [--write-excluded FILE] [-t N] [-q]\n"
+    "       ctcir datasets build-cirr --nlvr2 DIR --out DIR [--cirr DIR] [--copy|--link] [-q]\n\n"
+    "check: reads every split of the dataset (or --split S; FashionIQ: each category, or\n"
+    "--category C) as `ctcir eval` reads it (docs/datasets.md section 6) and checks that every\n"
+    "image it references exists and decodes, that gallery names and query ids are unique, that\n"
+    "the reader skips no record, and that the record counts equal the published ones\n"
+    "(docs/datasets.md section 8). Lists the missing and corrupt images and the queries each\n"
+    "one affects (reference, target or subset member unusable). Exit 0 only if the copy is\n"
+    "complete, 1 otherwise.\n"
+    "  --json                one JSON object on stdout: complete, missing, corrupt, duplicates,\n"
+    "                        queries_affected, counts {split: {found, published, images}}, ...\n"
+    "                        (docs/formats.md section 13)\n"
+    "  --write-excluded FILE the queries that cannot be evaluated and the unusable images, per\n"
+    "                        split, for `ctcir eval --exclude FILE` (docs/formats.md section 13)\n"
+    "  -t, --threads N       decoding threads (default 4)\n"
+    "  -q, --quiet           no progress lines\n\n"
+    "build-cirr: CIRR's images are NLVR2's. Fills --out (the CIRR root) with the tree its split\n"
+    "files image_splits/split.rc2.<split>.json expect (train/<n>/..., dev/..., test1/...),\n"
+    "finding each image by file name anywhere under --nlvr2. Prints a JSON summary with the\n"
+    "images not found; exit 0 when none is missing, 1 otherwise. Re-running fills in only what\n"
+    "is not yet there.\n"
+    "  --cirr DIR            the CIRR annotation folder holding image_splits/ (default: --out);\n"
+    "                        its captions/, captions_ext/ and image_splits/ JSON files are put\n"
+    "                        into --out too\n"
+    "  --link                symbolic links to the NLVR2 files (absolute paths; the default)\n"
+    "  --copy                copies, each written atomically\n";
 
 static int check_main(int argc, char **argv) {
     ct_check_opts o;
@@ -46,7 +46,8 @@ static int check_main(int argc, char **argv) {
     bool json = false;
     long threads = o.threads;
     const cli_opt opts[] = {
-        {"dataset", 0, CLI_STR, &o.dataset, "KIND", "cirr | circo | fashioniq | lasco | cirr_r | hotel | manifest", .required = true},
+        {"dataset", 0, CLI_STR, &o.dataset, "KIND", "cirr | circo | fashioniq | lasco | cirr_r | hotel | manifest",
+         .required = true},
         {"root", 0, CLI_STR, &o.root, "DIR", "the dataset's root", .required = true},
         {"split", 0, CLI_STR, &o.split, "S", "only this split (default: every split)"},
         {"category", 0, CLI_STR, &o.category, "C", "fashioniq: only this category"},
@@ -92,16 +93,20 @@ static int check_main(int argc, char **argv) {
             printf(", %d images checked, %d queries affected", sp->images_checked, sp->n_affected);
             if (sp->skipped) printf(", %d records skipped by the reader", sp->skipped);
             if (sp->n_duplicates) printf(", %d repeated image names (first: %s)", sp->n_duplicates, sp->duplicates[0]);
-            if (sp->n_duplicate_ids) printf(", %d repeated query ids (first: %s)", sp->n_duplicate_ids, sp->duplicate_ids[0]);
+            if (sp->n_duplicate_ids)
+                printf(", %d repeated query ids (first: %s)", sp->n_duplicate_ids, sp->duplicate_ids[0]);
             printf("\n");
             int shown = 0, more = 0;
             for (int k = 0; k < r.n_bad; k++) {
                 const ct_check_image *b = &r.bad[k];
                 if (strcmp(b->split, sp->split)) continue;
-                if (shown == 20) { more++; continue; }
+                if (shown == 20) {
+                    more++;
+                    continue;
+                }
                 shown++;
-                printf("  %-7s %s  %s  (%d quer%s)%s%s\n", b->problem == CT_IMG_MISSING ? "missing" : "corrupt", b->name,
-                       b->path ? b->path : "(in no gallery)", b->n_queries, b->n_queries == 1 ? "y" : "ies",
+                printf("  %-7s %s  %s  (%d quer%s)%s%s\n", b->problem == CT_IMG_MISSING ? "missing" : "corrupt",
+                       b->name, b->path ? b->path : "(in no gallery)", b->n_queries, b->n_queries == 1 ? "y" : "ies",
                        b->error ? ": " : "", b->error ? b->error : "");
             }
             if (more) printf("  ... and %d more unusable images (--json lists them all)\n", more);
@@ -120,7 +125,8 @@ static int build_cirr_main(int argc, char **argv) {
     memset(&o, 0, sizeof o);
     bool copy = false, link = false;
     const cli_opt opts[] = {
-        {"nlvr2", 0, CLI_STR, &o.nlvr2, "DIR", "the NLVR2 download (images found by file name anywhere below)", .required = true},
+        {"nlvr2", 0, CLI_STR, &o.nlvr2, "DIR", "the NLVR2 download (images found by file name anywhere below)",
+         .required = true},
         {"out", 'o', CLI_STR, &o.out, "DIR", "the CIRR root to fill", .required = true},
         {"cirr", 0, CLI_STR, &o.cirr, "DIR", "the CIRR annotation folder holding image_splits/ (default: --out)"},
         {"copy", 0, CLI_FLAG, &copy, NULL, "copies, each written atomically"},
@@ -138,7 +144,8 @@ static int build_cirr_main(int argc, char **argv) {
     if (text) printf("%s\n", text);
     free(text);
     if (r.n_missing)
-        fprintf(stderr, "ctcir datasets build-cirr: %d images not found under %s (listed in \"missing\")\n", r.n_missing, o.nlvr2);
+        fprintf(stderr, "ctcir datasets build-cirr: %d images not found under %s (listed in \"missing\")\n",
+                r.n_missing, o.nlvr2);
     int rc = !text ? cli_fail("datasets", ct_fail(CT_ERR_NOMEM, "out of memory")) : r.n_missing ? CLI_RUNTIME : CLI_OK;
     ct_build_cirr_report_free(&r);
     return rc;

@@ -16,18 +16,23 @@ int cmd_encode(int argc, char **argv) {
     const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &o.model, "DIR", "HF CLIP folder or ctcir checkpoint folder", .required = true},
-        {"image", 0, CLI_LIST, &images, "FILE", "an image (JPEG/PNG/...), CLIP-preprocessed at the model's image_size;\nrepeatable"},
+        {"image", 0, CLI_LIST, &images, "FILE",
+         "an image (JPEG/PNG/...), CLIP-preprocessed at the model's image_size;\nrepeatable"},
         {"text", 0, CLI_LIST, &texts, "STR", "a text, tokenized like clip.tokenize (77 ids, 0-padded); repeatable"},
         {"texts", 0, CLI_STR, &o.texts_file, "FILE", "a JSON array of strings, appended after the --text ones"},
-        {"pixels", 0, CLI_STR, &o.pixels_file, "FILE", "preprocessed images: tensor input.pixel_values [N,3,S,S] of FILE\n(instead of --image)"},
-        {"input-ids", 0, CLI_STR, &o.ids_file, "FILE", "token ids: tensor input.input_ids [T,77] of FILE (instead of texts)"},
+        {"pixels", 0, CLI_STR, &o.pixels_file, "FILE",
+         "preprocessed images: tensor input.pixel_values [N,3,S,S] of FILE\n(instead of --image)"},
+        {"input-ids", 0, CLI_STR, &o.ids_file, "FILE",
+         "token ids: tensor input.input_ids [T,77] of FILE (instead of texts)"},
         {"out", 'o', CLI_STR, &o.out, "FILE", "output safetensors file", .required = true},
-        {"all", 0, CLI_FLAG, &o.all, NULL, "also write input.pixel_values, input.input_ids, vision.last_hidden_state,\n"
-                                           "vision.pooled_output, text.last_hidden_state, text.pooled_output,\n"
-                                           "text.eot_index (names and meanings of the parity kit)"},
-        {"loss-weights", 0, CLI_STR, &o.loss_file, "FILE", "holds loss.r_image [N,P] and loss.r_text [T,P]: also write loss.value =\n"
-                                                          "sum(image_embeds*r_image) + sum(text_embeds*r_text), grad.<param> for\n"
-                                                          "every parameter and grad.input.pixel_values"},
+        {"all", 0, CLI_FLAG, &o.all, NULL,
+         "also write input.pixel_values, input.input_ids, vision.last_hidden_state,\n"
+         "vision.pooled_output, text.last_hidden_state, text.pooled_output,\n"
+         "text.eot_index (names and meanings of the parity kit)"},
+        {"loss-weights", 0, CLI_STR, &o.loss_file, "FILE",
+         "holds loss.r_image [N,P] and loss.r_text [T,P]: also write loss.value =\n"
+         "sum(image_embeds*r_image) + sum(text_embeds*r_text), grad.<param> for\n"
+         "every parameter and grad.input.pixel_values"},
         {"batch", 0, CLI_INT, &batch, "N", "images/texts per forward pass", 1, 4096},
         CLI_OPT_THREADS(&threads),
         CLI_OPT_PRECISION_ROW(&precision),
@@ -44,8 +49,10 @@ int cmd_encode(int argc, char **argv) {
     if (rc != CLI_PARSED) goto done;
     if (precision && (rc = cli_set_precision("encode", precision))) goto done;
     rc = CLI_OK;
-    if (o.pixels_file && images.n) rc = cli_usage_error("encode", "--pixels and --image exclude each other");
-    else if (o.ids_file && (texts.n || o.texts_file)) rc = cli_usage_error("encode", "--input-ids and --text/--texts exclude each other");
+    if (o.pixels_file && images.n)
+        rc = cli_usage_error("encode", "--pixels and --image exclude each other");
+    else if (o.ids_file && (texts.n || o.texts_file))
+        rc = cli_usage_error("encode", "--input-ids and --text/--texts exclude each other");
     else if (!o.pixels_file && !images.n && !o.ids_file && !texts.n && !o.texts_file)
         rc = cli_usage_error("encode", "nothing to encode: give --image, --text or --texts");
     if (rc) goto done;

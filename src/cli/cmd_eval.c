@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "ctcir/dist.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "ctcir/dist.h"
 #include "ctcir/eval.h"
 #include "ctcir/log.h"
 
@@ -26,20 +26,26 @@ static int eval_command(int argc, char **argv, cli_list *index) {
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
         {"dataset", 0, CLI_STR, &o.dataset, "NAME", "cirr | circo | fashioniq | lasco | manifest", .required = true},
-        {"root", 0, CLI_STR, &o.root, "DIR", "dataset root (manifest: the image root holding <split>.jsonl and,\n"
-                                             "if present, <split>_gallery.txt)", .required = true},
+        {"root", 0, CLI_STR, &o.root, "DIR",
+         "dataset root (manifest: the image root holding <split>.jsonl and,\n"
+         "if present, <split>_gallery.txt)",
+         .required = true},
         {"split", 0, CLI_STR, &o.split, "S", "the split to evaluate", .required = true},
         {"category", 0, CLI_STR, &o.category, "C", "FashionIQ: one category (default: all three and their mean)"},
-        {"index", 0, CLI_LIST, index, "INDEX", "gallery embeddings from `ctcir index` (model identity checked);\n"
-                                                 "repeat it to use several complete shards as one gallery;\n"
-                                                 "without it the gallery is embedded on the fly"},
-        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F", "one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
-                                                                 "FashionIQ <category>/<index> for every category)"},
-        {"submission-out", 0, CLI_STR, &o.submission_out, "DIR", "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
-                                                                 "CIRCO: circo_<split>.json (ids as integers); any split"},
-        {"exclude", 0, CLI_STR, &o.exclude, "FILE", "drop the queries and images listed by `ctcir datasets check\n"
-                                                    "--write-excluded` (gallery included; for copies missing images);\n"
-                                                    "the JSON says how many (excluded_queries, excluded_images)"},
+        {"index", 0, CLI_LIST, index, "INDEX",
+         "gallery embeddings from `ctcir index` (model identity checked);\n"
+         "repeat it to use several complete shards as one gallery;\n"
+         "without it the gallery is embedded on the fly"},
+        {"predictions-out", 0, CLI_STR, &o.predictions_out, "F",
+         "one file {\"<query id>\": [top-50 names]} (CIRR pairid, CIRCO id,\n"
+         "FashionIQ <category>/<index> for every category)"},
+        {"submission-out", 0, CLI_STR, &o.submission_out, "DIR",
+         "CIRR: <split>_recall.json + <split>_recall_subset.json (version rc2);\n"
+         "CIRCO: circo_<split>.json (ids as integers); any split"},
+        {"exclude", 0, CLI_STR, &o.exclude, "FILE",
+         "drop the queries and images listed by `ctcir datasets check\n"
+         "--write-excluded` (gallery included; for copies missing images);\n"
+         "the JSON says how many (excluded_queries, excluded_images)"},
         {"grounding", 0, CLI_FLAG, &o.grounding, NULL,
          "manifest splits with \"phrase_cells\" (synth-shapes --variant hard): also the grounding accuracy\n"
          "of each noun phrase's attention map (the `ctcir explain` map, CLS dropped): grounding/pointing =\n"
@@ -57,18 +63,20 @@ static int eval_command(int argc, char **argv, cli_list *index) {
         CLI_OPT_THREADS(&threads),
         CLI_OPT_PRECISION_ROW(&precision),
         {0}};
-    const cli_cmd cmd = {"eval",
-                         "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
-                         "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
-                         "                  [--exclude FILE] [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t N]\n\n"
-                         "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
-                         "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
-                         "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
-                         "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
-                         "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
-                         "Values are percentages. The table goes to stdout; --json prints one JSON object instead,\n"
-                         "with a \"metrics\" object, the resolved model path, model_id and the ctcir version.\n",
-                         opts};
+    const cli_cmd cmd = {
+        "eval",
+        "usage: ctcir eval --model CKPT --dataset cirr|circo|fashioniq|lasco|manifest --root DIR --split S\n"
+        "                  [--category C] [--index INDEX] [--predictions-out FILE] [--submission-out DIR]\n"
+        "                  [--exclude FILE] [--json] [--strict] [--batch N] [--grounding [--grounding-queries N]] [-t "
+        "N]\n\n"
+        "Ranks the split's gallery for every query f(reference, caption) and reports:\n"
+        "  cirr       recall@{1,5,10,50} (reference removed), recall_subset@{1,2,3}, avg = (R@5 + Rs@1)/2\n"
+        "  circo      mAP@{5,10,25,50} (the server's formula) and recall@{5,10,25,50} of the target\n"
+        "  fashioniq  <category>/recall@{10,50} per category (all three unless --category) and mean/recall@K\n"
+        "  lasco, manifest  recall@{1,5,10,50} (reference removed)\n"
+        "Values are percentages. The table goes to stdout; --json prints one JSON object instead,\n"
+        "with a \"metrics\" object, the resolved model path, model_id and the ctcir version.\n",
+        opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
     if (o.grounding_isolated) o.grounding = true;
@@ -78,7 +86,8 @@ static int eval_command(int argc, char **argv, cli_list *index) {
     o.loader_threads = (int)lt;
     o.quiet = cli_quiet();
     ct_dataset_kind kind;
-    if (ct_dataset_kind_parse(o.dataset, &kind)) return cli_usage_error("eval", "--dataset: unknown dataset '%s'", o.dataset);
+    if (ct_dataset_kind_parse(o.dataset, &kind))
+        return cli_usage_error("eval", "--dataset: unknown dataset '%s'", o.dataset);
     if (o.grounding && kind != CT_DS_MANIFEST)
         return cli_usage_error("eval", "--grounding needs --dataset manifest (a split with \"phrase_cells\")");
     if (ct_dataset_protocol(kind)->categories && !o.category && o.index)
@@ -106,12 +115,15 @@ static int eval_command(int argc, char **argv, cli_list *index) {
     }
     if (r.has_mean && !json) print_table("fashioniq mean", &r.mean);
     if (r.has_grounding && !json) ct_grounding_print(stdout, &r.grounding, r.grounding_isolated);
-    if (!any) ct_log(CT_LOG_WARN, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
+    if (!any)
+        ct_log(CT_LOG_WARN, "eval: the %s split has no ground truth: no metrics (files written as asked)\n", o.split);
     rc = CLI_OK;
     if (json) {
         char *text = ct_eval_result_json(&r, &o, model);
-        if (text) printf("%s\n", text);
-        else rc = cli_fail("eval", ct_fail(CT_ERR_NOMEM, "eval: out of memory printing JSON"));
+        if (text)
+            printf("%s\n", text);
+        else
+            rc = cli_fail("eval", ct_fail(CT_ERR_NOMEM, "eval: out of memory printing JSON"));
         free(text);
     }
     ct_eval_result_free(&r);

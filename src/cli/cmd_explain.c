@@ -32,11 +32,13 @@ static int parse(explain_opts *o, int argc, char **argv) {
     long max_phrases = o->max_phrases, panel = o->panel, threads = 0;
     const char *precision = NULL;
     const cli_opt opts[] = {
-        {"model", 'm', CLI_STR, &o->model, "DIR", "ctcir checkpoint folder or plain CLIP folder (head seeded)", .required = true},
+        {"model", 'm', CLI_STR, &o->model, "DIR", "ctcir checkpoint folder or plain CLIP folder (head seeded)",
+         .required = true},
         {"image", 0, CLI_STR, &o->image, "FILE", "query image", .required = true},
         {"text", 0, CLI_STR, &o->text, "STR", "modification text", .required = true},
         {"out", 'o', CLI_STR, &o->out, "FILE.png", "output picture", .required = true},
-        {"phrase", 'p', CLI_LIST, &phrases, "STR", "a phrase to show; repeatable (default: the noun phrases of --text)"},
+        {"phrase", 'p', CLI_LIST, &phrases, "STR",
+         "a phrase to show; repeatable (default: the noun phrases of --text)"},
         {"max-phrases", 0, CLI_INT, &max_phrases, "N", "at most N extracted phrases", 1, MAX_PHRASES},
         {"panel", 0, CLI_INT, &panel, "PX", "panel side in pixels", 16, 1024},
         {"alpha", 0, CLI_FLOAT, &o->alpha, "A", "heat map opacity", 0, 1},
@@ -58,7 +60,8 @@ static int parse(explain_opts *o, int argc, char **argv) {
         int prc = cli_set_precision("explain", precision);
         if (prc) rc = prc;
     }
-    if (rc == CLI_PARSED && phrases.n > MAX_PHRASES) rc = cli_usage_error("explain", "at most %d --phrase", MAX_PHRASES);
+    if (rc == CLI_PARSED && phrases.n > MAX_PHRASES)
+        rc = cli_usage_error("explain", "at most %d --phrase", MAX_PHRASES);
     for (int i = 0; i < phrases.n && i < MAX_PHRASES; i++) o->phrases[i] = phrases.v[i];
     o->n_given = phrases.n < MAX_PHRASES ? phrases.n : MAX_PHRASES;
     o->max_phrases = (int)max_phrases, o->panel = (int)panel, o->threads = (int)threads;
@@ -143,7 +146,10 @@ int cmd_explain(int argc, char **argv) {
     pixels = malloc((size_t)3 * S * S * sizeof *pixels);
     panels = calloc((size_t)n + 1, sizeof *panels);
     cells = calloc((size_t)n + 1, sizeof *cells);
-    if (!pixels || !panels || !cells) { s = ct_fail(CT_ERR_NOMEM, "out of memory"); goto fail; }
+    if (!pixels || !panels || !cells) {
+        s = ct_fail(CT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if ((s = model_view(&view, pixels, &img, S))) goto fail;
     if ((s = ct_model_load_image(m, o.image, pixels))) goto fail;
     if ((s = ct_explain(&r, m, pixels, o.text, phrases, n))) goto fail;
@@ -162,10 +168,13 @@ int cmd_explain(int argc, char **argv) {
     ct_grid_opts go = {.cols = 0, .cell = o.panel, .label_lines = 2, .title = o.text};
     if ((s = ct_draw_grid(&canvas, cells, n_cells, &go))) goto fail;
     if ((s = ct_image_save_png(&canvas, o.out))) goto fail;
-    if (!(json = summary_json(&o, phrases, n, &r))) { s = ct_fail(CT_ERR_NOMEM, "out of memory"); goto fail; }
+    if (!(json = summary_json(&o, phrases, n, &r))) {
+        s = ct_fail(CT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     printf("%s\n", json);
     ct_log(CT_LOG_INFO, "explain: %d phrase(s), %d matched, %dx%d patch grid -> %s\n", n, n_cells - 1, r.grid, r.grid,
-            o.out);
+           o.out);
     goto done;
 fail:
     rc = cli_fail("explain", s);

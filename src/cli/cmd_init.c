@@ -11,16 +11,19 @@
 int cmd_init(int argc, char **argv) {
     ct_init_args a = {0};
     long seed = 0;
-    const cli_opt opts[] = {
-        {"config", 'c', CLI_STR, &a.config_path, "FILE", "model config: HF CLIPConfig keys (configs/synthetic-tiny-model.json);\n"
-                                                        "text_config.vocab_size may be \"auto\" (= the vocabulary's size), and\n"
-                                                        "\"vocab\" may name the vocabulary folder", .required = true},
-        {"out", 'o', CLI_STR, &a.out_dir, "DIR", "output folder; must be missing or empty unless --force", .required = true},
-        {"vocab", 0, CLI_STR, &a.vocab_dir, "DIR", "vocab.json + merges.txt, e.g. from `ctcir bpe-train` (default: the\n"
-                                                   "config's \"vocab\")"},
-        {"seed", 's', CLI_INT, &seed, "S", "random seed, a non-negative integer", 0, 9.0e15},
-        {"force", 'f', CLI_FLAG, &a.force, NULL, "replace an existing --out folder"},
-        {0}};
+    const cli_opt opts[] = {{"config", 'c', CLI_STR, &a.config_path, "FILE",
+                             "model config: HF CLIPConfig keys (configs/synthetic-tiny-model.json);\n"
+                             "text_config.vocab_size may be \"auto\" (= the vocabulary's size), and\n"
+                             "\"vocab\" may name the vocabulary folder",
+                             .required = true},
+                            {"out", 'o', CLI_STR, &a.out_dir, "DIR",
+                             "output folder; must be missing or empty unless --force", .required = true},
+                            {"vocab", 0, CLI_STR, &a.vocab_dir, "DIR",
+                             "vocab.json + merges.txt, e.g. from `ctcir bpe-train` (default: the\n"
+                             "config's \"vocab\")"},
+                            {"seed", 's', CLI_INT, &seed, "S", "random seed, a non-negative integer", 0, 9.0e15},
+                            {"force", 'f', CLI_FLAG, &a.force, NULL, "replace an existing --out folder"},
+                            {0}};
     const cli_cmd cmd = {"init",
                          "usage: ctcir init --config FILE --out DIR [--vocab DIR] [--seed S] [--force]\n\n"
                          "Writes a CLIP model with random weights in Hugging Face's layout: config.json (CLIPConfig\n"
@@ -37,7 +40,8 @@ int cmd_init(int argc, char **argv) {
     if (s) return cli_fail("init", s);
     cJSON *o = cJSON_CreateObject();
     char *text = NULL;
-    if (o && cJSON_AddStringToObject(o, "out", a.out_dir) && cJSON_AddNumberToObject(o, "parameters", (double)info.parameters) &&
+    if (o && cJSON_AddStringToObject(o, "out", a.out_dir) &&
+        cJSON_AddNumberToObject(o, "parameters", (double)info.parameters) &&
         cJSON_AddNumberToObject(o, "vocab_size", info.vocab_size) && cJSON_AddNumberToObject(o, "seed", (double)seed))
         text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);

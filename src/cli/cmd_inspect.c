@@ -73,12 +73,16 @@ static void print_table(const ct_st_file *f, size_t total_bytes, size_t total_nu
 
 int cmd_inspect(int argc, char **argv) {
     bool json = false;
-    const cli_opt opts[] = {{"json", 0, CLI_FLAG, &json, NULL, "print one JSON object on stdout instead of a table"}, {0}};
+    const cli_opt opts[] = {{"json", 0, CLI_FLAG, &json, NULL, "print one JSON object on stdout instead of a table"},
+                            {0}};
     const cli_cmd cmd = {"inspect",
                          "usage: ctcir inspect FILE.safetensors [--json]\n\n"
                          "Validates FILE (header, offsets, sizes, coverage) and lists its metadata and tensors\n"
                          "(name, dtype, shape, element count, bytes). Exit 0 if valid, 1 if not.\n",
-                         opts, NULL, 1, "FILE"};
+                         opts,
+                         NULL,
+                         1,
+                         "FILE"};
     cli_list pos = {0};
     int rc = cli_parse(&cmd, argc, argv, &pos);
     if (rc == CLI_PARSED && pos.n != 1) rc = cli_usage_error("inspect", "expected exactly one FILE.safetensors");
@@ -96,8 +100,10 @@ int cmd_inspect(int argc, char **argv) {
         total_numel += ct_st_at(f, i)->numel;
     }
     rc = CLI_OK;
-    if (json) rc = print_json(f, total_bytes, total_numel);
-    else print_table(f, total_bytes, total_numel);
+    if (json)
+        rc = print_json(f, total_bytes, total_numel);
+    else
+        print_table(f, total_bytes, total_numel);
     ct_st_close(f);
     return rc;
 }

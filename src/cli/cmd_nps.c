@@ -63,15 +63,16 @@ static int run_stream(FILE *f, const char *name, int max) {
     while (rc == 0 && (r = read_line(f, buf, NPS_MAX_LINE, &len)) != 0) {
         line++;
         if (r < 0) {
-            rc = cli_fail("nps", ct_fail(CT_ERR_FORMAT, "nps: %s: line %ld longer than %d bytes", name, line,
-                                         NPS_MAX_LINE));
+            rc = cli_fail("nps",
+                          ct_fail(CT_ERR_FORMAT, "nps: %s: line %ld longer than %d bytes", name, line, NPS_MAX_LINE));
             break;
         }
         if (strspn(buf, " \t") == len) continue; /* blank line */
         cJSON *v = cJSON_ParseWithLength(buf, len);
         if (!v || !cJSON_IsString(v)) {
-            rc = cli_fail("nps", ct_fail(CT_ERR_FORMAT, "nps: %s: line %ld: expected a JSON string like \"a red car\"%s",
-                                         name, line, v ? "" : " (malformed JSON)"));
+            rc =
+                cli_fail("nps", ct_fail(CT_ERR_FORMAT, "nps: %s: line %ld: expected a JSON string like \"a red car\"%s",
+                                        name, line, v ? "" : " (malformed JSON)"));
             cJSON_Delete(v);
             break;
         }

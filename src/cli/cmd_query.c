@@ -19,12 +19,13 @@
 #include "ctcir/runtime.h"
 #include "ctcir/tokenizer.h"
 
-#define MAX_K 100000
+#define MAX_K          100000
 #define MAX_QUERY_LINE (1 << 20)
 
 /* DIR/name with the first image extension that exists. */
 static ct_status resolve(char *out, size_t cap, const char *dir, const char *name) {
-    static const char *const ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".ppm", ".pgm", ".pnm", ".psd", ""};
+    static const char *const ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
+                                      ".ppm", ".pgm", ".pnm",  ".psd", ""};
     struct stat st;
     for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         snprintf(out, cap, "%s/%s%s", dir, name, ext[i]);
@@ -37,7 +38,7 @@ static ct_status draw_grid(const char *path, const char *query_image, const char
                            const int *idx, const float *score, int k, const char *images, int target_row) {
     ct_image *imgs = calloc((size_t)k + 1, sizeof *imgs);
     ct_grid_cell *cells = calloc((size_t)k + 1, sizeof *cells);
-    char (*labels)[96] = calloc((size_t)k + 1, sizeof *labels);
+    char(*labels)[96] = calloc((size_t)k + 1, sizeof *labels);
     ct_status s = imgs && cells && labels ? CT_OK : ct_fail(CT_ERR_NOMEM, "query: out of memory");
     if (!s) s = ct_image_load(&imgs[0], query_image);
     if (!s) cells[0] = (ct_grid_cell){&imgs[0], "QUERY", CT_MARK_QUERY};
@@ -47,7 +48,8 @@ static ct_status draw_grid(const char *path, const char *query_image, const char
         if ((s = resolve(file, sizeof file, images, name))) break;
         if ((s = ct_image_load(&imgs[i + 1], file))) break;
         snprintf(labels[i + 1], sizeof labels[0], "%d. %.3f", i + 1, score[i]);
-        cells[i + 1] = (ct_grid_cell){&imgs[i + 1], labels[i + 1], idx[i] == target_row ? CT_MARK_CORRECT : CT_MARK_NONE};
+        cells[i + 1] =
+            (ct_grid_cell){&imgs[i + 1], labels[i + 1], idx[i] == target_row ? CT_MARK_CORRECT : CT_MARK_NONE};
     }
     if (!s) {
         ct_image out = {0};
@@ -140,9 +142,9 @@ typedef struct {
 } query_in;
 
 typedef struct {
-    int n;                 /* results (k, or fewer when the gallery is smaller) */
-    int64_t target_row;    /* -1: no --target, or not in the index */
-    int64_t target_rank;   /* 1-based, among the ranked (not excluded) rows */
+    int n;               /* results (k, or fewer when the gallery is smaller) */
+    int64_t target_row;  /* -1: no --target, or not in the index */
+    int64_t target_rank; /* 1-based, among the ranked (not excluded) rows */
     float target_score;
     double search_seconds, seconds;
 } query_out;
@@ -153,13 +155,17 @@ static int mark_excluded(engine *g, const query_in *in, const char *where) {
     int n = 0;
     for (int i = 0; i < in->n_exclude; i++) {
         int64_t r = find_name(g->ix, in->exclude[i]);
-        if (r < 0) ct_log(CT_LOG_WARN, "query: %s--exclude '%s' is not in the index\n", where, in->exclude[i]);
-        else n += !g->excluded[r], g->excluded[r] = 1;
+        if (r < 0)
+            ct_log(CT_LOG_WARN, "query: %s--exclude '%s' is not in the index\n", where, in->exclude[i]);
+        else
+            n += !g->excluded[r], g->excluded[r] = 1;
     }
     if (in->exclude_reference) {
         int64_t r = find_tail(g->ix, in->image);
-        if (r < 0) ct_log(CT_LOG_WARN, "query: %s--exclude-reference: no gallery entry is named after %s\n", where, in->image);
-        else n += !g->excluded[r], g->excluded[r] = 1;
+        if (r < 0)
+            ct_log(CT_LOG_WARN, "query: %s--exclude-reference: no gallery entry is named after %s\n", where, in->image);
+        else
+            n += !g->excluded[r], g->excluded[r] = 1;
     }
     return n;
 }
@@ -178,9 +184,10 @@ static ct_status answer(engine *g, const query_in *in, int k, const char *where,
         if (o->target_row < 0) {
             int64_t near = find_ending(g->ix, in->target);
             if (near >= 0)
-                ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index; did you mean '%s'?\n", where, in->target,
-                       ct_index_set_name(g->ix, near));
-            else ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index\n", where, in->target);
+                ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index; did you mean '%s'?\n", where,
+                       in->target, ct_index_set_name(g->ix, near));
+            else
+                ct_log(CT_LOG_WARN, "query: %s--target '%s' is not in the index\n", where, in->target);
         }
     }
     /* ask for k plus the excluded rows, or the whole gallery when the target's rank is wanted
@@ -190,10 +197,10 @@ static ct_status answer(engine *g, const query_in *in, int k, const char *where,
         free(g->idx), free(g->score);
         g->idx = malloc((size_t)want * sizeof *g->idx);
         g->score = malloc((size_t)want * sizeof *g->score);
-        if (!g->idx || !g->score) return ct_fail(CT_ERR_NOMEM, "query: out of memory for %lld results", (long long)want);
+        if (!g->idx || !g->score)
+            return ct_fail(CT_ERR_NOMEM, "query: out of memory for %lld results", (long long)want);
         double t1 = ct_now_s();
-        if ((s = ct_index_set_topk(g->ix, g->idx, g->score, g->q, 1, (int)want)))
-            return s;
+        if ((s = ct_index_set_topk(g->ix, g->idx, g->score, g->q, 1, (int)want))) return s;
         o->search_seconds += ct_now_s() - t1;
         int n = 0;
         int64_t rank = 0;
@@ -228,11 +235,13 @@ static void print_json(const engine *g, const query_in *in, const query_out *o, 
     if (in->target) {
         printf(", \"target\": ");
         cli_json_string(stdout, in->target);
-        if (o->target_rank > 0) printf(", \"target_rank\": %lld, \"target_score\": %.6f", (long long)o->target_rank, o->target_score);
-        else printf(", \"target_rank\": null");
+        if (o->target_rank > 0)
+            printf(", \"target_rank\": %lld, \"target_score\": %.6f", (long long)o->target_rank, o->target_score);
+        else
+            printf(", \"target_rank\": null");
     }
-    printf(", \"gallery_size\": %lld, \"search_seconds\": %.6f, \"seconds\": %.4f}\n", (long long)g->G, o->search_seconds,
-           o->seconds);
+    printf(", \"gallery_size\": %lld, \"search_seconds\": %.6f, \"seconds\": %.4f}\n", (long long)g->G,
+           o->search_seconds, o->seconds);
 }
 
 static void print_tsv(const engine *g, const query_in *in, const query_out *o) {
@@ -251,8 +260,10 @@ static ct_status run_file(engine *g, const char *file, const query_in *common, i
     char base[4096];
     snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
     char *slash = strrchr(base, '/');
-    if (slash) *slash = '\0';
-    else snprintf(base, sizeof base, ".");
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(base, sizeof base, ".");
     char *line = NULL, path[8300], where[4200];
     size_t cap = 0;
     ssize_t len;
@@ -262,37 +273,57 @@ static ct_status run_file(engine *g, const char *file, const query_in *common, i
     while (!s && (len = getline(&line, &cap, f)) >= 0) {
         line_no++;
         if (strspn(line, " \t\r\n") == (size_t)len) continue;
-        if (len > MAX_QUERY_LINE) { s = ct_fail(CT_ERR_FORMAT, "query: %s:%ld: line longer than %d bytes", name, line_no, MAX_QUERY_LINE); break; }
+        if (len > MAX_QUERY_LINE) {
+            s = ct_fail(CT_ERR_FORMAT, "query: %s:%ld: line longer than %d bytes", name, line_no, MAX_QUERY_LINE);
+            break;
+        }
         cJSON *rec = cJSON_ParseWithLength(line, (size_t)len);
-        const cJSON *img = cJSON_GetObjectItemCaseSensitive(rec, "image"), *txt = cJSON_GetObjectItemCaseSensitive(rec, "text");
-        const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(rec, "target"), *ex = cJSON_GetObjectItemCaseSensitive(rec, "exclude");
+        const cJSON *img = cJSON_GetObjectItemCaseSensitive(rec, "image"),
+                    *txt = cJSON_GetObjectItemCaseSensitive(rec, "text");
+        const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(rec, "target"),
+                    *ex = cJSON_GetObjectItemCaseSensitive(rec, "exclude");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
         if (!cJSON_IsObject(rec) || !cJSON_IsString(img) || !cJSON_IsString(txt) || (tgt && !cJSON_IsString(tgt)) ||
             (ex && !cJSON_IsArray(ex))) {
-            s = ct_fail(CT_ERR_FORMAT, "query: %s:%ld: expected {\"image\": PATH, \"text\": STR} (optional \"id\", \"target\", "
-                                       "\"exclude\": [names])", name, line_no);
+            s = ct_fail(CT_ERR_FORMAT,
+                        "query: %s:%ld: expected {\"image\": PATH, \"text\": STR} (optional \"id\", \"target\", "
+                        "\"exclude\": [names])",
+                        name, line_no);
             cJSON_Delete(rec);
             break;
         }
         int n_ex = ex ? cJSON_GetArraySize(ex) : 0;
         excl = realloc(excl, (size_t)(common->n_exclude + n_ex + 1) * sizeof *excl);
-        if (!excl) { s = ct_fail(CT_ERR_NOMEM, "query: out of memory"); cJSON_Delete(rec); break; }
+        if (!excl) {
+            s = ct_fail(CT_ERR_NOMEM, "query: out of memory");
+            cJSON_Delete(rec);
+            break;
+        }
         for (int i = 0; i < common->n_exclude; i++) excl[i] = common->exclude[i];
         for (int i = 0; i < n_ex && !s; i++) {
             const cJSON *e = cJSON_GetArrayItem(ex, i);
-            if (!cJSON_IsString(e)) s = ct_fail(CT_ERR_FORMAT, "query: %s:%ld: \"exclude\" holds a non-string", name, line_no);
-            else excl[common->n_exclude + i] = e->valuestring;
+            if (!cJSON_IsString(e))
+                s = ct_fail(CT_ERR_FORMAT, "query: %s:%ld: \"exclude\" holds a non-string", name, line_no);
+            else
+                excl[common->n_exclude + i] = e->valuestring;
         }
-        if (s) { cJSON_Delete(rec); break; }
-        if (img->valuestring[0] == '/') snprintf(path, sizeof path, "%s", img->valuestring);
-        else snprintf(path, sizeof path, "%s/%s", base, img->valuestring);
+        if (s) {
+            cJSON_Delete(rec);
+            break;
+        }
+        if (img->valuestring[0] == '/')
+            snprintf(path, sizeof path, "%s", img->valuestring);
+        else
+            snprintf(path, sizeof path, "%s/%s", base, img->valuestring);
         snprintf(where, sizeof where, "%s:%ld: ", name, line_no);
-        query_in in = {path, txt->valuestring, tgt ? tgt->valuestring : NULL, excl, common->n_exclude + n_ex,
-                       common->exclude_reference};
+        query_in in = {path, txt->valuestring,         tgt ? tgt->valuestring : NULL,
+                       excl, common->n_exclude + n_ex, common->exclude_reference};
         query_out o;
         s = answer(g, &in, k, where, &o);
-        if (s) s = ct_fail(s, "%s:%ld: %s", name, line_no, ct_error());
-        else print_json(g, &in, &o, id), answered++;
+        if (s)
+            s = ct_fail(s, "%s:%ld: %s", name, line_no, ct_error());
+        else
+            print_json(g, &in, &o, id), answered++;
         cJSON_Delete(rec);
     }
     if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "query: error reading %s", name);
@@ -312,44 +343,53 @@ int cmd_query(int argc, char **argv) {
     const char *precision = NULL;
     const cli_opt opts[] = {
         {"model", 'm', CLI_STR, &model, "CKPT", "a ctcir checkpoint folder (or a plain CLIP folder)", .required = true},
-        {"index", 0, CLI_LIST, &index, "INDEX", "an index of the same model (`ctcir index`); repeat it to search several\n"
-                                              "complete shards of one gallery as one (no merge step)", .required = true},
+        {"index", 0, CLI_LIST, &index, "INDEX",
+         "an index of the same model (`ctcir index`); repeat it to search several\n"
+         "complete shards of one gallery as one (no merge step)",
+         .required = true},
         {"image", 0, CLI_STR, &image, "FILE", "the query image"},
         {"text", 0, CLI_STR, &text, "STR", "the modification text"},
-        {"queries", 0, CLI_STR, &queries, "FILE", "many queries, one JSON object per line: {\"image\", \"text\", \"id\"?,\n"
-                                                  "\"target\"?, \"exclude\"?: [names]}; images relative to FILE's folder;\n"
-                                                  "- reads stdin. Prints one JSON line per query (the keys of --json, plus \"id\")"},
+        {"queries", 0, CLI_STR, &queries, "FILE",
+         "many queries, one JSON object per line: {\"image\", \"text\", \"id\"?,\n"
+         "\"target\"?, \"exclude\"?: [names]}; images relative to FILE's folder;\n"
+         "- reads stdin. Prints one JSON line per query (the keys of --json, plus \"id\")"},
         {"top-k", 'k', CLI_INT, &k, "N", "results", 1, MAX_K},
         {"json", 0, CLI_FLAG, &json, NULL, "one JSON object instead of `rank name score` lines"},
         {"exclude", 0, CLI_LIST, &exclude, "NAME", "leave this gallery entry out of the ranking (repeatable)"},
         {"exclude-reference", 0, CLI_FLAG, &exclude_reference, NULL,
          "leave out the query image's own entry (the name the image file gives, as\n"
          "eval does for CIRR, LaSCo and manifests)"},
-        {"target", 0, CLI_STR, &target, "NAME", "the known answer: its rank is printed (JSON: target_rank; lines: a\n"
-                                               "'# target' line when outside the top-k) and the grid marks it green"},
+        {"target", 0, CLI_STR, &target, "NAME",
+         "the known answer: its rank is printed (JSON: target_rank; lines: a\n"
+         "'# target' line when outside the top-k) and the grid marks it green"},
         {"grid", 0, CLI_STR, &grid, "FILE", "also draw the query image and the top-k results into one PNG"},
-        {"images", 0, CLI_STR, &images, "DIR", "where the gallery names resolve to files (DIR/<name>.<png|jpg|...>),\n"
-                                               "needed by --grid"},
+        {"images", 0, CLI_STR, &images, "DIR",
+         "where the gallery names resolve to files (DIR/<name>.<png|jpg|...>),\n"
+         "needed by --grid"},
         CLI_OPT_THREADS(&threads),
         CLI_OPT_PRECISION_ROW(&precision),
         {0}};
-    const cli_cmd cmd = {"query",
-                         "usage: ctcir query --model CKPT --index INDEX --image FILE --text STR [-k N] [--json]\n"
-                         "                   [--exclude NAME]... [--exclude-reference] [--target NAME]\n"
-                         "                   [--grid FILE.png --images DIR] [-t N]\n"
-                         "       ctcir query --model CKPT --index INDEX --queries FILE.jsonl [-k N] [...]\n\n"
-                         "Embeds f(image, text) and prints the k most similar gallery entries (cosine), best\n"
-                         "first: `rank name score` lines, or with --json one object {\"results\": [{\"rank\",\n"
-                         "\"name\", \"score\"}], \"gallery_size\", \"search_seconds\", \"seconds\"} (with --target also\n"
-                         "\"target\", \"target_rank\", \"target_score\"). Exact search over the whole index.\n",
-                         opts};
+    const cli_cmd cmd = {
+        "query",
+        "usage: ctcir query --model CKPT --index INDEX --image FILE --text STR [-k N] [--json]\n"
+        "                   [--exclude NAME]... [--exclude-reference] [--target NAME]\n"
+        "                   [--grid FILE.png --images DIR] [-t N]\n"
+        "       ctcir query --model CKPT --index INDEX --queries FILE.jsonl [-k N] [...]\n\n"
+        "Embeds f(image, text) and prints the k most similar gallery entries (cosine), best\n"
+        "first: `rank name score` lines, or with --json one object {\"results\": [{\"rank\",\n"
+        "\"name\", \"score\"}], \"gallery_size\", \"search_seconds\", \"seconds\"} (with --target also\n"
+        "\"target\", \"target_rank\", \"target_score\"). Exact search over the whole index.\n",
+        opts};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) goto out;
     if (precision && (rc = cli_set_precision("query", precision))) goto out;
     rc = CLI_OK;
-    if (queries && (image || text || grid)) rc = cli_usage_error("query", "--queries excludes --image, --text and --grid");
-    else if (!queries && (!image || !text)) rc = cli_usage_error("query", "--image and --text are required (or --queries FILE)");
-    else if (grid && !images) rc = cli_usage_error("query", "--grid needs --images DIR to find the result images");
+    if (queries && (image || text || grid))
+        rc = cli_usage_error("query", "--queries excludes --image, --text and --grid");
+    else if (!queries && (!image || !text))
+        rc = cli_usage_error("query", "--image and --text are required (or --queries FILE)");
+    else if (grid && !images)
+        rc = cli_usage_error("query", "--grid needs --images DIR to find the result images");
     if (rc) goto out;
     cli_set_threads((int)threads);
     engine g;
@@ -362,12 +402,15 @@ int cmd_query(int argc, char **argv) {
     }
     query_out o;
     if ((s = answer(&g, &common, (int)k, "", &o))) goto done;
-    if (json) print_json(&g, &common, &o, NULL);
-    else print_tsv(&g, &common, &o);
+    if (json)
+        print_json(&g, &common, &o, NULL);
+    else
+        print_tsv(&g, &common, &o);
     ct_log(CT_LOG_INFO, "query: top-%d of %lld in %.2f ms (search), %.2f s in all\n", o.n, (long long)g.G,
            o.search_seconds * 1e3, o.seconds);
     if (target && o.target_rank > 0 && o.target_rank > o.n)
-        ct_log(CT_LOG_INFO, "query: target %s at rank %lld (outside the top-%d)\n", target, (long long)o.target_rank, o.n);
+        ct_log(CT_LOG_INFO, "query: target %s at rank %lld (outside the top-%d)\n", target, (long long)o.target_rank,
+               o.n);
     if (grid) {
         if ((s = draw_grid(grid, image, text, g.ix, g.idx, g.score, o.n, images, (int)o.target_row))) goto done;
         ct_log(CT_LOG_INFO, "query: grid written to %s\n", grid);

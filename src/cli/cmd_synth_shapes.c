@@ -55,27 +55,31 @@ int cmd_synth_shapes(int argc, char **argv) {
         {"jpeg-quality", 0, CLI_INT, &quality, "Q", "JPEG quality", 1, 100},
         CLI_OPT_THREADS(&threads),
         {0}};
-    const cli_cmd cmd = {cmd_name,
-                         "usage: ctcir synth-shapes --out DIR [options]\n\n"
-                         "Generates a synthetic composed-image-retrieval benchmark: scenes of 2 to 5 shapes on a\n"
-                         "textured background, captions describing 1 to 3 edits (add, remove, replace, recolour,\n"
-                         "resize, move, background), gold noun phrases, and hard negatives in the val/test\n"
-                         "galleries. Same seed, same bytes. Writes under DIR:\n"
-                         "  images/<split>/<id>-{ref,tgt,negK}.{png,jpg}\n"
-                         "  <split>.jsonl        {\"reference\",\"target\",\"caption\",\"noun_phrases\",\"id\",\"edits\"\n"
-                         "                        [,\"hard_negatives\"]}, paths relative to DIR (the image root)\n"
-                         "  <split>_gallery.txt  val/test: reference + target + hard negatives of every query\n"
-                         "                       (rank without the query's own reference, as in CIRR);\n"
-                         "                       train: references + targets\n"
-                         "  synth.json           the settings and counts\n",
-                         opts, "Prints a JSON summary (images, seconds, images per second) on stdout.\n"};
+    const cli_cmd cmd = {
+        cmd_name,
+        "usage: ctcir synth-shapes --out DIR [options]\n\n"
+        "Generates a synthetic composed-image-retrieval benchmark: scenes of 2 to 5 shapes on a\n"
+        "textured background, captions describing 1 to 3 edits (add, remove, replace, recolour,\n"
+        "resize, move, background), gold noun phrases, and hard negatives in the val/test\n"
+        "galleries. Same seed, same bytes. Writes under DIR:\n"
+        "  images/<split>/<id>-{ref,tgt,negK}.{png,jpg}\n"
+        "  <split>.jsonl        {\"reference\",\"target\",\"caption\",\"noun_phrases\",\"id\",\"edits\"\n"
+        "                        [,\"hard_negatives\"]}, paths relative to DIR (the image root)\n"
+        "  <split>_gallery.txt  val/test: reference + target + hard negatives of every query\n"
+        "                       (rank without the query's own reference, as in CIRR);\n"
+        "                       train: references + targets\n"
+        "  synth.json           the settings and counts\n",
+        opts, "Prints a JSON summary (images, seconds, images per second) on stdout.\n"};
     int rc = cli_parse(&cmd, argc, argv, NULL);
     if (rc != CLI_PARSED) return rc;
     cfg.n_train = (int)n_train, cfg.n_val = (int)n_val, cfg.n_test = (int)n_test, cfg.negatives = (int)negatives;
     cfg.size = (int)size, cfg.seed = (uint64_t)seed, cfg.jpeg_quality = (int)quality;
-    if (!strcmp(variant, "default")) cfg.variant = CT_SYNTH_DEFAULT;
-    else if (!strcmp(variant, "hard")) cfg.variant = CT_SYNTH_HARD;
-    else return cli_usage_error(cmd_name, "bad --variant '%s' (default or hard)", variant);
+    if (!strcmp(variant, "default"))
+        cfg.variant = CT_SYNTH_DEFAULT;
+    else if (!strcmp(variant, "hard"))
+        cfg.variant = CT_SYNTH_HARD;
+    else
+        return cli_usage_error(cmd_name, "bad --variant '%s' (default or hard)", variant);
     cfg.train_negatives = (int)train_neg;
     if (cfg.train_negatives && cfg.variant != CT_SYNTH_HARD)
         return cli_usage_error(cmd_name, "--train-negatives needs --variant hard");

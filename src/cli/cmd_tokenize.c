@@ -30,7 +30,8 @@ static int run_batch(ct_tokenizer *t, item *items, int n_items, int context, boo
 #pragma omp parallel for schedule(dynamic, 16)
     for (int i = 0; i < n_items; i++) {
         item *it = &items[i];
-        if (raw) it->status = ct_tokenize_raw_len(t, it->text, it->len, &it->ids, &it->n);
+        if (raw)
+            it->status = ct_tokenize_raw_len(t, it->text, it->len, &it->ids, &it->n);
         else {
             it->ids = malloc((size_t)context * sizeof *it->ids);
             it->n = context;
@@ -66,13 +67,14 @@ int cmd_tokenize(int argc, char **argv) {
         {"input", 'i', CLI_STR, &input, "FILE", "read FILE instead of stdin (- is stdin)"},
         CLI_OPT_THREADS(&threads),
         {0}};
-    const cli_cmd cmd = {"tokenize",
-                         "usage: ctcir tokenize (--model DIR | --vocab FILE.gz) [--context N | --raw] [--input FILE]\n\n"
-                         "Reads texts, one JSON string per line (so tabs and newlines survive), from stdin or --input,\n"
-                         "and writes one JSON array of token ids per line to stdout, as openai's clip.tokenize does.\n",
-                         opts,
-                         "Invalid UTF-8 in a text is replaced by U+FFFD (one per maximal ill-formed sequence).\n"
-                         "A line that is not a JSON string is an error naming the line (exit 1).\n"};
+    const cli_cmd cmd = {
+        "tokenize",
+        "usage: ctcir tokenize (--model DIR | --vocab FILE.gz) [--context N | --raw] [--input FILE]\n\n"
+        "Reads texts, one JSON string per line (so tabs and newlines survive), from stdin or --input,\n"
+        "and writes one JSON array of token ids per line to stdout, as openai's clip.tokenize does.\n",
+        opts,
+        "Invalid UTF-8 in a text is replaced by U+FFFD (one per maximal ill-formed sequence).\n"
+        "A line that is not a JSON string is an error naming the line (exit 1).\n"};
     int prc = cli_parse(&cmd, argc, argv, NULL);
     if (prc != CLI_PARSED) return prc;
     if (!model == !vocab) return cli_usage_error("tokenize", "give exactly one of --model DIR and --vocab FILE.gz");
@@ -113,7 +115,8 @@ int cmd_tokenize(int argc, char **argv) {
         }
     }
     if (rc == CLI_OK && n_items) rc = run_batch(t, items, n_items, (int)context, raw, first);
-    if (rc == CLI_OK && ferror(in)) rc = cli_fail("tokenize", ct_fail(CT_ERR_IO, "error reading %s", input ? input : "stdin"));
+    if (rc == CLI_OK && ferror(in))
+        rc = cli_fail("tokenize", ct_fail(CT_ERR_IO, "error reading %s", input ? input : "stdin"));
     if (fflush(stdout) != 0 && rc == CLI_OK) rc = cli_fail("tokenize", ct_fail(CT_ERR_IO, "error writing stdout"));
     free(line);
     free(items);

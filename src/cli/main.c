@@ -71,8 +71,10 @@ static int unknown_command(const char *name) {
         names[i] = shown[i];
     }
     const char *near = cli_nearest(name, names, N_COMMANDS);
-    if (near) fprintf(stderr, "ctcir: unknown command '%s'; did you mean '%s'?\n", name, near);
-    else fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
+    if (near)
+        fprintf(stderr, "ctcir: unknown command '%s'; did you mean '%s'?\n", name, near);
+    else
+        fprintf(stderr, "ctcir: unknown command '%s' (see 'ctcir --help')\n", name);
     return CLI_USAGE;
 }
 

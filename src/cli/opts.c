@@ -111,7 +111,8 @@ static void print_opt(const cli_opt *o, FILE *out) {
     char left[96], dflt[160];
     int len = o->short_name ? snprintf(left, sizeof left, "  -%c, --%s", o->short_name, o->name)
                             : snprintf(left, sizeof left, "      --%s", o->name);
-    if (takes_value(o) && len < (int)sizeof left) snprintf(left + len, sizeof left - (size_t)len, " %s", o->arg ? o->arg : "X");
+    if (takes_value(o) && len < (int)sizeof left)
+        snprintf(left + len, sizeof left - (size_t)len, " %s", o->arg ? o->arg : "X");
     default_text(o, dflt, sizeof dflt);
     /* the help text may span lines (indented under the first); the default ends the last */
     const char *line = o->help ? o->help : "";
@@ -119,8 +120,10 @@ static void print_opt(const cli_opt *o, FILE *out) {
     for (;;) {
         const char *nl = strchr(line, '\n');
         int n = nl ? (int)(nl - line) : (int)strlen(line);
-        if (first && strlen(left) > 24) fprintf(out, "%s\n%-24s", left, "");
-        else fprintf(out, "%-24s", first ? left : "");
+        if (first && strlen(left) > 24)
+            fprintf(out, "%s\n%-24s", left, "");
+        else
+            fprintf(out, "%-24s", first ? left : "");
         fprintf(out, "  %.*s%s\n", n, line, nl ? "" : dflt);
         if (!nl) break;
         line = nl + 1;
@@ -143,7 +146,6 @@ bool cli_given(const cli_cmd *c, const char *name) {
         if (!strcmp(o->name, name)) return given[i];
     return false;
 }
-
 
 /* Stores one value; 0 or CLI_USAGE (printed). */
 static int store(const cli_cmd *c, const cli_opt *o, const char *flag, const char *v) {
@@ -285,7 +287,8 @@ int cli_parse(const cli_cmd *c, int argc, char **argv, cli_list *pos) {
                 v = eq + 1;
             }
         } else if (a[2]) { /* -xVALUE, or -qv: short flags together */
-            if (takes_value(o)) v = a + 2;
+            if (takes_value(o))
+                v = a + 2;
             else {
                 for (const char *p = a + 1; *p; p++) {
                     char one[3] = {'-', *p, 0};
@@ -303,7 +306,8 @@ int cli_parse(const cli_cmd *c, int argc, char **argv, cli_list *pos) {
         }
         if (takes_value(o) && !v) {
             int j;
-            if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] == '-' && argv[i + 1][2] && lookup(c, argv[i + 1], &j)))
+            if (i + 1 >= argc ||
+                (argv[i + 1][0] == '-' && argv[i + 1][1] == '-' && argv[i + 1][2] && lookup(c, argv[i + 1], &j)))
                 return usage_error(c, "%s needs a value", flag);
             v = argv[++i];
         }
@@ -314,7 +318,9 @@ int cli_parse(const cli_cmd *c, int argc, char **argv, cli_list *pos) {
         if (c->opts[i].required && !given[i]) return usage_error(c, "--%s is required", c->opts[i].name);
     quiet_set = want_quiet;
     if (want_quiet && want_verbose) return usage_error(c, "--quiet and --verbose exclude each other");
-    if (want_quiet) ct_log_set_level(CT_LOG_WARN);
-    else if (want_verbose) ct_log_set_level(CT_LOG_DEBUG);
+    if (want_quiet)
+        ct_log_set_level(CT_LOG_WARN);
+    else if (want_verbose)
+        ct_log_set_level(CT_LOG_DEBUG);
     return CLI_PARSED;
 }

@@ -51,32 +51,32 @@ typedef struct {
 } cli_call;
 
 typedef struct {
-    const char *name;    /* long name, without "--"; NULL ends the table */
-    char short_name;     /* 0: none */
+    const char *name; /* long name, without "--"; NULL ends the table */
+    char short_name;  /* 0: none */
     cli_kind kind;
     void *dest;
-    const char *arg;     /* what the value is, in the usage ("N", "DIR"); NULL for flags */
-    const char *help;    /* the usage text; lines after a '\n' are indented under it */
-    double min, max;     /* CLI_INT / CLI_FLOAT bounds (both 0: any value) */
-    bool required;       /* missing: "--name is required" (exit 2) */
+    const char *arg;          /* what the value is, in the usage ("N", "DIR"); NULL for flags */
+    const char *help;         /* the usage text; lines after a '\n' are indented under it */
+    double min, max;          /* CLI_INT / CLI_FLOAT bounds (both 0: any value) */
+    bool required;            /* missing: "--name is required" (exit 2) */
     const char *default_text; /* shown instead of the value of *dest ("all cores"); "" hides it */
 } cli_opt;
 
 /* The thread count every model command takes: -t N, 1..1024; 0 (not given) means all cores. */
 #define CLI_MAX_THREADS 1024
-#define CLI_OPT_THREADS(p) \
-    {"threads", 't', CLI_INT, (p), "N", "OpenBLAS/OpenMP threads", 1, CLI_MAX_THREADS, false, "all cores"}
+#define CLI_OPT_THREADS(p)                                                                                             \
+    { "threads", 't', CLI_INT, (p), "N", "OpenBLAS/OpenMP threads", 1, CLI_MAX_THREADS, false, "all cores" }
 
 /* --precision fp32|bf16 of the commands that run a model; apply it with cli_set_precision. */
-#define CLI_OPT_PRECISION_ROW(p) \
-    {"precision", 0, CLI_STR, (p), "P", "fp32 or bf16: matrix products in bf16, the rest fp32", 0, 0, false, "fp32"}
+#define CLI_OPT_PRECISION_ROW(p)                                                                                       \
+    { "precision", 0, CLI_STR, (p), "P", "fp32 or bf16: matrix products in bf16, the rest fp32", 0, 0, false, "fp32" }
 
 typedef struct {
     const char *name;     /* "index merge": the command as typed, for messages */
     const char *synopsis; /* usage lines and description, printed before the options */
     const cli_opt *opts;
-    const char *epilogue; /* printed after the options; may be NULL */
-    int max_positional;   /* positional arguments allowed (0: none) */
+    const char *epilogue;        /* printed after the options; may be NULL */
+    int max_positional;          /* positional arguments allowed (0: none) */
     const char *positional_name; /* shown in errors, e.g. "FILE" */
 } cli_cmd;
 

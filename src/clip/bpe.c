@@ -248,8 +248,8 @@ ct_status ct_bpe_add_merge(ct_bpe *b, const char *left, const char *right, size_
     memcpy(buf + ll, right, lr + 1);
     int32_t m = ct_bpe_find(b, buf, ll + lr);
     if (m < 0)
-        return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: line %zu: merged token '%s' is not in the vocabulary", src,
-                       line, buf);
+        return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: line %zu: merged token '%s' is not in the vocabulary", src, line,
+                       buf);
     if (rank > INT32_MAX) return ct_fail(CT_ERR_FORMAT, "tokenizer: %s: too many merges", src);
     if ((b->n_merges + 1) * 2 > b->pair_cap) {
         ct_status s = grow_pairs(b);
@@ -263,7 +263,8 @@ ct_status ct_bpe_finish(ct_bpe *b, const char *src) {
     for (int c = 0; c < 256; c++) {
         uint8_t sym[8];
         uint32_t cp = byte_sym[c];
-        int n = cp < 0x80 ? (sym[0] = (uint8_t)cp, 1) : (sym[0] = (uint8_t)(0xC0 | (cp >> 6)), sym[1] = (uint8_t)(0x80 | (cp & 0x3F)), 2);
+        int n = cp < 0x80 ? (sym[0] = (uint8_t)cp, 1)
+                          : (sym[0] = (uint8_t)(0xC0 | (cp >> 6)), sym[1] = (uint8_t)(0x80 | (cp & 0x3F)), 2);
         memcpy(sym + n, "</w>", 4);
         b->byte_id[c] = ct_bpe_find(b, (const char *)sym, (size_t)n);
         b->byte_end_id[c] = ct_bpe_find(b, (const char *)sym, (size_t)n + 4);
@@ -297,7 +298,8 @@ static int merge_word(const ct_bpe *b, int32_t *sym, int n) {
             if (i + 1 < n && sym[i] == bl && sym[i + 1] == br) {
                 sym[o++] = bm;
                 i += 2;
-            } else sym[o++] = sym[i++];
+            } else
+                sym[o++] = sym[i++];
         }
         n = o;
     }

@@ -26,8 +26,8 @@ typedef struct {
 } bpe_cache_shard;
 
 typedef struct {
-    int32_t n_vocab;  /* max id + 1 */
-    char **tokens;    /* id -> token string (UTF-8, NUL-terminated); NULL for unused ids */
+    int32_t n_vocab; /* max id + 1 */
+    char **tokens;   /* id -> token string (UTF-8, NUL-terminated); NULL for unused ids */
     int32_t tokens_cap;
     int32_t *str_tab; /* open addressing: string -> id (-1 empty) */
     size_t str_cap;

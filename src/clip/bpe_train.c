@@ -272,7 +272,8 @@ static ct_status merge(trainer *t, int32_t pair, int step) {
             if (i + 1 < word->n && word->sym[i] == a && word->sym[i + 1] == b) {
                 word->sym[o++] = m;
                 i += 2;
-            } else word->sym[o++] = word->sym[i++];
+            } else
+                word->sym[o++] = word->sym[i++];
         }
         word->n = o;
         if (!s) s = count_pairs(t, w, +1, m);
@@ -379,7 +380,8 @@ done:
 ct_status ct_bpe_train(const char *const *texts, const size_t *lens, size_t n_texts, int vocab_size,
                        const char *out_dir, int *n_merges) {
     if (vocab_size < 514 || vocab_size > (1 << 24))
-        return ct_fail(CT_ERR_ARG, "bpe-train: vocabulary size %d must be in [514, 16777216] (512 byte symbols + 2 specials)",
+        return ct_fail(CT_ERR_ARG,
+                       "bpe-train: vocabulary size %d must be in [514, 16777216] (512 byte symbols + 2 specials)",
                        vocab_size);
     trainer t = {0};
     int target = vocab_size - 514;

@@ -29,7 +29,7 @@ typedef struct {
     int hidden_size, intermediate_size, num_layers, num_heads, projection_dim;
     ct_act act;
     float layer_norm_eps;
-    int vocab_size, max_positions;          /* text only */
+    int vocab_size, max_positions;            /* text only */
     int image_size, patch_size, num_channels; /* vision only */
 } ct_clip_tower_config;
 
@@ -58,8 +58,8 @@ typedef struct {
 
 typedef struct {
     ct_clip_config cfg;
-    ct_params *params;  /* the table the indices refer to */
-    bool owns_params;   /* ct_clip_load made the table (freed by ct_clip_free) */
+    ct_params *params; /* the table the indices refer to */
+    bool owns_params;  /* ct_clip_load made the table (freed by ct_clip_free) */
     struct {
         int class_emb, patch_w, pos_emb, pre_w, pre_b, post_w, post_b, proj;
         ct_clip_layer *layers;
@@ -121,8 +121,8 @@ typedef struct {
     float *attn;                      /* [BT,D] attention output before out_proj */
     float *res1;                      /* [BT,D] x_in + out_proj(attn) */
     float *ln2, *ln2_mean, *ln2_rstd;
-    float *fc1, *act;                 /* [BT,F] pre- and post-activation */
-    float *out;                       /* [BT,D] layer output = hidden_states[l+1] */
+    float *fc1, *act; /* [BT,F] pre- and post-activation */
+    float *out;       /* [BT,D] layer output = hidden_states[l+1] */
 } ct_clip_layer_acts;
 
 /* Backward scratch of the encoder (shared by both towers' code). */
@@ -131,44 +131,44 @@ typedef struct {
 } ct_clip_encoder_grads;
 
 typedef struct {
-    int B_cap, B, T, D, P;   /* planned batch, current batch, tokens, width, projection */
+    int B_cap, B, T, D, P; /* planned batch, current batch, tokens, width, projection */
     bool training;
-    bool recompute;          /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
+    bool recompute; /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
     size_t bytes;
     float *mem;
-    const float *pixels;     /* [B,3,S,S] input of the last forward (caller's memory) */
-    float *cols;             /* im2col [B*(T-1), 3*p*p] */
-    float *patches;          /* [B,T-1,D] */
-    float *embeddings;       /* [B,T,D] vision.embeddings */
+    const float *pixels;                  /* [B,3,S,S] input of the last forward (caller's memory) */
+    float *cols;                          /* im2col [B*(T-1), 3*p*p] */
+    float *patches;                       /* [B,T-1,D] */
+    float *embeddings;                    /* [B,T,D] vision.embeddings */
     float *hidden0, *pre_mean, *pre_rstd; /* after pre_layrnorm = hidden_states.0 */
     ct_clip_layer_acts *layers;
-    float *last_hidden;      /* [B,T,D] = layers[L-1].out (before post_layernorm) */
+    float *last_hidden;                          /* [B,T,D] = layers[L-1].out (before post_layernorm) */
     float *cls, *pooled, *post_mean, *post_rstd; /* [B,D] CLS rows, post_layernorm(cls) */
-    float *embeds;           /* [B,P] image_embeds */
+    float *embeds;                               /* [B,P] image_embeds */
     /* training only */
     ct_clip_encoder_grads g;
     float *dpooled, *dpatches, *dcols;
-    float *dpixels;          /* [B,3,S,S]: d loss / d pixel_values after backward (if asked) */
+    float *dpixels; /* [B,3,S,S]: d loss / d pixel_values after backward (if asked) */
 } ct_clip_vision_acts;
 
 typedef struct {
-    int B_cap, B, T, D, P;   /* T: positions of the last forward (<= T_cap) */
-    int T_cap;               /* planned positions = max_position_embeddings */
+    int B_cap, B, T, D, P; /* T: positions of the last forward (<= T_cap) */
+    int T_cap;             /* planned positions = max_position_embeddings */
     bool training;
-    bool recompute;          /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
+    bool recompute; /* training plan keeps only each layer's output (see ct_clip_acts_opts) */
     size_t bytes;
     float *mem;
-    int *ids;                /* [B,T] copy of the input ids */
-    int *eot;                /* [B] argmax(ids) */
-    float *hidden0;          /* [B,T,D] token + position embedding = hidden_states.0 */
+    int *ids;       /* [B,T] copy of the input ids */
+    int *eot;       /* [B] argmax(ids) */
+    float *hidden0; /* [B,T,D] token + position embedding = hidden_states.0 */
     ct_clip_layer_acts *layers;
     float *last_hidden, *final_mean, *final_rstd; /* final_layer_norm(layers[L-1].out) */
-    float *pooled;           /* [B,D] last_hidden[b, eot[b]] */
-    float *embeds;           /* [B,P] text_embeds */
+    float *pooled;                                /* [B,D] last_hidden[b, eot[b]] */
+    float *embeds;                                /* [B,P] text_embeds */
     /* training only */
     ct_clip_encoder_grads g;
     float *dpooled;
-    float *d_inputs_embeds;  /* [B,T,D] after backward: d loss / d token_embedding[ids] */
+    float *d_inputs_embeds; /* [B,T,D] after backward: d loss / d token_embedding[ids] */
 } ct_clip_text_acts;
 
 /* Activation recomputation (per-layer checkpointing) for training plans: with recompute,

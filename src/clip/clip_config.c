@@ -11,7 +11,7 @@
 
 #define CONFIG_MAX_BYTES (16u << 20)
 /* 4G scalars (16 GB as F32, twice ViT-bigG); beyond this a config is refused, not allocated. */
-#define CLIP_MAX_PARAMS ((size_t)1 << 32)
+#define CLIP_MAX_PARAMS  ((size_t)1 << 32)
 
 void ct_clip_config_defaults(ct_clip_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -49,10 +49,10 @@ static ct_status get_int(const cJSON *obj, const char *key, int *dst, const char
     return CT_OK;
 }
 
-static ct_status read_tower(ct_clip_tower_config *t, const cJSON *obj, bool text, const char *what,
-                            const char *sect) {
+static ct_status read_tower(ct_clip_tower_config *t, const cJSON *obj, bool text, const char *what, const char *sect) {
     ct_status s;
-#define INT_KEY(k, f) if ((s = get_int(obj, k, &t->f, what, sect)) != CT_OK) return s
+#define INT_KEY(k, f)                                                                                                  \
+    if ((s = get_int(obj, k, &t->f, what, sect)) != CT_OK) return s
     INT_KEY("hidden_size", hidden_size);
     INT_KEY("intermediate_size", intermediate_size);
     INT_KEY("num_hidden_layers", num_layers);
@@ -70,16 +70,17 @@ static ct_status read_tower(ct_clip_tower_config *t, const cJSON *obj, bool text
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(obj, "layer_norm_eps");
     if (eps) {
         if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
-            return ct_fail(CT_ERR_FORMAT, "clip config: %s: %slayer_norm_eps: expected a number in (0,1)",
-                           what, sect);
+            return ct_fail(CT_ERR_FORMAT, "clip config: %s: %slayer_norm_eps: expected a number in (0,1)", what, sect);
         t->layer_norm_eps = (float)eps->valuedouble;
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(obj, "hidden_act");
     if (act) {
         if (!cJSON_IsString(act))
             return ct_fail(CT_ERR_FORMAT, "clip config: %s: %shidden_act: expected a string", what, sect);
-        if (strcmp(act->valuestring, "quick_gelu") == 0) t->act = CT_ACT_QUICK_GELU;
-        else if (strcmp(act->valuestring, "gelu") == 0) t->act = CT_ACT_GELU;
+        if (strcmp(act->valuestring, "quick_gelu") == 0)
+            t->act = CT_ACT_QUICK_GELU;
+        else if (strcmp(act->valuestring, "gelu") == 0)
+            t->act = CT_ACT_GELU;
         else
             return ct_fail(CT_ERR_UNSUPPORTED,
                            "clip config: %s: %shidden_act \"%s\" is not supported (use \"quick_gelu\" or \"gelu\")",
@@ -93,7 +94,12 @@ static ct_status read_tower(ct_clip_tower_config *t, const cJSON *obj, bool text
                        t->patch_size, t->image_size);
     /* Bounds far above any released CLIP (ViT-bigG: width 1664, MLP 8192, 48 layers) that keep
      * every size product below overflow; the total is bounded in ct_clip_config_parse. */
-    static const struct { const char *key; int max; size_t off; bool vision_only; } lim[] = {
+    static const struct {
+        const char *key;
+        int max;
+        size_t off;
+        bool vision_only;
+    } lim[] = {
         {"hidden_size", 16384, offsetof(ct_clip_tower_config, hidden_size), false},
         {"intermediate_size", 65536, offsetof(ct_clip_tower_config, intermediate_size), false},
         {"num_hidden_layers", 1024, offsetof(ct_clip_tower_config, num_layers), false},
@@ -212,7 +218,7 @@ size_t ct_clip_param_count(const ct_clip_config *cfg) {
     size_t text = (size_t)t->vocab_size * t->hidden_size + (size_t)t->max_positions * t->hidden_size +
                   encoder_params(t) + 2 * (size_t)t->hidden_size + P * t->hidden_size;
     size_t Dv = (size_t)v->hidden_size, p = (size_t)v->patch_size;
-    size_t vision = Dv + Dv * v->num_channels * p * p + (size_t)ct_clip_vision_tokens(cfg) * Dv +
-                    2 * 2 * Dv + encoder_params(v) + P * Dv;
+    size_t vision = Dv + Dv * v->num_channels * p * p + (size_t)ct_clip_vision_tokens(cfg) * Dv + 2 * 2 * Dv +
+                    encoder_params(v) + P * Dv;
     return text + vision + 1;
 }

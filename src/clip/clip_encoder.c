@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "clip/clip_internal.h"
-#include "nn/nn.h"
 #include "ctcir/log.h"
+#include "nn/nn.h"
 
-void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g,
-                       const ct_clip_tower_config *t, int B, int T, bool training, bool recompute) {
+void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g, const ct_clip_tower_config *t,
+                       int B, int T, bool training, bool recompute) {
     size_t BT = (size_t)B * T, D = (size_t)t->hidden_size, F = (size_t)t->intermediate_size;
     size_t nstats = (size_t)B * t->num_heads * T * 2;
     int slots = omp_get_max_threads();
@@ -67,11 +67,11 @@ ct_status clip_plan_build(clip_layout_fn layout, void *acts, const ct_clip_confi
     if (!*mem) {
         free(*layers);
         *layers = NULL;
-        return ct_fail(CT_ERR_NOMEM, "clip: cannot allocate %.1f MB of %s activations for batch %d", *bytes / 1e6,
-                       what, B);
+        return ct_fail(CT_ERR_NOMEM, "clip: cannot allocate %.1f MB of %s activations for batch %d", *bytes / 1e6, what,
+                       B);
     }
     ct_log(CT_LOG_DEBUG, "clip: %s activations for batch %d (%s): %.1f MB in one block\n", what, B,
-            training ? "training" : "inference", *bytes / 1e6);
+           training ? "training" : "inference", *bytes / 1e6);
     layout(&p, acts, cfg, B, training);
     return CT_OK;
 }
@@ -106,8 +106,10 @@ static void layer_forward(const ct_params *P, const ct_clip_layer *L, const ct_c
     residual_forward(a->res1, a->res1, x, (size_t)BT * D);
     layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res1, W(L->ln2_w), W(L->ln2_b), BT, D, eps);
     linear_forward(a->fc1, a->ln2, W(L->fc1_w), W(L->fc1_b), BT, D, F);
-    if (t->act == CT_ACT_GELU) gelu_forward(a->act, a->fc1, (size_t)BT * F);
-    else quick_gelu_forward(a->act, a->fc1, (size_t)BT * F);
+    if (t->act == CT_ACT_GELU)
+        gelu_forward(a->act, a->fc1, (size_t)BT * F);
+    else
+        quick_gelu_forward(a->act, a->fc1, (size_t)BT * F);
     linear_forward(a->out, a->act, W(L->fc2_w), W(L->fc2_b), BT, F, D);
     residual_forward(a->out, a->out, a->res1, (size_t)BT * D);
 }
@@ -119,8 +121,8 @@ void clip_encoder_forward(const ct_params *P, const ct_clip_layer *layers, const
 }
 
 void clip_encoder_backward(ct_params *P, const ct_clip_layer *layers, const ct_clip_tower_config *t,
-                           ct_clip_layer_acts *acts, ct_clip_encoder_grads *g, const float *x0, int B,
-                           int T, bool causal, bool weight_grads, bool recompute) {
+                           ct_clip_layer_acts *acts, ct_clip_encoder_grads *g, const float *x0, int B, int T,
+                           bool causal, bool weight_grads, bool recompute) {
     int BT = B * T, D = t->hidden_size, F = t->intermediate_size, NH = t->num_heads;
     size_t nd = (size_t)BT * D * sizeof(float), nf = (size_t)BT * F * sizeof(float);
     float scale = 1.0f / sqrtf((float)(D / NH));
@@ -135,25 +137,26 @@ void clip_encoder_backward(ct_params *P, const ct_clip_layer *layers, const ct_c
         memset(g->df1, 0, nf);
         linear_backward(g->df1, G(L->fc2_w), G(L->fc2_b), g->dx, a->act, W(L->fc2_w), BT, F, D);
         memset(g->df2, 0, nf);
-        if (t->act == CT_ACT_GELU) gelu_backward(g->df2, g->df1, a->fc1, (size_t)BT * F);
-        else quick_gelu_backward(g->df2, g->df1, a->fc1, (size_t)BT * F);
+        if (t->act == CT_ACT_GELU)
+            gelu_backward(g->df2, g->df1, a->fc1, (size_t)BT * F);
+        else
+            quick_gelu_backward(g->df2, g->df1, a->fc1, (size_t)BT * F);
         memset(g->dt, 0, nd);
         linear_backward(g->dt, G(L->fc1_w), G(L->fc1_b), g->df2, a->ln2, W(L->fc1_w), BT, D, F);
-        layernorm_backward(g->dx, G(L->ln2_w), G(L->ln2_b), g->dt, a->res1, W(L->ln2_w), a->ln2_mean,
-                           a->ln2_rstd, BT, D);
+        layernorm_backward(g->dx, G(L->ln2_w), G(L->ln2_b), g->dt, a->res1, W(L->ln2_w), a->ln2_mean, a->ln2_rstd, BT,
+                           D);
         /* attention branch; g->dx becomes d(x) */
         memset(g->dt, 0, nd);
         linear_backward(g->dt, G(L->o_w), G(L->o_b), g->dx, a->attn, W(L->o_w), BT, D, D);
         memset(g->dq, 0, nd);
         memset(g->dk, 0, nd);
         memset(g->dv, 0, nd);
-        attention_fused_backward(g->dq, g->dk, g->dv, g->dt, a->att_stats, a->q, a->k, a->v, NULL, causal, scale, B,
-                                 T, T, D, NH, a->att_scratch, a->att_slots);
+        attention_fused_backward(g->dq, g->dk, g->dv, g->dt, a->att_stats, a->q, a->k, a->v, NULL, causal, scale, B, T,
+                                 T, D, NH, a->att_scratch, a->att_slots);
         memset(g->dt, 0, nd);
         linear_backward(g->dt, G(L->q_w), G(L->q_b), g->dq, a->ln1, W(L->q_w), BT, D, D);
         linear_backward(g->dt, G(L->k_w), G(L->k_b), g->dk, a->ln1, W(L->k_w), BT, D, D);
         linear_backward(g->dt, G(L->v_w), G(L->v_b), g->dv, a->ln1, W(L->v_w), BT, D, D);
-        layernorm_backward(g->dx, G(L->ln1_w), G(L->ln1_b), g->dt, x, W(L->ln1_w), a->ln1_mean, a->ln1_rstd,
-                           BT, D);
+        layernorm_backward(g->dx, G(L->ln1_w), G(L->ln1_b), g->dt, x, W(L->ln1_w), a->ln1_mean, a->ln1_rstd, BT, D);
     }
 }

@@ -15,9 +15,9 @@
 #include "ctcir/tokenizer.h"
 
 #define MODEL_CONFIG_MAX_BYTES (1u << 20)
-#define VOCAB_MAX_BYTES ((size_t)256 << 20)
+#define VOCAB_MAX_BYTES        ((size_t)256 << 20)
 /* 2^31 floats = 8 GiB of weights: far above anything worth training from scratch here. */
-#define MAX_INIT_PARAMS ((size_t)1 << 31)
+#define MAX_INIT_PARAMS        ((size_t)1 << 31)
 
 /* The text tower's section as transformers picks it (text_config_dict wins when not null). */
 static cJSON *text_section(cJSON *root) {
@@ -153,20 +153,28 @@ ct_status ct_clip_init_folder(const ct_clip_init_args *a, ct_clip_config *cfg_ou
         goto fail;
     }
     vocab_dir = strdup(a->vocab_dir ? a->vocab_dir : cJSON_IsString(vk) ? vk->valuestring : "");
-    if (!vocab_dir) { s = ct_fail(CT_ERR_NOMEM, "init: out of memory"); goto fail; }
+    if (!vocab_dir) {
+        s = ct_fail(CT_ERR_NOMEM, "init: out of memory");
+        goto fail;
+    }
     if (!*vocab_dir) {
-        s = ct_fail(CT_ERR_ARG, "init: no vocabulary: give --vocab DIR (made by `ctcir bpe-train`) or a \"vocab\" key in %s",
+        s = ct_fail(CT_ERR_ARG,
+                    "init: no vocabulary: give --vocab DIR (made by `ctcir bpe-train`) or a \"vocab\" key in %s",
                     a->config_path);
         goto fail;
     }
     if ((s = ct_tokenizer_load_dir(&tok, vocab_dir))) goto fail;
     const int n_vocab = ct_tokenizer_vocab_size(tok);
     if ((s = resolve_vocab_size(root, n_vocab, a->config_path))) goto fail;
-    if (!(resolved = cJSON_Print(root))) { s = ct_fail(CT_ERR_NOMEM, "init: out of memory"); goto fail; }
+    if (!(resolved = cJSON_Print(root))) {
+        s = ct_fail(CT_ERR_NOMEM, "init: out of memory");
+        goto fail;
+    }
     ct_clip_config cfg;
     if ((s = ct_clip_config_parse(&cfg, resolved, a->config_path))) goto fail;
     if (cfg.text.vocab_size < n_vocab) {
-        s = ct_fail(CT_ERR_FORMAT, "init: %s: text_config.vocab_size %d is smaller than the vocabulary in %s (%d ids); use \"auto\"",
+        s = ct_fail(CT_ERR_FORMAT,
+                    "init: %s: text_config.vocab_size %d is smaller than the vocabulary in %s (%d ids); use \"auto\"",
                     a->config_path, cfg.text.vocab_size, vocab_dir, n_vocab);
         goto fail;
     }
@@ -180,7 +188,10 @@ ct_status ct_clip_init_folder(const ct_clip_init_args *a, ct_clip_config *cfg_ou
     if ((s = ct_params_alloc(&params))) goto fail;
     if ((s = ct_clip_init_random(&m, a->seed))) goto fail;
     config_json = config_text(&cfg, ct_tokenizer_sot(tok), ct_tokenizer_eot(tok));
-    if (!config_json) { s = ct_fail(CT_ERR_NOMEM, "init: out of memory"); goto fail; }
+    if (!config_json) {
+        s = ct_fail(CT_ERR_NOMEM, "init: out of memory");
+        goto fail;
+    }
     if ((s = ct_dir_begin(out, tmp, sizeof tmp))) goto fail;
     tmp_made = true;
     if ((s = write_folder(&m, tmp, config_json, vocab_dir))) goto fail;

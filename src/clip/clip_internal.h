@@ -7,8 +7,8 @@
 
 /* Plans the per-layer buffers (one layer's scratch shared by all when !training or
  * recompute; `out` is always per layer) and, when training, the encoder's backward scratch. */
-void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g,
-                       const ct_clip_tower_config *t, int B, int T, bool training, bool recompute);
+void clip_plan_encoder(ct_plan *p, ct_clip_layer_acts *layers, ct_clip_encoder_grads *g, const ct_clip_tower_config *t,
+                       int B, int T, bool training, bool recompute);
 /* Plans a tower's activations twice over one block (see core/plan.h): measure, allocate
  * (logging the size), bind. `layout` is the tower's layout function, `acts` its struct. */
 typedef void (*clip_layout_fn)(ct_plan *p, void *acts, const ct_clip_config *cfg, int B, bool training);
@@ -26,7 +26,7 @@ void clip_encoder_forward(const ct_params *P, const ct_clip_layer *layers, const
 /* g->dx holds d(last layer's out) on entry and d(x0) on exit. recompute: the layers share
  * one scratch (planned so) and each layer's forward runs again before its backward. */
 void clip_encoder_backward(ct_params *P, const ct_clip_layer *layers, const ct_clip_tower_config *t,
-                           ct_clip_layer_acts *acts, ct_clip_encoder_grads *g, const float *x0, int B,
-                           int T, bool causal, bool weight_grads, bool recompute);
+                           ct_clip_layer_acts *acts, ct_clip_encoder_grads *g, const float *x0, int B, int T,
+                           bool causal, bool weight_grads, bool recompute);
 
 #endif

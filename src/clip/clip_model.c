@@ -8,28 +8,32 @@
 #include "clip/clip.h"
 #include "ctcir/safetensors.h"
 
-static ct_status add(ct_params *p, int *idx, const char *name, int ndim, int64_t d0, int64_t d1,
-                     int64_t d2, int64_t d3) {
+static ct_status add(ct_params *p, int *idx, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2,
+                     int64_t d3) {
     int64_t shape[4] = {d0, d1, d2, d3};
     return ct_params_add(p, name, ndim, shape, idx);
 }
 
-static ct_status add_encoder(ct_params *p, ct_clip_layer *layers, const char *prefix,
-                             const ct_clip_tower_config *t) {
+static ct_status add_encoder(ct_params *p, ct_clip_layer *layers, const char *prefix, const ct_clip_tower_config *t) {
     int64_t D = t->hidden_size, F = t->intermediate_size;
     char name[CT_PARAM_NAME_MAX];
     ct_status s = CT_OK;
     for (int l = 0; l < t->num_layers && s == CT_OK; l++) {
         ct_clip_layer *L = &layers[l];
-        struct { int *idx; const char *suffix; int ndim; int64_t d0, d1; } spec[] = {
-            {&L->q_w, "self_attn.q_proj.weight", 2, D, D}, {&L->q_b, "self_attn.q_proj.bias", 1, D, 0},
-            {&L->k_w, "self_attn.k_proj.weight", 2, D, D}, {&L->k_b, "self_attn.k_proj.bias", 1, D, 0},
-            {&L->v_w, "self_attn.v_proj.weight", 2, D, D}, {&L->v_b, "self_attn.v_proj.bias", 1, D, 0},
+        struct {
+            int *idx;
+            const char *suffix;
+            int ndim;
+            int64_t d0, d1;
+        } spec[] = {
+            {&L->q_w, "self_attn.q_proj.weight", 2, D, D},   {&L->q_b, "self_attn.q_proj.bias", 1, D, 0},
+            {&L->k_w, "self_attn.k_proj.weight", 2, D, D},   {&L->k_b, "self_attn.k_proj.bias", 1, D, 0},
+            {&L->v_w, "self_attn.v_proj.weight", 2, D, D},   {&L->v_b, "self_attn.v_proj.bias", 1, D, 0},
             {&L->o_w, "self_attn.out_proj.weight", 2, D, D}, {&L->o_b, "self_attn.out_proj.bias", 1, D, 0},
-            {&L->ln1_w, "layer_norm1.weight", 1, D, 0}, {&L->ln1_b, "layer_norm1.bias", 1, D, 0},
-            {&L->fc1_w, "mlp.fc1.weight", 2, F, D}, {&L->fc1_b, "mlp.fc1.bias", 1, F, 0},
-            {&L->fc2_w, "mlp.fc2.weight", 2, D, F}, {&L->fc2_b, "mlp.fc2.bias", 1, D, 0},
-            {&L->ln2_w, "layer_norm2.weight", 1, D, 0}, {&L->ln2_b, "layer_norm2.bias", 1, D, 0},
+            {&L->ln1_w, "layer_norm1.weight", 1, D, 0},      {&L->ln1_b, "layer_norm1.bias", 1, D, 0},
+            {&L->fc1_w, "mlp.fc1.weight", 2, F, D},          {&L->fc1_b, "mlp.fc1.bias", 1, F, 0},
+            {&L->fc2_w, "mlp.fc2.weight", 2, D, F},          {&L->fc2_b, "mlp.fc2.bias", 1, D, 0},
+            {&L->ln2_w, "layer_norm2.weight", 1, D, 0},      {&L->ln2_b, "layer_norm2.bias", 1, D, 0},
         };
         for (size_t i = 0; i < sizeof spec / sizeof spec[0] && s == CT_OK; i++) {
             snprintf(name, sizeof name, "%s.encoder.layers.%d.%s", prefix, l, spec[i].suffix);
@@ -52,7 +56,8 @@ ct_status ct_clip_register(ct_clip *m, const ct_clip_config *cfg, ct_params *par
     }
     int64_t Dt = t->hidden_size, Dv = v->hidden_size, P = cfg->projection_dim, p = v->patch_size;
     ct_status s;
-#define ADD(idx, name, nd, a, b, c, d) if ((s = add(params, idx, name, nd, a, b, c, d)) != CT_OK) goto fail
+#define ADD(idx, name, nd, a, b, c, d)                                                                                 \
+    if ((s = add(params, idx, name, nd, a, b, c, d)) != CT_OK) goto fail
     ADD(&m->txt.tok_emb, "text_model.embeddings.token_embedding.weight", 2, t->vocab_size, Dt, 0, 0);
     ADD(&m->txt.pos_emb, "text_model.embeddings.position_embedding.weight", 2, t->max_positions, Dt, 0, 0);
     if ((s = add_encoder(params, m->txt.layers, "text_model", t)) != CT_OK) goto fail;
@@ -84,7 +89,11 @@ static bool is_position_ids(const ct_st_tensor *t) {
 }
 
 /* Appends to a bounded report, counting what no longer fits. */
-typedef struct { char text[700]; size_t len; int count, dropped; } report;
+typedef struct {
+    char text[700];
+    size_t len;
+    int count, dropped;
+} report;
 
 static void report_add(report *r, const char *fmt, const char *a, const char *b) {
     char item[300];

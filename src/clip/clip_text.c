@@ -51,7 +51,8 @@ ct_status ct_clip_text_acts_new_opts(ct_clip_text_acts *a, const ct_clip *m, int
     if (T_cap < 1 || T_cap > cfg->text.max_positions)
         return ct_fail(CT_ERR_ARG, "clip: text plan for %d positions outside 1..%d", T_cap, cfg->text.max_positions);
     text_init(a, m, B, training, T_cap, o);
-    return clip_plan_build(plan_text, a, cfg, B, training, "text", &a->layers, cfg->text.num_layers, &a->mem, &a->bytes);
+    return clip_plan_build(plan_text, a, cfg, B, training, "text", &a->layers, cfg->text.num_layers, &a->mem,
+                           &a->bytes);
 }
 
 size_t ct_clip_text_acts_bytes(const ct_clip *m, int B, bool training, int T_cap, const ct_clip_acts_opts *o) {
@@ -79,8 +80,7 @@ ct_status ct_clip_text_forward_len(const ct_clip *m, ct_clip_text_acts *a, const
     if (T_len < 1 || T_len > a->T_cap)
         return ct_fail(CT_ERR_ARG, "clip: text length %d outside 1..%d", T_len, a->T_cap);
     a->T = T_len;
-    if (B < 1 || B > a->B_cap)
-        return ct_fail(CT_ERR_ARG, "clip: text batch %d outside the planned 1..%d", B, a->B_cap);
+    if (B < 1 || B > a->B_cap) return ct_fail(CT_ERR_ARG, "clip: text batch %d outside the planned 1..%d", B, a->B_cap);
     const ct_params *P = m->params;
     const ct_clip_tower_config *t = &m->cfg.text;
     int T = a->T, D = a->D, BT = B * T;
@@ -100,11 +100,10 @@ ct_status ct_clip_text_forward_len(const ct_clip *m, ct_clip_text_acts *a, const
     token_embed_forward(a->hidden0, a->ids, W(m->txt.tok_emb), W(m->txt.pos_emb), B, T, D);
     clip_encoder_forward(P, m->txt.layers, t, a->layers, a->hidden0, B, T, true);
     const float *enc = t->num_layers ? a->layers[t->num_layers - 1].out : a->hidden0;
-    layernorm_forward(a->last_hidden, a->final_mean, a->final_rstd, enc, W(m->txt.final_w), W(m->txt.final_b), BT,
-                      D, t->layer_norm_eps);
+    layernorm_forward(a->last_hidden, a->final_mean, a->final_rstd, enc, W(m->txt.final_w), W(m->txt.final_b), BT, D,
+                      t->layer_norm_eps);
     for (int b = 0; b < B; b++)
-        memcpy(a->pooled + (size_t)b * D, a->last_hidden + ((size_t)b * T + a->eot[b]) * D,
-               (size_t)D * sizeof(float));
+        memcpy(a->pooled + (size_t)b * D, a->last_hidden + ((size_t)b * T + a->eot[b]) * D, (size_t)D * sizeof(float));
     linear_forward(a->embeds, a->pooled, W(m->txt.proj), NULL, B, D, a->P);
     return CT_OK;
 }
@@ -120,8 +119,10 @@ ct_status ct_clip_text_backward(const ct_clip *m, ct_clip_text_acts *a, const fl
     size_t nd = (size_t)BT * D * sizeof(float);
     ct_clip_encoder_grads *g = &a->g;
     /* g->dt: d(last_hidden) */
-    if (d_last_hidden) memcpy(g->dt, d_last_hidden, nd);
-    else memset(g->dt, 0, nd);
+    if (d_last_hidden)
+        memcpy(g->dt, d_last_hidden, nd);
+    else
+        memset(g->dt, 0, nd);
     if (d_embeds) {
         memset(a->dpooled, 0, (size_t)B * D * sizeof(float));
         linear_backward(a->dpooled, G(m->txt.proj), NULL, d_embeds, a->pooled, W(m->txt.proj), B, D, a->P);

@@ -82,8 +82,8 @@ ct_status ct_clip_vision_forward(const ct_clip *m, ct_clip_vision_acts *a, const
     patch_embed_forward(a->patches, a->cols, pixels, W(m->vis.patch_w), B, v->num_channels, v->image_size,
                         v->patch_size, D);
     class_pos_embed_forward(a->embeddings, a->patches, W(m->vis.class_emb), W(m->vis.pos_emb), B, T, D);
-    layernorm_forward(a->hidden0, a->pre_mean, a->pre_rstd, a->embeddings, W(m->vis.pre_w), W(m->vis.pre_b), BT,
-                      D, v->layer_norm_eps);
+    layernorm_forward(a->hidden0, a->pre_mean, a->pre_rstd, a->embeddings, W(m->vis.pre_w), W(m->vis.pre_b), BT, D,
+                      v->layer_norm_eps);
     clip_encoder_forward(P, m->vis.layers, v, a->layers, a->hidden0, B, T, false);
     for (int b = 0; b < B; b++)
         memcpy(a->cls + (size_t)b * D, a->last_hidden + (size_t)b * T * D, (size_t)D * sizeof(float));
@@ -104,8 +104,10 @@ ct_status ct_clip_vision_backward(const ct_clip *m, ct_clip_vision_acts *a, cons
     int B = a->B, T = a->T, D = a->D, BT = B * T;
     size_t nd = (size_t)BT * D * sizeof(float);
     ct_clip_encoder_grads *g = &a->g;
-    if (d_last_hidden) memcpy(g->dx, d_last_hidden, nd);
-    else memset(g->dx, 0, nd);
+    if (d_last_hidden)
+        memcpy(g->dx, d_last_hidden, nd);
+    else
+        memset(g->dx, 0, nd);
     if (d_embeds) {
         memset(a->dpooled, 0, (size_t)B * D * sizeof(float));
         linear_backward(a->dpooled, G(m->vis.proj), NULL, d_embeds, a->pooled, W(m->vis.proj), B, D, a->P);
@@ -113,13 +115,12 @@ ct_status ct_clip_vision_backward(const ct_clip *m, ct_clip_vision_acts *a, cons
         layernorm_backward(g->dt, G(m->vis.post_w), G(m->vis.post_b), a->dpooled, a->cls, W(m->vis.post_w),
                            a->post_mean, a->post_rstd, B, D);
         for (int b = 0; b < B; b++)
-            residual_forward(g->dx + (size_t)b * T * D, g->dx + (size_t)b * T * D, g->dt + (size_t)b * D,
-                             (size_t)D);
+            residual_forward(g->dx + (size_t)b * T * D, g->dx + (size_t)b * T * D, g->dt + (size_t)b * D, (size_t)D);
     }
     clip_encoder_backward(P, m->vis.layers, v, a->layers, g, a->hidden0, B, T, false, weight_grads, a->recompute);
     memset(g->dt, 0, nd);
-    layernorm_backward(g->dt, G(m->vis.pre_w), G(m->vis.pre_b), g->dx, a->embeddings, W(m->vis.pre_w),
-                       a->pre_mean, a->pre_rstd, BT, D);
+    layernorm_backward(g->dt, G(m->vis.pre_w), G(m->vis.pre_b), g->dx, a->embeddings, W(m->vis.pre_w), a->pre_mean,
+                       a->pre_rstd, BT, D);
     memset(a->dpatches, 0, (size_t)B * (T - 1) * D * sizeof(float));
     class_pos_embed_backward(a->dpatches, G(m->vis.class_emb), G(m->vis.pos_emb), g->dt, B, T, D);
     float *dpix = NULL;
@@ -127,7 +128,7 @@ ct_status ct_clip_vision_backward(const ct_clip *m, ct_clip_vision_acts *a, cons
         dpix = a->dpixels;
         memset(dpix, 0, (size_t)B * v->num_channels * v->image_size * v->image_size * sizeof(float));
     }
-    patch_embed_backward(dpix, G(m->vis.patch_w), a->dpatches, a->cols, W(m->vis.patch_w), a->dcols, B,
-                         v->num_channels, v->image_size, v->patch_size, D);
+    patch_embed_backward(dpix, G(m->vis.patch_w), a->dpatches, a->cols, W(m->vis.patch_w), a->dcols, B, v->num_channels,
+                         v->image_size, v->patch_size, D);
     return CT_OK;
 }

@@ -42,11 +42,13 @@ static ct_status fix_latin_ligatures(ct_cps *out, const ct_cps *in) {
     ct_status s = CT_OK;
     for (size_t i = 0; i < in->n && !s; i++) {
         uint32_t c = in->v[i];
-        if (!is_latin_ligature(c)) s = ct_cps_push(out, c);
+        if (!is_latin_ligature(c))
+            s = ct_cps_push(out, c);
         else if (c == 0xFB05) { /* ftfy keeps the long s: U+FB05 -> "ſt" */
             s = ct_cps_push(out, 0x17F);
             if (!s) s = ct_cps_push(out, 't');
-        } else s = push_nfkc(out, c);
+        } else
+            s = push_nfkc(out, c);
     }
     return s;
 }
@@ -55,9 +57,12 @@ static ct_status fix_character_width(ct_cps *out, const ct_cps *in) {
     ct_status s = CT_OK;
     for (size_t i = 0; i < in->n && !s; i++) {
         uint32_t c = in->v[i];
-        if (c == 0x3000) s = ct_cps_push(out, ' ');
-        else if (c >= 0xFF01 && c <= 0xFFEF) s = push_nfkc(out, c);
-        else s = ct_cps_push(out, c);
+        if (c == 0x3000)
+            s = ct_cps_push(out, ' ');
+        else if (c >= 0xFF01 && c <= 0xFFEF)
+            s = push_nfkc(out, c);
+        else
+            s = ct_cps_push(out, c);
     }
     return s;
 }
@@ -65,8 +70,10 @@ static ct_status fix_character_width(ct_cps *out, const ct_cps *in) {
 static ct_status uncurl_quotes(ct_cps *out, const ct_cps *in) {
     for (size_t i = 0; i < in->n; i++) {
         uint32_t c = in->v[i];
-        if (c == 0x2BC || (c >= 0x2018 && c <= 0x201B)) c = '\'';
-        else if (c >= 0x201C && c <= 0x201F) c = '"';
+        if (c == 0x2BC || (c >= 0x2018 && c <= 0x201B))
+            c = '\'';
+        else if (c >= 0x201C && c <= 0x201F)
+            c = '"';
         out->v[out->n++] = c;
     }
     return CT_OK;
@@ -155,8 +162,10 @@ static ct_status normalize_nfc(ct_cps *out, const ct_cps *in) {
             }
         }
         len = utf8proc_normalize_utf32(buf, len, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
-        if (len < 0) s = ct_fail(CT_ERR_FORMAT, "ftfy: NFC failed: %s", utf8proc_errmsg(len));
-        else s = push_all(out, buf, len);
+        if (len < 0)
+            s = ct_fail(CT_ERR_FORMAT, "ftfy: NFC failed: %s", utf8proc_errmsg(len));
+        else
+            s = push_all(out, buf, len);
         break;
     }
     free(buf);
@@ -165,9 +174,8 @@ static ct_status normalize_nfc(ct_cps *out, const ct_cps *in) {
 
 /* One segment (up to and including a '\n'), fixed until stable. */
 static ct_status fix_segment(ct_cps *seg, ct_cps *tmp, bool unescape) {
-    static const fix_fn fixes[] = {fix_c1_controls,     fix_latin_ligatures,     fix_character_width,
-                                   uncurl_quotes,       fix_line_breaks,         remove_terminal_escapes,
-                                   remove_control_chars, normalize_nfc};
+    static const fix_fn fixes[] = {fix_c1_controls, fix_latin_ligatures,     fix_character_width,  uncurl_quotes,
+                                   fix_line_breaks, remove_terminal_escapes, remove_control_chars, normalize_nfc};
     ct_cps orig = {0};
     ct_status s = CT_OK;
     for (int iter = 0; iter < 32 && !s; iter++) {

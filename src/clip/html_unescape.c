@@ -20,8 +20,10 @@ static const html_entity *lookup(const html_entity *table, size_t n, const char 
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(table[mid].name, name);
         if (c == 0) return &table[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -33,10 +35,10 @@ static ct_status push_entity(ct_cps *out, const html_entity *e) {
 }
 
 uint32_t ct_cp1252_c1(uint32_t c) {
-    static const uint16_t c1[32] = {
-        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-        0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+    static const uint16_t c1[32] = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+                                    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
     return c >= 0x80 && c <= 0x9F ? c1[c - 0x80] : c;
 }
 
@@ -50,8 +52,7 @@ static ct_status push_numeric(ct_cps *out, uint32_t num, bool big) {
     }
     if (big || num > 0x10FFFF || (num >= 0xD800 && num <= 0xDFFF)) return ct_cps_push(out, 0xFFFD);
     bool invalid = (num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) ||
-                   (num >= 0x7F && num <= 0x9F) || (num >= 0xFDD0 && num <= 0xFDEF) ||
-                   (num & 0xFFFE) == 0xFFFE;
+                   (num >= 0x7F && num <= 0x9F) || (num >= 0xFDD0 && num <= 0xFDEF) || (num & 0xFFFE) == 0xFFFE;
     return invalid ? CT_OK : ct_cps_push(out, num);
 }
 
@@ -106,7 +107,8 @@ ct_status ct_html_unescape(ct_cps *out, const ct_cps *in) {
             uint32_t num;
             bool big, semi;
             size_t len = parse_numeric(v, n, i + 1, &num, &big, &semi);
-            if (len == 0) s = ct_cps_push(out, v[i++]); /* '#' is not a name character */
+            if (len == 0)
+                s = ct_cps_push(out, v[i++]); /* '#' is not a name character */
             else {
                 s = push_numeric(out, num, big);
                 i += 1 + len;
@@ -134,7 +136,8 @@ ct_status ct_html_unescape(ct_cps *out, const ct_cps *in) {
         if (e) {
             s = push_entity(out, e);
             if (!s) s = ct_cps_append(out, v + j + used, len - used);
-        } else s = ct_cps_append(out, v + i, 1 + len);
+        } else
+            s = ct_cps_append(out, v + i, 1 + len);
         i = j + len;
     }
     return s;
@@ -171,8 +174,10 @@ ct_status ct_ftfy_unescape(ct_cps *out, const ct_cps *in) {
             uint32_t num;
             bool big, semi;
             size_t len = parse_numeric(v, end, i + 1, &num, &big, &semi);
-            if (len == end - i - 1 && (big || num != ';')) s = push_numeric(out, num, big);
-            else s = ct_cps_append(out, v + i, end - i);
+            if (len == end - i - 1 && (big || num != ';'))
+                s = push_numeric(out, num, big);
+            else
+                s = ct_cps_append(out, v + i, end - i);
         }
         i = end;
     }

@@ -26,8 +26,10 @@ static void collapse_spaces(ct_cps *t) {
     bool in_space = false;
     for (size_t i = 0; i < t->n; i++) {
         bool sp = ct_is_regex_space(t->v[i]);
-        if (!sp) t->v[o++] = t->v[i];
-        else if (!in_space) t->v[o++] = ' ';
+        if (!sp)
+            t->v[o++] = t->v[i];
+        else if (!in_space)
+            t->v[o++] = ' ';
         in_space = sp;
     }
     t->n = o;
@@ -37,9 +39,23 @@ static void collapse_spaces(ct_cps *t) {
  * MidLetter, MidNumLet and Single_Quote. */
 static bool case_ignorable(uint32_t c) {
     switch (c) {
-    case 0x27: case 0x2E: case 0x3A: case 0xB7: case 0x387: case 0x55F: case 0x5F4: case 0x2018: case 0x2019:
-    case 0x2024: case 0x2027: case 0xFE13: case 0xFE52: case 0xFE55: case 0xFF07: case 0xFF0E: case 0xFF1A:
-        return true;
+    case 0x27:
+    case 0x2E:
+    case 0x3A:
+    case 0xB7:
+    case 0x387:
+    case 0x55F:
+    case 0x5F4:
+    case 0x2018:
+    case 0x2019:
+    case 0x2024:
+    case 0x2027:
+    case 0xFE13:
+    case 0xFE52:
+    case 0xFE55:
+    case 0xFF07:
+    case 0xFF0E:
+    case 0xFF1A: return true;
     default: break;
     }
     utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)c);
@@ -78,8 +94,10 @@ ct_status ct_py_lower(ct_cps *out, const ct_cps *in) {
         } else if (c == 0x130) { /* the one unconditional multi-character lowercase mapping */
             s = ct_cps_push(out, 'i');
             if (!s) s = ct_cps_push(out, 0x307);
-        } else if (c == 0x3A3) s = ct_cps_push(out, final_sigma(in->v, in->n, i) ? 0x3C2 : 0x3C3);
-        else s = ct_cps_push(out, (uint32_t)utf8proc_tolower((utf8proc_int32_t)c));
+        } else if (c == 0x3A3)
+            s = ct_cps_push(out, final_sigma(in->v, in->n, i) ? 0x3C2 : 0x3C3);
+        else
+            s = ct_cps_push(out, (uint32_t)utf8proc_tolower((utf8proc_int32_t)c));
     }
     return s;
 }

@@ -9,9 +9,9 @@
 
 #include "clip/bpe.h"
 #include "clip/text.h"
-#include "ctcir/tokenizer.h"
 #include "core/fileio.h"
 #include "core/json.h"
+#include "ctcir/tokenizer.h"
 
 struct ct_tokenizer {
     ct_bpe bpe;
@@ -51,8 +51,10 @@ static ct_status read_all(const char *path, char **data, size_t *len) {
         if (k < 0) {
             int err;
             s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: gzip error: %s", path, gzerror(g, &err));
-        } else if (k == 0) break;
-        else n += (size_t)k;
+        } else if (k == 0)
+            break;
+        else
+            n += (size_t)k;
     }
     gzclose(g);
     if (!buf) return ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory reading %s", path);
@@ -155,7 +157,8 @@ ct_status ct_tokenizer_load_files(ct_tokenizer **out, const char *vocab_json, co
             break;
         }
         if (ct_json_has_nul(e->string)) {
-            s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token '%.60s' holds a NUL character (\\u0000)", vocab_json, e->string);
+            s = ct_fail(CT_ERR_FORMAT, "tokenizer: %s: token '%.60s' holds a NUL character (\\u0000)", vocab_json,
+                        e->string);
             break;
         }
         s = ct_bpe_add_token(&t->bpe, e->string, strlen(e->string), (int32_t)id, vocab_json);
@@ -182,7 +185,8 @@ ct_status ct_tokenizer_load_dir(ct_tokenizer **out, const char *model_dir) {
     size_t n = strlen(model_dir) + 32;
     char *v = malloc(n), *m = malloc(n);
     ct_status s;
-    if (!v || !m) s = ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory");
+    if (!v || !m)
+        s = ct_fail(CT_ERR_NOMEM, "tokenizer: out of memory");
     else {
         snprintf(v, n, "%s/vocab.json", model_dir);
         snprintf(m, n, "%s/merges.txt", model_dir);
@@ -293,9 +297,12 @@ static ct_status encode(ct_tokenizer *t, const char *text, size_t len, size_t li
         for (size_t i = a; i < b; i++) wl += (size_t)ct_utf8_put(cps.v[i], word + wl);
         s = ids_reserve(ids, wl + 1);
         if (s) break;
-        if (wl == 15 && memcmp(word, "<|startoftext|>", 15) == 0) ids->v[ids->n++] = t->bpe.sot;
-        else if (wl == 13 && memcmp(word, "<|endoftext|>", 13) == 0) ids->v[ids->n++] = t->bpe.eot;
-        else ids->n += (size_t)ct_bpe_word(&t->bpe, word, wl, ids->v + ids->n);
+        if (wl == 15 && memcmp(word, "<|startoftext|>", 15) == 0)
+            ids->v[ids->n++] = t->bpe.sot;
+        else if (wl == 13 && memcmp(word, "<|endoftext|>", 13) == 0)
+            ids->v[ids->n++] = t->bpe.eot;
+        else
+            ids->n += (size_t)ct_bpe_word(&t->bpe, word, wl, ids->v + ids->n);
     }
     if (!s) s = ids_reserve(ids, 1);
     if (!s) ids->v[ids->n++] = t->bpe.eot;
@@ -393,7 +400,8 @@ ct_status ct_tokenizer_decode(const ct_tokenizer *t, const int32_t *ids, int n, 
             if (cps.v[k] == '<' && k + 3 < cps.n && cps.v[k + 1] == '/' && cps.v[k + 2] == 'w' && cps.v[k + 3] == '>') {
                 res[o++] = ' ';
                 k += 3;
-            } else o += (size_t)ct_utf8_put(cps.v[k], (uint8_t *)res + o);
+            } else
+                o += (size_t)ct_utf8_put(cps.v[k], (uint8_t *)res + o);
         }
         res[o] = '\0';
         *text = res;

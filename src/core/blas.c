@@ -9,8 +9,8 @@
  * one serial call, so kernels may call it from their own parallel loops. */
 #include <cblas.h>
 #include <omp.h>
-#include <stdatomic.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +30,18 @@ static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 /* Below this many multiply-adds a product runs on one thread (a fork costs a few us). */
 #define PAR_MIN_MACS (1L << 21)
 
-static void sgemm1(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                   const float *B, int ldb, float beta, float *C, int ldc) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
-                alpha, A, lda, B, ldb, beta, C, ldc);
+static void sgemm1(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                   float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
+                B, ldb, beta, C, ldc);
 }
 
 static void blas_single(void) { openblas_set_num_threads(1); }
 
 static void ensure_single(void) { pthread_once(&blas_once, blas_single); }
 
-void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
-              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     ensure_single();
     if (omp_in_parallel()) { /* already on a worker: one serial product */
@@ -64,7 +64,7 @@ void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
     if (panels > units / 4) panels = units / 4;
     if (panels < nt) panels = units < nt ? units : nt;
     if (nt > panels) nt = panels;
-    #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int pi = 0; pi < panels; pi++) {
         int i0 = (int)((long)units * pi / panels) * 32, i1 = (int)((long)units * (pi + 1) / panels) * 32;
         if (i1 > len) i1 = len;
@@ -120,8 +120,8 @@ void ct_cpu_detect(ct_cpu_features *f) {
     if (c & (1u << 27)) { /* OSXSAVE: XCR0 says which register states the OS saves */
         unsigned lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        f->os_ymm = (lo & 0x6) == 0x6;    /* SSE + AVX state */
-        f->os_zmm = (lo & 0xe6) == 0xe6;  /* + opmask, upper zmm0-15, zmm16-31 */
+        f->os_ymm = (lo & 0x6) == 0x6;   /* SSE + AVX state */
+        f->os_zmm = (lo & 0xe6) == 0xe6; /* + opmask, upper zmm0-15, zmm16-31 */
     }
     if (max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
@@ -140,9 +140,12 @@ void ct_cpu_detect(ct_cpu_features *f) {
 }
 
 void ct_cpu_features_str(const ct_cpu_features *f, char *buf, size_t size) {
-    const struct { bool on; const char *name; } flags[] = {
-        {f->avx && f->os_ymm, "avx"},        {f->fma && f->os_ymm, "fma"},
-        {f->avx2 && f->os_ymm, "avx2"},      {f->avx512f && f->os_zmm, "avx512f"},
+    const struct {
+        bool on;
+        const char *name;
+    } flags[] = {
+        {f->avx && f->os_ymm, "avx"},           {f->fma && f->os_ymm, "fma"},
+        {f->avx2 && f->os_ymm, "avx2"},         {f->avx512f && f->os_zmm, "avx512f"},
         {f->avx512dq && f->os_zmm, "avx512dq"}, {f->avx512bw && f->os_zmm, "avx512bw"},
         {f->avx512vl && f->os_zmm, "avx512vl"}, {f->avx512_bf16 && f->os_zmm, "avx512_bf16"},
     };
@@ -158,14 +161,15 @@ void ct_cpu_features_str(const ct_cpu_features *f, char *buf, size_t size) {
  * 1 SSE-era, 2 AVX, 3 AVX2 + FMA, 4 AVX-512, 5 AVX-512 + BF16. Names not listed are unknown to
  * ctcir and never replaced. */
 static int kernel_tier(const char *name) {
-    static const struct { const char *name; int tier; } tiers[] = {
-        {"Katmai", 1},      {"Coppermine", 1},   {"Northwood", 1}, {"Prescott", 1},
-        {"Banias", 1},      {"Atom", 1},         {"Core2", 1},     {"Penryn", 1},
-        {"Dunnington", 1},  {"Nehalem", 1},      {"Athlon", 1},    {"Opteron", 1},
-        {"Opteron_SSE3", 1}, {"Barcelona", 1},   {"Nano", 1},      {"Bobcat", 1},
-        {"Sandybridge", 2}, {"Bulldozer", 2},    {"Piledriver", 2}, {"Steamroller", 2},
-        {"Excavator", 2},   {"Haswell", 3},      {"Zen", 3},       {"SkylakeX", 4},
-        {"Cooperlake", 5},
+    static const struct {
+        const char *name;
+        int tier;
+    } tiers[] = {
+        {"Katmai", 1},    {"Coppermine", 1},  {"Northwood", 1},    {"Prescott", 1},   {"Banias", 1},
+        {"Atom", 1},      {"Core2", 1},       {"Penryn", 1},       {"Dunnington", 1}, {"Nehalem", 1},
+        {"Athlon", 1},    {"Opteron", 1},     {"Opteron_SSE3", 1}, {"Barcelona", 1},  {"Nano", 1},
+        {"Bobcat", 1},    {"Sandybridge", 2}, {"Bulldozer", 2},    {"Piledriver", 2}, {"Steamroller", 2},
+        {"Excavator", 2}, {"Haswell", 3},     {"Zen", 3},          {"SkylakeX", 4},   {"Cooperlake", 5},
     };
     for (size_t i = 0; name && i < sizeof tiers / sizeof tiers[0]; i++)
         if (strcasecmp(name, tiers[i].name) == 0) return tiers[i].tier;
@@ -179,8 +183,10 @@ static int kernel_tier(const char *name) {
 const char *ct_blas_kernel_preferred(const ct_cpu_features *f, const char *current) {
     const char *best = NULL;
     bool avx512 = f->os_zmm && f->avx512f && f->avx512dq && f->avx512bw && f->avx512vl && f->avx2 && f->fma;
-    if (avx512) best = f->avx512_bf16 ? "Cooperlake" : "SkylakeX";
-    else if (f->os_ymm && f->avx && f->avx2 && f->fma) best = f->amd ? "Zen" : "Haswell";
+    if (avx512)
+        best = f->avx512_bf16 ? "Cooperlake" : "SkylakeX";
+    else if (f->os_ymm && f->avx && f->avx2 && f->fma)
+        best = f->amd ? "Zen" : "Haswell";
     int now = kernel_tier(current);
     if (!best || now == 0 || now >= kernel_tier(best)) return NULL;
     return best;
@@ -217,8 +223,8 @@ void ct_blas_describe(char *buf, size_t size) {
     const char *better = ct_blas_kernel_preferred(&f, kernel);
     char why[160];
     if (fallback && env)
-        snprintf(why, sizeof why, "OpenBLAS chose %s on this CPU; ctcir restarted with OPENBLAS_CORETYPE=%s",
-                 fallback, env);
+        snprintf(why, sizeof why, "OpenBLAS chose %s on this CPU; ctcir restarted with OPENBLAS_CORETYPE=%s", fallback,
+                 env);
     else
         snprintf(why, sizeof why, "%s%s%s%s", env ? "OPENBLAS_CORETYPE=" : "chosen by OpenBLAS", env ? env : "",
                  better ? "; this CPU could run " : "", better ? better : "");
@@ -236,9 +242,12 @@ void ct_cpu_describe(char *buf, size_t size) {
 static ct_precision matmul_precision = CT_PRECISION_FP32;
 
 ct_status ct_precision_parse(const char *s, const char *where, ct_precision *out) {
-    if (s && strcmp(s, "fp32") == 0) *out = CT_PRECISION_FP32;
-    else if (s && strcmp(s, "bf16") == 0) *out = CT_PRECISION_BF16;
-    else return ct_fail(CT_ERR_ARG, "%s: precision must be \"fp32\" or \"bf16\", got \"%s\"", where, s ? s : "");
+    if (s && strcmp(s, "fp32") == 0)
+        *out = CT_PRECISION_FP32;
+    else if (s && strcmp(s, "bf16") == 0)
+        *out = CT_PRECISION_BF16;
+    else
+        return ct_fail(CT_ERR_ARG, "%s: precision must be \"fp32\" or \"bf16\", got \"%s\"", where, s ? s : "");
     return CT_OK;
 }
 
@@ -258,8 +267,8 @@ static _Atomic unsigned long long matmul_flops;
 
 double ct_matmul_flops(void) { return (double)atomic_load_explicit(&matmul_flops, memory_order_relaxed); }
 
-void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-               const float *B, int ldb, float beta, float *C, int ldc) {
+void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+               int ldb, float beta, float *C, int ldc) {
     if (M > 0 && N > 0 && K > 0)
         atomic_fetch_add_explicit(&matmul_flops, 2ull * (unsigned)M * (unsigned)N * (unsigned)K, memory_order_relaxed);
     if (matmul_precision == CT_PRECISION_BF16)

@@ -9,21 +9,20 @@
 #include "ctcir/runtime.h" /* ct_set_threads */
 #include "ctcir/status.h"
 
-void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
-              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+void ct_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc);
 
 /* Threads ct_sgemm splits one product over when called outside an OpenMP region (OpenBLAS
  * itself always runs single-threaded; see blas.c). n <= 0: the OpenMP team size. */
 void ct_blas_set_threads(int n);
 int ct_blas_get_threads(void);
 
-
 /* ct_precision, ct_precision_parse/name and ct_set/get_matmul_precision are public:
  * ctcir/runtime.h. */
 
 /* A model's matrix product: ct_sgemm at fp32, ct_gemm_bf16 at bf16. Same arguments as ct_sgemm. */
-void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-               const float *B, int ldb, float beta, float *C, int ldc);
+void ct_matmul(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+               int ldb, float beta, float *C, int ldc);
 
 /* Floating-point operations (2 M N K per product) ct_matmul has run since the start, all threads:
  * what `ctcir bench` divides by time for its GFLOP/s. */
@@ -33,8 +32,8 @@ double ct_matmul_flops(void);
  * same arguments as ct_sgemm. Only on CPUs with AVX512_BF16 (ct_bf16_supported); the product
  * uses up to nthreads OpenMP threads outside an OpenMP region, one inside. */
 bool ct_bf16_supported(void);
-void ct_gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc, int nthreads);
+void ct_gemm_bf16(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                  int ldb, float beta, float *C, int ldc, int nthreads);
 /* The weight cache: matrices W [N, K] (row-major, K contiguous) that products use as op(B) = W^T
  * (linear and patch-embedding forward) are converted to bf16 and packed once; ct_gemm_bf16 then
  * finds them by address instead of packing W in every product. The cache holds the address, not
@@ -58,8 +57,8 @@ float ct_bf16_round(float x);
  * the CLI restarts itself once with OPENBLAS_CORETYPE set to it (src/cli/main.c); the variable
  * can only take effect at load time. */
 typedef struct {
-    char vendor[13]; /* cpuid vendor string, "" when unknown */
-    bool amd;       /* AuthenticAMD or HygonGenuine: OpenBLAS's AVX2 kernel for them is "Zen" */
+    char vendor[13];   /* cpuid vendor string, "" when unknown */
+    bool amd;          /* AuthenticAMD or HygonGenuine: OpenBLAS's AVX2 kernel for them is "Zen" */
     int family, model; /* display family and model (family + extended family, etc.) */
     bool avx, fma, avx2;
     bool avx512f, avx512dq, avx512bw, avx512vl, avx512_bf16;

@@ -74,8 +74,10 @@ ct_status ct_dir_commit(const char *tmp, const char *dir) {
     char parent[4096];
     snprintf(parent, sizeof parent, "%s", dir);
     char *slash = strrchr(parent, '/');
-    if (slash) *slash = '\0';
-    else snprintf(parent, sizeof parent, ".");
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(parent, sizeof parent, ".");
     sync_path(parent, O_RDONLY | O_DIRECTORY);
     return CT_OK;
 }

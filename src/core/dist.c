@@ -84,7 +84,8 @@ static ct_status allreduce(void *buf, size_t n, MPI_Datatype t, size_t elem, MPI
     const size_t chunk = (size_t)1 << 28;
     for (size_t i = 0; i < n; i += chunk) {
         size_t m = n - i < chunk ? n - i : chunk;
-        ct_status s = mpi_check(MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, (int)m, t, op, MPI_COMM_WORLD), what);
+        ct_status s =
+            mpi_check(MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * elem, (int)m, t, op, MPI_COMM_WORLD), what);
         if (s) return s;
         dist_sent += m * elem;
     }
@@ -155,8 +156,8 @@ ct_status ct_dist_allgatherv_f32(const float *send, const size_t *counts, float 
         dist_sent += counts[dist_rank] * sizeof *send;
         /* this rank's part already in place: MPI_IN_PLACE (aliased buffers are not allowed) */
         const void *src = send == recv + disp[dist_rank] ? MPI_IN_PLACE : (const void *)send;
-        ct_status s = mpi_check(MPI_Allgatherv(src, cnt[dist_rank], MPI_FLOAT, recv, cnt, disp, MPI_FLOAT, MPI_COMM_WORLD),
-                                "allgatherv");
+        ct_status s = mpi_check(
+            MPI_Allgatherv(src, cnt[dist_rank], MPI_FLOAT, recv, cnt, disp, MPI_FLOAT, MPI_COMM_WORLD), "allgatherv");
         free(cnt);
         return s;
     }

@@ -71,8 +71,8 @@ ct_status ct_read_file(const char *path, char **data, size_t *n, size_t max_byte
     }
     if ((unsigned long long)st.st_size > max_bytes) {
         fclose(fp);
-        return ct_fail(CT_ERR_NOMEM, "%s: file is %lld bytes, more than the limit of %zu",
-                       path, (long long)st.st_size, max_bytes);
+        return ct_fail(CT_ERR_NOMEM, "%s: file is %lld bytes, more than the limit of %zu", path, (long long)st.st_size,
+                       max_bytes);
     }
     size_t size = (size_t)st.st_size;
     buf = malloc(size + 1);
@@ -146,9 +146,12 @@ void ct_atomic_abort(ct_atomic_file *a) {
 static void sync_parent_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     char *dir;
-    if (!slash) dir = strdup(".");
-    else if (slash == path) dir = strdup("/");
-    else dir = strndup(path, (size_t)(slash - path));
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
     if (!dir) return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd >= 0) {

@@ -47,8 +47,8 @@ float ct_bf16_round(float x) {
     return r;
 }
 
-void ct_gemm_bf16_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc) {
+void ct_gemm_bf16_ref(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                      int ldb, float beta, float *C, int ldc) {
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
             double s = 0.0;
@@ -104,7 +104,8 @@ static void transpose8(__m256i v[8]) {
  * Eight rows x 16 k at a time: each row's 16 floats become 8 words, and an 8 x 8 transpose puts
  * the eight rows' words of one k pair side by side. Masked loads supply the zero padding. */
 BF16_TARGET __attribute__((noinline)) /* own symbol in profiles */
-static void pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, int k0, int nk, int W) {
+static void
+pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, int k0, int nk, int W) {
     int np = (nk + 1) / 2;
     for (int ib = 0; ib < ni; ib += W) {
         uint32_t *panel = dst + (size_t)(ib / W) * np * W;
@@ -121,7 +122,8 @@ static void pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, 
                 }
                 transpose8(v);
                 int pe = (left + 1) / 2 < 8 ? (left + 1) / 2 : 8;
-                for (int p = 0; p < pe; p++) _mm256_storeu_si256((__m256i *)(panel + (size_t)(k / 2 + p) * W + r0), v[p]);
+                for (int p = 0; p < pe; p++)
+                    _mm256_storeu_si256((__m256i *)(panel + (size_t)(k / 2 + p) * W + r0), v[p]);
             }
         }
     }
@@ -129,8 +131,8 @@ static void pack_krows(uint32_t *dst, const float *src, int ld, int i0, int ni, 
 
 /* Packs like pack_krows, but x[i][k] at src[k*ld + i] (i contiguous): two k rows are rounded
  * and interleaved 16 words at a time. */
-BF16_TARGET __attribute__((noinline))
-static void pack_kcols(uint32_t *dst, const float *src, int ld, int i0, int ni, int k0, int nk, int W) {
+BF16_TARGET __attribute__((noinline)) static void pack_kcols(uint32_t *dst, const float *src, int ld, int i0, int ni,
+                                                             int k0, int nk, int W) {
     int np = (nk + 1) / 2;
     for (int ib = 0; ib < ni; ib += W) {
         uint32_t *panel = dst + (size_t)(ib / W) * np * W;
@@ -143,10 +145,12 @@ static void pack_kcols(uint32_t *dst, const float *src, int ld, int i0, int ni, 
                 __m512 a = _mm512_maskz_loadu_ps(m, s0 + r);
                 __m512 b = s1 ? _mm512_maskz_loadu_ps(m, s1 + r) : _mm512_setzero_ps();
                 __m256i ah = (__m256i)_mm512_cvtneps_pbh(a), bh = (__m256i)_mm512_cvtneps_pbh(b);
-                __m512i w = _mm512_or_si512(_mm512_cvtepu16_epi32(ah),
-                                            _mm512_slli_epi32(_mm512_cvtepu16_epi32(bh), 16));
-                if (W - r >= 16) _mm512_storeu_si512(panel + (size_t)p * W + r, w);
-                else _mm512_mask_storeu_epi32(panel + (size_t)p * W + r, (__mmask16)((1u << (W - r)) - 1), w);
+                __m512i w =
+                    _mm512_or_si512(_mm512_cvtepu16_epi32(ah), _mm512_slli_epi32(_mm512_cvtepu16_epi32(bh), 16));
+                if (W - r >= 16)
+                    _mm512_storeu_si512(panel + (size_t)p * W + r, w);
+                else
+                    _mm512_mask_storeu_epi32(panel + (size_t)p * W + r, (__mmask16)((1u << (W - r)) - 1), w);
             }
         }
     }
@@ -157,31 +161,33 @@ static void pack_op(uint32_t *dst, bool trans, const float *X, int ld, int i0, i
     /* For A (op(A)[m][k]): not transposed -> k contiguous. For B (op(B)[k][n]) as [n][k]:
      * transposed -> k contiguous. */
     bool kc = trans ? !k_contiguous_when_not_trans : k_contiguous_when_not_trans;
-    if (kc) pack_krows(dst, X, ld, i0, ni, k0, nk, W);
-    else pack_kcols(dst, X, ld, i0, ni, k0, nk, W);
+    if (kc)
+        pack_krows(dst, X, ld, i0, ni, k0, nk, W);
+    else
+        pack_kcols(dst, X, ld, i0, ni, k0, nk, W);
 }
 
 /* MR x NR block: acc = sum over np k pairs of Ap x Bp; C = alpha acc + beta C on rows < mr,
  * columns < nr. */
 BF16_TARGET
-static void micro_kernel(int np, const uint32_t *Ap, const uint32_t *Bp, float *C, int ldc, int mr, int nr,
-                         float alpha, float beta) {
+static void micro_kernel(int np, const uint32_t *Ap, const uint32_t *Bp, float *C, int ldc, int mr, int nr, float alpha,
+                         float beta) {
     /* C's tile is usually not in cache: fetch it now so the misses overlap the products. */
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < NV; j++) _mm_prefetch((const char *)(C + (size_t)i * ldc + 16 * j), _MM_HINT_T0);
     __m512 c[MR][NV];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int i = 0; i < MR; i++)
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int j = 0; j < NV; j++) c[i][j] = _mm512_setzero_ps();
     for (int p = 0; p < np; p++) {
         __m512bh b[NV];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int j = 0; j < NV; j++) b[j] = (__m512bh)_mm512_loadu_si512(Bp + (size_t)p * NR + 16 * j);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < MR; i++) {
             __m512bh a = (__m512bh)_mm512_set1_epi32((int)Ap[(size_t)p * MR + i]);
-            #pragma GCC unroll 4
+#pragma GCC unroll 4
             for (int j = 0; j < NV; j++) c[i][j] = _mm512_dpbf16_ps(c[i][j], a, b[j]);
         }
     }
@@ -200,8 +206,8 @@ static void micro_kernel(int np, const uint32_t *Ap, const uint32_t *Bp, float *
 }
 
 /* One MC block of rows against the packed B block. */
-static void block_rows(const uint32_t *Bp, uint32_t *Ap, bool ta, const float *A, int lda, int m0, int mb,
-                       int k0, int kb, int nb, float alpha, float beta, float *C, int ldc) {
+static void block_rows(const uint32_t *Bp, uint32_t *Ap, bool ta, const float *A, int lda, int m0, int mb, int k0,
+                       int kb, int nb, float alpha, float beta, float *C, int ldc) {
     int np = (kb + 1) / 2;
     pack_op(Ap, ta, A, lda, m0, mb, k0, kb, MR, true);
     for (int jr = 0; jr < nb; jr += NR)
@@ -240,8 +246,10 @@ static bool rows_product(bool ta, bool tb, int m0, int m1, int N, int K, float a
         for (int k0 = 0; k0 < K; k0 += KC) {
             int kb = K - k0 < KC ? K - k0 : KC;
             const uint32_t *Bp = Bpre;
-            if (Bpre) Bpre += (size_t)(nb + NR - 1) / NR * NR * ((kb + 1) / 2);
-            else pack_op(scratch, tb, Bj, ldb, 0, nb, k0, kb, NR, false), Bp = scratch;
+            if (Bpre)
+                Bpre += (size_t)(nb + NR - 1) / NR * NR * ((kb + 1) / 2);
+            else
+                pack_op(scratch, tb, Bj, ldb, 0, nb, k0, kb, NR, false), Bp = scratch;
             for (int mb0 = m0; mb0 < m1; mb0 += MC)
                 block_rows(Bp, Ap, ta, A, lda, mb0, m1 - mb0 < MC ? m1 - mb0 : MC, k0, kb, nb, alpha,
                            k0 == 0 ? beta : 1.0f, C + j0, ldc);
@@ -290,7 +298,7 @@ ct_status ct_bf16_cache_add(const float *w, int N, int K) {
 }
 
 void ct_bf16_cache_refresh(void) {
-    #pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int i = 0; i < cache_n; i++) pack_whole(cache[i].packed, cache[i].w, cache[i].N, cache[i].K);
 }
 
@@ -314,8 +322,8 @@ static const uint32_t *cache_find(bool tb, const float *B, int ldb, int N, int K
     return NULL;
 }
 
-void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc, int nthreads) {
+void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc, int nthreads) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0 || alpha == 0.0f) { /* no products: C = beta C */
         for (int m = 0; m < M; m++)
@@ -335,7 +343,7 @@ void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const floa
     if (nthreads > chunks) nthreads = chunks;
     const uint32_t *Bpre = cache_find(tb, B, ldb, N, K);
     bool ok = true;
-    #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1) reduction(&& : ok)
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1) reduction(&& : ok)
     for (int c = 0; c < chunks; c++) {
         int m0 = (int)((long)units * c / chunks) * MR, m1 = (int)((long)units * (c + 1) / chunks) * MR;
         if (m1 > M) m1 = M;
@@ -356,8 +364,8 @@ void ct_bf16_cache_refresh(void) {}
 void ct_bf16_cache_clear(void) {}
 size_t ct_bf16_cache_bytes(void) { return 0; }
 
-void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                  const float *B, int ldb, float beta, float *C, int ldc, int nthreads) {
+void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                  float beta, float *C, int ldc, int nthreads) {
     (void)nthreads;
     ct_gemm_bf16_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -39,7 +39,7 @@ uint16_t ct_f32_to_f16(float f) {
     uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
     if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
     if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00); /* rounds to >= 65520: inf */
-    if (ax < 0x38800000u) { /* subnormal half or zero */
+    if (ax < 0x38800000u) {                                  /* subnormal half or zero */
         if (ax < 0x33000000u) return (uint16_t)sign;
         uint32_t e = ax >> 23, m = (ax & 0x7fffff) | 0x800000;
         uint32_t shift = 126 - e; /* 14 .. 24 */
@@ -57,6 +57,6 @@ uint16_t ct_f32_to_bf16(float f) {
     uint32_t x;
     memcpy(&x, &f, 4);
     if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40); /* quiet NaN */
-    x += 0x7fffu + ((x >> 16) & 1); /* round to nearest even */
+    x += 0x7fffu + ((x >> 16) & 1);                                           /* round to nearest even */
     return (uint16_t)(x >> 16);
 }

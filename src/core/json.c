@@ -54,7 +54,11 @@ ct_status ct_json_parse(const char *path, const char *text, size_t len, size_t l
         /* Only whitespace may follow the value. */
         const char *p = end;
         while (p < text + len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-        if (p == text + len) { *out = j; free(copy); return CT_OK; }
+        if (p == text + len) {
+            *out = j;
+            free(copy);
+            return CT_OK;
+        }
         cJSON_Delete(j);
         end = p;
     } else if (!end || end < text || end > text + len) {
@@ -63,8 +67,11 @@ ct_status ct_json_parse(const char *path, const char *text, size_t len, size_t l
     }
     size_t line = 1, col = 1;
     for (const char *p = text; p < end; p++) {
-        if (*p == '\n') { line++; col = 1; }
-        else col++;
+        if (*p == '\n') {
+            line++;
+            col = 1;
+        } else
+            col++;
     }
     free(copy);
     return ct_fail(CT_ERR_FORMAT, "%s: malformed JSON at line %zu, column %zu", path, line + line_base, col);
@@ -118,14 +125,22 @@ bool ct_json_put_string(FILE *f, const char *s) {
             p++;
             continue;
         }
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", (char)c);
-        else if (c == '\n') fputs("\\n", f); /* the short escapes json.dumps uses */
-        else if (c == '\r') fputs("\\r", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c == '\b') fputs("\\b", f);
-        else if (c == '\f') fputs("\\f", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", (unsigned)c);
-        else fwrite(p, 1, (size_t)n, f);
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", (char)c);
+        else if (c == '\n')
+            fputs("\\n", f); /* the short escapes json.dumps uses */
+        else if (c == '\r')
+            fputs("\\r", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c == '\b')
+            fputs("\\b", f);
+        else if (c == '\f')
+            fputs("\\f", f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", (unsigned)c);
+        else
+            fwrite(p, 1, (size_t)n, f);
         p += n;
     }
     fputc('"', f);
@@ -139,7 +154,11 @@ char *ct_json_print(const cJSON *j, bool formatted) {
     for (size_t i = 0; i < n;) {
         int32_t c;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(n - i), &c);
-        if (k < 1) { bad++; i++; } else i += (size_t)k;
+        if (k < 1) {
+            bad++;
+            i++;
+        } else
+            i += (size_t)k;
     }
     if (!bad) return text;
     /* Outside strings cJSON writes ASCII only, so every bad byte sits inside a string. */
@@ -181,7 +200,10 @@ bool ct_json_str_list(const cJSON *o, const char *key, bool allow_absent, int *n
     *n_out = 0;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!a) {
-        if (allow_absent) { *n_out = -1; return true; }
+        if (allow_absent) {
+            *n_out = -1;
+            return true;
+        }
         return false;
     }
     if (!cJSON_IsArray(a)) return false;
@@ -192,7 +214,10 @@ bool ct_json_str_list(const cJSON *o, const char *key, bool allow_absent, int *n
     const cJSON *e;
     cJSON_ArrayForEach(e, a) {
         l[i] = ct_json_id_string(e);
-        if (!l[i]) { ct_str_list_free(l, i); return false; }
+        if (!l[i]) {
+            ct_str_list_free(l, i);
+            return false;
+        }
         i++;
     }
     *out = l;
@@ -208,45 +233,67 @@ char *ct_json_print_indented(const cJSON *j) {
     if (!flat) return NULL;
     size_t n = strlen(flat), depth = 0, cap = n * 2 + 64, len = 0;
     char *out = malloc(cap);
-    if (!out) { free(flat); return NULL; }
+    if (!out) {
+        free(flat);
+        return NULL;
+    }
     bool in_str = false;
-#define PUT(c)                                                                                 \
-    do {                                                                                       \
-        if (len + 1 >= cap) {                                                                  \
-            char *grown = realloc(out, cap *= 2);                                              \
-            if (!grown) { free(out), free(flat); return NULL; }                                \
-            out = grown;                                                                       \
-        }                                                                                      \
-        out[len++] = (c);                                                                      \
+#define PUT(c)                                                                                                         \
+    do {                                                                                                               \
+        if (len + 1 >= cap) {                                                                                          \
+            char *grown = realloc(out, cap *= 2);                                                                      \
+            if (!grown) {                                                                                              \
+                free(out), free(flat);                                                                                 \
+                return NULL;                                                                                           \
+            }                                                                                                          \
+            out = grown;                                                                                               \
+        }                                                                                                              \
+        out[len++] = (c);                                                                                              \
     } while (0)
-#define NEWLINE()                                                                              \
-    do {                                                                                       \
-        PUT('\n');                                                                             \
-        for (size_t k_ = 0; k_ < depth * 2; k_++) PUT(' ');                                    \
+#define NEWLINE()                                                                                                      \
+    do {                                                                                                               \
+        PUT('\n');                                                                                                     \
+        for (size_t k_ = 0; k_ < depth * 2; k_++) PUT(' ');                                                            \
     } while (0)
     for (size_t i = 0; i < n; i++) {
         const char c = flat[i];
         if (in_str) {
             PUT(c);
-            if (c == '\\' && i + 1 < n) PUT(flat[++i]);
-            else if (c == '"') in_str = false;
+            if (c == '\\' && i + 1 < n)
+                PUT(flat[++i]);
+            else if (c == '"')
+                in_str = false;
             continue;
         }
         switch (c) {
-        case '"': in_str = true; PUT(c); break;
-        case '{': case '[':
+        case '"':
+            in_str = true;
             PUT(c);
-            if (i + 1 < n && (flat[i + 1] == '}' || flat[i + 1] == ']')) { PUT(flat[++i]); break; }
+            break;
+        case '{':
+        case '[':
+            PUT(c);
+            if (i + 1 < n && (flat[i + 1] == '}' || flat[i + 1] == ']')) {
+                PUT(flat[++i]);
+                break;
+            }
             depth++;
             NEWLINE();
             break;
-        case '}': case ']':
+        case '}':
+        case ']':
             depth--;
             NEWLINE();
             PUT(c);
             break;
-        case ',': PUT(c); NEWLINE(); break;
-        case ':': PUT(c); PUT(' '); break;
+        case ',':
+            PUT(c);
+            NEWLINE();
+            break;
+        case ':':
+            PUT(c);
+            PUT(' ');
+            break;
         default: PUT(c);
         }
     }

@@ -24,7 +24,10 @@ ct_namemap *ct_namemap_new(void) {
     m->cap = 64;
     m->keys = calloc(m->cap, sizeof *m->keys);
     m->vals = calloc(m->cap, sizeof *m->vals);
-    if (!m->keys || !m->vals) { ct_namemap_free(m); return NULL; }
+    if (!m->keys || !m->vals) {
+        ct_namemap_free(m);
+        return NULL;
+    }
     return m;
 }
 
@@ -41,7 +44,11 @@ static bool namemap_grow(ct_namemap *m) {
     size_t ncap = m->cap * 2;
     char **nk = calloc(ncap, sizeof *nk);
     int *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) { free(nk); free(nv); return false; }
+    if (!nk || !nv) {
+        free(nk);
+        free(nv);
+        return false;
+    }
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t j = fnv1a(m->keys[i]) & (ncap - 1);

@@ -49,8 +49,7 @@ static ct_status grow_slots(ct_params *p) {
 ct_status ct_params_add(ct_params *p, const char *name, int ndim, const int64_t *shape, int *index) {
     if (ndim < 0 || ndim > CT_PARAM_MAX_DIMS)
         return ct_fail(CT_ERR_ARG, "params: %s: %d dimensions (at most %d)", name, ndim, CT_PARAM_MAX_DIMS);
-    if (strlen(name) >= CT_PARAM_NAME_MAX)
-        return ct_fail(CT_ERR_ARG, "params: name too long: %s", name);
+    if (strlen(name) >= CT_PARAM_NAME_MAX) return ct_fail(CT_ERR_ARG, "params: name too long: %s", name);
     if (p->param) return ct_fail(CT_ERR_ARG, "params: %s added after allocation", name);
     if (2 * (p->count + 1) >= p->n_slots) {
         ct_status s = grow_slots(p);

@@ -23,18 +23,18 @@ typedef struct {
     int ndim;                     /* 0 for a scalar such as logit_scale */
     int64_t shape[CT_PARAM_MAX_DIMS];
     size_t numel;
-    size_t offset;  /* in floats, into each of the four blocks */
-    bool frozen;    /* no update at all (freezing a tower) */
-    bool used;      /* has a path to the loss in the current model (set by the model) */
+    size_t offset; /* in floats, into each of the four blocks */
+    bool frozen;   /* no update at all (freezing a tower) */
+    bool used;     /* has a path to the loss in the current model (set by the model) */
 } ct_param_entry;
 
 typedef struct {
     ct_param_entry *entries;
     int count, cap;
-    size_t total;   /* floats per block, padding included */
+    size_t total; /* floats per block, padding included */
     float *param, *grad, *m, *v;
-    int *slots;     /* name hash -> entry index + 1 (0: empty), open addressing */
-    int n_slots;    /* a power of two, more than twice count */
+    int *slots;  /* name hash -> entry index + 1 (0: empty), open addressing */
+    int n_slots; /* a power of two, more than twice count */
 } ct_params;
 
 void ct_params_init(ct_params *p);

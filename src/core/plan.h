@@ -12,8 +12,8 @@
 #include <string.h>
 
 typedef struct {
-    float *base;  /* NULL while measuring */
-    size_t used;  /* floats handed out so far */
+    float *base; /* NULL while measuring */
+    size_t used; /* floats handed out so far */
 } ct_plan;
 
 static inline float *ct_plan_take(ct_plan *p, size_t n) {

@@ -36,7 +36,8 @@ uint64_t ct_rng_below(ct_rng *r, uint64_t n) {
     if (n == 0) return 0;
     uint64_t limit = UINT64_MAX - UINT64_MAX % n; /* reject the biased tail */
     uint64_t x;
-    do x = ct_rng_next(r); while (x >= limit);
+    do x = ct_rng_next(r);
+    while (x >= limit);
     return x % n;
 }
 

@@ -5,7 +5,9 @@
 
 #include <stdint.h>
 
-typedef struct { uint64_t s[4]; } ct_rng;
+typedef struct {
+    uint64_t s[4];
+} ct_rng;
 
 void ct_rng_seed(ct_rng *r, uint64_t seed);
 uint64_t ct_rng_next(ct_rng *r);

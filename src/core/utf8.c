@@ -61,7 +61,8 @@ static int utf8_seq(const uint8_t *s, size_t n, uint32_t *cp) {
     }
     int len;
     uint8_t lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
     else if (c >= 0xE0 && c <= 0xEF) {
         len = 3;
         if (c == 0xE0) lo = 0xA0;
@@ -70,7 +71,8 @@ static int utf8_seq(const uint8_t *s, size_t n, uint32_t *cp) {
         len = 4;
         if (c == 0xF0) lo = 0x90;
         if (c == 0xF4) hi = 0x8F;
-    } else return -1;
+    } else
+        return -1;
     uint32_t v = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
     for (int i = 1; i < len; i++) {
         if ((size_t)i >= n) return -i;

@@ -14,7 +14,7 @@ typedef struct {
 } ct_cps;
 
 ct_status ct_cps_reserve(ct_cps *b, size_t n); /* capacity for n code points */
-ct_status ct_cps_reset(ct_cps *b, size_t n); /* empty, with capacity for n */
+ct_status ct_cps_reset(ct_cps *b, size_t n);   /* empty, with capacity for n */
 ct_status ct_cps_push(ct_cps *b, uint32_t c);
 ct_status ct_cps_append(ct_cps *b, const uint32_t *v, size_t n);
 void ct_cps_swap(ct_cps *a, ct_cps *b);

@@ -9,7 +9,7 @@
 #endif
 
 #define CT_STR2(x) #x
-#define CT_STR(x) CT_STR2(x)
+#define CT_STR(x)  CT_STR2(x)
 
 const char *ctcir_version(void) { return CTCIR_VERSION; }
 const char *ctcir_commit(void) { return CTCIR_COMMIT; }

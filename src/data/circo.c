@@ -35,7 +35,10 @@ static ct_status circo_gallery(ds_builder *b) {
     char *imgdir = ct_path_join(root, "COCO2017_unlabeled/unlabeled2017");
     cJSON *j = NULL;
     ct_status st = CT_OK;
-    if (!path || !imgdir) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (!path || !imgdir) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     st = ct_json_load(path, &j);
     if (st) goto fail;
     const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(j, "images");
@@ -97,19 +100,32 @@ ct_status ds_load_circo(ds_builder *b) {
         char *target = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "target_img_id"));
         int ngt = 0;
         char **gt = NULL;
-        if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "id")) || !q.id) why = "field 'id' missing or not an integer";
-        else if (!q.ref_name) why = "field 'reference_img_id' missing or not an integer";
-        else if (!relcap) why = "field 'relative_caption' missing or not a string";
-        else if (!concept) why = "field 'shared_concept' missing or not a string";
-        else if (!ct_json_str_list(r, "gt_img_ids", true, &ngt, &gt)) why = "field 'gt_img_ids' is not a list of ids";
-        else if (cJSON_GetObjectItemCaseSensitive(r, "target_img_id") && !target) why = "field 'target_img_id' is not an integer";
-        else if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) why = "field 'noun_phrases' is not a list of strings";
+        if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, "id")) || !q.id)
+            why = "field 'id' missing or not an integer";
+        else if (!q.ref_name)
+            why = "field 'reference_img_id' missing or not an integer";
+        else if (!relcap)
+            why = "field 'relative_caption' missing or not a string";
+        else if (!concept)
+            why = "field 'shared_concept' missing or not a string";
+        else if (!ct_json_str_list(r, "gt_img_ids", true, &ngt, &gt))
+            why = "field 'gt_img_ids' is not a list of ids";
+        else if (cJSON_GetObjectItemCaseSensitive(r, "target_img_id") && !target)
+            why = "field 'target_img_id' is not an integer";
+        else if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps))
+            why = "field 'noun_phrases' is not a list of strings";
         if (ngt < 0) ngt = 0;
         if (!why) {
             /* targets = target_img_id, then the other gts (no duplicates). */
             q.targets = calloc((size_t)ngt + 1, sizeof *q.targets);
-            if (!q.targets) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto loop_fail; }
-            if (target) { q.targets[q.n_targets++] = target; target = NULL; }
+            if (!q.targets) {
+                st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+                goto loop_fail;
+            }
+            if (target) {
+                q.targets[q.n_targets++] = target;
+                target = NULL;
+            }
             for (int g = 0; g < ngt && !why; g++)
                 for (int h = 0; h < g; h++)
                     if (strcmp(gt[g], gt[h]) == 0) why = "field 'gt_img_ids' repeats an id";

@@ -69,14 +69,22 @@ static ct_status cirr_load(ds_builder *b, bool cirr_r) {
         const cJSON *diffs = cJSON_GetObjectItemCaseSensitive(r, "difference_captions");
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(r, "img_set");
         const char *why = NULL;
-        if (!cJSON_IsObject(r)) why = "not a JSON object";
-        else if (!pairid) why = "field 'pairid' missing or not an integer";
-        else if (!ref) why = "field 'reference' missing or not a string";
-        else if (!cap && !diffs) why = "neither 'caption' nor 'difference_captions' present";
-        else if (cJSON_GetObjectItemCaseSensitive(r, "caption") && !cap) why = "field 'caption' is not a string";
-        else if (diffs && !cJSON_IsArray(diffs)) why = "field 'difference_captions' is not a list";
-        else if (th && !cJSON_IsString(th)) why = "field 'target_hard' is not a string";
-        else if (set && !cJSON_IsObject(set)) why = "field 'img_set' is not an object";
+        if (!cJSON_IsObject(r))
+            why = "not a JSON object";
+        else if (!pairid)
+            why = "field 'pairid' missing or not an integer";
+        else if (!ref)
+            why = "field 'reference' missing or not a string";
+        else if (!cap && !diffs)
+            why = "neither 'caption' nor 'difference_captions' present";
+        else if (cJSON_GetObjectItemCaseSensitive(r, "caption") && !cap)
+            why = "field 'caption' is not a string";
+        else if (diffs && !cJSON_IsArray(diffs))
+            why = "field 'difference_captions' is not a list";
+        else if (th && !cJSON_IsString(th))
+            why = "field 'target_hard' is not a string";
+        else if (set && !cJSON_IsObject(set))
+            why = "field 'img_set' is not an object";
         if (!why && diffs) {
             const cJSON *d;
             cJSON_ArrayForEach(d, diffs) if (!cJSON_IsString(d)) why = "'difference_captions' holds a non-string";
@@ -98,8 +106,7 @@ static ct_status cirr_load(ds_builder *b, bool cirr_r) {
         /* One query per caption: "caption" first, then the difference captions. */
         int n_caps = (cap ? 1 : 0) + (diffs ? cJSON_GetArraySize(diffs) : 0);
         for (int c = 0; c < n_caps; c++) {
-            const char *text = cap && c == 0 ? cap
-                : cJSON_GetArrayItem(diffs, c - (cap ? 1 : 0))->valuestring;
+            const char *text = cap && c == 0 ? cap : cJSON_GetArrayItem(diffs, c - (cap ? 1 : 0))->valuestring;
             q.id = cap && c == 0 ? ct_strdup(pairid) : ct_strprintf("%s_%d", pairid, c - (cap ? 1 : 0));
             q.ref_name = ct_strdup(ref);
             q.caption = ct_strdup(text);
@@ -120,7 +127,10 @@ static ct_status cirr_load(ds_builder *b, bool cirr_r) {
             bool ok = q.id && q.ref_name && q.caption && q.ref_path && q.members &&
                       (!th || (q.targets && q.targets[0] && q.target_path));
             for (int m = 0; ok && m < n_members; m++) ok = q.members[m] != NULL;
-            if (!ok) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); break; }
+            if (!ok) {
+                st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+                break;
+            }
             if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps)) {
                 st = ds_skip(b, path, rec, "field 'noun_phrases' is not a list of strings");
                 ds_query_clear(&q);

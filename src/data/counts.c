@@ -9,8 +9,8 @@ typedef struct {
     ct_dataset_kind kind;
     const char *category; /* FashionIQ category, else NULL */
     const char *split;
-    int queries;          /* records of the caption / query file; -1: not published here */
-    int images;           /* records of the gallery file; -1: not published here */
+    int queries; /* records of the caption / query file; -1: not published here */
+    int images;  /* records of the gallery file; -1: not published here */
 } count_row;
 
 /* docs/datasets.md section 8. CIRR_R shares CIRR's image splits; its caption files are

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "data/ds_internal.h"
 #include "ctcir/log.h"
+#include "data/ds_internal.h"
 
 /* ---- paths ---- */
 
@@ -36,8 +36,7 @@ char *ds_strip_ext(const char *path) {
     return s;
 }
 
-ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_opts *opts,
-                          const char *name) {
+ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_opts *opts, const char *name) {
     memset(b, 0, sizeof *b);
     b->opts = opts;
     b->ds = calloc(1, sizeof *b->ds);
@@ -56,29 +55,40 @@ ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_
 ct_status ds_add_gallery(ds_builder *b, const char *file, int index, char *name, char *path) {
     ct_dataset *ds = b->ds;
     ct_status st = CT_OK;
-    if (!name || !path) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (!name || !path) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     if (ds->n_gallery == b->cap_gallery) {
         int nc = b->cap_gallery ? b->cap_gallery * 2 : 1024;
         char **nn = realloc(ds->gallery_names, (size_t)nc * sizeof *nn);
         if (nn) ds->gallery_names = nn;
         char **np = realloc(ds->gallery_paths, (size_t)nc * sizeof *np);
         if (np) ds->gallery_paths = np;
-        if (!nn || !np) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+        if (!nn || !np) {
+            st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+            goto fail;
+        }
         b->cap_gallery = nc;
     }
     int r = ct_namemap_put(ds->map, name, ds->n_gallery);
-    if (r == -2) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (r == -2) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     if (r != ds->n_gallery && b->opts->list_duplicates) {
         char **nd = realloc(ds->duplicates, (size_t)(ds->n_duplicates + 1) * sizeof *nd);
-        if (!nd) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+        if (!nd) {
+            st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+            goto fail;
+        }
         ds->duplicates = nd;
         ds->duplicates[ds->n_duplicates++] = name;
         free(path);
         return CT_OK;
     }
     if (r != ds->n_gallery) {
-        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: gallery entry %d: duplicate image name '%s'",
-                     file, index, name);
+        st = ct_fail(CT_ERR_FORMAT, "dataset: %s: gallery entry %d: duplicate image name '%s'", file, index, name);
         goto fail;
     }
     ds->gallery_names[ds->n_gallery] = name;
@@ -109,7 +119,10 @@ ct_status ds_add_query(ds_builder *b, ct_query *q) {
     if (ds->n_queries == b->cap_queries) {
         int nc = b->cap_queries ? b->cap_queries * 2 : 1024;
         ct_query *nq = realloc(ds->queries, (size_t)nc * sizeof *nq);
-        if (!nq) { ds_query_clear(q); return ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); }
+        if (!nq) {
+            ds_query_clear(q);
+            return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        }
         ds->queries = nq;
         b->cap_queries = nc;
     }
@@ -123,12 +136,10 @@ static ct_status skip_v(ds_builder *b, bool gallery, const char *file, int index
     char why[512];
     const char *what = gallery ? "gallery entry" : "record";
     vsnprintf(why, sizeof why, fmt, ap);
-    if (b->opts->strict)
-        return ct_fail(CT_ERR_FORMAT, "dataset: %s: %s %d: %s (strict)", file, what, index, why);
+    if (b->opts->strict) return ct_fail(CT_ERR_FORMAT, "dataset: %s: %s %d: %s (strict)", file, what, index, why);
     b->ds->n_skipped++;
     b->ds->n_gallery_skipped += gallery;
-    if (!b->opts->quiet)
-        ct_log(CT_LOG_WARN, "warning: %s: %s %d: %s; skipped\n", file, what, index, why);
+    if (!b->opts->quiet) ct_log(CT_LOG_WARN, "warning: %s: %s %d: %s; skipped\n", file, what, index, why);
     return CT_OK;
 }
 
@@ -215,7 +226,10 @@ ct_status ds_finish_query(ds_builder *b, const char *file, int index, ct_query *
     }
     if (!train) {
         int r = ct_namemap_put(b->query_ids, q->id, ds->n_queries);
-        if (r == -2) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto drop; }
+        if (r == -2) {
+            st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+            goto drop;
+        }
         if (r != ds->n_queries) {
             st = ds_skip(b, file, index, "query id '%s' repeats an earlier query's", q->id);
             goto drop;
@@ -230,8 +244,7 @@ drop:
 ct_status ds_builder_done(ds_builder *b, ct_dataset **out) {
     ct_dataset *ds = b->ds;
     int recs = ds->n_skipped - ds->n_gallery_skipped;
-    if (recs && !b->opts->quiet)
-        ct_log(CT_LOG_WARN, "%s: skipped %d of %d records\n", ds->name, recs, ds->n_records);
+    if (recs && !b->opts->quiet) ct_log(CT_LOG_WARN, "%s: skipped %d of %d records\n", ds->name, recs, ds->n_records);
     if (ds->n_gallery_skipped && !b->opts->quiet)
         ct_log(CT_LOG_WARN, "%s: skipped %d of %d gallery entries\n", ds->name, ds->n_gallery_skipped,
                ds->n_gallery + ds->n_gallery_skipped);
@@ -255,7 +268,10 @@ int ct_dataset_find(const ct_dataset *ds, const char *name) { return ct_namemap_
 
 void ct_dataset_free(ct_dataset *ds) {
     if (!ds) return;
-    for (int i = 0; i < ds->n_gallery; i++) { free(ds->gallery_names[i]); free(ds->gallery_paths[i]); }
+    for (int i = 0; i < ds->n_gallery; i++) {
+        free(ds->gallery_names[i]);
+        free(ds->gallery_paths[i]);
+    }
     free(ds->gallery_names);
     free(ds->gallery_paths);
     for (int i = 0; i < ds->n_queries; i++) ds_query_clear(&ds->queries[i]);
@@ -271,8 +287,7 @@ ct_status ct_dataset_load(ct_dataset **out, ct_dataset_kind kind, const ct_datas
     const ds_reader *rd = ds_reader_of(kind);
     if (!rd) return ct_fail(CT_ERR_ARG, "dataset: unknown kind %d", (int)kind);
     const ct_ds_protocol *p = &rd->proto;
-    if (!opts || !opts->root)
-        return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", p->name);
+    if (!opts || !opts->root) return ct_fail(CT_ERR_ARG, "dataset: %s: no root folder given", p->name);
     if (!opts->split && !(p->split_optional && opts->file))
         return ct_fail(CT_ERR_ARG, "dataset: %s: no split given", p->name);
     char *name;
@@ -287,6 +302,9 @@ ct_status ct_dataset_load(ct_dataset **out, ct_dataset_kind kind, const ct_datas
     ct_status st = ds_builder_init(&b, kind, opts, name);
     free(name);
     if (st) return st;
-    if ((st = rd->load(&b))) { ds_builder_abort(&b); return st; }
+    if ((st = rd->load(&b))) {
+        ds_builder_abort(&b);
+        return st;
+    }
     return ds_builder_done(&b, out);
 }

@@ -25,8 +25,7 @@ typedef struct {
     ct_namemap *query_ids; /* id -> query index, to refuse repeated ids */
 } ds_builder;
 
-ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_opts *opts,
-                          const char *name);
+ct_status ds_builder_init(ds_builder *b, ct_dataset_kind kind, const ct_dataset_opts *opts, const char *name);
 /* Takes ownership of name and path (both freed on failure). Duplicate names fail. */
 ct_status ds_add_gallery(ds_builder *b, const char *file, int index, char *name, char *path);
 /* Takes ownership of everything inside *q (freed on failure). */
@@ -39,8 +38,7 @@ ct_status ds_skip(ds_builder *b, const char *file, int index, const char *fmt, .
 ct_status ds_skip_gallery(ds_builder *b, const char *file, int index, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* A warning about a record that is kept: "<file>: record <index>: <why>" (quiet: none). */
-void ds_warn(ds_builder *b, const char *file, int index, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void ds_warn(ds_builder *b, const char *file, int index, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Checks that the query's names are in the gallery (not for train splits; the reference
  * only where the protocol removes it) and that its images exist (check_images); skips it
  * (CT_OK, or the strict error) when not, adds it otherwise. Also skipped: a reference

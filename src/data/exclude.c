@@ -41,7 +41,10 @@ ct_status ct_exclusion_load(ct_exclusion **out, const char *path) {
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(ex->doc, "version");
     ct_dataset_kind kind;
     if (!format || strcmp(format, "ctcir-exclude")) {
-        s = ct_fail(CT_ERR_FORMAT, "exclude: %s: \"format\" is not \"ctcir-exclude\" (not written by `ctcir datasets check --write-excluded`?)", path);
+        s = ct_fail(CT_ERR_FORMAT,
+                    "exclude: %s: \"format\" is not \"ctcir-exclude\" (not written by `ctcir datasets check "
+                    "--write-excluded`?)",
+                    path);
         goto fail;
     }
     if (!cJSON_IsNumber(version) || version->valuedouble != 1) {
@@ -62,7 +65,8 @@ ct_status ct_exclusion_load(ct_exclusion **out, const char *path) {
     cJSON_ArrayForEach(e, ex->splits) {
         if (!cJSON_IsObject(e) || !all_strings(cJSON_GetObjectItemCaseSensitive(e, "queries")) ||
             !all_strings(cJSON_GetObjectItemCaseSensitive(e, "images"))) {
-            s = ct_fail(CT_ERR_FORMAT, "exclude: %s: split '%s' needs \"queries\" and \"images\" lists of strings", path, e->string);
+            s = ct_fail(CT_ERR_FORMAT, "exclude: %s: split '%s' needs \"queries\" and \"images\" lists of strings",
+                        path, e->string);
             goto fail;
         }
     }
@@ -77,9 +81,9 @@ static ct_namemap *name_set(const cJSON *list) {
     ct_namemap *m = ct_namemap_new();
     const cJSON *e;
     if (m) cJSON_ArrayForEach(e, list) if (ct_namemap_put(m, e->valuestring, 0) == -2) {
-        ct_namemap_free(m);
-        return NULL;
-    }
+            ct_namemap_free(m);
+            return NULL;
+        }
     return m;
 }
 
@@ -99,17 +103,23 @@ ct_status ct_dataset_exclude(ct_dataset *ds, const ct_exclusion *ex, const char 
     if (strcmp(ex->dataset, kind))
         return ct_fail(CT_ERR_ARG, "exclude: %s was written for dataset %s, not %s", ex->path, ex->dataset, kind);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(ex->splits, split);
-    if (!e) return ct_fail(CT_ERR_ARG, "exclude: %s does not cover split '%s' (run `ctcir datasets check` on it)", ex->path, split);
+    if (!e)
+        return ct_fail(CT_ERR_ARG, "exclude: %s does not cover split '%s' (run `ctcir datasets check` on it)", ex->path,
+                       split);
     ct_namemap *queries = name_set(cJSON_GetObjectItemCaseSensitive(e, "queries"));
     ct_namemap *images = name_set(cJSON_GetObjectItemCaseSensitive(e, "images"));
     ct_namemap *map = ct_namemap_new();
     ct_status s = CT_OK;
-    if (!queries || !images || !map) { s = ct_fail(CT_ERR_NOMEM, "exclude: out of memory"); goto done; }
+    if (!queries || !images || !map) {
+        s = ct_fail(CT_ERR_NOMEM, "exclude: out of memory");
+        goto done;
+    }
     /* the gallery without the listed images, and a fresh name map (built first, so that
      * running out of memory leaves the dataset as it was) */
     int kept = 0;
     for (int g = 0; g < ds->n_gallery; g++)
-        if (ct_namemap_get(images, ds->gallery_names[g]) < 0 && ct_namemap_put(map, ds->gallery_names[g], kept++) == -2) {
+        if (ct_namemap_get(images, ds->gallery_names[g]) < 0 &&
+            ct_namemap_put(map, ds->gallery_names[g], kept++) == -2) {
             s = ct_fail(CT_ERR_NOMEM, "exclude: out of memory");
             goto done;
         }

@@ -24,7 +24,11 @@ static char *py_strip_cap(const char *s, bool cap) {
     for (size_t i = a; i < z;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t len = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(z - i), &cp);
-        if (len <= 0) { out[o++] = s[i++]; first = false; continue; }
+        if (len <= 0) {
+            out[o++] = s[i++];
+            first = false;
+            continue;
+        }
         if (cap) cp = first ? utf8proc_totitle(cp) : utf8proc_tolower(cp);
         o += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + o);
         i += (size_t)len;
@@ -57,7 +61,10 @@ ct_status ds_load_fashioniq(ds_builder *b) {
     ct_status st = CT_OK;
     free(srel);
     free(crel);
-    if (!spath || !cpath) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (!spath || !cpath) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     if ((st = ct_json_load_list(spath, &sj, "image names"))) goto fail;
     int i = 0;
     const cJSON *e;
@@ -88,8 +95,10 @@ ct_status ds_load_fashioniq(ds_builder *b) {
         const cJSON *tgt = cJSON_GetObjectItemCaseSensitive(r, "target");
         const cJSON *caps = cJSON_GetObjectItemCaseSensitive(r, "captions");
         const char *why = NULL;
-        if (!cand) why = "field 'candidate' missing or not a string";
-        else if (tgt && !cJSON_IsString(tgt)) why = "field 'target' is not a string";
+        if (!cand)
+            why = "field 'candidate' missing or not a string";
+        else if (tgt && !cJSON_IsString(tgt))
+            why = "field 'target' is not a string";
         else if (!cJSON_IsArray(caps) || cJSON_GetArraySize(caps) != 2 ||
                  !cJSON_IsString(cJSON_GetArrayItem(caps, 0)) || !cJSON_IsString(cJSON_GetArrayItem(caps, 1)))
             why = "field 'captions' is not a list of 2 strings";
@@ -106,18 +115,24 @@ ct_status ds_load_fashioniq(ds_builder *b) {
         char *rrel = ct_strprintf("images/%s.jpg", cand);
         q.ref_path = rrel ? ct_path_join(o->root, rrel) : NULL;
         free(rrel);
-        q.caption = ct_fiq_join_captions(cJSON_GetArrayItem(caps, 0)->valuestring,
-                                         cJSON_GetArrayItem(caps, 1)->valuestring);
+        q.caption =
+            ct_fiq_join_captions(cJSON_GetArrayItem(caps, 0)->valuestring, cJSON_GetArrayItem(caps, 1)->valuestring);
         bool ok = q.id && q.ref_name && q.ref_path && q.caption;
         if (ok && tgt) {
             q.targets = calloc(1, sizeof *q.targets);
             char *trel = ct_strprintf("images/%s.jpg", tgt->valuestring);
             q.target_path = trel ? ct_path_join(o->root, trel) : NULL;
             free(trel);
-            if (q.targets) { q.n_targets = 1; q.targets[0] = ct_strdup(tgt->valuestring); }
+            if (q.targets) {
+                q.n_targets = 1;
+                q.targets[0] = ct_strdup(tgt->valuestring);
+            }
             ok = q.targets && q.targets[0] && q.target_path;
         }
-        if (!ok) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+        if (!ok) {
+            st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+            goto fail;
+        }
         if ((st = ds_finish_query(b, cpath, rec, &q))) goto fail;
     }
 fail:

@@ -11,8 +11,7 @@ static const char *lasco_unprefix(const char *p) {
     for (int i = 0; i < 2; i++) {
         size_t n = strlen(pre[i]);
         const char *rest = p + n;
-        if (strncmp(p, pre[i], n) == 0 &&
-            (strncmp(rest, "val2014/", 8) == 0 || strncmp(rest, "train2014/", 10) == 0))
+        if (strncmp(p, pre[i], n) == 0 && (strncmp(rest, "val2014/", 8) == 0 || strncmp(rest, "train2014/", 10) == 0))
             return rest;
     }
     return p;
@@ -67,7 +66,10 @@ ct_status ds_load_lasco(ds_builder *b) {
     cJSON *cj = NULL, *qj = NULL;
     ct_query q = {.n_nps = -1};
     ct_status st = CT_OK;
-    if (!cpath || !qpath) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (!cpath || !qpath) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     if ((st = ct_json_load(cpath, &cj))) goto fail;
     int i = 0;
     const cJSON *e;
@@ -96,9 +98,12 @@ ct_status ds_load_lasco(ds_builder *b) {
         char *tid = NULL;
         const char *why = NULL;
         q.id = ct_json_id_string(cJSON_GetObjectItemCaseSensitive(r, "qid"));
-        if (!q.id) why = "field 'qid' missing or not an integer";
-        else if (!lasco_pair(r, "query-image", &q.ref_name, &rpath)) why = "field 'query-image' is not [id, path]";
-        else if (!text) why = "field 'query-text' missing or not a string";
+        if (!q.id)
+            why = "field 'qid' missing or not an integer";
+        else if (!lasco_pair(r, "query-image", &q.ref_name, &rpath))
+            why = "field 'query-image' is not [id, path]";
+        else if (!text)
+            why = "field 'query-text' missing or not a string";
         else if (cJSON_GetObjectItemCaseSensitive(r, "target-image") && !lasco_pair(r, "target-image", &tid, &tpath))
             why = "field 'target-image' is not [id, path]";
         else if (!ct_json_str_list(r, "noun_phrases", true, &q.n_nps, &q.nps))
@@ -115,11 +120,18 @@ ct_status ds_load_lasco(ds_builder *b) {
         bool ok = q.caption && q.ref_path;
         if (tid) {
             q.targets = calloc(1, sizeof *q.targets);
-            if (q.targets) { q.targets[0] = tid; q.n_targets = 1; } else free(tid);
+            if (q.targets) {
+                q.targets[0] = tid;
+                q.n_targets = 1;
+            } else
+                free(tid);
             q.target_path = ct_path_join(o->root, lasco_unprefix(tpath));
             ok = ok && q.targets && q.target_path;
         }
-        if (!ok) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+        if (!ok) {
+            st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+            goto fail;
+        }
         if ((st = ds_finish_query(b, qpath, rec, &q))) goto fail;
     }
 fail:

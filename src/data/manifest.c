@@ -24,14 +24,20 @@ static ct_status read_records(const char *path, cJSON **out, int **lines) {
         st = ct_json_parse(path, text, len, 0, &arr);
         if (!st && !cJSON_IsArray(arr)) st = ct_fail(CT_ERR_FORMAT, "dataset: %s: expected a JSON list", path);
         free(text);
-        if (st) { cJSON_Delete(arr); return st; }
+        if (st) {
+            cJSON_Delete(arr);
+            return st;
+        }
         *out = arr;
         return CT_OK;
     }
     arr = cJSON_CreateArray();
     int cap = 1024, n = 0;
     int *ln = malloc((size_t)cap * sizeof *ln);
-    if (!arr || !ln) { st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+    if (!arr || !ln) {
+        st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        goto fail;
+    }
     size_t line = 0;
     for (size_t s = 0; s < len;) {
         size_t e = s;
@@ -43,7 +49,11 @@ static ct_status read_records(const char *path, cJSON **out, int **lines) {
             if ((st = ct_json_parse(path, text + s, e - s, line, &rec))) goto fail;
             if (n == cap) {
                 int *nl = realloc(ln, (size_t)cap * 2 * sizeof *nl);
-                if (!nl) { cJSON_Delete(rec); st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); goto fail; }
+                if (!nl) {
+                    cJSON_Delete(rec);
+                    st = ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+                    goto fail;
+                }
                 ln = nl;
                 cap *= 2;
             }
@@ -68,7 +78,11 @@ fail:
  * when the name is there with a different path (two extensions of one name). */
 static ct_status union_add(ds_builder *b, const char *file, int rec, const char *rel, bool *ok) {
     char *name = ds_strip_ext(rel), *path = ct_path_join(b->opts->root, rel);
-    if (!name || !path) { free(name); free(path); return ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); }
+    if (!name || !path) {
+        free(name);
+        free(path);
+        return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+    }
     int g = ct_dataset_find(b->ds, name);
     if (g >= 0) {
         *ok = strcmp(b->ds->gallery_paths[g], path) == 0;
@@ -122,7 +136,10 @@ static ct_status manifest_load(ds_builder *b, bool hotel) {
         gal_default = grel ? ct_path_join(o->root, grel) : NULL;
         free(rel);
         free(grel);
-        if (!gal_default) { free(path); return ct_fail(CT_ERR_NOMEM, "dataset: out of memory"); }
+        if (!gal_default) {
+            free(path);
+            return ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
+        }
         if (!gallery_file && ds_exists(gal_default)) gallery_file = gal_default;
     } else if (hotel) {
         char *a = ct_strprintf("hotel_%s.jsonl", o->split), *c = ct_strprintf("hotel_%s.json", o->split);
@@ -151,7 +168,8 @@ static ct_status manifest_load(ds_builder *b, bool hotel) {
     cJSON_ArrayForEach(r, recs) {
         int rec = idx++;
         b->ds->n_records++;
-        const char *ref = ct_json_str(r, "reference"), *tgt = ct_json_str(r, "target"), *cap = ct_json_str(r, "caption");
+        const char *ref = ct_json_str(r, "reference"), *tgt = ct_json_str(r, "target"),
+                   *cap = ct_json_str(r, "caption");
         /* a list of captions: good4cir's "difference_captions" (caption-pairs output), or
          * Hotel-CIR's "captions" */
         const char *caps_key = "difference_captions";
@@ -161,20 +179,27 @@ static ct_status manifest_load(ds_builder *b, bool hotel) {
         char *id = idv ? ct_json_id_string(idv) : ct_strprintf("%d", lines ? lines[rec] : rec + 1);
         const char *why = NULL;
         int n_caps = cap ? 1 : 0;
-        if (!cJSON_IsObject(r)) why = "not a JSON object";
-        else if (!ref) why = "field 'reference' missing or not a string";
-        else if (cJSON_GetObjectItemCaseSensitive(r, "target") && !tgt) why = "field 'target' is not a string";
-        else if (!cap && !cJSON_IsArray(caps)) why = "field 'caption' missing or not a string";
-        else if (!id) why = "field 'id' is not a string or an integer";
+        if (!cJSON_IsObject(r))
+            why = "not a JSON object";
+        else if (!ref)
+            why = "field 'reference' missing or not a string";
+        else if (cJSON_GetObjectItemCaseSensitive(r, "target") && !tgt)
+            why = "field 'target' is not a string";
+        else if (!cap && !cJSON_IsArray(caps))
+            why = "field 'caption' missing or not a string";
+        else if (!id)
+            why = "field 'id' is not a string or an integer";
         if (!why && !cap) {
             const cJSON *c;
-            cJSON_ArrayForEach(c, caps) if (!cJSON_IsString(c)) why = strcmp(caps_key, "captions") == 0
-                ? "field 'captions' holds a non-string" : "field 'difference_captions' holds a non-string";
+            cJSON_ArrayForEach(c, caps) if (!cJSON_IsString(c)) why =
+                strcmp(caps_key, "captions") == 0 ? "field 'captions' holds a non-string"
+                                                  : "field 'difference_captions' holds a non-string";
             n_caps = cJSON_GetArraySize(caps);
         }
         int n_nps = -1;
         char **nps = NULL;
-        if (!why && !ct_json_str_list(r, "noun_phrases", true, &n_nps, &nps)) why = "field 'noun_phrases' is not a list of strings";
+        if (!why && !ct_json_str_list(r, "noun_phrases", true, &n_nps, &nps))
+            why = "field 'noun_phrases' is not a list of strings";
         bool ok = true;
         if (!why && !gallery_file) {
             if ((st = union_add(b, path, rec, ref, &ok))) goto loop_fail;
@@ -193,7 +218,10 @@ static ct_status manifest_load(ds_builder *b, bool hotel) {
             bool okq = q.id && q.caption && q.ref_name && q.ref_path;
             if (tgt) {
                 q.targets = calloc(1, sizeof *q.targets);
-                if (q.targets) { q.n_targets = 1; q.targets[0] = ds_strip_ext(tgt); }
+                if (q.targets) {
+                    q.n_targets = 1;
+                    q.targets[0] = ds_strip_ext(tgt);
+                }
                 q.target_path = ct_path_join(o->root, tgt);
                 okq = okq && q.targets && q.targets[0] && q.target_path;
             }
@@ -202,7 +230,8 @@ static ct_status manifest_load(ds_builder *b, bool hotel) {
                 if (q.nps) {
                     q.n_nps = n_nps;
                     for (int k = 0; k < n_nps; k++) okq = okq && (q.nps[k] = ct_strdup(nps[k]));
-                } else okq = false;
+                } else
+                    okq = false;
             }
             st = okq ? ds_finish_query(b, path, rec, &q) : ct_fail(CT_ERR_NOMEM, "dataset: out of memory");
         }

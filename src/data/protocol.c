@@ -11,25 +11,70 @@
 static const char *const fiq_categories[] = {"dress", "shirt", "toptee", NULL};
 
 static const ds_reader readers[] = {
-    {{.kind = CT_DS_CIRR, .name = "cirr", .display_name = "CIRR", .removes_reference = true,
-      .has_subset = true, .n_k = 4, .k = {1, 5, 10, 50}, .headline = "avg",
-      .submission = CT_SUBMISSION_CIRR}, ds_load_cirr},
-    {{.kind = CT_DS_CIRR_R, .name = "cirr_r", .display_name = "CIRR_R (good4cir)",
-      .removes_reference = true, .has_subset = true, .n_k = 4, .k = {1, 5, 10, 50},
-      .headline = "avg", .submission = CT_SUBMISSION_CIRR}, ds_load_cirr_r},
-    {{.kind = CT_DS_HOTEL, .name = "hotel", .display_name = "Hotel-CIR", .removes_reference = true,
-      .n_k = 4, .k = {1, 5, 10, 50}, .headline = "recall@1"}, ds_load_hotel},
-    {{.kind = CT_DS_LASCO, .name = "lasco", .display_name = "LaSCo", .removes_reference = true,
-      .n_k = 4, .k = {1, 5, 10, 50}, .headline = "recall@1"}, ds_load_lasco},
-    {{.kind = CT_DS_FASHIONIQ, .name = "fashioniq", .display_name = "FashionIQ",
-      .removes_reference = false, .n_k = 2, .k = {10, 50}, .headline = "avg",
-      .categories = fiq_categories}, ds_load_fashioniq},
-    {{.kind = CT_DS_CIRCO, .name = "circo", .display_name = "CIRCO", .removes_reference = false,
-      .has_map = true, .n_k = 4, .k = {5, 10, 25, 50}, .headline = "mAP@10",
-      .submission = CT_SUBMISSION_CIRCO}, ds_load_circo},
-    {{.kind = CT_DS_MANIFEST, .name = "manifest", .display_name = "manifest",
-      .removes_reference = true, .split_optional = true, .n_k = 4, .k = {1, 5, 10, 50},
-      .headline = "recall@1"}, ds_load_manifest},
+    {{.kind = CT_DS_CIRR,
+      .name = "cirr",
+      .display_name = "CIRR",
+      .removes_reference = true,
+      .has_subset = true,
+      .n_k = 4,
+      .k = {1, 5, 10, 50},
+      .headline = "avg",
+      .submission = CT_SUBMISSION_CIRR},
+     ds_load_cirr},
+    {{.kind = CT_DS_CIRR_R,
+      .name = "cirr_r",
+      .display_name = "CIRR_R (good4cir)",
+      .removes_reference = true,
+      .has_subset = true,
+      .n_k = 4,
+      .k = {1, 5, 10, 50},
+      .headline = "avg",
+      .submission = CT_SUBMISSION_CIRR},
+     ds_load_cirr_r},
+    {{.kind = CT_DS_HOTEL,
+      .name = "hotel",
+      .display_name = "Hotel-CIR",
+      .removes_reference = true,
+      .n_k = 4,
+      .k = {1, 5, 10, 50},
+      .headline = "recall@1"},
+     ds_load_hotel},
+    {{.kind = CT_DS_LASCO,
+      .name = "lasco",
+      .display_name = "LaSCo",
+      .removes_reference = true,
+      .n_k = 4,
+      .k = {1, 5, 10, 50},
+      .headline = "recall@1"},
+     ds_load_lasco},
+    {{.kind = CT_DS_FASHIONIQ,
+      .name = "fashioniq",
+      .display_name = "FashionIQ",
+      .removes_reference = false,
+      .n_k = 2,
+      .k = {10, 50},
+      .headline = "avg",
+      .categories = fiq_categories},
+     ds_load_fashioniq},
+    {{.kind = CT_DS_CIRCO,
+      .name = "circo",
+      .display_name = "CIRCO",
+      .removes_reference = false,
+      .has_map = true,
+      .n_k = 4,
+      .k = {5, 10, 25, 50},
+      .headline = "mAP@10",
+      .submission = CT_SUBMISSION_CIRCO},
+     ds_load_circo},
+    {{.kind = CT_DS_MANIFEST,
+      .name = "manifest",
+      .display_name = "manifest",
+      .removes_reference = true,
+      .split_optional = true,
+      .n_k = 4,
+      .k = {1, 5, 10, 50},
+      .headline = "recall@1"},
+     ds_load_manifest},
 };
 
 enum { N_READERS = (int)(sizeof readers / sizeof *readers) };
@@ -42,9 +87,7 @@ const ds_reader *ds_reader_of(ct_dataset_kind kind) {
 
 int ct_dataset_protocol_count(void) { return N_READERS; }
 
-const ct_ds_protocol *ct_dataset_protocol_at(int i) {
-    return i >= 0 && i < N_READERS ? &readers[i].proto : NULL;
-}
+const ct_ds_protocol *ct_dataset_protocol_at(int i) { return i >= 0 && i < N_READERS ? &readers[i].proto : NULL; }
 
 const ct_ds_protocol *ct_dataset_protocol(ct_dataset_kind kind) {
     const ds_reader *r = ds_reader_of(kind);
@@ -53,11 +96,17 @@ const ct_ds_protocol *ct_dataset_protocol(ct_dataset_kind kind) {
 
 ct_status ct_dataset_kind_parse(const char *s, ct_dataset_kind *out) {
     for (int i = 0; i < N_READERS; i++)
-        if (s && strcmp(s, readers[i].proto.name) == 0) { *out = readers[i].proto.kind; return CT_OK; }
+        if (s && strcmp(s, readers[i].proto.name) == 0) {
+            *out = readers[i].proto.kind;
+            return CT_OK;
+        }
     char list[256];
     size_t o = 0;
     for (int i = 0; i < N_READERS && o < sizeof list; i++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i == 0 ? "" : i == N_READERS - 1 ? " or " : ", ",
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                              i == 0               ? ""
+                              : i == N_READERS - 1 ? " or "
+                                                   : ", ",
                               readers[i].proto.name);
     return ct_fail(CT_ERR_ARG, "dataset: unknown dataset '%s' (expected %s)", s ? s : "(null)", list);
 }

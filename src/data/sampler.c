@@ -20,8 +20,8 @@ static void make_perm(ct_sampler *s, int src, uint64_t epoch) {
     for (int64_t i = 0; i < n; i++) p[i] = i;
     if (s->st.shuffle) {
         ct_rng r;
-        ct_rng_seed(&r, s->st.seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(src + 1)) ^
-                            (0xd1b54a32d192ed03ULL * (epoch + 1)));
+        ct_rng_seed(&r,
+                    s->st.seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(src + 1)) ^ (0xd1b54a32d192ed03ULL * (epoch + 1)));
         for (int64_t i = n - 1; i > 0; i--) {
             int64_t j = (int64_t)ct_rng_below(&r, (uint64_t)i + 1);
             int64_t t = p[i];
@@ -32,8 +32,8 @@ static void make_perm(ct_sampler *s, int src, uint64_t epoch) {
     s->perm_epoch[src] = epoch + 1;
 }
 
-ct_status ct_sampler_new(ct_sampler **out, int n_sources, const int64_t *sizes,
-                         const double *weights, bool shuffle, uint64_t seed) {
+ct_status ct_sampler_new(ct_sampler **out, int n_sources, const int64_t *sizes, const double *weights, bool shuffle,
+                         uint64_t seed) {
     *out = NULL;
     if (n_sources < 1 || n_sources > CT_SAMPLER_MAX_SOURCES)
         return ct_fail(CT_ERR_ARG, "sampler: %d sources (expected 1..%d)", n_sources, CT_SAMPLER_MAX_SOURCES);

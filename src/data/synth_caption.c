@@ -30,9 +30,7 @@ void synth_np_root(synth_np_tree *tr, int id) {
     if (id >= 0) tr->roots[tr->n_roots++] = id;
 }
 
-const char *synth_pick(ct_rng *r, const char *const *list, int n) {
-    return list[ct_rng_below(r, (uint64_t)n)];
-}
+const char *synth_pick(ct_rng *r, const char *const *list, int n) { return list[ct_rng_below(r, (uint64_t)n)]; }
 
 const char *synth_pick_word(ct_rng *r, ct_synth_attr attr, int value) {
     const char *w[4];
@@ -60,7 +58,8 @@ void synth_np_flatten(const synth_np_tree *tr, ct_synth_triplet *t) {
         int seen = -1;
         for (int i = 0; i < t->n_phrases && seen < 0; i++)
             if (!strcmp(t->phrases[i], nd->text)) seen = i;
-        if (seen >= 0) t->phrase_cells[seen] |= nd->cells;
+        if (seen >= 0)
+            t->phrase_cells[seen] |= nd->cells;
         else if (t->n_phrases < CT_SYNTH_MAX_PHRASES) {
             snprintf(t->phrases[t->n_phrases], CT_SYNTH_PHRASE_LEN, "%s", nd->text);
             t->phrase_type[t->n_phrases] = (uint8_t)nd->type;
@@ -107,10 +106,10 @@ static int unique(const ct_synth_triplet *t, const ct_synth_object *d, int mask)
 /* Builds "the [size] [colour] shape [prep position]" for reference object d, as a node (with
  * the plain phrase and the position as children when a position is attached). `allowed`
  * limits the attributes (resizing an object does not name its old size). */
-static int describe_ref(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth_object *d,
-                        int allowed, ct_rng *r) {
-    static const int by_count[] = {0, A_COLOR, A_SIZE, A_CELL, A_COLOR | A_SIZE,
-                                   A_COLOR | A_CELL, A_SIZE | A_CELL, A_COLOR | A_SIZE | A_CELL};
+static int describe_ref(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth_object *d, int allowed,
+                        ct_rng *r) {
+    static const int by_count[] = {
+        0, A_COLOR, A_SIZE, A_CELL, A_COLOR | A_SIZE, A_COLOR | A_CELL, A_SIZE | A_CELL, A_COLOR | A_SIZE | A_CELL};
     /* try masks by increasing count, ties in random order; always-unique fallback: all */
     int order[8];
     for (int i = 0; i < 8; i++) order[i] = by_count[i];
@@ -182,14 +181,14 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
         const char *pos = synth_pick_word(r, CT_ATTR_CELL, e->cell);
         if (ct_rng_uniform(r) < 0.15)
             synth_cat(c, cap, "there should be %s %s %s", T(tr, nn), cell_prep(pos), pos);
-        else synth_cat(c, cap, "%s %s %s %s", synth_pick(r, v, 5), T(tr, nn), cell_prep(pos), pos);
+        else
+            synth_cat(c, cap, "%s %s %s %s", synth_pick(r, v, 5), T(tr, nn), cell_prep(pos), pos);
         synth_np_root(tr, nn);
         synth_np_root(tr, synth_np_new(tr, pos));
         break;
     }
     case CT_EDIT_REMOVE: {
-        static const char *const v[] = {"remove", "get rid of", "take away", "delete",
-                                        "take out", "erase"};
+        static const char *const v[] = {"remove", "get rid of", "take away", "delete", "take out", "erase"};
         synth_cat(c, cap, "%s %s", synth_pick(r, v, 6), T(tr, dn));
         synth_np_root(tr, dn);
         break;
@@ -198,8 +197,7 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
         int mask = (e->obj.color != d->color || ct_rng_uniform(r) < 0.3 ? A_COLOR : 0) |
                    (e->obj.size != d->size || ct_rng_uniform(r) < 0.3 ? A_SIZE : 0);
         int nn = describe_new(tr, &e->obj, mask, r);
-        static const char *const f[] = {"replace %s with %s", "swap %s for %s",
-                                        "turn %s into %s", "change %s into %s",
+        static const char *const f[] = {"replace %s with %s", "swap %s for %s", "turn %s into %s", "change %s into %s",
                                         "exchange %s for %s"};
         if (ct_rng_uniform(r) < 0.1) {
             synth_cat(c, cap, "substitute %s for %s", T(tr, nn), T(tr, dn));
@@ -217,8 +215,7 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
         static const char *const v[] = {"make", "turn", "paint", "color", "colour"};
         if (ct_rng_uniform(r) < 0.2) {
             char np[CT_SYNTH_PHRASE_LEN];
-            snprintf(np, sizeof np, "the %s of %s", ct_rng_uniform(r) < 0.5 ? "color" : "colour",
-                     T(tr, dn));
+            snprintf(np, sizeof np, "the %s of %s", ct_rng_uniform(r) < 0.5 ? "color" : "colour", T(tr, dn));
             int id = synth_np_new(tr, np);
             synth_np_kid(tr, id, dn);
             synth_cat(c, cap, "change %s to %s", T(tr, id), col);
@@ -231,10 +228,8 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
     }
     case CT_EDIT_RESIZE: {
         int big = e->obj.size == CT_SIZE_LARGE;
-        static const char *const up[] = {"make %s bigger", "make %s larger", "enlarge %s",
-                                         "scale up %s"};
-        static const char *const down[] = {"make %s smaller", "shrink %s", "scale down %s",
-                                           "make %s smaller"};
+        static const char *const up[] = {"make %s bigger", "make %s larger", "enlarge %s", "scale up %s"};
+        static const char *const down[] = {"make %s smaller", "shrink %s", "scale down %s", "make %s smaller"};
         if (ct_rng_uniform(r) < 0.2) {
             char np[CT_SYNTH_PHRASE_LEN];
             snprintf(np, sizeof np, "the size of %s", T(tr, dn));
@@ -259,22 +254,21 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
     case CT_EDIT_BACKGROUND: {
         const char *col = e->bg_color >= 0 ? synth_pick_word(r, CT_ATTR_BG_COLOR, e->bg_color) : NULL;
         const char *tex = e->bg_texture >= 0 ? synth_pick_word(r, CT_ATTR_TEXTURE, e->bg_texture) : NULL;
-        static const char *const tex_noun[CT_SYNTH_N_TEXTURES] = {
-            NULL, "stripes", "polka dots", "a checkerboard pattern"};
+        static const char *const tex_noun[CT_SYNTH_N_TEXTURES] = {NULL, "stripes", "polka dots",
+                                                                  "a checkerboard pattern"};
         double u = ct_rng_uniform(r);
         char np[CT_SYNTH_PHRASE_LEN];
         if (u < 0.2) { /* "use a striped black background" */
-            snprintf(np, sizeof np, "a %s%s%s background", tex ? tex : "", tex && col ? " " : "",
-                     col ? col : "");
+            snprintf(np, sizeof np, "a %s%s%s background", tex ? tex : "", tex && col ? " " : "", col ? col : "");
             synth_cat(c, cap, "use %s", np);
             synth_np_root(tr, synth_np_new(tr, np));
             break;
         }
         int bg = synth_np_new(tr, "the background");
-        if (col && tex) synth_cat(c, cap, "make %s %s and %s", T(tr, bg), col, tex);
+        if (col && tex)
+            synth_cat(c, cap, "make %s %s and %s", T(tr, bg), col, tex);
         else if (col) {
-            static const char *const f[] = {"make %s %s", "change %s to %s", "turn %s %s",
-                                            "paint %s %s"};
+            static const char *const f[] = {"make %s %s", "change %s to %s", "turn %s %s", "paint %s %s"};
             synth_cat(c, cap, synth_pick(r, f, 4), T(tr, bg), col);
         } else if (e->bg_texture == CT_TEX_PLAIN && u < 0.5) {
             int pat = synth_np_new(tr, "the pattern");
@@ -286,7 +280,8 @@ static void write_clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_t
             synth_np_root(tr, bg);
             synth_np_root(tr, tn);
             break;
-        } else synth_cat(c, cap, "make %s %s", T(tr, bg), tex);
+        } else
+            synth_cat(c, cap, "make %s %s", T(tr, bg), tex);
         synth_np_root(tr, bg);
         break;
     }
@@ -314,9 +309,8 @@ void synth_write_caption(ct_synth_triplet *t, ct_rng *r) {
         int roots_before = tr.n_roots;
         write_clause(e, t, &tr, r);
         /* two removals in a row: "remove A and B" (one coordinated phrase) */
-        if (prev && prev->kind == CT_EDIT_REMOVE && e->kind == CT_EDIT_REMOVE && n_clauses > 0 &&
-            roots_before > 0 && tr.n_roots == roots_before + 1 &&
-            !strcmp(T(&tr, tr.roots[roots_before - 1]), prev->ref_phrase) &&
+        if (prev && prev->kind == CT_EDIT_REMOVE && e->kind == CT_EDIT_REMOVE && n_clauses > 0 && roots_before > 0 &&
+            tr.n_roots == roots_before + 1 && !strcmp(T(&tr, tr.roots[roots_before - 1]), prev->ref_phrase) &&
             ct_rng_uniform(r) < 0.7) {
             int a = tr.roots[roots_before - 1], b = tr.roots[roots_before];
             char np[CT_SYNTH_PHRASE_LEN];
@@ -342,9 +336,12 @@ void synth_write_caption(ct_synth_triplet *t, ct_rng *r) {
     t->caption[0] = 0;
     for (int k = 0; k < n_clauses; k++) {
         const char *sep = "";
-        if (k > 0 && n_clauses == 2) sep = synth_pick(r, join2, 5);
-        else if (k > 0 && k == n_clauses - 1) sep = synth_pick(r, join_last, 3);
-        else if (k > 0) sep = ", ";
+        if (k > 0 && n_clauses == 2)
+            sep = synth_pick(r, join2, 5);
+        else if (k > 0 && k == n_clauses - 1)
+            sep = synth_pick(r, join_last, 3);
+        else if (k > 0)
+            sep = ", ";
         synth_cat(t->caption, sizeof t->caption, "%s%s", sep, clauses[k]);
     }
     synth_np_flatten(&tr, t);

@@ -14,17 +14,17 @@ static const uint8_t hard_textures[HARD_N_TEXTURES] = {CT_TEX_PLAIN, CT_TEX_STRI
 
 static int below(ct_rng *r, int n) { return (int)ct_rng_below(r, (uint64_t)n); }
 
-static int other_value(ct_rng *r, int n, int not) {
+static int other_value(ct_rng *r, int n, int not ) {
     int v;
     do v = below(r, n);
-    while (v == not);
+    while (v == not );
     return v;
 }
 
-static int other_texture(ct_rng *r, int not) {
+static int other_texture(ct_rng *r, int not ) {
     int v;
     do v = hard_textures[below(r, HARD_N_TEXTURES)];
-    while (v == not);
+    while (v == not );
     return v;
 }
 
@@ -98,8 +98,7 @@ static int cell_used(const ct_synth_triplet *t, int n, int cell, int skip) {
     for (int k = 0; k < n; k++) {
         const ct_synth_edit *e = &t->edits[k];
         if (k == skip || e->kind == CT_EDIT_BACKGROUND) continue;
-        if (e->cell == cell || e->anchor == cell || (e->kind == CT_EDIT_MOVE && e->obj.cell == cell))
-            return 1;
+        if (e->cell == cell || e->anchor == cell || (e->kind == CT_EDIT_MOVE && e->obj.cell == cell)) return 1;
     }
     return 0;
 }
@@ -111,8 +110,8 @@ static const ct_synth_object *ref_at(const ct_synth_triplet *t, int cell) {
 
 /* A destination next to an untouched reference object: a free, untouched cell `dest` and the
  * anchor's cell with dest = rel_cell(anchor, rel). `self` (a moving object) is no anchor. */
-static int pick_destination(const ct_synth_triplet *t, int k, int self, int avoid, ct_rng *r,
-                            int *dest, int *anchor, int *rel) {
+static int pick_destination(const ct_synth_triplet *t, int k, int self, int avoid, ct_rng *r, int *dest, int *anchor,
+                            int *rel) {
     int cand[CT_SYNTH_CELLS * CT_SYNTH_N_RELATIONS][3], n = 0;
     for (int i = 0; i < t->ref.n; i++) {
         int a = t->ref.obj[i].cell;
@@ -136,14 +135,14 @@ static int count_after(const ct_synth_triplet *t, int n) {
 }
 
 /* A colour for a recoloured or new object: one the scene already has, most of the time. */
-static int scene_color(const ct_synth_scene *s, ct_rng *r, int not) {
+static int scene_color(const ct_synth_scene *s, ct_rng *r, int not ) {
     if (below(r, 10) < 7) {
         int cand[CT_SYNTH_OBJ_CAP], n = 0;
         for (int i = 0; i < s->n; i++)
-            if (s->obj[i].color != not) cand[n++] = s->obj[i].color;
+            if (s->obj[i].color != not ) cand[n++] = s->obj[i].color;
         if (n) return cand[below(r, n)];
     }
-    return other_value(r, CT_SYNTH_N_COLORS, not);
+    return other_value(r, CT_SYNTH_N_COLORS, not );
 }
 
 static int sample_edit(ct_synth_triplet *t, int k, ct_rng *r) {
@@ -161,8 +160,10 @@ static int sample_edit(ct_synth_triplet *t, int k, ct_rng *r) {
         for (int j = 0; j < k; j++)
             if (t->edits[j].kind == CT_EDIT_BACKGROUND) return 0;
         e->cell = -1;
-        if (below(r, 2)) e->bg_color = other_value(r, CT_SYNTH_N_BG_COLORS, t->ref.bg_color);
-        else e->bg_texture = other_value(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture);
+        if (below(r, 2))
+            e->bg_color = other_value(r, CT_SYNTH_N_BG_COLORS, t->ref.bg_color);
+        else
+            e->bg_texture = other_value(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture);
         return 1;
     }
     if (kind == CT_EDIT_ADD) {
@@ -205,12 +206,11 @@ static int sample_edit(ct_synth_triplet *t, int k, ct_rng *r) {
     return 1;
 }
 
-static ct_status apply_all(const ct_synth_triplet *t, int swap, const ct_synth_edit *alt,
-                           ct_synth_scene *out) {
+static ct_status apply_all(const ct_synth_triplet *t, int swap, const ct_synth_edit *alt, ct_synth_scene *out) {
     *out = t->ref;
     for (int k = 0; k < t->n_edits; k++) {
-        ct_status st = synth_apply_range(out, k == swap && alt ? alt : &t->edits[k],
-                                         CT_SYNTH_HARD_MIN_OBJECTS, CT_SYNTH_HARD_MAX_OBJECTS);
+        ct_status st = synth_apply_range(out, k == swap && alt ? alt : &t->edits[k], CT_SYNTH_HARD_MIN_OBJECTS,
+                                         CT_SYNTH_HARD_MAX_OBJECTS);
         if (st != CT_OK) return st;
     }
     return CT_OK;
@@ -260,8 +260,7 @@ static int unique_mask(const ct_synth_triplet *t, const ct_synth_object *d, ct_r
 }
 
 /* "the small red striped square" (article given) as a node naming d's cell. */
-static int attr_node(synth_np_tree *tr, const char *article, const ct_synth_object *d, int mask,
-                     int cells, ct_rng *r) {
+static int attr_node(synth_np_tree *tr, const char *article, const ct_synth_object *d, int mask, int cells, ct_rng *r) {
     char np[CT_SYNTH_PHRASE_LEN];
     snprintf(np, sizeof np, "%s", article);
     if (mask & A_SIZE) synth_cat(np, sizeof np, " %s", synth_pick_word(r, CT_ATTR_SIZE, d->size));
@@ -320,7 +319,8 @@ static int describe(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth
             int nb = rel_cell(a, rl), own = result_cell(t, d->cell);
             int j = synth_find_cell(&t->tgt, nb);
             if (j >= 0 && nb != own && matches(&t->tgt.obj[j], d, hm)) hm = 7;
-            if (j >= 0 && nb != own && matches(&t->tgt.obj[j], d, hm)) return m < 0 ? -1 : attr_node(tr, "the", d, m, 1 << d->cell, r);
+            if (j >= 0 && nb != own && matches(&t->tgt.obj[j], d, hm))
+                return m < 0 ? -1 : attr_node(tr, "the", d, m, 1 << d->cell, r);
             int head = attr_node(tr, "the", d, hm, 1 << d->cell, r);
             int an = anchor_node(tr, t, a, r);
             if (head < 0 || an < 0) return -1;
@@ -424,8 +424,10 @@ static int clause(ct_synth_edit *e, const ct_synth_triplet *t, synth_np_tree *tr
             if (!ref_at(t, cell)) empty |= (uint16_t)(1 << cell);
         tr->node[bg].type = CT_PHRASE_BACKGROUND;
         tr->node[bg].cells = empty;
-        if (e->bg_color >= 0) synth_cat(c, cap, "make %s %s", T(tr, bg), synth_pick_word(r, CT_ATTR_BG_COLOR, e->bg_color));
-        else synth_cat(c, cap, "make %s %s", T(tr, bg), synth_pick_word(r, CT_ATTR_TEXTURE, e->bg_texture));
+        if (e->bg_color >= 0)
+            synth_cat(c, cap, "make %s %s", T(tr, bg), synth_pick_word(r, CT_ATTR_BG_COLOR, e->bg_color));
+        else
+            synth_cat(c, cap, "make %s %s", T(tr, bg), synth_pick_word(r, CT_ATTR_TEXTURE, e->bg_texture));
         synth_np_root(tr, bg);
         return 1;
     }
@@ -472,10 +474,22 @@ static int swap_negative(const ct_synth_triplet *t, ct_synth_scene *s, ct_rng *r
     ct_synth_object *a = &s->obj[i], *b = &s->obj[j];
     uint8_t x;
     switch (below(r, 4)) {
-    case 0: if (a->color == b->color) return 0; x = a->color, a->color = b->color, b->color = x; break;
-    case 1: if (a->size == b->size) return 0; x = a->size, a->size = b->size, b->size = x; break;
-    case 2: if (a->texture == b->texture) return 0; x = a->texture, a->texture = b->texture, b->texture = x; break;
-    default: if (a->shape == b->shape) return 0; x = a->shape, a->shape = b->shape, b->shape = x; break;
+    case 0:
+        if (a->color == b->color) return 0;
+        x = a->color, a->color = b->color, b->color = x;
+        break;
+    case 1:
+        if (a->size == b->size) return 0;
+        x = a->size, a->size = b->size, b->size = x;
+        break;
+    case 2:
+        if (a->texture == b->texture) return 0;
+        x = a->texture, a->texture = b->texture, b->texture = x;
+        break;
+    default:
+        if (a->shape == b->shape) return 0;
+        x = a->shape, a->shape = b->shape, b->shape = x;
+        break;
     }
     return 1;
 }
@@ -491,8 +505,10 @@ static int misplaced_negative(const ct_synth_triplet *t, ct_synth_scene *s, ct_r
         if (!pick_destination(t, t->n_edits, e->kind == CT_EDIT_MOVE ? e->cell : -1,
                               e->kind == CT_EDIT_MOVE ? e->obj.cell : e->cell, r, &dest, &anchor, &rel))
             return 0;
-        if (e->kind == CT_EDIT_ADD) alt.cell = dest, alt.obj.cell = (uint8_t)dest;
-        else alt.obj.cell = (uint8_t)dest;
+        if (e->kind == CT_EDIT_ADD)
+            alt.cell = dest, alt.obj.cell = (uint8_t)dest;
+        else
+            alt.obj.cell = (uint8_t)dest;
     } else {
         /* another untouched object, one sharing the shape when there is one */
         int cand[CT_SYNTH_OBJ_CAP], n = 0;

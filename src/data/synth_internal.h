@@ -11,7 +11,7 @@
 /* Object radius and jitter range as fractions of a cell's width. */
 #define SYNTH_RADIUS_SMALL 0.25f
 #define SYNTH_RADIUS_LARGE 0.38f
-#define SYNTH_JITTER 0.05f
+#define SYNTH_JITTER       0.05f
 
 /* A seed for item `index` of stream `stream` derived from the user's seed (splitmix-style
  * mixing, so neighbouring indices give unrelated streams). */
@@ -29,13 +29,12 @@ void synth_bg_rgb(int color, uint8_t rgb[3]);
 
 /* ct_synth_scene_check / ct_synth_apply with the object-count limits of a variant. */
 ct_status synth_scene_check_range(const ct_synth_scene *s, int min_objects, int max_objects);
-ct_status synth_apply_range(ct_synth_scene *s, const ct_synth_edit *e, int min_objects,
-                            int max_objects);
+ct_status synth_apply_range(ct_synth_scene *s, const ct_synth_edit *e, int min_objects, int max_objects);
 
 /* A forest of noun phrases (a phrase's kids are the phrases inside it), written by the caption
  * writers and flattened into the triplet's phrase list. */
 #define SYNTH_MAX_NODES 32
-#define SYNTH_MAX_KIDS 4
+#define SYNTH_MAX_KIDS  4
 
 typedef struct {
     char text[CT_SYNTH_PHRASE_LEN];

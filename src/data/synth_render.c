@@ -15,10 +15,8 @@ typedef struct {
 static const pt tri[] = {{0.f, -1.f}, {0.97f, 0.72f}, {-0.97f, 0.72f}};
 static const pt dia[] = {{0.f, -1.f}, {0.78f, 0.f}, {0.f, 1.f}, {-0.78f, 0.f}};
 static const pt star[] = {
-    {0.f, -1.f},           {0.235114f, -0.323607f}, {0.951057f, -0.309017f},
-    {0.380423f, 0.123607f}, {0.587785f, 0.809017f},  {0.f, 0.4f},
-    {-0.587785f, 0.809017f}, {-0.380423f, 0.123607f}, {-0.951057f, -0.309017f},
-    {-0.235114f, -0.323607f},
+    {0.f, -1.f}, {0.235114f, -0.323607f}, {0.951057f, -0.309017f}, {0.380423f, 0.123607f},   {0.587785f, 0.809017f},
+    {0.f, 0.4f}, {-0.587785f, 0.809017f}, {-0.380423f, 0.123607f}, {-0.951057f, -0.309017f}, {-0.235114f, -0.323607f},
 };
 
 static int in_polygon(const pt *p, int n, float u, float v) {
@@ -51,8 +49,7 @@ static void draw_background(const ct_synth_scene *s, int size, uint8_t *rgb) {
     synth_bg_rgb(s->bg_color, base);
     /* the pattern colour: the base pushed towards white (dark backgrounds) or black */
     int lum = (base[0] * 3 + base[1] * 6 + base[2]) / 10;
-    for (int c = 0; c < 3; c++)
-        alt[c] = (uint8_t)(lum < 110 ? base[c] + (255 - base[c]) * 3 / 10 : base[c] * 7 / 10);
+    for (int c = 0; c < 3; c++) alt[c] = (uint8_t)(lum < 110 ? base[c] + (255 - base[c]) * 3 / 10 : base[c] * 7 / 10);
     int period = size / 8 < 4 ? 4 : size / 8;
     float dot_r2 = (float)period * (float)period * 0.07f;
     for (int y = 0; y < size; y++) {
@@ -107,10 +104,12 @@ static void draw_object(const ct_synth_object *o, int size, uint8_t *rgb) {
                                  : o->texture == CT_TEX_CHECKERED ? (bx + by) & 1
                                  : o->texture == CT_TEX_DOTTED    ? (bx & 1) && (by & 1)
                                                                   : 0;
-                        if (on) n_pat++;
-                        else n_fill++;
-                    }
-                    else if (inside(o->shape, px / ro, py / ro)) n_edge++;
+                        if (on)
+                            n_pat++;
+                        else
+                            n_fill++;
+                    } else if (inside(o->shape, px / ro, py / ro))
+                        n_edge++;
                 }
             }
             if (!n_fill && !n_edge && !n_pat) continue;
@@ -136,8 +135,7 @@ ct_status ct_synth_render(const ct_synth_scene *s, int size, ct_image *out) {
     if (!out) return ct_fail(CT_ERR_ARG, "synth: render: no output image");
     out->w = out->h = 0;
     out->rgb = NULL;
-    if (size < 16 || size > 1024)
-        return ct_fail(CT_ERR_ARG, "synth: render size %d out of range [16, 1024]", size);
+    if (size < 16 || size > 1024) return ct_fail(CT_ERR_ARG, "synth: render size %d out of range [16, 1024]", size);
     uint8_t *rgb = malloc((size_t)size * size * 3);
     if (!rgb) return ct_fail(CT_ERR_NOMEM, "synth: render: %d x %d image", size, size);
     ct_status st = ct_synth_render_into(s, size, rgb);

@@ -11,21 +11,27 @@ typedef struct {
 
 /* The first word of each list is the canonical one. */
 static const synonyms shape_words[CT_SYNTH_N_SHAPES] = {
-    {{"circle", "disc"}}, {{"square", "block"}}, {{"triangle"}},
-    {{"star"}}, {{"cross", "plus sign"}}, {{"diamond", "rhombus"}},
+    {{"circle", "disc"}}, {{"square", "block"}},    {{"triangle"}},
+    {{"star"}},           {{"cross", "plus sign"}}, {{"diamond", "rhombus"}},
 };
 static const synonyms color_words[CT_SYNTH_N_COLORS] = {
-    {{"red"}}, {{"orange"}}, {{"yellow"}}, {{"green"}},
-    {{"cyan", "turquoise"}}, {{"blue"}}, {{"purple", "violet"}}, {{"pink"}},
+    {{"red"}},  {{"orange"}},           {{"yellow"}}, {{"green"}}, {{"cyan", "turquoise"}},
+    {{"blue"}}, {{"purple", "violet"}}, {{"pink"}},
 };
 static const synonyms size_words[CT_SYNTH_N_SIZES] = {
-    {{"small", "little", "tiny"}}, {{"large", "big"}},
+    {{"small", "little", "tiny"}},
+    {{"large", "big"}},
 };
 static const synonyms bg_color_words[CT_SYNTH_N_BG_COLORS] = {
-    {{"white"}}, {{"gray", "grey"}}, {{"black"}}, {{"brown"}},
+    {{"white"}},
+    {{"gray", "grey"}},
+    {{"black"}},
+    {{"brown"}},
 };
 static const synonyms texture_words[CT_SYNTH_N_TEXTURES] = {
-    {{"plain"}}, {{"striped"}}, {{"dotted", "spotted", "polka-dot"}},
+    {{"plain"}},
+    {{"striped"}},
+    {{"dotted", "spotted", "polka-dot"}},
     {{"checkered", "checked", "chequered"}},
 };
 /* Noun phrases naming a grid cell (row-major, row 0 at the top). */
@@ -46,10 +52,8 @@ static const synonyms *word_table(ct_synth_attr attr, int value) {
     case CT_ATTR_SHAPE: return value >= 0 && value < CT_SYNTH_N_SHAPES ? &shape_words[value] : NULL;
     case CT_ATTR_COLOR: return value >= 0 && value < CT_SYNTH_N_COLORS ? &color_words[value] : NULL;
     case CT_ATTR_SIZE: return value >= 0 && value < CT_SYNTH_N_SIZES ? &size_words[value] : NULL;
-    case CT_ATTR_BG_COLOR:
-        return value >= 0 && value < CT_SYNTH_N_BG_COLORS ? &bg_color_words[value] : NULL;
-    case CT_ATTR_TEXTURE:
-        return value >= 0 && value < CT_SYNTH_N_TEXTURES ? &texture_words[value] : NULL;
+    case CT_ATTR_BG_COLOR: return value >= 0 && value < CT_SYNTH_N_BG_COLORS ? &bg_color_words[value] : NULL;
+    case CT_ATTR_TEXTURE: return value >= 0 && value < CT_SYNTH_N_TEXTURES ? &texture_words[value] : NULL;
     case CT_ATTR_CELL: return value >= 0 && value < CT_SYNTH_CELLS ? &cell_words[value] : NULL;
     }
     return NULL;
@@ -69,28 +73,30 @@ int ct_synth_words(ct_synth_attr attr, int value, const char **out, int max) {
 }
 
 const char *ct_synth_edit_name(ct_synth_edit_kind k) {
-    static const char *names[CT_SYNTH_N_EDIT_KINDS] = {"add",  "remove",     "replace",  "recolor",
-                                                       "resize", "move", "background", "retexture"};
+    static const char *names[CT_SYNTH_N_EDIT_KINDS] = {"add",    "remove", "replace",    "recolor",
+                                                       "resize", "move",   "background", "retexture"};
     return (int)k >= 0 && k < CT_SYNTH_N_EDIT_KINDS ? names[k] : NULL;
 }
 
 const char *ct_synth_phrase_type_name(ct_synth_phrase_type t) {
-    static const char *names[CT_SYNTH_N_PHRASE_TYPES] = {"object", "attribute+object", "relation",
-                                                         "background"};
+    static const char *names[CT_SYNTH_N_PHRASE_TYPES] = {"object", "attribute+object", "relation", "background"};
     return (int)t >= 0 && t < CT_SYNTH_N_PHRASE_TYPES ? names[t] : NULL;
 }
 
 void synth_object_rgb(int color, uint8_t rgb[3]) {
     static const uint8_t pal[CT_SYNTH_N_COLORS][3] = {
-        {220, 35, 35}, {245, 135, 20}, {240, 215, 25}, {40, 165, 55},
-        {30, 200, 215}, {35, 75, 225}, {135, 55, 190}, {245, 125, 185},
+        {220, 35, 35},  {245, 135, 20}, {240, 215, 25}, {40, 165, 55},
+        {30, 200, 215}, {35, 75, 225},  {135, 55, 190}, {245, 125, 185},
     };
     memcpy(rgb, pal[color], 3);
 }
 
 void synth_bg_rgb(int color, uint8_t rgb[3]) {
     static const uint8_t pal[CT_SYNTH_N_BG_COLORS][3] = {
-        {238, 238, 232}, {125, 125, 125}, {22, 22, 26}, {105, 70, 42},
+        {238, 238, 232},
+        {125, 125, 125},
+        {22, 22, 26},
+        {105, 70, 42},
     };
     memcpy(rgb, pal[color], 3);
 }
@@ -127,8 +133,8 @@ static void sort_by_cell(ct_synth_scene *s) {
 
 ct_status ct_synth_random_scene(ct_synth_scene *s, uint64_t seed, int n) {
     if (!s || n < CT_SYNTH_MIN_OBJECTS || n > CT_SYNTH_MAX_OBJECTS)
-        return ct_fail(CT_ERR_ARG, "synth: scene with %d objects (expected %d..%d)", n,
-                       CT_SYNTH_MIN_OBJECTS, CT_SYNTH_MAX_OBJECTS);
+        return ct_fail(CT_ERR_ARG, "synth: scene with %d objects (expected %d..%d)", n, CT_SYNTH_MIN_OBJECTS,
+                       CT_SYNTH_MAX_OBJECTS);
     ct_rng r;
     ct_rng_seed(&r, seed);
     memset(s, 0, sizeof *s);
@@ -170,25 +176,22 @@ ct_status ct_synth_scene_check(const ct_synth_scene *s) {
 
 ct_status synth_scene_check_range(const ct_synth_scene *s, int min_objects, int max_objects) {
     if (s->n < min_objects || s->n > max_objects)
-        return ct_fail(CT_ERR_FORMAT, "synth: scene has %d objects (expected %d..%d)", s->n,
-                       min_objects, max_objects);
+        return ct_fail(CT_ERR_FORMAT, "synth: scene has %d objects (expected %d..%d)", s->n, min_objects, max_objects);
     if (s->bg_color >= CT_SYNTH_N_BG_COLORS || s->bg_texture >= CT_SYNTH_N_TEXTURES)
-        return ct_fail(CT_ERR_FORMAT, "synth: background colour %d / texture %d out of range",
-                       s->bg_color, s->bg_texture);
+        return ct_fail(CT_ERR_FORMAT, "synth: background colour %d / texture %d out of range", s->bg_color,
+                       s->bg_texture);
     for (int i = 0; i < s->n; i++) {
         const ct_synth_object *o = &s->obj[i];
         if (o->cell >= CT_SYNTH_CELLS || (i > 0 && o->cell <= s->obj[i - 1].cell))
             return ct_fail(CT_ERR_FORMAT, "synth: object %d: cell %d not after cell %d", i, o->cell,
                            i > 0 ? s->obj[i - 1].cell : -1);
-        if (o->shape >= CT_SYNTH_N_SHAPES || o->color >= CT_SYNTH_N_COLORS ||
-            o->size >= CT_SYNTH_N_SIZES || o->texture >= CT_SYNTH_N_TEXTURES)
-            return ct_fail(CT_ERR_FORMAT,
-                           "synth: object %d: shape %d colour %d size %d texture %d out of range", i,
+        if (o->shape >= CT_SYNTH_N_SHAPES || o->color >= CT_SYNTH_N_COLORS || o->size >= CT_SYNTH_N_SIZES ||
+            o->texture >= CT_SYNTH_N_TEXTURES)
+            return ct_fail(CT_ERR_FORMAT, "synth: object %d: shape %d colour %d size %d texture %d out of range", i,
                            o->shape, o->color, o->size, o->texture);
-        if (!(o->jx >= -SYNTH_JITTER && o->jx <= SYNTH_JITTER && o->jy >= -SYNTH_JITTER &&
-              o->jy <= SYNTH_JITTER))
-            return ct_fail(CT_ERR_FORMAT, "synth: object %d: jitter (%g, %g) out of range", i,
-                           (double)o->jx, (double)o->jy);
+        if (!(o->jx >= -SYNTH_JITTER && o->jx <= SYNTH_JITTER && o->jy >= -SYNTH_JITTER && o->jy <= SYNTH_JITTER))
+            return ct_fail(CT_ERR_FORMAT, "synth: object %d: jitter (%g, %g) out of range", i, (double)o->jx,
+                           (double)o->jy);
     }
     return CT_OK;
 }
@@ -197,25 +200,20 @@ ct_status ct_synth_apply(ct_synth_scene *s, const ct_synth_edit *e) {
     return synth_apply_range(s, e, CT_SYNTH_MIN_OBJECTS, CT_SYNTH_MAX_OBJECTS);
 }
 
-ct_status synth_apply_range(ct_synth_scene *s, const ct_synth_edit *e, int min_objects,
-                            int max_objects) {
+ct_status synth_apply_range(ct_synth_scene *s, const ct_synth_edit *e, int min_objects, int max_objects) {
     int i = e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_BACKGROUND ? -1 : synth_find_cell(s, e->cell);
     if (e->kind != CT_EDIT_ADD && e->kind != CT_EDIT_BACKGROUND && i < 0)
-        return ct_fail(CT_ERR_ARG, "synth: %s: no object in cell %d", ct_synth_edit_name(e->kind),
-                       e->cell);
+        return ct_fail(CT_ERR_ARG, "synth: %s: no object in cell %d", ct_synth_edit_name(e->kind), e->cell);
     switch (e->kind) {
     case CT_EDIT_ADD:
-        if (s->n >= max_objects || e->cell < 0 || e->cell >= CT_SYNTH_CELLS ||
-            synth_find_cell(s, e->cell) >= 0)
-            return ct_fail(CT_ERR_ARG, "synth: add: cell %d taken or scene full (%d objects)",
-                           e->cell, s->n);
+        if (s->n >= max_objects || e->cell < 0 || e->cell >= CT_SYNTH_CELLS || synth_find_cell(s, e->cell) >= 0)
+            return ct_fail(CT_ERR_ARG, "synth: add: cell %d taken or scene full (%d objects)", e->cell, s->n);
         s->obj[s->n] = e->obj;
         s->obj[s->n].cell = (uint8_t)e->cell;
         s->n++;
         break;
     case CT_EDIT_REMOVE:
-        if (s->n <= min_objects)
-            return ct_fail(CT_ERR_ARG, "synth: remove: scene has only %d objects", s->n);
+        if (s->n <= min_objects) return ct_fail(CT_ERR_ARG, "synth: remove: scene has only %d objects", s->n);
         memmove(&s->obj[i], &s->obj[i + 1], (size_t)(s->n - i - 1) * sizeof s->obj[0]);
         s->n--;
         break;

@@ -18,8 +18,7 @@ static int cell_used(const ct_synth_triplet *t, int n_edits, int cell, int skip)
 static int free_cell(const ct_synth_triplet *t, int n_edits, int skip, int avoid, ct_rng *r) {
     int cand[CT_SYNTH_CELLS], n = 0;
     for (int c = 0; c < CT_SYNTH_CELLS; c++)
-        if (c != avoid && synth_find_cell(&t->ref, c) < 0 && !cell_used(t, n_edits, c, skip))
-            cand[n++] = c;
+        if (c != avoid && synth_find_cell(&t->ref, c) < 0 && !cell_used(t, n_edits, c, skip)) cand[n++] = c;
     return n ? cand[ct_rng_below(r, (uint64_t)n)] : -1;
 }
 
@@ -66,10 +65,8 @@ static int sample_edit(ct_synth_triplet *t, int k, ct_rng *r) {
         for (int j = 0; j < k; j++)
             if (t->edits[j].kind == CT_EDIT_BACKGROUND) return 0;
         double v = ct_rng_uniform(r);
-        if (v < 0.6)
-            e->bg_color = other_than(r, CT_SYNTH_N_BG_COLORS, t->ref.bg_color, -1);
-        if (v >= 0.4)
-            e->bg_texture = other_than(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture, -1);
+        if (v < 0.6) e->bg_color = other_than(r, CT_SYNTH_N_BG_COLORS, t->ref.bg_color, -1);
+        if (v >= 0.4) e->bg_texture = other_than(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture, -1);
         return 1;
     }
     if (kind == CT_EDIT_ADD) {
@@ -109,8 +106,8 @@ static int sample_edit(ct_synth_triplet *t, int k, ct_rng *r) {
 
 /* Applies edits (with edits[swap] replaced by *alt when alt != NULL; only the edits whose bit
  * is set in `subset`) to the reference. */
-static ct_status apply_edits(const ct_synth_triplet *t, unsigned subset, int swap,
-                             const ct_synth_edit *alt, ct_synth_scene *out) {
+static ct_status apply_edits(const ct_synth_triplet *t, unsigned subset, int swap, const ct_synth_edit *alt,
+                             ct_synth_scene *out) {
     *out = t->ref;
     for (int k = 0; k < t->n_edits; k++) {
         if (!(subset & (1u << k))) continue;
@@ -148,7 +145,8 @@ static int wrong_edit(const ct_synth_triplet *t, int k, ct_synth_edit *alt, ct_r
         const ct_synth_object *o = &t->ref.obj[synth_find_cell(&t->ref, e->cell)];
         if (ct_rng_uniform(r) < 0.5)
             alt->obj.shape = (uint8_t)other_than(r, CT_SYNTH_N_SHAPES, o->shape, e->obj.shape);
-        else alt->obj.color = (uint8_t)other_than(r, CT_SYNTH_N_COLORS, e->obj.color, -1);
+        else
+            alt->obj.color = (uint8_t)other_than(r, CT_SYNTH_N_COLORS, e->obj.color, -1);
         return 1;
     }
     case CT_EDIT_RECOLOR: {
@@ -165,7 +163,8 @@ static int wrong_edit(const ct_synth_triplet *t, int k, ct_synth_edit *alt, ct_r
     case CT_EDIT_BACKGROUND:
         if (e->bg_color >= 0 && (e->bg_texture < 0 || ct_rng_uniform(r) < 0.5))
             alt->bg_color = other_than(r, CT_SYNTH_N_BG_COLORS, t->ref.bg_color, e->bg_color);
-        else alt->bg_texture = other_than(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture, e->bg_texture);
+        else
+            alt->bg_texture = other_than(r, CT_SYNTH_N_TEXTURES, t->ref.bg_texture, e->bg_texture);
         return 1;
     default: return 0;
     }
@@ -184,9 +183,12 @@ static int distractor(const ct_synth_triplet *t, ct_synth_scene *s, ct_rng *r) {
             const ct_synth_edit *e = &t->edits[k];
             int at = e->kind == CT_EDIT_MOVE ? e->obj.cell : e->cell;
             if (e->kind == CT_EDIT_BACKGROUND || at != s->obj[i].cell) continue;
-            if (e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_REPLACE) f = 0;
-            else if (e->kind == CT_EDIT_RECOLOR) f &= ~F_COLOR;
-            else if (e->kind == CT_EDIT_RESIZE) f &= ~F_SIZE;
+            if (e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_REPLACE)
+                f = 0;
+            else if (e->kind == CT_EDIT_RECOLOR)
+                f &= ~F_COLOR;
+            else if (e->kind == CT_EDIT_RESIZE)
+                f &= ~F_SIZE;
         }
         free_attr[i] = f;
         n_opts += f != 0;
@@ -204,14 +206,18 @@ static int distractor(const ct_synth_triplet *t, ct_synth_scene *s, ct_rng *r) {
         int f;
         do f = 1 << ct_rng_below(r, 3);
         while (!(free_attr[i] & f));
-        if (f == F_COLOR) o->color = (uint8_t)other_than(r, CT_SYNTH_N_COLORS, o->color, -1);
-        else if (f == F_SIZE) o->size = (uint8_t)(1 - o->size);
-        else o->shape = (uint8_t)other_than(r, CT_SYNTH_N_SHAPES, o->shape, -1);
+        if (f == F_COLOR)
+            o->color = (uint8_t)other_than(r, CT_SYNTH_N_COLORS, o->color, -1);
+        else if (f == F_SIZE)
+            o->size = (uint8_t)(1 - o->size);
+        else
+            o->shape = (uint8_t)other_than(r, CT_SYNTH_N_SHAPES, o->shape, -1);
         return 1;
     }
     if ((bg_free & 1) && (!(bg_free & 2) || ct_rng_uniform(r) < 0.5))
         s->bg_color = (uint8_t)other_than(r, CT_SYNTH_N_BG_COLORS, s->bg_color, -1);
-    else s->bg_texture = (uint8_t)other_than(r, CT_SYNTH_N_TEXTURES, s->bg_texture, -1);
+    else
+        s->bg_texture = (uint8_t)other_than(r, CT_SYNTH_N_TEXTURES, s->bg_texture, -1);
     return 1;
 }
 
@@ -237,8 +243,7 @@ ct_status ct_synth_make_triplet(ct_synth_triplet *t, uint64_t seed, int n_negati
     ct_rng r;
     ct_rng_seed(&r, seed);
     memset(t, 0, sizeof *t);
-    int n_obj = CT_SYNTH_MIN_OBJECTS +
-                (int)ct_rng_below(&r, CT_SYNTH_MAX_OBJECTS - CT_SYNTH_MIN_OBJECTS + 1);
+    int n_obj = CT_SYNTH_MIN_OBJECTS + (int)ct_rng_below(&r, CT_SYNTH_MAX_OBJECTS - CT_SYNTH_MIN_OBJECTS + 1);
     ct_status st = ct_synth_random_scene(&t->ref, ct_rng_next(&r), n_obj);
     if (st != CT_OK) return st;
     double u = ct_rng_uniform(&r);
@@ -249,8 +254,7 @@ ct_status ct_synth_make_triplet(ct_synth_triplet *t, uint64_t seed, int n_negati
         if (!ok) break;
         t->n_edits = k + 1;
     }
-    if (t->n_edits == 0) return ct_fail(CT_ERR_UNSUPPORTED, "synth: seed %llu: no edit fits",
-                                        (unsigned long long)seed);
+    if (t->n_edits == 0) return ct_fail(CT_ERR_UNSUPPORTED, "synth: seed %llu: no edit fits", (unsigned long long)seed);
     st = apply_edits(t, ~0u, -1, NULL, &t->tgt);
     if (st != CT_OK) return st;
     synth_write_caption(t, &r);

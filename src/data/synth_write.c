@@ -12,9 +12,9 @@
 
 #include "data/synth_internal.h"
 
-#define CHUNK 256
+#define CHUNK        256
 #define MAX_TRIPLETS 10000000L
-#define ROLE_STREAM 1000 /* stream ids for per-image format draws */
+#define ROLE_STREAM  1000 /* stream ids for per-image format draws */
 
 static const char *const split_names[3] = {"train", "val", "test"};
 
@@ -39,15 +39,13 @@ static ct_status mkdir_p(const char *path) {
         if (c == '/' || c == 0) {
             *p = 0;
             if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return ct_fail(CT_ERR_IO, "synth: cannot create directory %s: %s", buf,
-                               strerror(errno));
+                return ct_fail(CT_ERR_IO, "synth: cannot create directory %s: %s", buf, strerror(errno));
             *p = c;
         }
         if (!c) break;
     }
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return ct_fail(CT_ERR_IO, "synth: %s is not a directory", path);
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return ct_fail(CT_ERR_IO, "synth: %s is not a directory", path);
     return CT_OK;
 }
 
@@ -58,12 +56,10 @@ typedef struct {
     int n_paths, n_jpeg;
 } item_out;
 
-static ct_status save_image(const ct_synth_config *cfg, const ct_synth_scene *s, int split,
-                            long idx, int role, const char *stem, uint8_t *rgb, char *rel,
-                            size_t rel_cap, int *is_jpeg) {
+static ct_status save_image(const ct_synth_config *cfg, const ct_synth_scene *s, int split, long idx, int role,
+                            const char *stem, uint8_t *rgb, char *rel, size_t rel_cap, int *is_jpeg) {
     ct_rng r;
-    ct_rng_seed(&r, synth_mix_seed(cfg->seed, ROLE_STREAM + (uint64_t)split,
-                                   (uint64_t)idx * 16 + (uint64_t)role));
+    ct_rng_seed(&r, synth_mix_seed(cfg->seed, ROLE_STREAM + (uint64_t)split, (uint64_t)idx * 16 + (uint64_t)role));
     *is_jpeg = ct_rng_uniform(&r) < cfg->jpeg_fraction;
     snprintf(rel, rel_cap, "images/%s/%s.%s", split_names[split], stem, *is_jpeg ? "jpg" : "png");
     char path[4200];
@@ -75,8 +71,7 @@ static ct_status save_image(const ct_synth_config *cfg, const ct_synth_scene *s,
     return *is_jpeg ? ct_image_save_jpeg(&img, path, cfg->jpeg_quality) : ct_image_save_png(&img, path);
 }
 
-static ct_status make_item(const ct_synth_config *cfg, int split, long idx, uint8_t *rgb,
-                           item_out *out) {
+static ct_status make_item(const ct_synth_config *cfg, int split, long idx, uint8_t *rgb, item_out *out) {
     ct_synth_triplet *t = malloc(sizeof *t);
     cJSON *o = NULL;
     ct_status st = CT_OK;
@@ -92,11 +87,12 @@ static ct_status make_item(const ct_synth_config *cfg, int split, long idx, uint
     for (int role = 0; role < 2 + t->n_negatives; role++) {
         const ct_synth_scene *s = role == 0 ? &t->ref : role == 1 ? &t->tgt : &t->neg[role - 2];
         char stem[64];
-        if (role < 2) snprintf(stem, sizeof stem, "%s-%s", id, role == 0 ? "ref" : "tgt");
-        else snprintf(stem, sizeof stem, "%s-neg%d", id, role - 2);
+        if (role < 2)
+            snprintf(stem, sizeof stem, "%s-%s", id, role == 0 ? "ref" : "tgt");
+        else
+            snprintf(stem, sizeof stem, "%s-neg%d", id, role - 2);
         int jpeg;
-        st = save_image(cfg, s, split, idx, role, stem, rgb, out->paths[role], sizeof out->paths[0],
-                        &jpeg);
+        st = save_image(cfg, s, split, idx, role, stem, rgb, out->paths[role], sizeof out->paths[0], &jpeg);
         if (st != CT_OK) goto fail;
         out->n_paths++;
         out->n_jpeg += jpeg;
@@ -155,8 +151,7 @@ static ct_status write_split(const ct_synth_config *cfg, int split, long n, ct_s
     item_out *items = calloc(CHUNK, sizeof *items);
     if (!man || !gal || !items) {
         st = !items ? ct_fail(CT_ERR_NOMEM, "synth: cannot allocate a chunk")
-                    : ct_fail(CT_ERR_IO, "synth: cannot create %s: %s", !man ? path : gpath,
-                              strerror(errno));
+                    : ct_fail(CT_ERR_IO, "synth: cannot create %s: %s", !man ? path : gpath, strerror(errno));
         goto fail;
     }
     for (long start = 0; start < n; start += CHUNK) {
@@ -212,8 +207,7 @@ fail:
     return st;
 }
 
-static ct_status write_info(const ct_synth_config *cfg, const long counts[3],
-                            const ct_synth_stats *stats) {
+static ct_status write_info(const ct_synth_config *cfg, const long counts[3], const ct_synth_stats *stats) {
     char path[4200];
     snprintf(path, sizeof path, "%s/synth.json", cfg->out_dir);
     cJSON *o = cJSON_CreateObject();
@@ -248,7 +242,8 @@ static ct_status write_info(const ct_synth_config *cfg, const long counts[3],
     if (!text) return ct_fail(CT_ERR_NOMEM, "synth: cannot print synth.json");
     FILE *f = fopen(path, "w");
     ct_status st = CT_OK;
-    if (!f) st = ct_fail(CT_ERR_IO, "synth: cannot create %s: %s", path, strerror(errno));
+    if (!f)
+        st = ct_fail(CT_ERR_IO, "synth: cannot create %s: %s", path, strerror(errno));
     else {
         fprintf(f, "%s\n", text);
         if (fclose(f) != 0) st = ct_fail(CT_ERR_IO, "synth: writing %s failed", path);
@@ -261,13 +256,12 @@ ct_status ct_synth_write_dataset(const ct_synth_config *cfg, ct_synth_stats *sta
     ct_synth_stats local;
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
-    if (!cfg || !cfg->out_dir || !cfg->out_dir[0])
-        return ct_fail(CT_ERR_ARG, "synth: no output directory");
+    if (!cfg || !cfg->out_dir || !cfg->out_dir[0]) return ct_fail(CT_ERR_ARG, "synth: no output directory");
     long counts[3] = {cfg->n_train, cfg->n_val, cfg->n_test};
     for (int s = 0; s < 3; s++)
         if (counts[s] < 0 || counts[s] > MAX_TRIPLETS)
-            return ct_fail(CT_ERR_ARG, "synth: %s: %ld triplets (expected 0..%ld)", split_names[s],
-                           counts[s], MAX_TRIPLETS);
+            return ct_fail(CT_ERR_ARG, "synth: %s: %ld triplets (expected 0..%ld)", split_names[s], counts[s],
+                           MAX_TRIPLETS);
     if (cfg->variant != CT_SYNTH_DEFAULT && cfg->variant != CT_SYNTH_HARD)
         return ct_fail(CT_ERR_ARG, "synth: unknown variant %d", (int)cfg->variant);
     if (cfg->train_negatives < 0 || cfg->train_negatives > CT_SYNTH_MAX_NEGATIVES ||

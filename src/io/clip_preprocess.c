@@ -25,21 +25,22 @@ static int crop_offset(int len, int crop) {
     return half_round_even(len - crop);
 }
 
-ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int crop,
-                                  const float mean[3], const float std[3], ct_image *resized) {
+ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int crop, const float mean[3],
+                                  const float std[3], ct_image *resized) {
     if (resized) memset(resized, 0, sizeof *resized);
     if (!out || !in || !in->rgb || in->w <= 0 || in->h <= 0)
         return ct_fail(CT_ERR_ARG, "image: clip preprocess: empty input image");
     if (size <= 0 || crop <= 0)
-        return ct_fail(CT_ERR_ARG, "image: clip preprocess: size %d and crop %d must be positive",
-                       size, crop);
+        return ct_fail(CT_ERR_ARG, "image: clip preprocess: size %d and crop %d must be positive", size, crop);
     int w = in->w, h = in->h;
     int short_side = w <= h ? w : h, long_side = w <= h ? h : w;
     /* torchvision: int(size * long / short), a true division then truncation. */
     double long_d = (double)size * (double)long_side / (double)short_side;
     if (long_d > (double)CT_IMAGE_MAX_PIXELS)
-        return ct_fail(CT_ERR_ARG, "image: clip preprocess: %d x %d resized to short side %d is too "
-                       "large", w, h, size);
+        return ct_fail(CT_ERR_ARG,
+                       "image: clip preprocess: %d x %d resized to short side %d is too "
+                       "large",
+                       w, h, size);
     int new_long = (int)long_d;
     int rw = w <= h ? size : new_long, rh = w <= h ? new_long : size;
     int top = crop_offset(rh, crop), left = crop_offset(rw, crop);
@@ -68,8 +69,10 @@ ct_status ct_clip_preprocess_norm(float *out, const ct_image *in, int size, int 
             }
         }
     }
-    if (resized) *resized = r;
-    else ct_image_free(&r);
+    if (resized)
+        *resized = r;
+    else
+        ct_image_free(&r);
     return CT_OK;
 }
 

@@ -14,29 +14,29 @@
 
 static ct_status alloc_rgb(ct_image *out, int w, int h, const char *name) {
     out->rgb = malloc((size_t)w * (size_t)h * 3);
-    if (!out->rgb)
-        return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %d x %d RGB pixels", name, w, h);
+    if (!out->rgb) return ct_fail(CT_ERR_NOMEM, "image: %s: cannot allocate %d x %d RGB pixels", name, w, h);
     out->w = w;
     out->h = h;
     return CT_OK;
 }
 
 ct_status ct_img_alloc(ct_image *out, int w, int h, const char *fmt, const char *name) {
-    if (w <= 0 || h <= 0)
-        return ct_fail(CT_ERR_FORMAT, "image: %s: %s has empty dimensions %d x %d", name, fmt, w, h);
+    if (w <= 0 || h <= 0) return ct_fail(CT_ERR_FORMAT, "image: %s: %s has empty dimensions %d x %d", name, fmt, w, h);
     if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_BOMB_PIXELS)
         return ct_fail(CT_ERR_NOMEM,
                        "image: %s: %s of %d x %d = %llu pixels is refused as a decompression bomb "
-                       "(more than %d pixels, Pillow's limit)", name, fmt, w, h,
-                       (unsigned long long)w * (unsigned long long)h, CT_IMAGE_BOMB_PIXELS);
+                       "(more than %d pixels, Pillow's limit)",
+                       name, fmt, w, h, (unsigned long long)w * (unsigned long long)h, CT_IMAGE_BOMB_PIXELS);
     return alloc_rgb(out, w, h, name);
 }
 
 ct_status ct_img_alloc_work(ct_image *out, int w, int h, const char *what) {
     if (w <= 0 || h <= 0) return ct_fail(CT_ERR_ARG, "image: %s: empty size %d x %d", what, w, h);
     if ((uint64_t)w * (uint64_t)h > (uint64_t)CT_IMAGE_MAX_PIXELS)
-        return ct_fail(CT_ERR_NOMEM, "image: %s: %d x %d pixels exceeds the limit of %d pixels "
-                       "(CT_IMAGE_MAX_PIXELS)", what, w, h, CT_IMAGE_MAX_PIXELS);
+        return ct_fail(CT_ERR_NOMEM,
+                       "image: %s: %d x %d pixels exceeds the limit of %d pixels "
+                       "(CT_IMAGE_MAX_PIXELS)",
+                       what, w, h, CT_IMAGE_MAX_PIXELS);
     return alloc_rgb(out, w, h, what);
 }
 
@@ -83,8 +83,10 @@ ct_status ct_image_load(ct_image *out, const char *path) {
     size_t len;
     ct_status st = ct_read_file(path, &buf, &len, CT_IMAGE_MAX_FILE_BYTES);
     if (st != CT_OK) return ct_fail(st, "image: %s", ct_error());
-    if (len == 0) st = ct_fail(CT_ERR_FORMAT, "image: %s: empty file", path);
-    else st = ct_image_decode(out, buf, len, path);
+    if (len == 0)
+        st = ct_fail(CT_ERR_FORMAT, "image: %s: empty file", path);
+    else
+        st = ct_image_decode(out, buf, len, path);
     free(buf);
     return st;
 }
@@ -92,11 +94,9 @@ ct_status ct_image_load(ct_image *out, const char *path) {
 static ct_status check_writable(const ct_image *img, const char *path, const char *fmt) {
     if (!img || !path) return ct_fail(CT_ERR_ARG, "image: save %s: NULL argument", fmt);
     if (!img->rgb || img->w <= 0 || img->h <= 0)
-        return ct_fail(CT_ERR_ARG, "image: %s: cannot save an empty %d x %d image as %s", path,
-                       img->w, img->h, fmt);
+        return ct_fail(CT_ERR_ARG, "image: %s: cannot save an empty %d x %d image as %s", path, img->w, img->h, fmt);
     if ((uint64_t)img->w * (uint64_t)img->h > (uint64_t)CT_IMAGE_MAX_PIXELS)
-        return ct_fail(CT_ERR_ARG, "image: %s: %d x %d exceeds CT_IMAGE_MAX_PIXELS", path, img->w,
-                       img->h);
+        return ct_fail(CT_ERR_ARG, "image: %s: %d x %d exceeds CT_IMAGE_MAX_PIXELS", path, img->w, img->h);
     return CT_OK;
 }
 

@@ -18,8 +18,7 @@ ct_status ct_img_alloc_work(ct_image *out, int w, int h, const char *what);
 
 /* Columns [x0, x0 + ww) and rows [y0, y0 + wh) of Image.resize((out_w, out_h), BICUBIC),
  * computed without the rest (bit for bit the same pixels): out becomes ww x wh. */
-ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int out_h, int x0,
-                               int y0, int ww, int wh);
+ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int out_h, int x0, int y0, int ww, int wh);
 
 /* Format decoders: `out` is zeroed on entry and left empty on failure. */
 ct_status ct_img_decode_jpeg(ct_image *out, const uint8_t *buf, size_t len, const char *name);

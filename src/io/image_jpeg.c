@@ -80,9 +80,12 @@ ct_status ct_img_decode_jpeg(ct_image *out, const uint8_t *buf, size_t len, cons
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
     int comps = cinfo.num_components;
-    if (comps == 1) cinfo.out_color_space = JCS_GRAYSCALE;
-    else if (comps == 3) cinfo.out_color_space = JCS_RGB;
-    else if (comps == 4) cinfo.out_color_space = JCS_CMYK;
+    if (comps == 1)
+        cinfo.out_color_space = JCS_GRAYSCALE;
+    else if (comps == 3)
+        cinfo.out_color_space = JCS_RGB;
+    else if (comps == 4)
+        cinfo.out_color_space = JCS_CMYK;
     else {
         st = ct_fail(CT_ERR_UNSUPPORTED, "image: %s: JPEG with %d colour components", name, comps);
         goto fail;
@@ -91,14 +94,13 @@ ct_status ct_img_decode_jpeg(ct_image *out, const uint8_t *buf, size_t len, cons
     st = ct_img_alloc(out, (int)cinfo.image_width, (int)cinfo.image_height, "JPEG", name);
     if (st != CT_OK) goto fail;
     jpeg_start_decompress(&cinfo);
-    if ((int)cinfo.output_width != out->w || (int)cinfo.output_height != out->h ||
-        cinfo.output_components != comps) {
-        st = ct_fail(CT_ERR_FORMAT, "image: %s: JPEG output %u x %u x %d differs from its header",
-                     name, cinfo.output_width, cinfo.output_height, cinfo.output_components);
+    if ((int)cinfo.output_width != out->w || (int)cinfo.output_height != out->h || cinfo.output_components != comps) {
+        st = ct_fail(CT_ERR_FORMAT, "image: %s: JPEG output %u x %u x %d differs from its header", name,
+                     cinfo.output_width, cinfo.output_height, cinfo.output_components);
         goto fail;
     }
-    JSAMPARRAY row = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE,
-                                                 cinfo.output_width * (JDIMENSION)comps, 1);
+    JSAMPARRAY row =
+        (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE, cinfo.output_width * (JDIMENSION)comps, 1);
     while (cinfo.output_scanline < cinfo.output_height) {
         int y = (int)cinfo.output_scanline;
         if (jpeg_read_scanlines(&cinfo, row, 1) != 1) {
@@ -118,8 +120,7 @@ fail:
 
 ct_status ct_image_save_jpeg(const ct_image *img, const char *path, int quality) {
     if (quality < 1 || quality > 100)
-        return ct_fail(CT_ERR_ARG, "image: %s: JPEG quality %d is outside 1..100",
-                       path ? path : "(null)", quality);
+        return ct_fail(CT_ERR_ARG, "image: %s: JPEG quality %d is outside 1..100", path ? path : "(null)", quality);
     ct_atomic_file a;
     ct_status st = ct_img_open_temp(img, path, "JPEG", &a);
     if (st != CT_OK) return st;

@@ -36,8 +36,7 @@ static void png_read_mem(png_structp png, png_bytep dst, size_t n) {
 }
 
 /* One decoded row (after palette and low-bit-depth expansion) to RGB. */
-static void png_row_to_rgb(uint8_t *dst, const uint8_t *src, int w, int channels, int depth,
-                           int grey16_clip) {
+static void png_row_to_rgb(uint8_t *dst, const uint8_t *src, int w, int channels, int depth, int grey16_clip) {
     int bpc = depth == 16 ? 2 : 1;
     for (int x = 0; x < w; x++) {
         const uint8_t *p = src + (size_t)x * (size_t)(channels * bpc);
@@ -67,8 +66,7 @@ ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const
     uint8_t *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
     png_infop info = NULL;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error,
-                                             png_on_warning);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_on_error, png_on_warning);
     if (!png) return ct_fail(CT_ERR_NOMEM, "image: %s: cannot create a PNG reader", name);
     info = png_create_info_struct(png);
     if (!info) {
@@ -100,8 +98,8 @@ ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const
     size_t rowbytes = png_get_rowbytes(png, info);
     if (channels < 1 || channels > 4 || (odepth != 8 && odepth != 16) ||
         rowbytes < (size_t)out->w * (size_t)channels * (size_t)(odepth / 8)) {
-        st = ct_fail(CT_ERR_FORMAT, "image: %s: unexpected PNG row layout (%d channels, %d bits)",
-                     name, channels, odepth);
+        st = ct_fail(CT_ERR_FORMAT, "image: %s: unexpected PNG row layout (%d channels, %d bits)", name, channels,
+                     odepth);
         goto fail;
     }
     if (passes > 1) {
@@ -115,8 +113,7 @@ ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const
         for (int y = 0; y < out->h; y++) rows[y] = pixels + rowbytes * (size_t)y;
         png_read_image(png, rows);
         for (int y = 0; y < out->h; y++)
-            png_row_to_rgb(out->rgb + (size_t)y * (size_t)out->w * 3, rows[y], out->w, channels,
-                           odepth, grey16_clip);
+            png_row_to_rgb(out->rgb + (size_t)y * (size_t)out->w * 3, rows[y], out->w, channels, odepth, grey16_clip);
     } else {
         pixels = malloc(rowbytes);
         if (!pixels) {
@@ -125,8 +122,7 @@ ct_status ct_img_decode_png(ct_image *out, const uint8_t *buf, size_t len, const
         }
         for (int y = 0; y < out->h; y++) {
             png_read_row(png, pixels, NULL);
-            png_row_to_rgb(out->rgb + (size_t)y * (size_t)out->w * 3, pixels, out->w, channels,
-                           odepth, grey16_clip);
+            png_row_to_rgb(out->rgb + (size_t)y * (size_t)out->w * 3, pixels, out->w, channels, odepth, grey16_clip);
         }
     }
     /* Chunks after the image data (and the IEND marker) are not needed. */
@@ -148,8 +144,7 @@ ct_status ct_image_save_png(const ct_image *img, const char *path) {
     if (st != CT_OK) return st;
     png_src err = {NULL, 0, 0, ""};
     png_infop info = NULL;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error,
-                                              png_on_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error, png_on_warning);
     if (png) info = png_create_info_struct(png);
     if (!png || !info) {
         st = ct_fail(CT_ERR_NOMEM, "image: %s: cannot create a PNG writer", path);
@@ -160,11 +155,10 @@ ct_status ct_image_save_png(const ct_image *img, const char *path) {
         goto fail;
     }
     png_init_io(png, a.fp);
-    png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)img->w, (png_uint_32)img->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
-    for (int y = 0; y < img->h; y++)
-        png_write_row(png, img->rgb + (size_t)y * (size_t)img->w * 3);
+    for (int y = 0; y < img->h; y++) png_write_row(png, img->rgb + (size_t)y * (size_t)img->w * 3);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return ct_atomic_commit(&a);

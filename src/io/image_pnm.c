@@ -77,14 +77,15 @@ ct_status ct_img_decode_pnm(ct_image *out, const uint8_t *buf, size_t len, const
                 }
                 if (v > maxval) {
                     ct_image_free(out);
-                    return ct_fail(CT_ERR_FORMAT, "image: %s: PNM sample %d at (%d, %d) exceeds maxval %d",
-                                   name, v, x, y, maxval);
+                    return ct_fail(CT_ERR_FORMAT, "image: %s: PNM sample %d at (%d, %d) exceeds maxval %d", name, v, x,
+                                   y, maxval);
                 }
                 /* Bitmaps: 1 is black. */
-                uint8_t u = bitmap ? (uint8_t)(v ? 0 : 255)
-                                   : (uint8_t)(((long)v * 255 * 2 + maxval) / (2L * maxval));
-                if (colour) o[c] = u;
-                else o[0] = o[1] = o[2] = u;
+                uint8_t u = bitmap ? (uint8_t)(v ? 0 : 255) : (uint8_t)(((long)v * 255 * 2 + maxval) / (2L * maxval));
+                if (colour)
+                    o[c] = u;
+                else
+                    o[0] = o[1] = o[2] = u;
             }
         }
     }

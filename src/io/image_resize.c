@@ -51,8 +51,7 @@ static ct_status taps_init(taps *t, int in_size, int out_size, int i0, int n_out
     t->w = malloc(sizeof(double) * (size_t)t->ksize);
     if (!t->first || !t->count || !t->coeff || !t->w) {
         taps_free(t);
-        return ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d coefficients",
-                       n_out, t->ksize);
+        return ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d coefficients", n_out, t->ksize);
     }
     double inv = 1.0 / filterscale;
     for (int i = i0; i < i0 + n_out; i++) {
@@ -86,8 +85,7 @@ static inline uint8_t clip_acc(int32_t acc) {
 }
 
 /* dst [h, out_w, 3] from src [h, in_w, 3] (out_w: the outputs the taps cover). */
-static void pass_horizontal(uint8_t *dst, const uint8_t *src, int h, int in_w, int out_w,
-                            const taps *t) {
+static void pass_horizontal(uint8_t *dst, const uint8_t *src, int h, int in_w, int out_w, const taps *t) {
 #pragma omp parallel for schedule(static) if ((long)h * out_w > 65536)
     for (int y = 0; y < h; y++) {
         const uint8_t *row = src + (size_t)y * (size_t)in_w * 3;
@@ -127,22 +125,20 @@ static void pass_vertical(uint8_t *dst, const uint8_t *src, int w, int out_h, co
 /* Copies columns [x0, x0 + ww) of rows [y0, y0 + h) of src (width w) to dst [h, ww, 3]. */
 static void copy_block(uint8_t *dst, const uint8_t *src, int w, int x0, int y0, int ww, int h) {
     for (int y = 0; y < h; y++)
-        memcpy(dst + (size_t)y * (size_t)ww * 3, src + ((size_t)(y0 + y) * (size_t)w + (size_t)x0) * 3,
-               (size_t)ww * 3);
+        memcpy(dst + (size_t)y * (size_t)ww * 3, src + ((size_t)(y0 + y) * (size_t)w + (size_t)x0) * 3, (size_t)ww * 3);
 }
 
-ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int out_h, int x0,
-                               int y0, int ww, int wh) {
+ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int out_h, int x0, int y0, int ww,
+                               int wh) {
     if (!out || !in || !in->rgb || in->w <= 0 || in->h <= 0)
         return ct_fail(CT_ERR_ARG, "image: resize: empty input image");
     if (out == in) return ct_fail(CT_ERR_ARG, "image: resize: output must differ from input");
     memset(out, 0, sizeof *out);
     if (out_w <= 0 || out_h <= 0)
-        return ct_fail(CT_ERR_ARG, "image: resize: target size %d x %d must be positive", out_w,
-                       out_h);
+        return ct_fail(CT_ERR_ARG, "image: resize: target size %d x %d must be positive", out_w, out_h);
     if (x0 < 0 || y0 < 0 || ww <= 0 || wh <= 0 || ww > out_w - x0 || wh > out_h - y0)
-        return ct_fail(CT_ERR_ARG, "image: resize: window %d x %d at (%d, %d) outside %d x %d", ww,
-                       wh, x0, y0, out_w, out_h);
+        return ct_fail(CT_ERR_ARG, "image: resize: window %d x %d at (%d, %d) outside %d x %d", ww, wh, x0, y0, out_w,
+                       out_h);
     ct_status st = ct_img_alloc_work(out, ww, wh, "resize");
     if (st != CT_OK) return st;
     int need_h = out_w != in->w, need_v = out_h != in->h;
@@ -158,8 +154,7 @@ ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int
         /* Only the input rows the vertical pass reads go through the horizontal pass. */
         mid = malloc((size_t)ww * (size_t)(r1 - r0) * 3);
         if (!mid) {
-            st = ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d intermediate", ww,
-                         r1 - r0);
+            st = ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d intermediate", ww, r1 - r0);
             goto fail;
         }
         pass_horizontal(mid, rows, r1 - r0, in->w, ww, &th);
@@ -172,8 +167,7 @@ ct_status ct_img_resize_window(ct_image *out, const ct_image *in, int out_w, int
         if (ww < in->w) {
             mid = malloc((size_t)ww * (size_t)(r1 - r0) * 3);
             if (!mid) {
-                st = ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d intermediate",
-                             ww, r1 - r0);
+                st = ct_fail(CT_ERR_NOMEM, "image: resize: cannot allocate %d x %d intermediate", ww, r1 - r0);
                 goto fail;
             }
             copy_block(mid, in->rgb, in->w, x0, r0, ww, r1 - r0);
@@ -198,8 +192,10 @@ fail:
 ct_status ct_image_resize_bicubic(ct_image *out, const ct_image *in, int out_w, int out_h) {
     if (out && out_w > 0 && out_h > 0 && (uint64_t)out_w * (uint64_t)out_h > (uint64_t)CT_IMAGE_MAX_PIXELS) {
         memset(out, 0, sizeof *out);
-        return ct_fail(CT_ERR_NOMEM, "image: resize target: %d x %d pixels exceeds the limit of %d "
-                       "pixels (CT_IMAGE_MAX_PIXELS)", out_w, out_h, CT_IMAGE_MAX_PIXELS);
+        return ct_fail(CT_ERR_NOMEM,
+                       "image: resize target: %d x %d pixels exceeds the limit of %d "
+                       "pixels (CT_IMAGE_MAX_PIXELS)",
+                       out_w, out_h, CT_IMAGE_MAX_PIXELS);
     }
     return ct_img_resize_window(out, in, out_w, out_h, 0, 0, out_w, out_h);
 }

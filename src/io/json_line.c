@@ -10,7 +10,10 @@ static int hex4(const char *s, size_t n, size_t i, uint32_t *v) {
     *v = 0;
     for (size_t k = i; k < i + 4; k++) {
         char c = s[k];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return 0;
         *v = *v << 4 | (uint32_t)d;
     }
@@ -36,7 +39,8 @@ ct_status ct_json_string_line(const char *s, size_t n, char **out, size_t *out_l
         if (c == '"') break;
         if (c < 0x20) {
             free(o);
-            return ct_fail(CT_ERR_FORMAT, "raw control character 0x%02X in a JSON string at column %zu (escape it)", c, i + 1);
+            return ct_fail(CT_ERR_FORMAT, "raw control character 0x%02X in a JSON string at column %zu (escape it)", c,
+                           i + 1);
         }
         if (c != '\\') {
             o[k++] = (char)c;
@@ -68,13 +72,13 @@ ct_status ct_json_string_line(const char *s, size_t n, char **out, size_t *out_l
                     lo <= 0xDFFF) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     i += 6;
-                } else cp = 0xFFFD;
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) cp = 0xFFFD;
+                } else
+                    cp = 0xFFFD;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF)
+                cp = 0xFFFD;
             k += (size_t)ct_utf8_put(cp, (uint8_t *)o + k);
             break;
-        default:
-            free(o);
-            return ct_fail(CT_ERR_FORMAT, "bad escape '\\%c' at column %zu", s[i], i);
+        default: free(o); return ct_fail(CT_ERR_FORMAT, "bad escape '\\%c' at column %zu", s[i], i);
         }
     }
     for (i++; i < n && is_blank(s[i]); i++) {}

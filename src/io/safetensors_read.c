@@ -15,16 +15,16 @@
 #include <cjson/cJSON.h>
 #include <utf8proc.h>
 
+#include "core/fileio.h"
 #include "core/half.h"
 #include "ctcir/safetensors.h"
-#include "core/fileio.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this reader assumes a little-endian host"
 #endif
 
 /* Headers of real checkpoints are kilobytes to a few MB; the HF library caps them at 100 MB. */
-#define ST_MAX_HEADER ((uint64_t)100 * 1000 * 1000)
+#define ST_MAX_HEADER   ((uint64_t)100 * 1000 * 1000)
 /* Offsets and shapes arrive as JSON numbers (doubles): beyond 2^53 they are not exact. */
 #define ST_MAX_JSON_INT 9007199254740992.0
 
@@ -34,7 +34,7 @@ struct ct_st_file {
     size_t size;
     bool mapped; /* base is an mmap to unmap on close */
     int n;
-    ct_st_tensor *tensors; /* header order */
+    ct_st_tensor *tensors;        /* header order */
     const ct_st_tensor **by_name; /* sorted by name, for ct_st_find */
     int n_meta;
     const char **meta; /* key, value, key, value, ... in header order */
@@ -45,17 +45,14 @@ static const struct {
     const char *name;
     size_t size;
 } dtype_info[] = {
-    [CT_DT_F64] = {"F64", 8}, [CT_DT_F32] = {"F32", 4}, [CT_DT_F16] = {"F16", 2},
-    [CT_DT_BF16] = {"BF16", 2}, [CT_DT_I64] = {"I64", 8}, [CT_DT_I32] = {"I32", 4},
-    [CT_DT_I16] = {"I16", 2}, [CT_DT_I8] = {"I8", 1}, [CT_DT_U64] = {"U64", 8},
-    [CT_DT_U32] = {"U32", 4}, [CT_DT_U16] = {"U16", 2}, [CT_DT_U8] = {"U8", 1},
+    [CT_DT_F64] = {"F64", 8},   [CT_DT_F32] = {"F32", 4}, [CT_DT_F16] = {"F16", 2}, [CT_DT_BF16] = {"BF16", 2},
+    [CT_DT_I64] = {"I64", 8},   [CT_DT_I32] = {"I32", 4}, [CT_DT_I16] = {"I16", 2}, [CT_DT_I8] = {"I8", 1},
+    [CT_DT_U64] = {"U64", 8},   [CT_DT_U32] = {"U32", 4}, [CT_DT_U16] = {"U16", 2}, [CT_DT_U8] = {"U8", 1},
     [CT_DT_BOOL] = {"BOOL", 1},
 };
 #define N_DTYPES ((int)(sizeof dtype_info / sizeof dtype_info[0]))
 
-const char *ct_dtype_name(ct_dtype dt) {
-    return (int)dt >= 0 && (int)dt < N_DTYPES ? dtype_info[dt].name : "?";
-}
+const char *ct_dtype_name(ct_dtype dt) { return (int)dt >= 0 && (int)dt < N_DTYPES ? dtype_info[dt].name : "?"; }
 
 size_t ct_dtype_size(ct_dtype dt) { return (int)dt >= 0 && (int)dt < N_DTYPES ? dtype_info[dt].size : 0; }
 
@@ -138,22 +135,26 @@ static ct_status parse_tensor(const char *path, const cJSON *e, size_t data_len,
     const char *name = e->string;
     bool dup;
     if (!cJSON_IsObject(e))
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT " is %s, expected an object with dtype, shape, data_offsets",
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT " is %s, expected an object with dtype, shape, data_offsets",
                        path, name, json_kind(e));
 
     const cJSON *dt = unique_child(e, "dtype", &dup);
     if (dup) return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": duplicate key 'dtype'", path, name);
     if (!cJSON_IsString(dt))
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'dtype' is %s, expected a string", path, name, json_kind(dt));
+        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'dtype' is %s, expected a string", path,
+                       name, json_kind(dt));
     if (!dtype_from_name(dt->valuestring, &t->dtype))
         return ct_fail(CT_ERR_FORMAT,
-                       "safetensors: %s: tensor " NAME_FMT ": unknown dtype '%.40s' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL)",
+                       "safetensors: %s: tensor " NAME_FMT
+                       ": unknown dtype '%.40s' (supported: F64 F32 F16 BF16 I64 I32 I16 I8 U64 U32 U16 U8 BOOL)",
                        path, name, dt->valuestring);
 
     const cJSON *shape = unique_child(e, "shape", &dup);
     if (dup) return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": duplicate key 'shape'", path, name);
     if (!cJSON_IsArray(shape))
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'shape' is %s, expected an array", path, name, json_kind(shape));
+        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'shape' is %s, expected an array", path,
+                       name, json_kind(shape));
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > CT_ST_MAX_DIMS)
         return ct_fail(CT_ERR_UNSUPPORTED, "safetensors: %s: tensor " NAME_FMT ": %d dimensions, at most %d supported",
@@ -167,41 +168,52 @@ static ct_status parse_tensor(const char *path, const cJSON *e, size_t data_len,
         uint64_t v;
         if (!json_count(c, &v)) {
             if (cJSON_IsNumber(c))
-                return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": shape[%d] = %g is not a non-negative integer",
+                return ct_fail(CT_ERR_FORMAT,
+                               "safetensors: %s: tensor " NAME_FMT ": shape[%d] = %g is not a non-negative integer",
                                path, name, d, c->valuedouble);
-            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": shape[%d] is %s, expected a non-negative integer",
+            return ct_fail(CT_ERR_FORMAT,
+                           "safetensors: %s: tensor " NAME_FMT ": shape[%d] is %s, expected a non-negative integer",
                            path, name, d, json_kind(c));
         }
         t->shape[d] = (int64_t)v;
         /* numel * esize must fit in size_t; once it is over, only a zero dimension can save it. */
-        if (v == 0) numel = 0, overflow = false;
-        else if (numel && numel > SIZE_MAX / esize / v) overflow = true;
-        else numel *= v;
+        if (v == 0)
+            numel = 0, overflow = false;
+        else if (numel && numel > SIZE_MAX / esize / v)
+            overflow = true;
+        else
+            numel *= v;
     }
     if (overflow)
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": shape's element count x %zu bytes overflows",
-                       path, name, esize);
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT ": shape's element count x %zu bytes overflows", path, name,
+                       esize);
     t->numel = (size_t)numel;
     t->nbytes = (size_t)numel * esize;
 
     const cJSON *off = unique_child(e, "data_offsets", &dup);
-    if (dup) return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": duplicate key 'data_offsets'", path, name);
+    if (dup)
+        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": duplicate key 'data_offsets'", path, name);
     if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2)
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'data_offsets' is %s, expected [begin, end]",
-                       path, name, cJSON_IsArray(off) ? "an array of the wrong length" : json_kind(off));
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT ": 'data_offsets' is %s, expected [begin, end]", path, name,
+                       cJSON_IsArray(off) ? "an array of the wrong length" : json_kind(off));
     if (!json_count(off->child, &r->begin) || !json_count(off->child->next, &r->end))
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": 'data_offsets' must be two non-negative integers",
-                       path, name);
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT ": 'data_offsets' must be two non-negative integers", path,
+                       name);
     if (r->begin > r->end)
         return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT ": data_offsets [%llu, %llu) has begin > end",
                        path, name, (unsigned long long)r->begin, (unsigned long long)r->end);
     if (r->end > data_len)
         return ct_fail(CT_ERR_FORMAT,
-                       "safetensors: %s: tensor " NAME_FMT ": data_offsets [%llu, %llu) exceed the data size %zu (file truncated?)",
+                       "safetensors: %s: tensor " NAME_FMT
+                       ": data_offsets [%llu, %llu) exceed the data size %zu (file truncated?)",
                        path, name, (unsigned long long)r->begin, (unsigned long long)r->end, data_len);
     if (r->end - r->begin != t->nbytes)
         return ct_fail(CT_ERR_FORMAT,
-                       "safetensors: %s: tensor " NAME_FMT ": data_offsets [%llu, %llu) hold %llu bytes but %s x %zu elements needs %zu",
+                       "safetensors: %s: tensor " NAME_FMT
+                       ": data_offsets [%llu, %llu) hold %llu bytes but %s x %zu elements needs %zu",
                        path, name, (unsigned long long)r->begin, (unsigned long long)r->end,
                        (unsigned long long)(r->end - r->begin), dtype_info[t->dtype].name, t->numel, t->nbytes);
     return CT_OK;
@@ -209,11 +221,12 @@ static ct_status parse_tensor(const char *path, const cJSON *e, size_t data_len,
 
 static ct_status parse_metadata(const char *path, const cJSON *m) {
     if (!cJSON_IsObject(m))
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: '__metadata__' is %s, expected an object of strings", path, json_kind(m));
+        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: '__metadata__' is %s, expected an object of strings", path,
+                       json_kind(m));
     for (const cJSON *c = m->child; c; c = c->next) {
         if (!cJSON_IsString(c))
-            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: __metadata__ " NAME_FMT " is %s, expected a string",
-                           path, c->string, json_kind(c));
+            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: __metadata__ " NAME_FMT " is %s, expected a string", path,
+                           c->string, json_kind(c));
     }
     return CT_OK;
 }
@@ -226,7 +239,8 @@ static ct_status check_layout(ct_st_file *f, range *r, size_t data_len) {
     qsort(f->by_name, (size_t)n, sizeof *f->by_name, cmp_name_ptr);
     for (int i = 1; i < n; i++)
         if (strcmp(f->by_name[i]->name, f->by_name[i - 1]->name) == 0)
-            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: duplicate tensor name " NAME_FMT, f->path, f->by_name[i]->name);
+            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: duplicate tensor name " NAME_FMT, f->path,
+                           f->by_name[i]->name);
 
     if (f->n_meta > 1) {
         const char **keys = malloc((size_t)f->n_meta * sizeof *keys);
@@ -245,12 +259,14 @@ static ct_status check_layout(ct_st_file *f, range *r, size_t data_len) {
     for (int i = 0; i < n; i++) {
         const char *name = f->tensors[r[i].index].name;
         if (r[i].begin < pos)
-            return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT " data_offsets [%llu, %llu) overlap tensor " NAME_FMT,
+            return ct_fail(CT_ERR_FORMAT,
+                           "safetensors: %s: tensor " NAME_FMT " data_offsets [%llu, %llu) overlap tensor " NAME_FMT,
                            f->path, name, (unsigned long long)r[i].begin, (unsigned long long)r[i].end,
                            f->tensors[r[i - 1].index].name);
         if (r[i].begin > pos)
             return ct_fail(CT_ERR_FORMAT,
-                           "safetensors: %s: data bytes [%llu, %llu) before tensor " NAME_FMT " belong to no tensor (gaps are not allowed)",
+                           "safetensors: %s: data bytes [%llu, %llu) before tensor " NAME_FMT
+                           " belong to no tensor (gaps are not allowed)",
                            f->path, (unsigned long long)pos, (unsigned long long)r[i].begin, name);
         pos = r[i].end;
     }
@@ -271,15 +287,19 @@ static ct_status parse(ct_st_file *f) {
 
     if (size == 0) return ct_fail(CT_ERR_FORMAT, "safetensors: %s: empty file (0 bytes)", path);
     if (size < 8)
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: truncated: %zu bytes, shorter than the 8-byte header size field", path, size);
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: truncated: %zu bytes, shorter than the 8-byte header size field", path, size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | base[i];
     if (hlen > ST_MAX_HEADER)
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: header size %llu exceeds the %llu-byte limit (not a safetensors file?)",
-                       path, (unsigned long long)hlen, (unsigned long long)ST_MAX_HEADER);
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: header size %llu exceeds the %llu-byte limit (not a safetensors file?)", path,
+                       (unsigned long long)hlen, (unsigned long long)ST_MAX_HEADER);
     if (hlen > size - 8)
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: header size %llu is larger than the %zu bytes after the size field (file truncated?)",
-                       path, (unsigned long long)hlen, size - 8);
+        return ct_fail(
+            CT_ERR_FORMAT,
+            "safetensors: %s: header size %llu is larger than the %zu bytes after the size field (file truncated?)",
+            path, (unsigned long long)hlen, size - 8);
     if (hlen < 2 || base[8] != '{')
         return ct_fail(CT_ERR_FORMAT, "safetensors: %s: header does not start with '{': not a JSON object", path);
     size_t data_len = size - 8 - (size_t)hlen;
@@ -303,8 +323,9 @@ static ct_status parse(ct_st_file *f) {
     }
     for (const char *p = end; p < hdr + hlen; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
-            s = ct_fail(CT_ERR_FORMAT, "safetensors: %s: header has junk after the JSON object (header byte %td of %llu)",
-                        path, p - hdr, (unsigned long long)hlen);
+            s = ct_fail(CT_ERR_FORMAT,
+                        "safetensors: %s: header has junk after the JSON object (header byte %td of %llu)", path,
+                        p - hdr, (unsigned long long)hlen);
             goto fail;
         }
     if (!cJSON_IsObject(root)) {
@@ -442,9 +463,7 @@ void ct_st_close(ct_st_file *f) {
 const char *ct_st_path(const ct_st_file *f) { return f->path; }
 int ct_st_count(const ct_st_file *f) { return f->n; }
 
-const ct_st_tensor *ct_st_at(const ct_st_file *f, int i) {
-    return i >= 0 && i < f->n ? &f->tensors[i] : NULL;
-}
+const ct_st_tensor *ct_st_at(const ct_st_file *f, int i) { return i >= 0 && i < f->n ? &f->tensors[i] : NULL; }
 
 const ct_st_tensor *ct_st_find(const ct_st_file *f, const char *name) {
     int lo = 0, hi = f->n - 1;
@@ -453,8 +472,10 @@ const ct_st_tensor *ct_st_find(const ct_st_file *f, const char *name) {
         const ct_st_tensor *t = f->by_name[mid];
         int c = strcmp(name, t->name);
         if (c == 0) return t;
-        if (c < 0) hi = mid - 1;
-        else lo = mid + 1;
+        if (c < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
     }
     return NULL;
 }
@@ -499,7 +520,8 @@ ct_status ct_st_read_f32(const ct_st_file *f, const ct_st_tensor *t, float *dst)
         return CT_OK;
     }
     default:
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT " has dtype %s, expected a float dtype (F64/F32/F16/BF16)",
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT " has dtype %s, expected a float dtype (F64/F32/F16/BF16)",
                        f ? f->path : "?", t->name, ct_dtype_name(t->dtype));
     }
 }
@@ -508,12 +530,12 @@ ct_status ct_st_read_i64(const ct_st_file *f, const ct_st_tensor *t, int64_t *ds
     const uint8_t *src = t->data;
     size_t n = t->numel;
     switch (t->dtype) {
-#define CONVERT(CTYPE)                                      \
-    for (size_t i = 0; i < n; i++) {                        \
-        CTYPE v;                                            \
-        memcpy(&v, src + i * sizeof(CTYPE), sizeof(CTYPE)); \
-        dst[i] = (int64_t)v;                                \
-    }                                                       \
+#define CONVERT(CTYPE)                                                                                                 \
+    for (size_t i = 0; i < n; i++) {                                                                                   \
+        CTYPE v;                                                                                                       \
+        memcpy(&v, src + i * sizeof(CTYPE), sizeof(CTYPE));                                                            \
+        dst[i] = (int64_t)v;                                                                                           \
+    }                                                                                                                  \
     return CT_OK;
     case CT_DT_I64:
         if (t->nbytes) memcpy(dst, src, t->nbytes);
@@ -533,13 +555,15 @@ ct_status ct_st_read_i64(const ct_st_file *f, const ct_st_tensor *t, int64_t *ds
             uint64_t v;
             memcpy(&v, src + 8 * i, 8);
             if (v > (uint64_t)INT64_MAX)
-                return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT " element %zu = %llu does not fit in int64",
+                return ct_fail(CT_ERR_FORMAT,
+                               "safetensors: %s: tensor " NAME_FMT " element %zu = %llu does not fit in int64",
                                f ? f->path : "?", t->name, i, (unsigned long long)v);
             dst[i] = (int64_t)v;
         }
         return CT_OK;
     default:
-        return ct_fail(CT_ERR_FORMAT, "safetensors: %s: tensor " NAME_FMT " has dtype %s, expected an integer or BOOL dtype",
+        return ct_fail(CT_ERR_FORMAT,
+                       "safetensors: %s: tensor " NAME_FMT " has dtype %s, expected an integer or BOOL dtype",
                        f ? f->path : "?", t->name, ct_dtype_name(t->dtype));
     }
 }

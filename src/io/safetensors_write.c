@@ -64,16 +64,21 @@ static ct_status add(ct_st_writer *w, const char *name, ct_dtype dtype, int ndim
     size_t esize = ct_dtype_size(dtype);
     if (!esize) return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': invalid dtype %d", name, (int)dtype);
     if (ndim < 0 || ndim > CT_ST_MAX_DIMS || (ndim > 0 && !shape))
-        return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': ndim %d outside [0, %d]", name, ndim, CT_ST_MAX_DIMS);
+        return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': ndim %d outside [0, %d]", name, ndim,
+                       CT_ST_MAX_DIMS);
     size_t numel = 1;
     bool overflow = false;
     for (int d = 0; d < ndim; d++) {
         if (shape[d] < 0)
-            return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': shape[%d] = %lld is negative", name, d, (long long)shape[d]);
+            return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': shape[%d] = %lld is negative", name, d,
+                           (long long)shape[d]);
         uint64_t v = (uint64_t)shape[d];
-        if (v == 0) numel = 0, overflow = false;
-        else if (numel && numel > SIZE_MAX / esize / v) overflow = true;
-        else numel *= (size_t)v;
+        if (v == 0)
+            numel = 0, overflow = false;
+        else if (numel && numel > SIZE_MAX / esize / v)
+            overflow = true;
+        else
+            numel *= (size_t)v;
     }
     if (overflow) return ct_fail(CT_ERR_ARG, "safetensors writer: tensor '%s': size overflows", name);
     size_t nbytes = numel * esize;
@@ -103,8 +108,8 @@ ct_status ct_st_writer_add(ct_st_writer *w, const char *name, ct_dtype dtype, in
     return add(w, name, dtype, ndim, shape, data, false);
 }
 
-ct_status ct_st_writer_add_copy(ct_st_writer *w, const char *name, ct_dtype dtype, int ndim,
-                                const int64_t *shape, const void *data) {
+ct_status ct_st_writer_add_copy(ct_st_writer *w, const char *name, ct_dtype dtype, int ndim, const int64_t *shape,
+                                const void *data) {
     return add(w, name, dtype, ndim, shape, data, true);
 }
 
@@ -243,8 +248,10 @@ ct_status ct_st_writer_save(ct_st_writer *w, const char *path) {
     s = ct_atomic_write(&a, size_field, 8);
     if (!s) s = ct_atomic_write(&a, hdr.p, hdr.len);
     for (int i = 0; i < w->n && !s; i++) s = ct_atomic_write(&a, w->entries[i].data, w->entries[i].nbytes);
-    if (s) ct_atomic_abort(&a);
-    else s = ct_atomic_commit(&a);
+    if (s)
+        ct_atomic_abort(&a);
+    else
+        s = ct_atomic_commit(&a);
 done:
     free(hdr.p);
     return s;

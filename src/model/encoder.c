@@ -11,11 +11,11 @@ struct ct_encoder {
     ct_clip_text_acts ta;
     ct_head_path hp;
     float *mem;
-    float *empty_tx;  /* [cap,2,dt] the empty text's tokens (start, end), repeated */
-    float *map;       /* [cap,Nv,last_T] */
-    int64_t *ids;     /* [cap,77] packed ids */
-    int *key_len;     /* [cap] */
-    int *empty_len;   /* [cap] all 2 */
+    float *empty_tx; /* [cap,2,dt] the empty text's tokens (start, end), repeated */
+    float *map;      /* [cap,Nv,last_T] */
+    int64_t *ids;    /* [cap,77] packed ids */
+    int *key_len;    /* [cap] */
+    int *empty_len;  /* [cap] all 2 */
     int last_n, last_T;
 };
 
@@ -35,12 +35,18 @@ ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
         ct_head_path_plan(&e->hp, m, &plan, max_batch, m->T);
         e->empty_tx = ct_plan_take(&plan, (size_t)max_batch * 2 * m->dt);
         e->map = ct_plan_take(&plan, (size_t)max_batch * m->Nv * m->T);
-        if (pass == 0 && !(e->mem = ct_plan_alloc(&plan))) { s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory"); goto fail; }
+        if (pass == 0 && !(e->mem = ct_plan_alloc(&plan))) {
+            s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory");
+            goto fail;
+        }
     }
     e->key_len = calloc((size_t)max_batch, sizeof *e->key_len);
     e->empty_len = calloc((size_t)max_batch, sizeof *e->empty_len);
     e->ids = calloc((size_t)max_batch * CT_CONTEXT_LENGTH, sizeof *e->ids);
-    if (!e->key_len || !e->empty_len || !e->ids) { s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory"); goto fail; }
+    if (!e->key_len || !e->empty_len || !e->ids) {
+        s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory");
+        goto fail;
+    }
     /* the empty text's tokens, once: <|startoftext|><|endoftext|> (the padding is masked) */
     if ((s = ct_head_empty_text(m, &e->ta, e->empty_tx, e->empty_len, max_batch))) goto fail;
     *out = e;

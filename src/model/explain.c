@@ -41,14 +41,20 @@ ct_status ct_explain(ct_explain_result *r, const ct_model *m, const float *pixel
     r->maps = calloc(((size_t)n + 1) * g * g, sizeof *r->maps);
     ct_encoder *e = NULL;
     ct_status s;
-    if (!r->start || !r->end || !r->maps) { s = ct_fail(CT_ERR_NOMEM, "explain: out of memory"); goto fail; }
+    if (!r->start || !r->end || !r->maps) {
+        s = ct_fail(CT_ERR_NOMEM, "explain: out of memory");
+        goto fail;
+    }
     int64_t ids[CT_CONTEXT_LENGTH];
     if ((s = ct_model_tokenize(m, caption, ids))) goto fail;
     for (int i = 0; i < n; i++)
         if ((s = ct_phrase_span(m, ids, phrases[i], &r->start[i], &r->end[i]))) goto fail;
     if ((s = ct_encoder_new(&e, m, 1))) goto fail;
     float *q = malloc((size_t)m->P * sizeof *q);
-    if (!q) { s = ct_fail(CT_ERR_NOMEM, "explain: out of memory"); goto fail; }
+    if (!q) {
+        s = ct_fail(CT_ERR_NOMEM, "explain: out of memory");
+        goto fail;
+    }
     s = ct_encode_query(e, pixels, ids, 1, q);
     free(q);
     if (s) goto fail;

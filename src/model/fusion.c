@@ -19,15 +19,20 @@ ct_status ct_fusion_register(ct_fusion *f, ct_params *p, int L, int H, int dv, i
     f->L = L, f->H = H, f->dv = dv, f->dt = dt;
     for (int l = 0; l < L; l++) {
         ct_fusion_block *b = &f->blk[l];
-        struct { const char *suffix; int *index; int ndim; int64_t d0, d1; } spec[] = {
-            {"ln_a.weight", &b->ln_a_w, 1, dv, 0},         {"ln_a.bias", &b->ln_a_b, 1, dv, 0},
-            {"attn.q_proj.weight", &b->q_w, 2, dv, dv},    {"attn.q_proj.bias", &b->q_b, 1, dv, 0},
-            {"attn.k_proj.weight", &b->k_w, 2, dv, dt},    {"attn.k_proj.bias", &b->k_b, 1, dv, 0},
-            {"attn.v_proj.weight", &b->v_w, 2, dv, dt},    {"attn.v_proj.bias", &b->v_b, 1, dv, 0},
-            {"attn.out_proj.weight", &b->o_w, 2, dv, dv},  {"attn.out_proj.bias", &b->o_b, 1, dv, 0},
-            {"ln_f.weight", &b->ln_f_w, 1, dv, 0},         {"ln_f.bias", &b->ln_f_b, 1, dv, 0},
-            {"mlp.fc1.weight", &b->fc1_w, 2, 4 * dv, dv},  {"mlp.fc1.bias", &b->fc1_b, 1, 4 * dv, 0},
-            {"mlp.fc2.weight", &b->fc2_w, 2, dv, 4 * dv},  {"mlp.fc2.bias", &b->fc2_b, 1, dv, 0},
+        struct {
+            const char *suffix;
+            int *index;
+            int ndim;
+            int64_t d0, d1;
+        } spec[] = {
+            {"ln_a.weight", &b->ln_a_w, 1, dv, 0},        {"ln_a.bias", &b->ln_a_b, 1, dv, 0},
+            {"attn.q_proj.weight", &b->q_w, 2, dv, dv},   {"attn.q_proj.bias", &b->q_b, 1, dv, 0},
+            {"attn.k_proj.weight", &b->k_w, 2, dv, dt},   {"attn.k_proj.bias", &b->k_b, 1, dv, 0},
+            {"attn.v_proj.weight", &b->v_w, 2, dv, dt},   {"attn.v_proj.bias", &b->v_b, 1, dv, 0},
+            {"attn.out_proj.weight", &b->o_w, 2, dv, dv}, {"attn.out_proj.bias", &b->o_b, 1, dv, 0},
+            {"ln_f.weight", &b->ln_f_w, 1, dv, 0},        {"ln_f.bias", &b->ln_f_b, 1, dv, 0},
+            {"mlp.fc1.weight", &b->fc1_w, 2, 4 * dv, dv}, {"mlp.fc1.bias", &b->fc1_b, 1, 4 * dv, 0},
+            {"mlp.fc2.weight", &b->fc2_w, 2, dv, 4 * dv}, {"mlp.fc2.bias", &b->fc2_b, 1, dv, 0},
         };
         for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
             char name[CT_PARAM_NAME_MAX];
@@ -117,22 +122,24 @@ static void add_into(float *y, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a,
-                       const float *v0, const float *tx, const int *key_len, int B, int Nv, int T) {
+void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a, const float *v0, const float *tx,
+                       const int *key_len, int B, int Nv, int T) {
     const int dv = f->dv, dt = f->dt, N = B * Nv;
     const float scale = 1.0f / sqrtf((float)(dv / f->H));
     const float *vin = v0;
     for (int l = 0; l < f->L; l++) {
         const ct_fusion_block *w = &f->blk[l];
         ct_fusion_block_acts *b = &a->blk[l];
-        layernorm_forward(b->xa, b->mean_a, b->rstd_a, vin, ct_param(p, w->ln_a_w), ct_param(p, w->ln_a_b), N, dv, LN_EPS);
+        layernorm_forward(b->xa, b->mean_a, b->rstd_a, vin, ct_param(p, w->ln_a_w), ct_param(p, w->ln_a_b), N, dv,
+                          LN_EPS);
         linear_forward(b->q, b->xa, ct_param(p, w->q_w), ct_param(p, w->q_b), N, dv, dv);
         linear_forward(b->k, tx, ct_param(p, w->k_w), ct_param(p, w->k_b), B * T, dt, dv);
         linear_forward(b->u, tx, ct_param(p, w->v_w), ct_param(p, w->v_b), B * T, dt, dv);
         attention_forward(b->ao, b->att, b->q, b->k, b->u, key_len, false, scale, B, Nv, T, dv, f->H);
         linear_forward(b->v1, b->ao, ct_param(p, w->o_w), ct_param(p, w->o_b), N, dv, dv);
         add_into(b->v1, vin, (size_t)N * dv);
-        layernorm_forward(b->xf, b->mean_f, b->rstd_f, b->v1, ct_param(p, w->ln_f_w), ct_param(p, w->ln_f_b), N, dv, LN_EPS);
+        layernorm_forward(b->xf, b->mean_f, b->rstd_f, b->v1, ct_param(p, w->ln_f_w), ct_param(p, w->ln_f_b), N, dv,
+                          LN_EPS);
         linear_forward(b->h, b->xf, ct_param(p, w->fc1_w), ct_param(p, w->fc1_b), N, dv, 4 * dv);
         gelu_forward(b->g, b->h, (size_t)N * 4 * dv);
         linear_forward(b->v2, b->g, ct_param(p, w->fc2_w), ct_param(p, w->fc2_b), N, 4 * dv, dv);
@@ -143,16 +150,17 @@ void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a
 
 #define GRAD(i) (param_grads ? ct_grad(p, (i)) : NULL)
 
-void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a,
-                        ct_fusion_scratch *s, float *dv0, float *dtx, const float *dout,
-                        const float *dmap, const float *v0, const float *tx, const int *key_len,
-                        int B, int Nv, int T) {
+void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a, ct_fusion_scratch *s,
+                        float *dv0, float *dtx, const float *dout, const float *dmap, const float *v0, const float *tx,
+                        const int *key_len, int B, int Nv, int T) {
     (void)key_len;
     const int dv = f->dv, dt = f->dt, N = B * Nv, H = f->H;
     const size_t nd = (size_t)N * dv, td = (size_t)B * T * dv;
     const float scale = 1.0f / sqrtf((float)(dv / H));
-    if (dout) memcpy(s->dcur, dout, nd * sizeof(float));
-    else memset(s->dcur, 0, nd * sizeof(float));
+    if (dout)
+        memcpy(s->dcur, dout, nd * sizeof(float));
+    else
+        memset(s->dcur, 0, nd * sizeof(float));
     if (dmap) { /* every block and head receives dmap / (L H) */
         const float w = 1.0f / (float)(f->L * H);
         const size_t plane = (size_t)Nv * T;
@@ -175,8 +183,8 @@ void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_f
         gelu_backward(s->dh, s->dg, b->h, 4 * nd);
         memset(s->dxf, 0, nd * sizeof(float));
         linear_backward(s->dxf, GRAD(w->fc1_w), GRAD(w->fc1_b), s->dh, b->xf, ct_param(p, w->fc1_w), N, dv, 4 * dv);
-        layernorm_backward(s->dv1, GRAD(w->ln_f_w), GRAD(w->ln_f_b), s->dxf, b->v1, ct_param(p, w->ln_f_w),
-                           b->mean_f, b->rstd_f, N, dv);
+        layernorm_backward(s->dv1, GRAD(w->ln_f_w), GRAD(w->ln_f_b), s->dxf, b->v1, ct_param(p, w->ln_f_w), b->mean_f,
+                           b->rstd_f, N, dv);
         /* v1 = vin + Wo attention(Q, K, U) */
         memcpy(s->dcur, s->dv1, nd * sizeof(float)); /* becomes d vin */
         memset(s->dao, 0, nd * sizeof(float));
@@ -184,14 +192,14 @@ void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_f
         memset(s->dq, 0, nd * sizeof(float));
         memset(s->dk, 0, td * sizeof(float));
         memset(s->du, 0, td * sizeof(float));
-        attention_backward(s->dq, s->dk, s->du, s->dao, dmap ? s->datt : NULL, b->att, b->q, b->k, b->u, scale,
-                           B, Nv, T, dv, H, s->att_scratch);
+        attention_backward(s->dq, s->dk, s->du, s->dao, dmap ? s->datt : NULL, b->att, b->q, b->k, b->u, scale, B, Nv,
+                           T, dv, H, s->att_scratch);
         memset(s->dxa, 0, nd * sizeof(float));
         linear_backward(s->dxa, GRAD(w->q_w), GRAD(w->q_b), s->dq, b->xa, ct_param(p, w->q_w), N, dv, dv);
         linear_backward(dtx, GRAD(w->k_w), GRAD(w->k_b), s->dk, tx, ct_param(p, w->k_w), B * T, dt, dv);
         linear_backward(dtx, GRAD(w->v_w), GRAD(w->v_b), s->du, tx, ct_param(p, w->v_w), B * T, dt, dv);
-        layernorm_backward(s->dcur, GRAD(w->ln_a_w), GRAD(w->ln_a_b), s->dxa, vin, ct_param(p, w->ln_a_w),
-                           b->mean_a, b->rstd_a, N, dv);
+        layernorm_backward(s->dcur, GRAD(w->ln_a_w), GRAD(w->ln_a_b), s->dxa, vin, ct_param(p, w->ln_a_w), b->mean_a,
+                           b->rstd_a, N, dv);
     }
     if (dv0) add_into(dv0, s->dcur, nd);
 }

@@ -26,27 +26,27 @@ typedef struct {
 
 /* Saved activations of one block for B samples, Nv image tokens, T text positions. */
 typedef struct {
-    float *xa, *mean_a, *rstd_a;   /* LN_a(v) [B,Nv,dv], stats [B*Nv] */
-    float *q;                      /* [B,Nv,dv] */
-    float *k, *u;                  /* [B,T,dv] */
-    float *att;                    /* [B,H,Nv,T] softmax weights */
-    float *ao;                     /* [B,Nv,dv] attention output before Wo */
-    float *v1;                     /* [B,Nv,dv] after the attention residual */
-    float *xf, *mean_f, *rstd_f;   /* LN_f(v1) [B,Nv,dv], stats */
-    float *h, *g;                  /* fc1 output and GELU(h) [B,Nv,4dv] */
-    float *v2;                     /* [B,Nv,dv] block output */
+    float *xa, *mean_a, *rstd_a; /* LN_a(v) [B,Nv,dv], stats [B*Nv] */
+    float *q;                    /* [B,Nv,dv] */
+    float *k, *u;                /* [B,T,dv] */
+    float *att;                  /* [B,H,Nv,T] softmax weights */
+    float *ao;                   /* [B,Nv,dv] attention output before Wo */
+    float *v1;                   /* [B,Nv,dv] after the attention residual */
+    float *xf, *mean_f, *rstd_f; /* LN_f(v1) [B,Nv,dv], stats */
+    float *h, *g;                /* fc1 output and GELU(h) [B,Nv,4dv] */
+    float *v2;                   /* [B,Nv,dv] block output */
 } ct_fusion_block_acts;
 
 typedef struct {
-    int B, Nv, T;                  /* capacity */
-    ct_fusion_block_acts *blk;     /* [L] */
+    int B, Nv, T;              /* capacity */
+    ct_fusion_block_acts *blk; /* [L] */
 } ct_fusion_acts;
 
 /* Backward scratch, shared by all blocks. */
 typedef struct {
     float *dcur, *dv1, *dxf, *dg, *dh, *dao, *dq, *dk, *du, *dxa; /* see fusion.c */
-    float *datt;                   /* [B,H,Nv,T] per-head copy of the map gradient */
-    float *att_scratch;            /* [B,H,Nv,T] attention_backward scratch */
+    float *datt;                                                  /* [B,H,Nv,T] per-head copy of the map gradient */
+    float *att_scratch;                                           /* [B,H,Nv,T] attention_backward scratch */
 } ct_fusion_scratch;
 
 ct_status ct_fusion_register(ct_fusion *f, ct_params *p, int L, int H, int dv, int dt);
@@ -64,17 +64,16 @@ void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *p
 
 /* v0 [B,Nv,dv], tx [B,T,dt], key_len [B] (keys j >= key_len[b] are padding).
  * Output: a->blk[L-1].v2. */
-void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a,
-                       const float *v0, const float *tx, const int *key_len, int B, int Nv, int T);
+void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a, const float *v0, const float *tx,
+                       const int *key_len, int B, int Nv, int T);
 
 /* Accumulates parameter gradients into p->grad (skipped when `param_grads` is false), and
  * d v0 into dv0 [B,Nv,dv] and d tx into dtx [B,T,dt] when those are not NULL.
  * dout [B,Nv,dv] or NULL (zero); dmap [B,Nv,T] or NULL: gradient of the loss w.r.t. the map
  * Abar = mean over blocks and heads of the attention weights. */
-void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a,
-                        ct_fusion_scratch *s, float *dv0, float *dtx, const float *dout,
-                        const float *dmap, const float *v0, const float *tx, const int *key_len,
-                        int B, int Nv, int T);
+void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a, ct_fusion_scratch *s,
+                        float *dv0, float *dtx, const float *dout, const float *dmap, const float *v0, const float *tx,
+                        const int *key_len, int B, int Nv, int T);
 
 /* Abar [B,Nv,T] = mean over blocks and heads of the saved attention weights. */
 void ct_fusion_mean_map(float *map, const ct_fusion *f, const ct_fusion_acts *a, int B, int Nv, int T);

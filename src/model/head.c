@@ -23,18 +23,19 @@ void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, 
 
 const float *ct_head_tokens(const ct_model *m, const ct_head_path *h) { return h->fa.blk[m->fusion.L - 1].v2; }
 
-const float *ct_head_forward(const ct_model *m, ct_head_path *h, const float *v0, const float *tx,
-                             const int *key_len, int B, int T) {
+const float *ct_head_forward(const ct_model *m, ct_head_path *h, const float *v0, const float *tx, const int *key_len,
+                             int B, int T) {
     ct_fusion_forward(&m->fusion, &m->params, &h->fa, v0, tx, key_len, B, m->Nv, T);
     ct_pool_forward(&m->pool, &m->params, &h->pa, ct_head_tokens(m, h), B, m->Nv);
     return h->pa.r;
 }
 
-void ct_head_backward(ct_model *m, ct_head_path *h, ct_head_scratch *s, const float *dr, const float *dmap,
-                      float *dv0, float *dtx, const float *v0, const float *tx, const int *key_len, int B, int T) {
+void ct_head_backward(ct_model *m, ct_head_path *h, ct_head_scratch *s, const float *dr, const float *dmap, float *dv0,
+                      float *dtx, const float *v0, const float *tx, const int *key_len, int B, int T) {
     memset(s->dz, 0, (size_t)B * m->Nv * m->dv * sizeof(float));
     ct_pool_backward(&m->pool, &m->params, true, &h->pa, &s->ps, s->dz, dr, ct_head_tokens(m, h), B, m->Nv);
-    ct_fusion_backward(&m->fusion, &m->params, true, &h->fa, &s->fs, dv0, dtx, s->dz, dmap, v0, tx, key_len, B, m->Nv, T);
+    ct_fusion_backward(&m->fusion, &m->params, true, &h->fa, &s->fs, dv0, dtx, s->dz, dmap, v0, tx, key_len, B, m->Nv,
+                       T);
 }
 
 ct_status ct_head_empty_text(const ct_model *m, ct_clip_text_acts *ta, float *out, int *len, int n) {

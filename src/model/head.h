@@ -12,14 +12,14 @@
 #include "model/model.h"
 
 typedef struct {
-    ct_fusion_acts fa;  /* fusion block activations (attention maps included) */
-    ct_pool_acts pa;    /* pooling activations; pa.r [B,P] is the embedding */
+    ct_fusion_acts fa; /* fusion block activations (attention maps included) */
+    ct_pool_acts pa;   /* pooling activations; pa.r [B,P] is the embedding */
 } ct_head_path;
 
 typedef struct {
     ct_fusion_scratch fs;
     ct_pool_scratch ps;
-    float *dz;          /* [B,Nv,dv] gradient of the fused tokens */
+    float *dz; /* [B,Nv,dv] gradient of the fused tokens */
 } ct_head_scratch;
 
 ct_status ct_head_path_new(ct_head_path *h, const ct_model *m);
@@ -30,14 +30,14 @@ void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, 
 
 /* v0 [B,Nv,dv] image tokens, tx [B,T,dt] text tokens, key_len [B] -> r [B,P] (returned,
  * inside h). */
-const float *ct_head_forward(const ct_model *m, ct_head_path *h, const float *v0, const float *tx,
-                             const int *key_len, int B, int T);
+const float *ct_head_forward(const ct_model *m, ct_head_path *h, const float *v0, const float *tx, const int *key_len,
+                             int B, int T);
 /* The fused tokens Z [B,Nv,dv] of the last forward (the pooling's input). */
 const float *ct_head_tokens(const ct_model *m, const ct_head_path *h);
 /* dr [B,P] and dmap [B,Nv,T] (gradient of the mean attention map, or NULL) -> accumulates into
  * dv0 [B,Nv,dv], dtx [B,T,dt] and the head's parameter gradients. */
-void ct_head_backward(ct_model *m, ct_head_path *h, ct_head_scratch *s, const float *dr, const float *dmap,
-                      float *dv0, float *dtx, const float *v0, const float *tx, const int *key_len, int B, int T);
+void ct_head_backward(ct_model *m, ct_head_path *h, ct_head_scratch *s, const float *dr, const float *dmap, float *dv0,
+                      float *dtx, const float *v0, const float *tx, const int *key_len, int B, int T);
 
 /* The empty text's token states [2,dt] (<|startoftext|><|endoftext|>) through the text tower
  * `ta` (planned for >= 1 row of >= 2 positions), copied into out [n,2,dt]; len [n] = 2. */

@@ -48,9 +48,8 @@ static void normalize_sum_backward(double *da, const double *an, double s, int n
     for (int i = 0; i < n; i++) da[i] = (da[i] - d) / s;
 }
 
-double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
-                  const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
-                  const ct_cir_options *o, double grad_scale) {
+double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso, const ct_cc_phrase *ph,
+                  int M, int B, int Nv, int Tc, int Ti, int n_total, const ct_cir_options *o, double grad_scale) {
     double *work = malloc(4 * (size_t)(Nv > 1 ? Nv - 1 : 1) * sizeof *work);
     if (!work) return NAN;
     double r = ct_cc_loss_ws(dmap_ctx, dmap_iso, map_ctx, map_iso, ph, M, B, Nv, Tc, Ti, n_total, o, grad_scale, work);
@@ -59,8 +58,8 @@ double ct_cc_loss(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const 
 }
 
 double ct_cc_loss_ws(float *dmap_ctx, float *dmap_iso, const float *map_ctx, const float *map_iso,
-                     const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total,
-                     const ct_cir_options *o, double grad_scale, double *work) {
+                     const ct_cc_phrase *ph, int M, int B, int Nv, int Tc, int Ti, int n_total, const ct_cir_options *o,
+                     double grad_scale, double *work) {
     const size_t plane_c = (size_t)Nv * Tc, plane_i = (size_t)Nv * Ti;
     (void)B;
     if (M == 0 || n_total == 0) return 0.0;

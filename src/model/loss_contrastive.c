@@ -44,9 +44,8 @@ static double row_ce(const double *logits, int n, int label, double *g, double w
 
 size_t ct_contrastive_work_size(int B, int P) { return 6 * (size_t)B * P + 7 * (size_t)B; }
 
-double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, const float *t,
-                           const float *qn, int B, int P, double tau, ct_query_negatives mode,
-                           bool symmetric) {
+double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, const float *t, const float *qn, int B,
+                           int P, double tau, ct_query_negatives mode, bool symmetric) {
     double *work = malloc(ct_contrastive_work_size(B, P) * sizeof *work);
     if (!work) return NAN;
     double loss = ct_contrastive_loss_ws(dq, dt, dqn, q, t, qn, B, P, tau, mode, symmetric, work);
@@ -54,9 +53,8 @@ double ct_contrastive_loss(float *dq, float *dt, float *dqn, const float *q, con
     return loss;
 }
 
-double ct_contrastive_loss_ws(float *dq, float *dt, float *dqn, const float *q, const float *t,
-                              const float *qn, int B, int P, double tau, ct_query_negatives mode,
-                              bool symmetric, double *work) {
+double ct_contrastive_loss_ws(float *dq, float *dt, float *dqn, const float *q, const float *t, const float *qn, int B,
+                              int P, double tau, ct_query_negatives mode, bool symmetric, double *work) {
     const bool use_qn = mode != CT_QNEG_NONE && qn;
     const size_t bp = (size_t)B * P;
     memset(work, 0, ct_contrastive_work_size(B, P) * sizeof *work);

@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include "core/blas.h"
-#include "model/model.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
 #include "core/json.h"
-#include "core/str.h"
 #include "core/rng.h"
+#include "core/str.h"
 #include "ctcir/image.h"
 #include "ctcir/log.h"
 #include "ctcir/safetensors.h"
+#include "model/model.h"
 
 #define CONFIG_MAX_BYTES (16u << 20)
 
@@ -35,7 +35,8 @@ int ct_pack_ids(int64_t *dst, int *key_len, const int64_t *src, int n) {
         if (key_len) key_len[b] = len;
         if (len > Tn) Tn = len;
     }
-    for (int b = 0; b < n; b++) memmove(dst + (size_t)b * Tn, src + (size_t)b * CT_CONTEXT_LENGTH, (size_t)Tn * sizeof *dst);
+    for (int b = 0; b < n; b++)
+        memmove(dst + (size_t)b * Tn, src + (size_t)b * CT_CONTEXT_LENGTH, (size_t)Tn * sizeof *dst);
     return Tn;
 }
 
@@ -110,14 +111,17 @@ static ct_status model_build(ct_model *m, const ct_clip_config *cfg, const char 
     if ((s = ct_clip_register(&m->clip, cfg, &m->params))) return s;
     m->first_head_param = m->params.count;
     const size_t clip_floats = m->params.total;
-    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt))) return s;
+    if ((s = ct_fusion_register(&m->fusion, &m->params, m->opt.fusion_layers, m->opt.fusion_heads, m->dv, m->dt)))
+        return s;
     if ((s = ct_pool_register(&m->pool, &m->params, m->opt.fusion_heads, m->dv, m->P))) return s;
     if (has_head && weights_path) { /* the head must be in the file: bound it by the file's size before allocating */
         struct stat wst;
         const double need = (double)(m->params.total - clip_floats) * 4.0 + (double)clip_floats * 2.0;
         if (stat(weights_path, &wst) == 0 && need > (double)wst.st_size)
-            return ct_fail(CT_ERR_SHAPE, "model: %s: fusion_layers %d x fusion_heads %d need %.0f bytes of head weights; %s "
-                           "holds %lld bytes in all", config_path, m->opt.fusion_layers, m->opt.fusion_heads,
+            return ct_fail(CT_ERR_SHAPE,
+                           "model: %s: fusion_layers %d x fusion_heads %d need %.0f bytes of head weights; %s "
+                           "holds %lld bytes in all",
+                           config_path, m->opt.fusion_layers, m->opt.fusion_heads,
                            (double)(m->params.total - clip_floats) * 4.0, weights_path, (long long)wst.st_size);
     }
     return ct_params_alloc(&m->params);
@@ -149,7 +153,8 @@ static ct_status load_preprocessor(ct_model *m, const char *path) {
     ct_status s = ct_clip_preprocessor_config_load(path, &m->pre_size, &crop, m->pre_mean, m->pre_std);
     if (s) return s;
     if (crop != m->S)
-        return ct_fail(CT_ERR_FORMAT, "model: %s: crop size %d differs from the model's image_size %d", path, crop, m->S);
+        return ct_fail(CT_ERR_FORMAT, "model: %s: crop size %d differs from the model's image_size %d", path, crop,
+                       m->S);
     if (m->pre_size < m->S)
         return ct_fail(CT_ERR_FORMAT, "model: %s: resize to %d is smaller than the crop %d", path, m->pre_size, m->S);
     for (int c = 0; c < 3; c++)
@@ -165,8 +170,8 @@ static ct_status load_preprocessor(ct_model *m, const char *path) {
     return m->preprocessor_json ? CT_OK : ct_fail(CT_ERR_NOMEM, "model: %s: out of memory", path);
 }
 
-ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options,
-                        const char *const *sets, int n_sets) {
+ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *plain_options, const char *const *sets,
+                        int n_sets) {
     *out = NULL;
     ct_model *m = calloc(1, sizeof *m);
     if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
@@ -177,12 +182,18 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     cJSON *config = NULL;
     size_t len;
     ct_status s;
-    if (!config_path || !weights_path || !vocab_path || !merges_path || !pre_path) { s = ct_fail(CT_ERR_NOMEM, "model: out of memory"); goto fail; }
+    if (!config_path || !weights_path || !vocab_path || !merges_path || !pre_path) {
+        s = ct_fail(CT_ERR_NOMEM, "model: out of memory");
+        goto fail;
+    }
     if ((s = ct_read_file(config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
     ct_clip_config cfg;
     if ((s = ct_clip_config_parse(&cfg, m->config_json, config_path))) goto fail;
     config = cJSON_Parse(m->config_json);
-    if (!config) { s = ct_fail(CT_ERR_FORMAT, "model: %s: not valid JSON", config_path); goto fail; }
+    if (!config) {
+        s = ct_fail(CT_ERR_FORMAT, "model: %s: not valid JSON", config_path);
+        goto fail;
+    }
     const cJSON *ctcir = cJSON_GetObjectItemCaseSensitive(config, "ctcir");
     const bool is_ctcir = ctcir && !cJSON_IsNull(ctcir);
     ct_cir_options_default(&m->opt);
@@ -194,21 +205,29 @@ ct_status ct_model_load(ct_model **out, const char *dir, const ct_cir_options *p
     for (int i = 0; i < n_sets; i++) {
         char key[64];
         const char *value;
-        if (!ct_split_kv(sets[i], key, sizeof key, &value)) { s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]); goto fail; }
+        if (!ct_split_kv(sets[i], key, sizeof key, &value)) {
+            s = ct_fail(CT_ERR_ARG, "model: override '%s' is not key=value", sets[i]);
+            goto fail;
+        }
         cJSON *before = is_ctcir ? ct_cir_options_to_json(&m->opt) : NULL;
         s = ct_cir_options_set(&m->opt, key, value);
         if (s == CT_OK && before) {
             cJSON *after = ct_cir_options_to_json(&m->opt);
-            const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, key), *now = cJSON_GetObjectItemCaseSensitive(after, key);
+            const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, key),
+                        *now = cJSON_GetObjectItemCaseSensitive(after, key);
             if (old && now && !cJSON_Compare(old, now, true)) {
                 char *was = cJSON_PrintUnformatted(old);
-                ct_log(CT_LOG_INFO, "model: %s: %s=%s replaces the folder's %s\n", config_path, key, value, was ? was : "value");
+                ct_log(CT_LOG_INFO, "model: %s: %s=%s replaces the folder's %s\n", config_path, key, value,
+                       was ? was : "value");
                 free(was);
             }
             cJSON_Delete(after);
         }
         cJSON_Delete(before);
-        if (s == CT_ERR_UNSUPPORTED) { s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key); goto fail; }
+        if (s == CT_ERR_UNSUPPORTED) {
+            s = ct_fail(CT_ERR_ARG, "model: unknown model option '%s'", key);
+            goto fail;
+        }
         if (s) goto fail;
     }
     if ((s = model_build(m, &cfg, config_path, weights_path, is_ctcir))) goto fail;
@@ -243,7 +262,8 @@ fail:
     return s;
 }
 
-ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed) {
+ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options,
+                             uint64_t seed) {
     *out = NULL;
     ct_model *m = calloc(1, sizeof *m);
     if (!m) return ct_fail(CT_ERR_NOMEM, "model: out of memory");
@@ -251,8 +271,10 @@ ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const
     size_t len;
     ct_clip_config cfg;
     ct_status s;
-    if (options) m->opt = *options;
-    else ct_cir_options_default(&m->opt);
+    if (options)
+        m->opt = *options;
+    else
+        ct_cir_options_default(&m->opt);
     if ((s = ct_read_file(clip_config_path, &m->config_json, &len, CONFIG_MAX_BYTES))) goto fail;
     if ((s = ct_clip_config_parse(&cfg, m->config_json, clip_config_path))) goto fail;
     if ((s = model_build(m, &cfg, clip_config_path, NULL, false))) goto fail;
@@ -310,14 +332,15 @@ ct_status ct_model_load_image(const ct_model *m, const char *path, float *pixels
 static ct_status write_preprocessor(const ct_model *m, const char *path) {
     if (m->preprocessor_json) return ct_write_file_atomic(path, m->preprocessor_json, strlen(m->preprocessor_json));
     char text[1024];
-    int n = snprintf(text, sizeof text,
-                     "{\n  \"image_processor_type\": \"CLIPImageProcessor\",\n"
-                     "  \"do_resize\": true,\n  \"size\": {\n    \"shortest_edge\": %d\n  },\n  \"resample\": 3,\n"
-                     "  \"do_center_crop\": true,\n  \"crop_size\": {\n    \"height\": %d,\n    \"width\": %d\n  },\n"
-                     "  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
-                     "  \"do_normalize\": true,\n  \"image_mean\": [\n    0.48145466,\n    0.4578275,\n    0.40821073\n  ],\n"
-                     "  \"image_std\": [\n    0.26862954,\n    0.26130258,\n    0.27577711\n  ],\n  \"do_convert_rgb\": true\n}\n",
-                     m->S, m->S, m->S);
+    int n = snprintf(
+        text, sizeof text,
+        "{\n  \"image_processor_type\": \"CLIPImageProcessor\",\n"
+        "  \"do_resize\": true,\n  \"size\": {\n    \"shortest_edge\": %d\n  },\n  \"resample\": 3,\n"
+        "  \"do_center_crop\": true,\n  \"crop_size\": {\n    \"height\": %d,\n    \"width\": %d\n  },\n"
+        "  \"do_rescale\": true,\n  \"rescale_factor\": 0.00392156862745098,\n"
+        "  \"do_normalize\": true,\n  \"image_mean\": [\n    0.48145466,\n    0.4578275,\n    0.40821073\n  ],\n"
+        "  \"image_std\": [\n    0.26862954,\n    0.26130258,\n    0.27577711\n  ],\n  \"do_convert_rgb\": true\n}\n",
+        m->S, m->S, m->S);
     return ct_write_file_atomic(path, text, (size_t)n);
 }
 

@@ -2,29 +2,29 @@
 #ifndef CTCIR_MODEL_MODEL_H
 #define CTCIR_MODEL_MODEL_H
 
-#include "model/fusion.h"
-#include "model/options.h"
-#include "model/pool.h"
 #include "clip/clip.h"
 #include "ctcir/model.h"
 #include "ctcir/tokenizer.h"
+#include "model/fusion.h"
+#include "model/options.h"
+#include "model/pool.h"
 
 struct ct_model {
     ct_cir_options opt;
-    ct_params params;       /* CLIP tensors first, then the head */
+    ct_params params; /* CLIP tensors first, then the head */
     ct_clip clip;
     ct_fusion fusion;
     ct_pool pool;
-    int first_head_param;   /* entries [first_head_param, count) are the head */
+    int first_head_param; /* entries [first_head_param, count) are the head */
     ct_tokenizer *tok;
     int Nv, dv, dt, P, S, T;
     int64_t empty_ids[CT_CONTEXT_LENGTH]; /* <|startoftext|><|endoftext|> 0 ... */
-    char *config_json;      /* the HF config.json text the model came with */
-    char *vocab, *merges;   /* the tokenizer files' bytes, read at load: every save copies them
+    char *config_json;                    /* the HF config.json text the model came with */
+    char *vocab, *merges;                 /* the tokenizer files' bytes, read at load: every save copies them
                              * from memory, so the folder loaded from may go away (pruning) */
     size_t vocab_len, merges_len;
-    char *preprocessor_json;/* preprocessor_config.json as loaded (NULL: none; one is written) */
-    int pre_size;           /* image preprocessing: resize short side to pre_size, crop S */
+    char *preprocessor_json; /* preprocessor_config.json as loaded (NULL: none; one is written) */
+    int pre_size;            /* image preprocessing: resize short side to pre_size, crop S */
     float pre_mean[3], pre_std[3];
     char identity[96];
 };
@@ -40,7 +40,8 @@ int ct_eot_index(const int64_t *ids, int T);
 /* A model with random weights for a CLIP config file (CLIP's own initialisation, seeded; the
  * head as in ct_model_load) and no files besides that config: no vocabulary (m->tok NULL,
  * ct_model_tokenize fails; texts are given as ids), for benchmarks. options NULL: defaults. */
-ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options, uint64_t seed);
+ct_status ct_model_synthetic(ct_model **out, const char *clip_config_path, const ct_cir_options *options,
+                             uint64_t seed);
 
 /* Writes config.json, model.safetensors, vocab.json, merges.txt, preprocessor_config.json
  * into an existing folder. */

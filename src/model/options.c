@@ -39,20 +39,32 @@ typedef struct {
 } option_value;
 
 static ct_status parse_bool(const option_value *v, bool *out, const char *key) {
-    if (v->is_bool) { *out = v->boolean; return CT_OK; }
-    if (v->text && (strcmp(v->text, "true") == 0 || strcmp(v->text, "1") == 0)) { *out = true; return CT_OK; }
-    if (v->text && (strcmp(v->text, "false") == 0 || strcmp(v->text, "0") == 0)) { *out = false; return CT_OK; }
+    if (v->is_bool) {
+        *out = v->boolean;
+        return CT_OK;
+    }
+    if (v->text && (strcmp(v->text, "true") == 0 || strcmp(v->text, "1") == 0)) {
+        *out = true;
+        return CT_OK;
+    }
+    if (v->text && (strcmp(v->text, "false") == 0 || strcmp(v->text, "0") == 0)) {
+        *out = false;
+        return CT_OK;
+    }
     return ct_fail(CT_ERR_ARG, "option %s: expected true or false", key);
 }
 
 static ct_status parse_number(const option_value *v, double *out, const char *key) {
-    if (v->is_number) { *out = v->number; }
-    else if (v->text) {
+    if (v->is_number) {
+        *out = v->number;
+    } else if (v->text) {
         char *end;
         errno = 0;
         *out = strtod(v->text, &end);
-        if (errno || end == v->text || *end) return ct_fail(CT_ERR_ARG, "option %s: '%s' is not a number", key, v->text);
-    } else return ct_fail(CT_ERR_ARG, "option %s: expected a number", key);
+        if (errno || end == v->text || *end)
+            return ct_fail(CT_ERR_ARG, "option %s: '%s' is not a number", key, v->text);
+    } else
+        return ct_fail(CT_ERR_ARG, "option %s: expected a number", key);
     if (!isfinite(*out)) return ct_fail(CT_ERR_ARG, "option %s: not finite", key);
     return CT_OK;
 }
@@ -61,17 +73,20 @@ static ct_status parse_int(const option_value *v, int *out, const char *key, int
     double d;
     ct_status s = parse_number(v, &d, key);
     if (s) return s;
-    if (d != floor(d) || d < lo || d > hi) return ct_fail(CT_ERR_ARG, "option %s: expected an integer in %d..%d", key, lo, hi);
+    if (d != floor(d) || d < lo || d > hi)
+        return ct_fail(CT_ERR_ARG, "option %s: expected an integer in %d..%d", key, lo, hi);
     *out = (int)d;
     return CT_OK;
 }
 
 /* A real in [lo, hi]; `why` says what the bounds protect. */
-static ct_status parse_range(const option_value *v, double *out, const char *key, double lo, double hi, const char *why) {
+static ct_status parse_range(const option_value *v, double *out, const char *key, double lo, double hi,
+                             const char *why) {
     double d = 0;
     ct_status s = parse_number(v, &d, key);
     if (s) return s;
-    if (!(d >= lo && d <= hi)) return ct_fail(CT_ERR_ARG, "option %s: %g is outside [%g, %g] (%s)", key, d, lo, hi, why);
+    if (!(d >= lo && d <= hi))
+        return ct_fail(CT_ERR_ARG, "option %s: %g is outside [%g, %g] (%s)", key, d, lo, hi, why);
     *out = d;
     return CT_OK;
 }
@@ -79,7 +94,10 @@ static ct_status parse_range(const option_value *v, double *out, const char *key
 static ct_status parse_enum(const option_value *v, int *out, const char *key, const char *const *names, int n) {
     if (v->text)
         for (int i = 0; i < n; i++)
-            if (strcmp(v->text, names[i]) == 0) { *out = i; return CT_OK; }
+            if (strcmp(v->text, names[i]) == 0) {
+                *out = i;
+                return CT_OK;
+            }
     return ct_fail(CT_ERR_ARG, "option %s: expected one of %s%s%s%s%s", key, names[0], n > 1 ? ", " : "",
                    n > 1 ? names[1] : "", n > 2 ? ", " : "", n > 2 ? names[2] : "");
 }
@@ -108,7 +126,8 @@ static ct_status apply(ct_cir_options *o, const char *key, const option_value *v
         return parse_range(v, &o->cc_eps, key, -1, 1, "attention differences lie in [-1, 1]");
     if (strcmp(key, "seed") == 0) {
         if ((s = parse_number(v, &d, key))) return s;
-        if (d < 0 || d != floor(d) || d > 9007199254740992.0) return ct_fail(CT_ERR_ARG, "option seed: expected an integer >= 0");
+        if (d < 0 || d != floor(d) || d > 9007199254740992.0)
+            return ct_fail(CT_ERR_ARG, "option seed: expected an integer >= 0");
         o->seed = (uint64_t)d;
         return CT_OK;
     }
@@ -134,11 +153,18 @@ ct_status ct_cir_options_from_json(ct_cir_options *o, const cJSON *obj, const ch
     if (!cJSON_IsObject(obj)) return ct_fail(CT_ERR_FORMAT, "%s: \"ctcir\" must be an object", where);
     for (const cJSON *it = obj->child; it; it = it->next) {
         option_value v = {0};
-        if (cJSON_IsString(it)) v.text = it->valuestring;
-        else if (cJSON_IsBool(it)) { v.is_bool = 1; v.boolean = cJSON_IsTrue(it); }
-        else if (cJSON_IsNumber(it)) { v.is_number = 1; v.number = it->valuedouble; }
+        if (cJSON_IsString(it))
+            v.text = it->valuestring;
+        else if (cJSON_IsBool(it)) {
+            v.is_bool = 1;
+            v.boolean = cJSON_IsTrue(it);
+        } else if (cJSON_IsNumber(it)) {
+            v.is_number = 1;
+            v.number = it->valuedouble;
+        }
         ct_status s = apply(o, it->string, &v);
-        if (s == CT_ERR_UNSUPPORTED) return ct_fail(CT_ERR_FORMAT, "%s: unknown model option \"%s\"", where, it->string);
+        if (s == CT_ERR_UNSUPPORTED)
+            return ct_fail(CT_ERR_FORMAT, "%s: unknown model option \"%s\"", where, it->string);
         if (s) return ct_fail(s, "%s: %s", where, ct_error());
     }
     return CT_OK;

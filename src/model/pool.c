@@ -12,15 +12,20 @@ ct_status ct_pool_register(ct_pool *pool, ct_params *p, int H, int dv, int P) {
     memset(pool, 0, sizeof *pool);
     if (H < 1 || dv % H) return ct_fail(CT_ERR_ARG, "pool: width %d not divisible by %d heads", dv, H);
     pool->H = H, pool->dv = dv, pool->P = P;
-    struct { const char *name; int *index; int ndim; int64_t d0, d1; } spec[] = {
-        {"pool.seed", &pool->seed, 2, 1, dv},
-        {"pool.q_proj.weight", &pool->q_w, 2, dv, dv}, {"pool.q_proj.bias", &pool->q_b, 1, dv, 0},
-        {"pool.k_proj.weight", &pool->k_w, 2, dv, dv}, {"pool.k_proj.bias", &pool->k_b, 1, dv, 0},
-        {"pool.v_proj.weight", &pool->v_w, 2, dv, dv}, {"pool.v_proj.bias", &pool->v_b, 1, dv, 0},
-        {"pool.ln0.weight", &pool->ln0_w, 1, dv, 0},   {"pool.ln0.bias", &pool->ln0_b, 1, dv, 0},
-        {"pool.ln1.weight", &pool->ln1_w, 1, dv, 0},   {"pool.ln1.bias", &pool->ln1_b, 1, dv, 0},
-        {"pool.rff.weight", &pool->rff_w, 2, dv, dv},  {"pool.rff.bias", &pool->rff_b, 1, dv, 0},
-        {"pool.out_proj.weight", &pool->out_w, 2, P, dv}, {"pool.out_proj.bias", &pool->out_b, 1, P, 0},
+    struct {
+        const char *name;
+        int *index;
+        int ndim;
+        int64_t d0, d1;
+    } spec[] = {
+        {"pool.seed", &pool->seed, 2, 1, dv},          {"pool.q_proj.weight", &pool->q_w, 2, dv, dv},
+        {"pool.q_proj.bias", &pool->q_b, 1, dv, 0},    {"pool.k_proj.weight", &pool->k_w, 2, dv, dv},
+        {"pool.k_proj.bias", &pool->k_b, 1, dv, 0},    {"pool.v_proj.weight", &pool->v_w, 2, dv, dv},
+        {"pool.v_proj.bias", &pool->v_b, 1, dv, 0},    {"pool.ln0.weight", &pool->ln0_w, 1, dv, 0},
+        {"pool.ln0.bias", &pool->ln0_b, 1, dv, 0},     {"pool.ln1.weight", &pool->ln1_w, 1, dv, 0},
+        {"pool.ln1.bias", &pool->ln1_b, 1, dv, 0},     {"pool.rff.weight", &pool->rff_w, 2, dv, dv},
+        {"pool.rff.bias", &pool->rff_b, 1, dv, 0},     {"pool.out_proj.weight", &pool->out_w, 2, P, dv},
+        {"pool.out_proj.bias", &pool->out_b, 1, P, 0},
     };
     for (size_t i = 0; i < sizeof spec / sizeof spec[0]; i++) {
         int64_t shape[2] = {spec[i].d0, spec[i].d1};
@@ -83,11 +88,13 @@ void ct_pool_forward(const ct_pool *pool, const ct_params *p, ct_pool_acts *a, c
     linear_forward(a->uz, z, ct_param(p, pool->v_w), ct_param(p, pool->v_b), B * Nv, dv, dv);
     attention_forward(a->ao, a->att, a->qrep, a->kz, a->uz, NULL, false, scale, B, 1, Nv, dv, pool->H);
     for (size_t i = 0; i < (size_t)B * dv; i++) a->o[i] = a->qrep[i] + a->ao[i];
-    layernorm_forward(a->o1, a->mean0, a->rstd0, a->o, ct_param(p, pool->ln0_w), ct_param(p, pool->ln0_b), B, dv, LN_EPS);
+    layernorm_forward(a->o1, a->mean0, a->rstd0, a->o, ct_param(p, pool->ln0_w), ct_param(p, pool->ln0_b), B, dv,
+                      LN_EPS);
     linear_forward(a->rr, a->o1, ct_param(p, pool->rff_w), ct_param(p, pool->rff_b), B, dv, dv);
     relu_forward(a->rl, a->rr, (size_t)B * dv);
     for (size_t i = 0; i < (size_t)B * dv; i++) a->o2in[i] = a->o1[i] + a->rl[i];
-    layernorm_forward(a->o2, a->mean1, a->rstd1, a->o2in, ct_param(p, pool->ln1_w), ct_param(p, pool->ln1_b), B, dv, LN_EPS);
+    layernorm_forward(a->o2, a->mean1, a->rstd1, a->o2in, ct_param(p, pool->ln1_w), ct_param(p, pool->ln1_b), B, dv,
+                      LN_EPS);
     linear_forward(a->r, a->o2, ct_param(p, pool->out_w), ct_param(p, pool->out_b), B, dv, pool->P);
 }
 
@@ -109,14 +116,14 @@ void ct_pool_backward(const ct_pool *pool, ct_params *p, bool param_grads, ct_po
     relu_backward(s->drr, s->do2in, a->rr, bd);
     linear_backward(s->do1, GRAD(pool->rff_w), GRAD(pool->rff_b), s->drr, a->o1, ct_param(p, pool->rff_w), B, dv, dv);
     memset(s->dox, 0, bd * sizeof(float));
-    layernorm_backward(s->dox, GRAD(pool->ln0_w), GRAD(pool->ln0_b), s->do1, a->o, ct_param(p, pool->ln0_w),
-                       a->mean0, a->rstd0, B, dv);
+    layernorm_backward(s->dox, GRAD(pool->ln0_w), GRAD(pool->ln0_b), s->do1, a->o, ct_param(p, pool->ln0_w), a->mean0,
+                       a->rstd0, B, dv);
     /* o = qrep + attention(qrep, kz, uz) */
     memcpy(s->dq, s->dox, bd * sizeof(float));
     memset(s->dkz, 0, bd * Nv * sizeof(float));
     memset(s->duz, 0, bd * Nv * sizeof(float));
-    attention_backward(s->dq, s->dkz, s->duz, s->dox, NULL, a->att, a->qrep, a->kz, a->uz, scale, B, 1, Nv, dv,
-                       pool->H, s->att_scratch);
+    attention_backward(s->dq, s->dkz, s->duz, s->dox, NULL, a->att, a->qrep, a->kz, a->uz, scale, B, 1, Nv, dv, pool->H,
+                       s->att_scratch);
     if (param_grads) {
         memset(s->dqs, 0, (size_t)dv * sizeof(float));
         for (int b = 0; b < B; b++)

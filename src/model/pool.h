@@ -17,18 +17,18 @@ typedef struct {
 } ct_pool;
 
 typedef struct {
-    float *qs;             /* [dv] */
-    float *qrep;           /* [B,dv] Qs repeated */
-    float *kz, *uz;        /* [B,Nv,dv] */
-    float *att;            /* [B,H,1,Nv] */
-    float *ao;             /* [B,dv] attention output */
-    float *o;              /* [B,dv] Qs + ao */
+    float *qs;                 /* [dv] */
+    float *qrep;               /* [B,dv] Qs repeated */
+    float *kz, *uz;            /* [B,Nv,dv] */
+    float *att;                /* [B,H,1,Nv] */
+    float *ao;                 /* [B,dv] attention output */
+    float *o;                  /* [B,dv] Qs + ao */
     float *o1, *mean0, *rstd0; /* LN0(o) */
-    float *rr;             /* [B,dv] o1 Wr + br (before ReLU) */
-    float *rl;             /* [B,dv] ReLU(rr) */
-    float *o2in;           /* [B,dv] o1 + rl */
+    float *rr;                 /* [B,dv] o1 Wr + br (before ReLU) */
+    float *rl;                 /* [B,dv] ReLU(rr) */
+    float *o2in;               /* [B,dv] o1 + rl */
     float *o2, *mean1, *rstd1; /* LN1 */
-    float *r;              /* [B,P] output */
+    float *r;                  /* [B,P] output */
 } ct_pool_acts;
 
 typedef struct {

@@ -18,12 +18,10 @@ static inline int valid_keys(const int *key_len, bool causal, int b, int i, int 
     return L;
 }
 
-
-void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
-                       const int *key_len, bool causal, float scale,
-                       int B, int Tq, int Tk, int C, int NH) {
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, const int *key_len,
+                       bool causal, float scale, int B, int Tq, int Tk, int C, int NH) {
     int HS = C / NH;
-    #pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         const float *qh = q + (size_t)b * Tq * C + (size_t)h * HS;
@@ -42,11 +40,11 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
     }
 }
 
-void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
-                        const float *att, const float *q, const float *k, const float *v,
-                        float scale, int B, int Tq, int Tk, int C, int NH, float *scratch) {
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in, const float *att,
+                        const float *q, const float *k, const float *v, float scale, int B, int Tq, int Tk, int C,
+                        int NH, float *scratch) {
     int HS = C / NH;
-    #pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         size_t qoff = (size_t)b * Tq * C + (size_t)h * HS, koff = (size_t)b * Tk * C + (size_t)h * HS;
@@ -72,9 +70,8 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
 }
 
 /* Plain loops in double: the reference the tests compare the batched kernels with. */
-void attention_forward_ref(float *out, float *att, const float *q, const float *k, const float *v,
-                           const int *key_len, bool causal, float scale,
-                           int B, int Tq, int Tk, int C, int NH) {
+void attention_forward_ref(float *out, float *att, const float *q, const float *k, const float *v, const int *key_len,
+                           bool causal, float scale, int B, int Tq, int Tk, int C, int NH) {
     int HS = C / NH;
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
@@ -101,9 +98,9 @@ void attention_forward_ref(float *out, float *att, const float *q, const float *
             }
 }
 
-void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
-                            const float *att, const float *q, const float *k, const float *v,
-                            float scale, int B, int Tq, int Tk, int C, int NH, float *scratch) {
+void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in, const float *att,
+                            const float *q, const float *k, const float *v, float scale, int B, int Tq, int Tk, int C,
+                            int NH, float *scratch) {
     int HS = C / NH;
     (void)scratch;
     for (int b = 0; b < B; b++)
@@ -125,8 +122,12 @@ void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, 
                 for (int j = 0; j < Tk; j++) {
                     double ds = a[j] * (da[j] - dot) * scale;
                     for (int c = 0; c < HS; c++) {
-                        if (dq) dq[((size_t)b * Tq + i) * C + h * HS + c] += (float)(ds * k[((size_t)b * Tk + j) * C + h * HS + c]);
-                        if (dk) dk[((size_t)b * Tk + j) * C + h * HS + c] += (float)(ds * q[((size_t)b * Tq + i) * C + h * HS + c]);
+                        if (dq)
+                            dq[((size_t)b * Tq + i) * C + h * HS + c] +=
+                                (float)(ds * k[((size_t)b * Tk + j) * C + h * HS + c]);
+                        if (dk)
+                            dk[((size_t)b * Tk + j) * C + h * HS + c] +=
+                                (float)(ds * q[((size_t)b * Tq + i) * C + h * HS + c]);
                     }
                 }
             }

@@ -39,7 +39,7 @@ size_t attention_fused_scratch_floats(int Tq, int Tk, int nslots) {
 static inline void softmax_row_stats(float *y, const float *x, int C, float *mx_out, float *sum_out) {
     float mx = -INFINITY;
     for (int c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
-    #pragma omp simd
+#pragma omp simd
     for (int c = 0; c < C; c++) y[c] = ct_expf(x[c] - mx);
     float s = 0.0f;
     for (int c = 0; c < C; c++) s += y[c];
@@ -52,7 +52,7 @@ static inline void softmax_row_stats(float *y, const float *x, int C, float *mx_
 /* The softmax weights of one row rebuilt from its scores and saved statistics: the same
  * arithmetic as softmax_row_stats, so the same floats. Masked entries (j >= L) become 0. */
 static inline void softmax_row_rebuild(float *y, int L, int Tk, float mx, float s) {
-    #pragma omp simd
+#pragma omp simd
     for (int c = 0; c < L; c++) y[c] = ct_expf(y[c] - mx);
     float inv = 1.0f / s;
     for (int c = 0; c < L; c++) y[c] *= inv;
@@ -65,7 +65,7 @@ void attention_fused_forward(float *out, float *stats, const float *q, const flo
     int HS = C / NH, QB = row_block(Tq);
     size_t slot = 2 * (size_t)QB * Tk;
     if (nslots < 1) nslots = 1;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(nslots)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nslots)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         float *s = scratch + (size_t)omp_get_thread_num() * slot;
@@ -88,13 +88,13 @@ void attention_fused_forward(float *out, float *stats, const float *q, const flo
     }
 }
 
-void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout, const float *stats,
-                              const float *q, const float *k, const float *v, const int *key_len, bool causal,
-                              float scale, int B, int Tq, int Tk, int C, int NH, float *scratch, int nslots) {
+void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout, const float *stats, const float *q,
+                              const float *k, const float *v, const int *key_len, bool causal, float scale, int B,
+                              int Tq, int Tk, int C, int NH, float *scratch, int nslots) {
     int HS = C / NH, QB = row_block(Tq);
     size_t slot = 2 * (size_t)QB * Tk;
     if (nslots < 1) nslots = 1;
-    #pragma omp parallel for schedule(dynamic, 1) num_threads(nslots)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nslots)
     for (int bh = 0; bh < B * NH; bh++) {
         int b = bh / NH, h = bh % NH;
         float *a = scratch + (size_t)omp_get_thread_num() * slot, *ds = a + (size_t)QB * Tk;
@@ -127,8 +127,8 @@ void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout
 /* Reference: attention_forward_ref (double sums) for the output, the statistics from the
  * double scores. `att_scratch` holds B*NH*Tq*Tk floats: the reference may materialise. */
 void attention_fused_forward_ref(float *out, float *stats, const float *q, const float *k, const float *v,
-                                 const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C,
-                                 int NH, float *att_scratch) {
+                                 const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C, int NH,
+                                 float *att_scratch) {
     int HS = C / NH;
     attention_forward_ref(out, att_scratch, q, k, v, key_len, causal, scale, B, Tq, Tk, C, NH);
     for (int b = 0; b < B; b++)
@@ -165,7 +165,10 @@ void attention_fused_backward_ref(float *dq, float *dk, float *dv, const float *
                 float *a = att_scratch + (((size_t)b * NH + h) * Tq + i) * Tk;
                 int L = valid_keys(key_len, causal, b, i, Tk);
                 for (int j = 0; j < Tk; j++) {
-                    if (j >= L) { a[j] = 0.0f; continue; }
+                    if (j >= L) {
+                        a[j] = 0.0f;
+                        continue;
+                    }
                     const float *kj = k + ((size_t)b * Tk + j) * C + h * HS;
                     double d = 0.0;
                     for (int c = 0; c < HS; c++) d += (double)qi[c] * kj[c];

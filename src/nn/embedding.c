@@ -4,9 +4,9 @@
 
 #include "nn/nn.h"
 
-void class_pos_embed_forward(float *out, const float *patches, const float *cls, const float *pos,
-                             int B, int T, int D) {
-    #pragma omp parallel for if ((size_t)B * T * D > 65536)
+void class_pos_embed_forward(float *out, const float *patches, const float *cls, const float *pos, int B, int T,
+                             int D) {
+#pragma omp parallel for if ((size_t)B * T * D > 65536)
     for (int bt = 0; bt < B * T; bt++) {
         int b = bt / T, t = bt % T;
         const float *src = t == 0 ? cls : patches + ((size_t)b * (T - 1) + t - 1) * D;
@@ -16,10 +16,9 @@ void class_pos_embed_forward(float *out, const float *patches, const float *cls,
     }
 }
 
-void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const float *dout,
-                              int B, int T, int D) {
+void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const float *dout, int B, int T, int D) {
     if (dpatches) {
-        #pragma omp parallel for if ((size_t)B * T * D > 65536)
+#pragma omp parallel for if ((size_t)B * T * D > 65536)
         for (int bt = 0; bt < B * T; bt++) {
             int b = bt / T, t = bt % T;
             if (t == 0) continue;
@@ -32,16 +31,15 @@ void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const f
         for (int b = 0; b < B; b++)
             for (int d = 0; d < D; d++) dcls[d] += dout[(size_t)b * T * D + d];
     if (dpos) {
-        #pragma omp parallel for if ((size_t)B * T * D > 65536)
+#pragma omp parallel for if ((size_t)B * T * D > 65536)
         for (int t = 0; t < T; t++)
             for (int b = 0; b < B; b++)
                 for (int d = 0; d < D; d++) dpos[(size_t)t * D + d] += dout[((size_t)b * T + t) * D + d];
     }
 }
 
-void token_embed_forward(float *out, const int *ids, const float *wte, const float *wpe,
-                         int B, int T, int D) {
-    #pragma omp parallel for if ((size_t)B * T * D > 65536)
+void token_embed_forward(float *out, const int *ids, const float *wte, const float *wpe, int B, int T, int D) {
+#pragma omp parallel for if ((size_t)B * T * D > 65536)
     for (int bt = 0; bt < B * T; bt++) {
         const float *e = wte + (size_t)ids[bt] * D;
         float *o = out + (size_t)bt * D;
@@ -54,8 +52,7 @@ void token_embed_forward(float *out, const int *ids, const float *wte, const flo
     }
 }
 
-void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int *ids,
-                          int B, int T, int D) {
+void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int *ids, int B, int T, int D) {
     /* Serial over tokens: two tokens may share an id (rows are touched sparsely). */
     if (dwte)
         for (int bt = 0; bt < B * T; bt++) {
@@ -64,7 +61,7 @@ void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int
             for (int d = 0; d < D; d++) g[d] += s[d];
         }
     if (dwpe) {
-        #pragma omp parallel for if ((size_t)B * T * D > 65536)
+#pragma omp parallel for if ((size_t)B * T * D > 65536)
         for (int t = 0; t < T; t++)
             for (int b = 0; b < B; b++)
                 for (int d = 0; d < D; d++) dwpe[(size_t)t * D + d] += dout[((size_t)b * T + t) * D + d];

@@ -3,9 +3,9 @@
 
 #include "nn/nn.h"
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int N, int C, float eps) {
-    #pragma omp parallel for if ((size_t)N * C > 32768)
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight, const float *bias,
+                       int N, int C, float eps) {
+#pragma omp parallel for if ((size_t)N * C > 32768)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;
@@ -25,11 +25,10 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
     }
 }
 
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int N, int C) {
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C) {
     if (dinp) {
-        #pragma omp parallel for if ((size_t)N * C > 32768)
+#pragma omp parallel for if ((size_t)N * C > 32768)
         for (int n = 0; n < N; n++) {
             const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
             float m = mean[n], s = rstd[n];
@@ -52,7 +51,7 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
         /* Blocks of 64 columns, rows in order inside: each gradient is summed over n in the
          * same order as a column-at-a-time loop, but every row read is contiguous. */
         int nb = (C + 63) / 64;
-        #pragma omp parallel for if ((size_t)N * C > 32768)
+#pragma omp parallel for if ((size_t)N * C > 32768)
         for (int cb = 0; cb < nb; cb++) {
             int c0 = cb * 64, w = C - c0 < 64 ? C - c0 : 64;
             float gw[64] = {0}, gb[64] = {0};
@@ -73,9 +72,8 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
 }
 
 /* Column-at-a-time parameter gradients (strided reads): the reference for the blocked loop. */
-void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
-                            const float *inp, const float *weight, const float *mean,
-                            const float *rstd, int N, int C) {
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int C) {
     layernorm_backward(dinp, NULL, NULL, dout, inp, weight, mean, rstd, N, C);
     for (int c = 0; c < C; c++) {
         float gw = 0.0f, gb = 0.0f;

@@ -14,26 +14,24 @@
 
 /* ---- linear: out = inp W^T + b -------------------------------------------------------- */
 /* out [N,OC], inp [N,C], weight [OC,C], bias [OC] or NULL */
-void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
-                    int N, int C, int OC);
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC);
 /* dinp [N,C] += dout W; dweight [OC,C] += dout^T inp; dbias [OC] += sum_n dout */
-void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                     const float *inp, const float *weight, int N, int C, int OC);
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *weight, int N, int C, int OC);
 /* dbias [OC] += sum over the N rows of dout [N,OC] (linear_backward's bias part) */
 void linear_bias_backward(float *dbias, const float *dout, int N, int OC);
 
 /* ---- layernorm (biased variance) -------------------------------------------------------- */
 /* out [N,C], mean [N], rstd [N] (saved for backward), inp [N,C], weight/bias [C] */
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int N, int C, float eps);
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int N, int C);
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight, const float *bias,
+                       int N, int C, float eps);
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                        const float *weight, const float *mean, const float *rstd, int N, int C);
 
 /* ---- elementwise activations: out/inp/dout/dinp [n] ------------------------------------- */
-void quick_gelu_forward(float *out, const float *inp, size_t n);   /* x * sigmoid(1.702 x) */
+void quick_gelu_forward(float *out, const float *inp, size_t n); /* x * sigmoid(1.702 x) */
 void quick_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
-void gelu_forward(float *out, const float *inp, size_t n);         /* 0.5 x (1 + erf(x/sqrt2)) */
+void gelu_forward(float *out, const float *inp, size_t n); /* 0.5 x (1 + erf(x/sqrt2)) */
 void gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
 void relu_forward(float *out, const float *inp, size_t n);
 void relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
@@ -51,15 +49,14 @@ void softmax_backward(float *dinp, const float *dout, const float *out, int N, i
  * Scores are scale * q_h k_h^T. Masks: `causal` masks key j > query i; key_len [B] (or NULL)
  * masks keys j >= key_len[b]. A fully masked row is impossible by construction
  * (key_len >= 1), so no row is all -inf. */
-void attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
-                       const int *key_len, bool causal, float scale,
-                       int B, int Tq, int Tk, int C, int NH);
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, const int *key_len,
+                       bool causal, float scale, int B, int Tq, int Tk, int C, int NH);
 /* dq [B,Tq,C], dk/dv [B,Tk,C] accumulate; any may be NULL. datt_in [B,NH,Tq,Tk] or NULL:
  * an extra gradient arriving at the softmax weights themselves (from a loss on att).
  * scratch: B*NH*Tq*Tk floats. */
-void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
-                        const float *att, const float *q, const float *k, const float *v,
-                        float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
+void attention_backward(float *dq, float *dk, float *dv, const float *dout, const float *datt_in, const float *att,
+                        const float *q, const float *k, const float *v, float scale, int B, int Tq, int Tk, int C,
+                        int NH, float *scratch);
 
 /* ---- fused attention: the same product without the map (src/nn/attention_fused.c) --------
  * q/k/v/out as above. stats [B,NH,Tq,2]: per query row the max score and the sum of the
@@ -73,13 +70,13 @@ void attention_fused_forward(float *out, float *stats, const float *q, const flo
                              const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C, int NH,
                              float *scratch, int nslots);
 /* dq [B,Tq,C], dk/dv [B,Tk,C] accumulate; any may be NULL. */
-void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout, const float *stats,
-                              const float *q, const float *k, const float *v, const int *key_len, bool causal,
-                              float scale, int B, int Tq, int Tk, int C, int NH, float *scratch, int nslots);
+void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout, const float *stats, const float *q,
+                              const float *k, const float *v, const int *key_len, bool causal, float scale, int B,
+                              int Tq, int Tk, int C, int NH, float *scratch, int nslots);
 /* References in double; att_scratch [B,NH,Tq,Tk] (the references materialise the map). */
 void attention_fused_forward_ref(float *out, float *stats, const float *q, const float *k, const float *v,
-                                 const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C,
-                                 int NH, float *att_scratch);
+                                 const int *key_len, bool causal, float scale, int B, int Tq, int Tk, int C, int NH,
+                                 float *att_scratch);
 void attention_fused_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *stats,
                                   const float *q, const float *k, const float *v, const int *key_len, bool causal,
                                   float scale, int B, int Tq, int Tk, int C, int NH, float *att_scratch);
@@ -92,45 +89,37 @@ void residual_backward(float *da, float *db, const float *dout, size_t n);
  * pix [B,Cin,S,S], weight [D,Cin,p,p], G = S/p, P = G*G patches taken row-major
  * (patch = row * G + col). out [B,P,D]. cols [B*P, Cin*p*p] is the im2col buffer, saved for
  * backward. scratch for backward: B*P*Cin*p*p floats (only when dpix is wanted). */
-void patch_embed_forward(float *out, float *cols, const float *pix, const float *weight,
-                         int B, int Cin, int S, int p, int D);
-void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols,
-                          const float *weight, float *scratch, int B, int Cin, int S, int p, int D);
+void patch_embed_forward(float *out, float *cols, const float *pix, const float *weight, int B, int Cin, int S, int p,
+                         int D);
+void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols, const float *weight,
+                          float *scratch, int B, int Cin, int S, int p, int D);
 
 /* ---- embeddings ---------------------------------------------------------------------------
  * Vision: out [B,T,D] with out[b,0] = cls + pos[0], out[b,t] = patches[b,t-1] + pos[t];
  * patches [B,T-1,D], cls [D], pos [T,D]. */
-void class_pos_embed_forward(float *out, const float *patches, const float *cls, const float *pos,
-                             int B, int T, int D);
-void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const float *dout,
-                              int B, int T, int D);
+void class_pos_embed_forward(float *out, const float *patches, const float *cls, const float *pos, int B, int T, int D);
+void class_pos_embed_backward(float *dpatches, float *dcls, float *dpos, const float *dout, int B, int T, int D);
 /* Text: out [B,T,D] = wte[ids[b,t]] + wpe[t] (wpe may be NULL); ids [B,T] must be valid rows
  * of wte [V,D] (the caller checks). dwte [V,D] is dense but only the rows of ids are touched;
  * the gradient w.r.t. the looked-up embeddings (inputs_embeds) is dout itself. */
-void token_embed_forward(float *out, const int *ids, const float *wte, const float *wpe,
-                         int B, int T, int D);
-void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int *ids,
-                          int B, int T, int D);
+void token_embed_forward(float *out, const int *ids, const float *wte, const float *wpe, int B, int T, int D);
+void token_embed_backward(float *dwte, float *dwpe, const float *dout, const int *ids, int B, int T, int D);
 
 /* ---- plain reference versions of the optimised kernels (tests and benchmarks) ------------ */
-void linear_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
-                        int N, int C, int OC);
-void attention_forward_ref(float *out, float *att, const float *q, const float *k, const float *v,
-                           const int *key_len, bool causal, float scale,
-                           int B, int Tq, int Tk, int C, int NH);
-void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in,
-                            const float *att, const float *q, const float *k, const float *v,
-                            float scale, int B, int Tq, int Tk, int C, int NH, float *scratch);
+void linear_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N, int C, int OC);
+void attention_forward_ref(float *out, float *att, const float *q, const float *k, const float *v, const int *key_len,
+                           bool causal, float scale, int B, int Tq, int Tk, int C, int NH);
+void attention_backward_ref(float *dq, float *dk, float *dv, const float *dout, const float *datt_in, const float *att,
+                            const float *q, const float *k, const float *v, float scale, int B, int Tq, int Tk, int C,
+                            int NH, float *scratch);
 void quick_gelu_forward_ref(float *out, const float *inp, size_t n);
 void quick_gelu_backward_ref(float *dinp, const float *dout, const float *inp, size_t n);
-void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
-                            const float *inp, const float *weight, const float *mean,
-                            const float *rstd, int N, int C);
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, const float *mean, const float *rstd, int N, int C);
 void gelu_forward_ref(float *out, const float *inp, size_t n);
 void gelu_backward_ref(float *dinp, const float *dout, const float *inp, size_t n);
 void softmax_forward_ref(float *out, const float *inp, int N, int C);
-void patch_embed_forward_ref(float *out, const float *pix, const float *weight,
-                             int B, int Cin, int S, int p, int D);
+void patch_embed_forward_ref(float *out, const float *pix, const float *weight, int B, int Cin, int S, int p, int D);
 
 /* Row helpers shared by softmax and attention: y [C] = softmax(x) (may alias), dx += ... */
 void softmax_row(float *y, const float *x, int C);

@@ -9,7 +9,7 @@
 /* cols [B*G*G, Cin*p*p] <- pix [B,Cin,S,S] */
 static void im2col(float *cols, const float *pix, int B, int Cin, int S, int p) {
     int G = S / p, K = Cin * p * p;
-    #pragma omp parallel for if ((size_t)B * Cin * S * S > 65536)
+#pragma omp parallel for if ((size_t)B * Cin * S * S > 65536)
     for (int bp = 0; bp < B * G * G; bp++) {
         int b = bp / (G * G), gy = (bp / G) % G, gx = bp % G;
         float *col = cols + (size_t)bp * K;
@@ -21,22 +21,21 @@ static void im2col(float *cols, const float *pix, int B, int Cin, int S, int p) 
     }
 }
 
-void patch_embed_forward(float *out, float *cols, const float *pix, const float *weight,
-                         int B, int Cin, int S, int p, int D) {
+void patch_embed_forward(float *out, float *cols, const float *pix, const float *weight, int B, int Cin, int S, int p,
+                         int D) {
     int G = S / p;
     im2col(cols, pix, B, Cin, S, p);
-    ct_matmul(false, true, B * G * G, D, Cin * p * p, 1.0f, cols, Cin * p * p, weight, Cin * p * p,
-             0.0f, out, D);
+    ct_matmul(false, true, B * G * G, D, Cin * p * p, 1.0f, cols, Cin * p * p, weight, Cin * p * p, 0.0f, out, D);
 }
 
-void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols,
-                          const float *weight, float *scratch, int B, int Cin, int S, int p, int D) {
+void patch_embed_backward(float *dpix, float *dweight, const float *dout, const float *cols, const float *weight,
+                          float *scratch, int B, int Cin, int S, int p, int D) {
     int G = S / p, K = Cin * p * p, NP = B * G * G;
     if (dweight) ct_matmul(true, false, D, K, NP, 1.0f, dout, D, cols, K, 1.0f, dweight, K);
     if (!dpix) return;
     ct_matmul(false, false, NP, K, D, 1.0f, dout, D, weight, K, 0.0f, scratch, K);
-    /* col2im: patches do not overlap, so each pixel gets at most one contribution. */
-    #pragma omp parallel for if ((size_t)B * Cin * S * S > 65536)
+/* col2im: patches do not overlap, so each pixel gets at most one contribution. */
+#pragma omp parallel for if ((size_t)B * Cin * S * S > 65536)
     for (int bp = 0; bp < NP; bp++) {
         int b = bp / (G * G), gy = (bp / G) % G, gx = bp % G;
         const float *col = scratch + (size_t)bp * K;
@@ -50,8 +49,7 @@ void patch_embed_backward(float *dpix, float *dweight, const float *dout, const 
 }
 
 /* Direct convolution loops: the reference for the im2col + GEMM version. */
-void patch_embed_forward_ref(float *out, const float *pix, const float *weight,
-                             int B, int Cin, int S, int p, int D) {
+void patch_embed_forward_ref(float *out, const float *pix, const float *weight, int B, int Cin, int S, int p, int D) {
     int G = S / p;
     for (int b = 0; b < B; b++)
         for (int gy = 0; gy < G; gy++)

@@ -8,7 +8,7 @@
 void softmax_row(float *y, const float *x, int C) {
     float mx = -INFINITY;
     for (int c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
-    #pragma omp simd
+#pragma omp simd
     for (int c = 0; c < C; c++) y[c] = ct_expf(x[c] - mx);
     float s = 0.0f;
     for (int c = 0; c < C; c++) s += y[c];
@@ -34,12 +34,12 @@ void softmax_row_backward(float *dx, const float *dy, const float *y, int C) {
 }
 
 void softmax_forward(float *out, const float *inp, int N, int C) {
-    #pragma omp parallel for if ((size_t)N * C > 32768)
+#pragma omp parallel for if ((size_t)N * C > 32768)
     for (int n = 0; n < N; n++) softmax_row(out + (size_t)n * C, inp + (size_t)n * C, C);
 }
 
 void softmax_backward(float *dinp, const float *dout, const float *out, int N, int C) {
-    #pragma omp parallel for if ((size_t)N * C > 32768)
+#pragma omp parallel for if ((size_t)N * C > 32768)
     for (int n = 0; n < N; n++)
         softmax_row_backward(dinp + (size_t)n * C, dout + (size_t)n * C, out + (size_t)n * C, C);
 }

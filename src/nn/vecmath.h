@@ -62,16 +62,16 @@ static inline float ct_erff(float x) {
     ax = ax > 4.0f ? 4.0f : ax;
     float hi = ax * ax, lo = fmaf(ax, ax, -hi);
     float e = ct_expf(-hi) * (1.0f - lo);
-    static const float c[12] = {
-        1.1283791670955126f,     -0.37612638903183754f,   0.11283791670955126f,   -0.026866170645131252f,
-        0.0052239776254421879f,  -0.00085483270234508522f, 0.00012055332981789664f, -1.492565035840625e-05f,
-        1.6462114365889246e-06f, -1.6365844691234924e-07f, 1.4807192815879218e-08f, -1.2290555301717926e-09f};
+    static const float c[12] = {1.1283791670955126f,      -0.37612638903183754f,   0.11283791670955126f,
+                                -0.026866170645131252f,   0.0052239776254421879f,  -0.00085483270234508522f,
+                                0.00012055332981789664f,  -1.492565035840625e-05f, 1.6462114365889246e-06f,
+                                -1.6365844691234924e-07f, 1.4807192815879218e-08f, -1.2290555301717926e-09f};
     float p = c[11];
-    #pragma GCC unroll 11 /* fully unrolled, so that the caller's loop vectorises */
+#pragma GCC unroll 11 /* fully unrolled, so that the caller's loop vectorises */
     for (int k = 10; k >= 0; k--) p = fmaf(p, hi, c[k]);
     float small = ax * p;
     float a0 = 1.0f, a1 = ax, b0 = 0.0f, b1 = 1.0f; /* convergents A_n / B_n of K */
-    #pragma GCC unroll 40
+#pragma GCC unroll 40
     for (int n = 1; n <= 40; n++) {
         float a2 = fmaf(ax, a1, 0.5f * (float)n * a0), b2 = fmaf(ax, b1, 0.5f * (float)n * b0);
         a0 = a1, a1 = a2, b0 = b1, b1 = b2;

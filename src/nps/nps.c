@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nps/nps_internal.h"
 #include "ctcir/nps.h"
+#include "nps/nps_internal.h"
 
 typedef struct {
     int depth, start, index;
@@ -40,8 +40,7 @@ ct_status ct_noun_phrases(const char *caption, int max_phrases, char ***phrases,
     if (!caption) return ct_fail(CT_ERR_ARG, "nps: caption is NULL");
     if (max_phrases < 0) return ct_fail(CT_ERR_ARG, "nps: max_phrases is %d, expected >= 0", max_phrases);
     size_t len = strnlen(caption, CT_NPS_MAX_CAPTION + 1);
-    if (len > CT_NPS_MAX_CAPTION)
-        return ct_fail(CT_ERR_ARG, "nps: caption longer than %d bytes", CT_NPS_MAX_CAPTION);
+    if (len > CT_NPS_MAX_CAPTION) return ct_fail(CT_ERR_ARG, "nps: caption longer than %d bytes", CT_NPS_MAX_CAPTION);
     if (len == 0 || max_phrases == 0) return CT_OK;
 
     ct_status st = CT_OK;

@@ -63,10 +63,10 @@ enum {
 };
 
 typedef struct {
-    int start, end;  /* byte offsets into the caption, [start, end) */
-    int lex;         /* LX_* mask from the lexicon and morphology (0 = unknown word) */
-    nps_tag tag;     /* resolved tag */
-    int flags;       /* TF_* */
+    int start, end; /* byte offsets into the caption, [start, end) */
+    int lex;        /* LX_* mask from the lexicon and morphology (0 = unknown word) */
+    nps_tag tag;    /* resolved tag */
+    int flags;      /* TF_* */
 } nps_token;
 
 /* Splits caption[0..len) into at most cap tokens; returns the count. Words keep internal
@@ -89,10 +89,10 @@ void nps_tag_tokens(const char *caption, nps_token *tok, int n);
 
 /* One noun phrase of the tree. */
 typedef struct {
-    int first, last;  /* token range, inclusive */
-    int depth;        /* depth in the (approximate) constituency tree */
-    int rel;          /* depth below the parent (1, or 2-3 through a PP or VP) */
-    int parent;       /* index of the enclosing phrase, -1 at top level */
+    int first, last; /* token range, inclusive */
+    int depth;       /* depth in the (approximate) constituency tree */
+    int rel;         /* depth below the parent (1, or 2-3 through a PP or VP) */
+    int parent;      /* index of the enclosing phrase, -1 at top level */
 } nps_node;
 
 /* Builds the phrase tree over tagged tokens: at most cap nodes are stored; returns the

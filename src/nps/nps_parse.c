@@ -172,8 +172,8 @@ static int parse_base(parser *p, int i, int *end) {
 
 static bool np_start(const parser *p, int i) {
     nps_tag t = tag_at(p, i);
-    return t == NPS_DET || t == NPS_PDET || t == NPS_POSSDET || t == NPS_NUM || t == NPS_ADJ ||
-           nominal(t) || t == NPS_PRON || (t == NPS_ADV && tag_at(p, i + 1) == NPS_NUM);
+    return t == NPS_DET || t == NPS_PDET || t == NPS_POSSDET || t == NPS_NUM || t == NPS_ADJ || nominal(t) ||
+           t == NPS_PRON || (t == NPS_ADV && tag_at(p, i + 1) == NPS_NUM);
 }
 
 /* Does the verb at v take the preposition at q itself ("replace X with Y")? */
@@ -182,33 +182,19 @@ static bool verb_frame(const parser *p, int v, int q) {
     static const struct {
         const char *stem, *preps;
     } frames[] = {
-        {"replac", " with by "},
-        {"substitut", " with for "},
-        {"chang", " to into with "},
-        {"turn", " to into "},
-        {"convert", " to into "},
-        {"transform", " to into "},
-        {"switch", " to with for "},
-        {"swap", " for with "},
-        {"exchang", " for with "},
-        {"trad", " for with "},
-        {"mak", " into "},
-        {"remov", " from off "},
-        {"delet", " from "},
-        {"eras", " from "},
-        {"tak", " from off out "},
-        {"took", " from off out "},
-        {"fill", " with "},
-        {"cover", " with in "},
-        {"decorat", " with "},
-        {"surround", " with by "},
-        {"paint", " with in "},
+        {"replac", " with by "},       {"substitut", " with for "}, {"chang", " to into with "},
+        {"turn", " to into "},         {"convert", " to into "},    {"transform", " to into "},
+        {"switch", " to with for "},   {"swap", " for with "},      {"exchang", " for with "},
+        {"trad", " for with "},        {"mak", " into "},           {"remov", " from off "},
+        {"delet", " from "},           {"eras", " from "},          {"tak", " from off out "},
+        {"took", " from off out "},    {"fill", " with "},          {"cover", " with in "},
+        {"decorat", " with "},         {"surround", " with by "},   {"paint", " with in "},
         {"sprinkl", " with on over "},
     };
-    static const char *const place[] = {"mov", "shift", "put", "plac", "set", "position", "add", "hang",
-                                        "hung", "lay", "laid", "drag", "push", "pull", "bring",
-                                        "brought", "stack", "pil", "arrang", "center", "centre",
-                                        "align", "insert", "keep", "kept"};
+    static const char *const place[] = {"mov",   "shift",   "put",   "plac", "set",    "position", "add",
+                                        "hang",  "hung",    "lay",   "laid", "drag",   "push",     "pull",
+                                        "bring", "brought", "stack", "pil",  "arrang", "center",   "centre",
+                                        "align", "insert",  "keep",  "kept"};
     static const char *const place_preps =
         " to into onto on in at from under behind beside near next above below inside outside between "
         "toward towards across along around atop over underneath beneath against ";
@@ -227,11 +213,11 @@ static bool verb_frame(const parser *p, int v, int q) {
 
 /* Prepositions that commonly head a noun's modifier ("a table with drawers"). */
 static bool noun_prep(const parser *p, int q) {
-    static const char *const ok[] = {"of", "with", "without", "in", "on", "at", "near", "beside",
-                                     "behind", "under", "underneath", "above", "below", "over",
-                                     "between", "among", "from", "for", "inside", "outside",
-                                     "across", "along", "around", "atop", "like", "beneath",
-                                     "within", "about", "against", "by", "onto", "into", "down"};
+    static const char *const ok[] = {"of",      "with",   "without", "in",         "on",      "at",      "near",
+                                     "beside",  "behind", "under",   "underneath", "above",   "below",   "over",
+                                     "between", "among",  "from",    "for",        "inside",  "outside", "across",
+                                     "along",   "around", "atop",    "like",       "beneath", "within",  "about",
+                                     "against", "by",     "onto",    "into",       "down"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (is_word(p, q, ok[i])) return true;
     return false;
@@ -274,8 +260,9 @@ static int parse_np_at(parser *p, int i, int *end, np_ctx ctx) {
     for (;;) {
         /* prepositional attachment, also "next to", "right behind" */
         int q = pp_done ? -1 : j;
-        if (tag_at(p, q) == NPS_ADV && (is_word(p, q, "next") || is_word(p, q, "right") || is_word(p, q, "close") ||
-                                        is_word(p, q, "directly") || is_word(p, q, "just")) &&
+        if (tag_at(p, q) == NPS_ADV &&
+            (is_word(p, q, "next") || is_word(p, q, "right") || is_word(p, q, "close") || is_word(p, q, "directly") ||
+             is_word(p, q, "just")) &&
             tag_at(p, q + 1) == NPS_PREP)
             q++;
         bool multi = q > j;
@@ -379,8 +366,7 @@ static int parse_coord(parser *p, int i, int *end, np_ctx ctx) {
         break;
     }
     /* a trailing list piece without its conjunction was taken speculatively: drop it */
-    while (np > 1 && !is_conj(p, p->nodes[parts[np - 1]].first - 1) &&
-           !is_conj(p, p->nodes[parts[np - 1]].first - 2)) {
+    while (np > 1 && !is_conj(p, p->nodes[parts[np - 1]].first - 1) && !is_conj(p, p->nodes[parts[np - 1]].first - 2)) {
         p->count = starts[np - 1];
         j = p->nodes[parts[np - 2]].last + 1;
         np--;
@@ -394,8 +380,8 @@ static int parse_coord(parser *p, int i, int *end, np_ctx ctx) {
 
 /* Verbs whose object can be the subject of a small clause ("make the sky darker"). */
 static bool small_clause_verb(const parser *p, int v) {
-    static const char *const stems[] = {"mak", "made", "let", "hav", "has", "had", "keep", "kept",
-                                        "leav", "left", "get", "got", "help", "see", "saw", "watch"};
+    static const char *const stems[] = {"mak",  "made", "let", "hav", "has",  "had", "keep", "kept",
+                                        "leav", "left", "get", "got", "help", "see", "saw",  "watch"};
     char vb[32];
     nps_token_lower(p->cap, &p->tok[v], vb, sizeof vb);
     for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
@@ -420,8 +406,8 @@ static void parse_clause(parser *p, int from) {
             if (node >= 0) {
                 /* "make the dog sit", "make the sky darker": the object is the subject of a
                  * small clause, one level deeper */
-                bool small = direct && small_clause_verb(p, verb) &&
-                             (tag_at(p, j) == NPS_ADJ || tag_at(p, j) == NPS_VERB);
+                bool small =
+                    direct && small_clause_verb(p, verb) && (tag_at(p, j) == NPS_ADJ || tag_at(p, j) == NPS_VERB);
                 nodes[node].depth = forced >= 0 ? forced : level + (pp ? 1 : 0) + (small ? 1 : 0);
                 last_depth = nodes[node].depth;
                 forced = -1;
@@ -457,8 +443,8 @@ static void parse_clause(parser *p, int from) {
                 }
             }
             pp = false;
-        } else if (t == NPS_PUNCT && (is_word(p, i, ".") || is_word(p, i, ";") || is_word(p, i, "!") ||
-                                      is_word(p, i, "?"))) {
+        } else if (t == NPS_PUNCT &&
+                   (is_word(p, i, ".") || is_word(p, i, ";") || is_word(p, i, "!") || is_word(p, i, "?"))) {
             level = chain_base = 2;
             saw_verb = false;
             verb = -1;

@@ -79,11 +79,10 @@ static int inflected(const char *w, int len, int *flags) {
 
 /* Classes guessed from the ending of an unknown word. */
 static int by_suffix(const char *w, int len, int *flags) {
-    static const char *const adj[] = {"ous", "ful", "ive", "able", "ible", "ical", "ic", "less",
-                                      "ish", "al", "ary", "ent", "ant", "esque", "like", "y"};
-    static const char *const noun[] = {"tion", "sion", "ment", "ness", "ity", "ance", "ence",
-                                       "ship", "ism", "ist", "er", "or", "ure", "age", "ery",
-                                       "dom", "hood", "ee", "ian", "ics"};
+    static const char *const adj[] = {"ous", "ful", "ive", "able", "ible", "ical",  "ic",   "less",
+                                      "ish", "al",  "ary", "ent",  "ant",  "esque", "like", "y"};
+    static const char *const noun[] = {"tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "ism", "ist",
+                                       "er",   "or",   "ure",  "age",  "ery", "dom",  "hood", "ee",   "ian", "ics"};
     if (ends_with(w, len, "ly") && len > 4) return LX_ADV;
     if (ends_with(w, len, "ing") && len > 5) {
         *flags |= TF_ING;
@@ -124,8 +123,10 @@ static int word_classes(const char *w, int *flags) {
 static bool is_digit_word(const char *w) {
     bool digit = false;
     for (const char *p = w; *p; p++) {
-        if (isdigit((unsigned char)*p)) digit = true;
-        else if (*p != '.' && *p != ',' && *p != '-' && *p != '/' && *p != ':') return false;
+        if (isdigit((unsigned char)*p))
+            digit = true;
+        else if (*p != '.' && *p != ',' && *p != '-' && *p != '/' && *p != ':')
+            return false;
     }
     return digit;
 }
@@ -144,18 +145,19 @@ static void lexical(const char *caption, nps_token *t) {
     if (isdigit(c0)) { /* 3rd, 1990s, 4x4 */
         int len = (int)strlen(w);
         t->flags |= TF_NUMERIC;
-        t->lex = (ends_with(w, len, "st") || ends_with(w, len, "nd") || ends_with(w, len, "rd") ||
-                  ends_with(w, len, "th"))
-                     ? LX_ADJ
-                     : ends_with(w, len, "s") ? LX_NOUN : LX_NUM;
+        t->lex =
+            (ends_with(w, len, "st") || ends_with(w, len, "nd") || ends_with(w, len, "rd") || ends_with(w, len, "th"))
+                ? LX_ADJ
+            : ends_with(w, len, "s") ? LX_NOUN
+                                     : LX_NUM;
         return;
     }
     unsigned char c1 = (unsigned char)caption[t->start + (t->end - t->start > 1)];
     bool utf8_punct = (c0 == 0xE2 && (c1 == 0x80 || c1 == 0x81)) || (c0 == 0xC2 && c1 >= 0xA1 && c1 <= 0xBF) ||
                       (c0 == 0xC3 && (c1 == 0x97 || c1 == 0xB7));
     int tl = t->end - t->start;
-    bool clitic = (c0 == '\'' && tl > 1) ||
-                  (c0 == 0xE2 && c1 == 0x80 && tl > 3 && (unsigned char)caption[t->start + 2] == 0x99);
+    bool clitic =
+        (c0 == '\'' && tl > 1) || (c0 == 0xE2 && c1 == 0x80 && tl > 3 && (unsigned char)caption[t->start + 2] == 0x99);
     if ((!isalnum(c0) && c0 < 0x80 && c0 != '&' && !clitic) || (utf8_punct && !clitic)) {
         t->lex = 0;
         t->tag = NPS_PUNCT;
@@ -181,8 +183,7 @@ static bool is_punct_char(const char *caption, const nps_token *t, const char *s
 
 /* Could the word at next begin a noun phrase? */
 static bool np_start_mask(int m, int flags) {
-    return (m & (LX_DET | LX_POSSDET | LX_NUM | LX_PDET | LX_NOUN | LX_ADJ)) || (flags & TF_CAP) ||
-           (m & LX_PRON);
+    return (m & (LX_DET | LX_POSSDET | LX_NUM | LX_PDET | LX_NOUN | LX_ADJ)) || (flags & TF_CAP) || (m & LX_PRON);
 }
 
 static nps_tag open_class_default(int m) {
@@ -214,10 +215,10 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
     int nm = nx ? nx->lex & ~LX_GUESSED : 0;
     bool next_np = nx && nx->tag != NPS_PUNCT && np_start_mask(nm, nx->flags);
     bool next_nominal = nx && nx->tag != NPS_PUNCT && ((nm & (LX_NOUN | LX_ADJ | LX_NUM)) || (nx->flags & TF_CAP));
-    bool det_ctx = pt == NPS_DET || pt == NPS_POSSDET || pt == NPS_ADJ || pt == NPS_NUM ||
-                   pt == NPS_POS || pt == NPS_PDET;
-    bool sent_start = i == 0 || is_punct_char(caption, &tok[i - 1], ".;:!?\"(") ||
-                      (i == 1 && is_punct_char(caption, &tok[0], "\"'"));
+    bool det_ctx =
+        pt == NPS_DET || pt == NPS_POSSDET || pt == NPS_ADJ || pt == NPS_NUM || pt == NPS_POS || pt == NPS_PDET;
+    bool sent_start =
+        i == 0 || is_punct_char(caption, &tok[i - 1], ".;:!?\"(") || (i == 1 && is_punct_char(caption, &tok[0], "\"'"));
 
     if (text_is(caption, t, "'")) {
         bool after_s = i > 0 && tok[i - 1].end == t->start && tolower((unsigned char)caption[t->start - 1]) == 's';
@@ -250,8 +251,7 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
         if (text_is(caption, t, "that") && i > 0 && pt != NPS_PREP) return NPS_WH;
         return NPS_PRON;
     }
-    if (text_is(caption, t, "her"))
-        return next_nominal && !(nm & (LX_PREP | LX_DET)) ? NPS_POSSDET : NPS_PRON;
+    if (text_is(caption, t, "her")) return next_nominal && !(nm & (LX_PREP | LX_DET)) ? NPS_POSSDET : NPS_PRON;
     if (text_is(caption, t, "there")) return nx && (nm & (LX_AUX | LX_MODAL)) ? NPS_EX : NPS_ADV;
     if (text_is(caption, t, "'s")) {
         if (pt == NPS_PRON || pt == NPS_WH || pt == NPS_EX || pt == NPS_ADV) return NPS_AUX;
@@ -313,8 +313,8 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
         return NPS_VERB;
     if (pt == NPS_PRON && i > 0 && (m & LX_VERB) && !(m & LX_ADJ && !(m & LX_NOUN) && !ing_ed)) {
         const nps_token *p = &tok[i - 1];
-        static const char *const subj[] = {"i", "you", "he", "she", "it", "we", "they", "them", "him",
-                                           "me", "us", "which", "who"};
+        static const char *const subj[] = {"i",    "you", "he", "she", "it",    "we", "they",
+                                           "them", "him", "me", "us",  "which", "who"};
         for (size_t k = 0; k < sizeof subj / sizeof subj[0]; k++)
             if (text_is(caption, p, subj[k])) return NPS_VERB;
     }
@@ -329,8 +329,7 @@ static nps_tag resolve(const char *caption, nps_token *tok, int n, int i) {
     }
     bool clause_start = sent_start || pt == NPS_CONJ || pt == NPS_SUB ||
                         (i > 0 && is_punct_char(caption, &tok[i - 1], ",")) ||
-                        (i > 0 && (text_is(caption, &tok[i - 1], "then") ||
-                                   text_is(caption, &tok[i - 1], "please")));
+                        (i > 0 && (text_is(caption, &tok[i - 1], "then") || text_is(caption, &tok[i - 1], "please")));
     if (clause_start && (m & LX_VERB) && !(t->flags & TF_ING && !sent_start)) {
         bool next_verbal = nx && (nm & (LX_AUX | LX_MODAL)) && !(nm & LX_NOUN);
         bool next_obj = nx && (nm & (LX_DET | LX_POSSDET | LX_NUM | LX_PRON | LX_PDET));

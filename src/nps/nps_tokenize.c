@@ -25,8 +25,14 @@ static int utf8_punct_len(const unsigned char *s, const unsigned char *end) {
 }
 
 static bool is_space_at(const unsigned char *s, const unsigned char *end, int *len) {
-    if (s < end && isspace(*s)) { *len = 1; return true; }
-    if (end - s >= 2 && s[0] == 0xC2 && s[1] == 0xA0) { *len = 2; return true; }
+    if (s < end && isspace(*s)) {
+        *len = 1;
+        return true;
+    }
+    if (end - s >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
+        *len = 2;
+        return true;
+    }
     return false;
 }
 
@@ -59,11 +65,10 @@ static int nt_len(const unsigned char *s, const unsigned char *end) {
 
 /* Abbreviations that keep their final period. */
 static bool is_abbrev(const unsigned char *s, int len) {
-    static const char *const ab[] = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "inc",
-                                     "corp", "co", "ltd", "vs", "etc", "jan", "feb", "mar",
-                                     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-                                     "dec", "no", "mt", "ft", "approx", "dept", "gov", "gen",
-                                     "rep", "sen", "bros"};
+    static const char *const ab[] = {"mr",   "mrs", "ms",     "dr",   "st",   "jr",  "sr",  "prof", "inc",
+                                     "corp", "co",  "ltd",    "vs",   "etc",  "jan", "feb", "mar",  "apr",
+                                     "jun",  "jul", "aug",    "sep",  "sept", "oct", "nov", "dec",  "no",
+                                     "mt",   "ft",  "approx", "dept", "gov",  "gen", "rep", "sen",  "bros"};
     if (len > 6) return false;
     char w[8];
     for (int i = 0; i < len; i++) w[i] = (char)tolower(s[i]);
@@ -120,11 +125,16 @@ int nps_tokenize(const char *caption, int len, nps_token *tok, int cap) {
         const unsigned char *e;
         int k;
         bool after_word = n > 0 && tok[n - 1].end == (int)(s - base);
-        if (after_word && (k = clitic_len(s, end)) > 0) e = s + k;
-        else if (after_word && (k = nt_len(s, end)) > 0) e = s + k;
-        else if ((k = utf8_punct_len(s, end)) > 0) e = s + k;
-        else if (is_alnum_byte(*s)) e = scan_word(s, end);
-        else e = s + 1;
+        if (after_word && (k = clitic_len(s, end)) > 0)
+            e = s + k;
+        else if (after_word && (k = nt_len(s, end)) > 0)
+            e = s + k;
+        else if ((k = utf8_punct_len(s, end)) > 0)
+            e = s + k;
+        else if (is_alnum_byte(*s))
+            e = scan_word(s, end);
+        else
+            e = s + 1;
         tok[n].start = (int)(s - base);
         tok[n].end = (int)(e - base);
         tok[n].lex = 0;

@@ -12,7 +12,7 @@
 #include "ctcir/version.h"
 #include "retrieval/ret_internal.h"
 
-#define INDEX_FORMAT "ctcir-index"
+#define INDEX_FORMAT  "ctcir-index"
 #define INDEX_VERSION "1"
 
 void ct_index_shard_range(int64_t G, int k, int n, int64_t *begin, int64_t *end) {
@@ -30,11 +30,11 @@ struct ct_index_writer {
     int64_t G, begin, end; /* global rows [begin, end) */
     int P, shard_k, shard_n;
     ct_dtype dtype;
-    float *emb;            /* [end - begin, P] */
+    float *emb; /* [end - begin, P] */
     uint8_t *done;
     int64_t *row_ids;
-    char *blob;            /* names, NUL-terminated each */
-    int64_t *name_off;     /* [rows + 1] */
+    char *blob;        /* names, NUL-terminated each */
+    int64_t *name_off; /* [rows + 1] */
 };
 
 void ct_index_writer_free(ct_index_writer *w) {
@@ -49,9 +49,8 @@ void ct_index_writer_free(ct_index_writer *w) {
     free(w);
 }
 
-ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const char *model_id,
-                              int64_t G, const char *const *names, int P, ct_dtype dtype,
-                              int shard_k, int shard_n) {
+ct_status ct_index_writer_new(ct_index_writer **out, const char *path, const char *model_id, int64_t G,
+                              const char *const *names, int P, ct_dtype dtype, int shard_k, int shard_n) {
     *out = NULL;
     if (!path || !model_id || !names || G < 1 || G > CT_INDEX_MAX_ROWS || P < 1)
         return ct_fail(CT_ERR_ARG, "index: %s: need a path, a model id, names and a [%" PRId64 ", %d] shape",
@@ -116,7 +115,8 @@ int64_t ct_index_writer_count_done(const ct_index_writer *w) {
 
 ct_status ct_index_writer_put(ct_index_writer *w, int64_t row, int count, const float *emb) {
     if (count < 0 || row < w->begin || row + count > w->end)
-        return ct_fail(CT_ERR_ARG, "index: %s: rows [%" PRId64 ", %" PRId64 ") outside the shard's [%" PRId64 ", %" PRId64 ")",
+        return ct_fail(CT_ERR_ARG,
+                       "index: %s: rows [%" PRId64 ", %" PRId64 ") outside the shard's [%" PRId64 ", %" PRId64 ")",
                        w->path, row, row + count, w->begin, w->end);
     memcpy(w->emb + (size_t)(row - w->begin) * w->P, emb, (size_t)count * w->P * sizeof *emb);
     memset(w->done + (row - w->begin), 1, (size_t)count);
@@ -132,7 +132,10 @@ static ct_status writer_save(ct_index_writer *w, bool complete) {
     const void *emb = w->emb;
     if (w->dtype == CT_DT_F16) {
         half = malloc((size_t)rows * w->P * sizeof *half);
-        if (!half) { st = ct_fail(CT_ERR_NOMEM, "index: %s: out of memory", w->path); goto fail; }
+        if (!half) {
+            st = ct_fail(CT_ERR_NOMEM, "index: %s: out of memory", w->path);
+            goto fail;
+        }
         for (size_t i = 0; i < (size_t)rows * w->P; i++) half[i] = ct_f32_to_f16(w->emb[i]);
         emb = half;
     }
@@ -148,10 +151,8 @@ static ct_status writer_save(ct_index_writer *w, bool complete) {
         (st = ct_st_writer_add(sw, "name_offsets", CT_DT_I64, 1, shape_o, w->name_off)) ||
         (st = ct_st_writer_meta(sw, "format", INDEX_FORMAT)) ||
         (st = ct_st_writer_meta(sw, "format_version", INDEX_VERSION)) ||
-        (st = ct_st_writer_meta(sw, "model_id", w->model_id)) ||
-        (st = ct_st_writer_meta(sw, "gallery_size", buf[0])) ||
-        (st = ct_st_writer_meta(sw, "dim", buf[1])) ||
-        (st = ct_st_writer_meta(sw, "shard", buf[2])) ||
+        (st = ct_st_writer_meta(sw, "model_id", w->model_id)) || (st = ct_st_writer_meta(sw, "gallery_size", buf[0])) ||
+        (st = ct_st_writer_meta(sw, "dim", buf[1])) || (st = ct_st_writer_meta(sw, "shard", buf[2])) ||
         (st = ct_st_writer_meta(sw, "complete", complete ? "1" : "0")) ||
         (st = ct_st_writer_meta(sw, "ctcir_version", ctcir_version())) ||
         (st = ct_st_writer_meta(sw, "ctcir_commit", ctcir_commit())))
@@ -244,15 +245,21 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
     const ct_st_file *f = ix->f;
     const char *fmt = ct_st_metadata(f, "format"), *ver = ct_st_metadata(f, "format_version");
     if (!fmt || strcmp(fmt, INDEX_FORMAT) != 0 || !ver || strcmp(ver, INDEX_VERSION) != 0) {
-        st = ct_fail(CT_ERR_FORMAT, "index: %s: not a ctcir index (metadata format '%s' version '%s', expected '%s' '%s')",
-                     path, fmt ? fmt : "none", ver ? ver : "none", INDEX_FORMAT, INDEX_VERSION);
+        st = ct_fail(CT_ERR_FORMAT,
+                     "index: %s: not a ctcir index (metadata format '%s' version '%s', expected '%s' '%s')", path,
+                     fmt ? fmt : "none", ver ? ver : "none", INDEX_FORMAT, INDEX_VERSION);
         goto fail;
     }
     const char *mid = ct_st_metadata(f, "model_id");
-    if (!mid) { st = ct_fail(CT_ERR_FORMAT, "index: %s: no model_id in the metadata", path); goto fail; }
+    if (!mid) {
+        st = ct_fail(CT_ERR_FORMAT, "index: %s: no model_id in the metadata", path);
+        goto fail;
+    }
     if (model_id && strcmp(mid, model_id) != 0) {
-        st = ct_fail(CT_ERR_ARG, "index: %s: built by another model (index model_id '%s', this model '%s'); "
-                     "rebuild the index with this checkpoint", path, mid, model_id);
+        st = ct_fail(CT_ERR_ARG,
+                     "index: %s: built by another model (index model_id '%s', this model '%s'); "
+                     "rebuild the index with this checkpoint",
+                     path, mid, model_id);
         goto fail;
     }
     int64_t P = 0, k = -1, n = 0;
@@ -261,8 +268,8 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
     long long kk, nn;
     if (!parse_i64(ct_st_metadata(f, "gallery_size"), &ix->G) || ix->G < 1 || ix->G > CT_INDEX_MAX_ROWS ||
         !parse_i64(ct_st_metadata(f, "dim"), &P) || P < 1 || P > (1 << 20) || !shard ||
-        sscanf(shard, "%lld/%lld%c", &kk, &nn, &tail) != 2 || nn < 1 || kk < 0 || kk >= nn || nn > (1 << 20) ||
-        !comp || (strcmp(comp, "0") && strcmp(comp, "1"))) {
+        sscanf(shard, "%lld/%lld%c", &kk, &nn, &tail) != 2 || nn < 1 || kk < 0 || kk >= nn || nn > (1 << 20) || !comp ||
+        (strcmp(comp, "0") && strcmp(comp, "1"))) {
         st = ct_fail(CT_ERR_FORMAT, "index: %s: bad metadata gallery_size/dim/shard/complete", path);
         goto fail;
     }
@@ -286,9 +293,11 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
     int64_t rows = e - b;
     if (emb->shape[0] != rows || emb->shape[1] != P || rid->shape[0] != rows || done->shape[0] != rows ||
         off->shape[0] != rows + 1 || blob->shape[0] < 1) {
-        st = ct_fail(CT_ERR_SHAPE, "index: %s: shard %d/%d of %" PRId64 " rows needs embeddings [%" PRId64 ", %d], "
-                     "row_ids/done [%" PRId64 "], name_offsets [%" PRId64 "]; got embeddings [%" PRId64 ", %" PRId64 "]",
-                     path, ix->shard_k, ix->shard_n, ix->G, rows, ix->P, rows, rows + 1, emb->shape[0], emb->shape[1]);
+        st =
+            ct_fail(CT_ERR_SHAPE,
+                    "index: %s: shard %d/%d of %" PRId64 " rows needs embeddings [%" PRId64 ", %d], "
+                    "row_ids/done [%" PRId64 "], name_offsets [%" PRId64 "]; got embeddings [%" PRId64 ", %" PRId64 "]",
+                    path, ix->shard_k, ix->shard_n, ix->G, rows, ix->P, rows, rows + 1, emb->shape[0], emb->shape[1]);
         goto fail;
     }
     ix->rows = rows;
@@ -297,7 +306,10 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
     ix->blob = blob->data;
     ix->row_ids = malloc((size_t)rows * sizeof *ix->row_ids);
     ix->name_off = malloc(((size_t)rows + 1) * sizeof *ix->name_off);
-    if (!ix->row_ids || !ix->name_off) { st = ct_fail(CT_ERR_NOMEM, "index: %s: out of memory", path); goto fail; }
+    if (!ix->row_ids || !ix->name_off) {
+        st = ct_fail(CT_ERR_NOMEM, "index: %s: out of memory", path);
+        goto fail;
+    }
     if ((st = ct_st_read_i64(f, rid, ix->row_ids)) || (st = ct_st_read_i64(f, off, ix->name_off))) goto fail;
     int64_t nb = blob->shape[0];
     if (ix->name_off[0] != 0 || ix->name_off[rows] != nb) {
@@ -310,7 +322,8 @@ ct_status ct_index_open(ct_index **out, const char *path, const char *model_id, 
                          ix->row_ids[i], b + i);
             goto fail;
         }
-        if (ix->name_off[i + 1] <= ix->name_off[i] || ix->name_off[i + 1] > nb || ix->blob[ix->name_off[i + 1] - 1] != 0) {
+        if (ix->name_off[i + 1] <= ix->name_off[i] || ix->name_off[i + 1] > nb ||
+            ix->blob[ix->name_off[i + 1] - 1] != 0) {
             st = ct_fail(CT_ERR_FORMAT, "index: %s: name %" PRId64 " is not a NUL-terminated run of 'names'", path, i);
             goto fail;
         }
@@ -362,27 +375,29 @@ static void index_rows_f32(const ct_index *ix, int64_t i0, int64_t n, float *dst
     }
 }
 
-ct_status ct_index_writer_resume(ct_index_writer **out, const char *path, const char *model_id,
-                                 int64_t G, const char *const *names, int P, ct_dtype dtype,
-                                 int shard_k, int shard_n) {
+ct_status ct_index_writer_resume(ct_index_writer **out, const char *path, const char *model_id, int64_t G,
+                                 const char *const *names, int P, ct_dtype dtype, int shard_k, int shard_n) {
     *out = NULL;
     ct_index *ix;
     ct_status st = ct_index_open(&ix, path, model_id, true);
     if (st) return st;
     ct_index_writer *w = NULL;
     if (ix->G != G || ix->P != P || ct_index_dtype(ix) != dtype || ix->shard_k != shard_k || ix->shard_n != shard_n) {
-        st = ct_fail(CT_ERR_ARG, "index: %s: cannot resume: file has gallery %" PRId64 ", dim %d, %s, shard %d/%d; "
-                     "asked for %" PRId64 ", %d, %s, %d/%d", path, ix->G, ix->P, ct_dtype_name(ct_index_dtype(ix)),
-                     ix->shard_k, ix->shard_n, G, P, ct_dtype_name(dtype), shard_k, shard_n);
+        st = ct_fail(CT_ERR_ARG,
+                     "index: %s: cannot resume: file has gallery %" PRId64 ", dim %d, %s, shard %d/%d; "
+                     "asked for %" PRId64 ", %d, %s, %d/%d",
+                     path, ix->G, ix->P, ct_dtype_name(ct_index_dtype(ix)), ix->shard_k, ix->shard_n, G, P,
+                     ct_dtype_name(dtype), shard_k, shard_n);
         goto fail;
     }
-    if ((st = ct_index_writer_new(&w, path, model_id ? model_id : ct_index_model_id(ix), G, names, P, dtype,
-                                  shard_k, shard_n)))
+    if ((st = ct_index_writer_new(&w, path, model_id ? model_id : ct_index_model_id(ix), G, names, P, dtype, shard_k,
+                                  shard_n)))
         goto fail;
     for (int64_t i = 0; i < ix->rows; i++)
         if (strcmp(ct_index_name(ix, i), names[w->begin + i]) != 0) {
-            st = ct_fail(CT_ERR_ARG, "index: %s: cannot resume: row %" PRId64 " is '%s' in the file, '%s' in the gallery",
-                         path, w->begin + i, ct_index_name(ix, i), names[w->begin + i]);
+            st = ct_fail(CT_ERR_ARG,
+                         "index: %s: cannot resume: row %" PRId64 " is '%s' in the file, '%s' in the gallery", path,
+                         w->begin + i, ct_index_name(ix, i), names[w->begin + i]);
             goto fail;
         }
     index_rows_f32(ix, 0, ix->rows, w->emb);
@@ -410,7 +425,8 @@ ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_
     for (int i = 0; i < n_inputs; i++) {
         if ((st = ct_index_open(&ix[i], inputs[i], i ? ct_index_model_id(ix[0]) : NULL, false))) goto fail;
         if (i && (ix[i]->G != ix[0]->G || ix[i]->P != ix[0]->P || ct_index_dtype(ix[i]) != ct_index_dtype(ix[0]))) {
-            st = ct_fail(CT_ERR_ARG, "index merge: %s has gallery %" PRId64 ", dim %d, %s but %s has %" PRId64 ", %d, %s",
+            st = ct_fail(CT_ERR_ARG,
+                         "index merge: %s has gallery %" PRId64 ", dim %d, %s but %s has %" PRId64 ", %d, %s",
                          inputs[i], ix[i]->G, ix[i]->P, ct_dtype_name(ct_index_dtype(ix[i])), inputs[0], ix[0]->G,
                          ix[0]->P, ct_dtype_name(ct_index_dtype(ix[0])));
             goto fail;
@@ -420,7 +436,10 @@ ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_
     int P = ix[0]->P;
     cover = calloc((size_t)G, 1);
     names = calloc((size_t)G, sizeof *names);
-    if (!cover || !names) { st = ct_fail(CT_ERR_NOMEM, "index merge: out of memory"); goto fail; }
+    if (!cover || !names) {
+        st = ct_fail(CT_ERR_NOMEM, "index merge: out of memory");
+        goto fail;
+    }
     for (int i = 0; i < n_inputs; i++)
         for (int64_t r = 0; r < ix[i]->rows; r++) {
             int64_t g = ix[i]->row_ids[r];
@@ -434,14 +453,15 @@ ct_status ct_index_merge(const char *out_path, const char *const *inputs, int n_
         }
     for (int64_t g = 0; g < G; g++)
         if (!cover[g]) {
-            st = ct_fail(CT_ERR_ARG, "index merge: the inputs do not cover the gallery of %" PRId64 " rows "
-                         "(row %" PRId64 " is missing: a shard is absent)", G, g);
+            st = ct_fail(CT_ERR_ARG,
+                         "index merge: the inputs do not cover the gallery of %" PRId64 " rows "
+                         "(row %" PRId64 " is missing: a shard is absent)",
+                         G, g);
             goto fail;
         }
     if ((st = ct_index_writer_new(&w, out_path, ct_index_model_id(ix[0]), G, names, P, ct_index_dtype(ix[0]), 0, 1)))
         goto fail;
-    for (int i = 0; i < n_inputs; i++)
-        index_rows_f32(ix[i], 0, ix[i]->rows, w->emb + (size_t)ix[i]->row_ids[0] * P);
+    for (int i = 0; i < n_inputs; i++) index_rows_f32(ix[i], 0, ix[i]->rows, w->emb + (size_t)ix[i]->row_ids[0] * P);
     memset(w->done, 1, (size_t)G);
     st = ct_index_writer_finish(w);
 fail:

@@ -7,8 +7,8 @@
 
 struct ct_index_set {
     int n;
-    ct_index **ix;    /* [n], sorted by first global row */
-    int64_t *first;   /* [n] global row of each shard's local row 0 */
+    ct_index **ix;  /* [n], sorted by first global row */
+    int64_t *first; /* [n] global row of each shard's local row 0 */
     int64_t rows;
     int P;
 };
@@ -27,13 +27,17 @@ ct_status ct_index_set_open(ct_index_set **out, const char *const *paths, int n,
     s->ix = calloc((size_t)n, sizeof *s->ix);
     s->first = calloc((size_t)n, sizeof *s->first);
     ct_status st = CT_OK;
-    if (!s->ix || !s->first) { st = ct_fail(CT_ERR_NOMEM, "index: out of memory"); goto fail; }
+    if (!s->ix || !s->first) {
+        st = ct_fail(CT_ERR_NOMEM, "index: out of memory");
+        goto fail;
+    }
     for (int i = 0; i < n; i++, s->n++) {
         if ((st = ct_index_open(&s->ix[i], paths[i], model_id, false))) goto fail;
         const ct_index *a = s->ix[i], *b = s->ix[0];
         if (ct_index_dim(a) != ct_index_dim(b) || ct_index_gallery_size(a) != ct_index_gallery_size(b)) {
-            st = ct_fail(CT_ERR_FORMAT, "index: %s (gallery %lld, dim %d) does not belong with %s (gallery %lld, dim %d)",
-                         paths[i], (long long)ct_index_gallery_size(a), ct_index_dim(a), paths[0],
+            st = ct_fail(CT_ERR_FORMAT,
+                         "index: %s (gallery %lld, dim %d) does not belong with %s (gallery %lld, dim %d)", paths[i],
+                         (long long)ct_index_gallery_size(a), ct_index_dim(a), paths[0],
                          (long long)ct_index_gallery_size(b), ct_index_dim(b));
             goto fail;
         }
@@ -53,8 +57,10 @@ ct_status ct_index_set_open(ct_index_set **out, const char *const *paths, int n,
         const int64_t r = ct_index_rows(a);
         for (int64_t k = 0; k < r; k++)
             if (ct_index_row_id(a, k) != next + k) {
-                st = ct_fail(CT_ERR_FORMAT, "index: the shards do not cover the gallery row by row once: row %lld is missing or "
-                             "repeated (shards must be complete and disjoint)", (long long)(next + k));
+                st = ct_fail(CT_ERR_FORMAT,
+                             "index: the shards do not cover the gallery row by row once: row %lld is missing or "
+                             "repeated (shards must be complete and disjoint)",
+                             (long long)(next + k));
                 goto fail;
             }
         next += r;
@@ -100,11 +106,14 @@ ct_status ct_index_set_topk(const ct_index_set *s, int *out_idx, float *out_scor
     int *idx = malloc((size_t)s->n * Q * k * sizeof *idx);
     float *sc = malloc((size_t)s->n * Q * k * sizeof *sc);
     ct_status st = CT_OK;
-    if (!idx || !sc) { st = ct_fail(CT_ERR_NOMEM, "index: out of memory"); goto done; }
+    if (!idx || !sc) {
+        st = ct_fail(CT_ERR_NOMEM, "index: out of memory");
+        goto done;
+    }
     for (int i = 0; i < s->n; i++) {
         const ct_index *a = s->ix[i];
-        if ((st = ct_topk(idx + (size_t)i * Q * k, sc + (size_t)i * Q * k, queries, Q, ct_index_data(a), ct_index_dtype(a),
-                          ct_index_rows(a), s->P, k)))
+        if ((st = ct_topk(idx + (size_t)i * Q * k, sc + (size_t)i * Q * k, queries, Q, ct_index_data(a),
+                          ct_index_dtype(a), ct_index_rows(a), s->P, k)))
             goto done;
     }
     for (int q = 0; q < Q; q++) {

@@ -59,15 +59,16 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
         int ref = ct_dataset_find(ds, qq->ref_name);
         p->exclude[q] = proto->removes_reference ? ref : -1;
         if (proto->removes_reference && ref < 0)
-            return ct_eval_plan_free(p), ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: reference '%s' is not in the gallery",
-                                                  ds->name, qq->id, qq->ref_name);
+            return ct_eval_plan_free(p),
+                   ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: reference '%s' is not in the gallery", ds->name, qq->id,
+                           qq->ref_name);
         p->n_target[q] = qq->n_targets;
         for (int t = 0; t < qq->n_targets; t++) {
             int g = ct_dataset_find(ds, qq->targets[t]);
             if (g < 0 || g == p->exclude[q]) {
                 ct_eval_plan_free(p);
-                return ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: target '%s' is %s", ds->name, qq->id,
-                               qq->targets[t], g < 0 ? "not in the gallery" : "its own reference");
+                return ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: target '%s' is %s", ds->name, qq->id, qq->targets[t],
+                               g < 0 ? "not in the gallery" : "its own reference");
             }
             p->probe[o++] = g;
         }
@@ -77,8 +78,8 @@ ct_status ct_eval_plan_build(ct_eval_plan *p, const ct_dataset *ds) {
                 int g = ct_dataset_find(ds, qq->members[m]);
                 if (g < 0) {
                     ct_eval_plan_free(p);
-                    return ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: member '%s' is not in the gallery",
-                                   ds->name, qq->id, qq->members[m]);
+                    return ct_fail(CT_ERR_FORMAT, "eval: %s: query %s: member '%s' is not in the gallery", ds->name,
+                                   qq->id, qq->members[m]);
                 }
                 bool is_target = false;
                 for (int t = 0; t < qq->n_targets; t++) is_target |= p->probe[p->off[q] + t] == g;
@@ -94,7 +95,7 @@ nomem:
 
 void ct_eval_rank_rows(ct_eval_plan *p, int q0, int nq, const float *scores) {
     int G = p->G;
-    #pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16)
     for (int qi = 0; qi < nq; qi++) {
         int q = q0 + qi;
         const float *s = scores + (size_t)qi * G;
@@ -124,7 +125,10 @@ ct_status ct_eval_rank_lists(ct_eval_plan *p, const int *const *lists, const int
             for (int j = 0; j < n[q]; j++) {
                 int g = lists[q][j];
                 if (g >= 0 && g == p->exclude[q]) continue;
-                if (g == p->probe[i]) { r = pos; break; }
+                if (g == p->probe[i]) {
+                    r = pos;
+                    break;
+                }
                 pos++;
             }
             p->rank[i] = r;
@@ -208,7 +212,10 @@ void ct_metrics_fiq_mean(const ct_metric_set *per_cat, int n_cat, ct_metric_set 
         r50 += ct_metric_get(&per_cat[c], "R@50");
         out->n_queries += per_cat[c].n_queries;
     }
-    if (n_cat > 0) { r10 /= n_cat; r50 /= n_cat; }
+    if (n_cat > 0) {
+        r10 /= n_cat;
+        r50 /= n_cat;
+    }
     metric_add(out, "R@10", r10);
     metric_add(out, "R@50", r50);
     metric_add(out, "avg", (r10 + r50) / 2);

@@ -16,8 +16,8 @@ void ct_eval_rank_rows(ct_eval_plan *p, int q0, int nq, const float *scores);
 
 /* ct_topk computed plainly: every score in double (dot of the normalised query with the
  * row over the row's norm), candidates kept by insertion. For tests and benchmarks. */
-ct_status ct_topk_ref(int *out_idx, float *out_score, const float *queries, int Q,
-                      const void *gallery, ct_dtype gdtype, int64_t G, int P, int k);
+ct_status ct_topk_ref(int *out_idx, float *out_score, const float *queries, int Q, const void *gallery, ct_dtype gdtype,
+                      int64_t G, int P, int k);
 
 /* The search kernel in use: "avx512" (AVX-512 + F16C, when the CPU has them) or "portable";
  * ct_topk_force_portable(true) selects the portable one (tests, benchmarks; not thread-safe). */

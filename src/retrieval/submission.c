@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctcir/metrics.h"
-#include "ctcir/version.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "core/namemap.h"
 #include "core/str.h"
+#include "ctcir/metrics.h"
+#include "ctcir/version.h"
 
 /* ---- writing ---- */
 
@@ -47,8 +47,10 @@ static void put_row(FILE *f, const ct_dataset *ds, const int *row, int k, int n,
     for (int j = 0; j < k && w < n; j++) {
         if (row[j] < 0 || row[j] == exclude) continue;
         if (w++) fputs(", ", f);
-        if (ints) fputs(ds->gallery_names[row[j]], f);
-        else ct_json_put_string(f, ds->gallery_names[row[j]]);
+        if (ints)
+            fputs(ds->gallery_names[row[j]], f);
+        else
+            ct_json_put_string(f, ds->gallery_names[row[j]]);
     }
     fputc(']', f);
 }
@@ -86,7 +88,10 @@ ct_status ct_predictions_writer_new(ct_predictions_writer **out, const char *pat
     }
     /* Created now, so that an unwritable path fails before the evaluation runs. */
     ct_status st = open_out("predictions", path, &w->out);
-    if (st) { pred_writer_release(w); return st; }
+    if (st) {
+        pred_writer_release(w);
+        return st;
+    }
     *out = w;
     return CT_OK;
 }
@@ -110,8 +115,7 @@ ct_status ct_predictions_writer_add(ct_predictions_writer *w, const ct_dataset *
         }
         int r = ct_namemap_put(w->ids, id, w->n);
         if (r == -2) return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
-        if (r != w->n)
-            return ct_fail(CT_ERR_FORMAT, "predictions: %s: query id '%s' appears twice", w->out.path, id);
+        if (r != w->n) return ct_fail(CT_ERR_FORMAT, "predictions: %s: query id '%s' appears twice", w->out.path, id);
         pred_entry *e = &w->e[w->n];
         e->id = ct_strdup(id);
         e->names = calloc((size_t)n + 1, sizeof *e->names);
@@ -175,9 +179,8 @@ static int cmp_rank(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-ct_status ct_write_cirr_submission(const char *path_recall, const char *path_subset,
-                                   const ct_dataset *ds, const ct_eval_plan *plan,
-                                   const int *topk_idx, int k) {
+ct_status ct_write_cirr_submission(const char *path_recall, const char *path_subset, const ct_dataset *ds,
+                                   const ct_eval_plan *plan, const int *topk_idx, int k) {
     if (plan->Q != ds->n_queries || ct_dataset_protocol(ds->kind)->submission != CT_SUBMISSION_CIRR)
         return ct_fail(CT_ERR_ARG, "cirr submission: the plan does not belong to a CIRR dataset");
     int *order = sorted_queries(ds);
@@ -277,7 +280,10 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
     p->len = calloc((size_t)n + 1, sizeof *p->len);
     p->names = calloc((size_t)n + 1, sizeof *p->names);
     ids = ct_namemap_new();
-    if (!p->ids || !p->len || !p->names || !ids) { st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory"); goto fail; }
+    if (!p->ids || !p->len || !p->names || !ids) {
+        st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+        goto fail;
+    }
     const cJSON *e;
     cJSON_ArrayForEach(e, j) {
         const char *key = e->string ? e->string : "";
@@ -299,7 +305,8 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
         int len;
         char **names;
         if (!ct_json_str_list(j, key, false, &len, &names)) {
-            st = ct_fail(CT_ERR_FORMAT, "predictions: %s: query '%s': expected a list of names or integer ids", path, key);
+            st = ct_fail(CT_ERR_FORMAT, "predictions: %s: query '%s': expected a list of names or integer ids", path,
+                         key);
             goto fail;
         }
         p->ids[p->n] = ct_strdup(key);
@@ -307,11 +314,16 @@ ct_status ct_predictions_load(ct_predictions *p, const char *path) {
         p->names[p->n] = names;
         p->n++;
         seen = ct_namemap_new();
-        if (!seen || !p->ids[p->n - 1]) { st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory"); goto fail; }
+        if (!seen || !p->ids[p->n - 1]) {
+            st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+            goto fail;
+        }
         for (int i = 0; i < len; i++)
             if (ct_namemap_put(seen, names[i], i) != i) {
-                st = ct_fail(CT_ERR_FORMAT, "predictions: %s: query '%s': '%s' appears twice in its list "
-                             "(positions %d and %d)", path, key, names[i], ct_namemap_get(seen, names[i]), i);
+                st = ct_fail(CT_ERR_FORMAT,
+                             "predictions: %s: query '%s': '%s' appears twice in its list "
+                             "(positions %d and %d)",
+                             path, key, names[i], ct_namemap_get(seen, names[i]), i);
                 goto fail;
             }
         ct_namemap_free(seen);
@@ -335,7 +347,11 @@ static int find_pred(const ct_predictions *p, const char *id) {
 static ct_status match_queries(const ct_predictions *p, const ct_dataset *ds, int **out) {
     ct_namemap *m = ct_namemap_new();
     int *w = malloc(((size_t)ds->n_queries + 1) * sizeof *w);
-    if (!m || !w) { ct_namemap_free(m); free(w); return ct_fail(CT_ERR_NOMEM, "predictions: out of memory"); }
+    if (!m || !w) {
+        ct_namemap_free(m);
+        free(w);
+        return ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+    }
     for (int i = 0; i < p->n; i++) ct_namemap_put(m, p->ids[i], i);
     for (int q = 0; q < ds->n_queries; q++) w[q] = ct_namemap_get(m, ds->queries[q].id);
     ct_namemap_free(m);
@@ -349,7 +365,10 @@ ct_status ct_eval_rank_predictions(ct_eval_plan *plan, const ct_dataset *ds, con
     if (st) return st;
     int **lists = calloc((size_t)ds->n_queries + 1, sizeof *lists);
     int *n = calloc((size_t)ds->n_queries + 1, sizeof *n);
-    if (!lists || !n) { st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory"); goto fail; }
+    if (!lists || !n) {
+        st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+        goto fail;
+    }
     for (int q = 0; q < ds->n_queries; q++) {
         if (w[q] < 0) {
             st = ct_fail(CT_ERR_FORMAT, "predictions: query '%s' of %s is missing", ds->queries[q].id, ds->name);
@@ -357,7 +376,10 @@ ct_status ct_eval_rank_predictions(ct_eval_plan *plan, const ct_dataset *ds, con
         }
         int len = p->len[w[q]];
         lists[q] = malloc(((size_t)len + 1) * sizeof **lists);
-        if (!lists[q]) { st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory"); goto fail; }
+        if (!lists[q]) {
+            st = ct_fail(CT_ERR_NOMEM, "predictions: out of memory");
+            goto fail;
+        }
         for (int i = 0; i < len; i++) lists[q][i] = ct_dataset_find(ds, p->names[w[q]][i]);
         n[q] = len;
     }
@@ -388,7 +410,8 @@ ct_status ct_validate_cirr_submission(const char *path, const ct_dataset *ds) {
     bool subset = p.metric && strcmp(p.metric, "recall_subset") == 0;
     int want = subset ? 3 : 50;
     if (!p.version || strcmp(p.version, "rc2") != 0) {
-        st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: \"version\" must be \"rc2\" (got %s)", path, p.version ? p.version : "none");
+        st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: \"version\" must be \"rc2\" (got %s)", path,
+                     p.version ? p.version : "none");
         goto fail;
     }
     if (!p.metric || (!subset && strcmp(p.metric, "recall") != 0)) {
@@ -402,14 +425,15 @@ ct_status ct_validate_cirr_submission(const char *path, const ct_dataset *ds) {
             goto fail;
         }
         if (p.len[i] != want) {
-            st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: pairid %s: %d names (expected %d for %s)", path,
-                         p.ids[i], p.len[i], want, p.metric);
+            st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: pairid %s: %d names (expected %d for %s)", path, p.ids[i],
+                         p.len[i], want, p.metric);
             goto fail;
         }
     }
     if (ds) {
         if (p.n != ds->n_queries) {
-            st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: %d queries (expected %d of %s)", path, p.n, ds->n_queries, ds->name);
+            st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: %d queries (expected %d of %s)", path, p.n, ds->n_queries,
+                         ds->name);
             goto fail;
         }
         if ((st = match_queries(&p, ds, &w))) goto fail;
@@ -423,9 +447,10 @@ ct_status ct_validate_cirr_submission(const char *path, const ct_dataset *ds) {
                 const char *nm = p.names[w[q]][j];
                 bool member = false;
                 for (int m = 0; m < qq->n_members; m++) member |= strcmp(qq->members[m], nm) == 0;
-                const char *why = ct_dataset_find(ds, nm) < 0 ? "is not in the gallery"
+                const char *why = ct_dataset_find(ds, nm) < 0     ? "is not in the gallery"
                                   : strcmp(nm, qq->ref_name) == 0 ? "is the reference"
-                                  : subset && !member ? "is not a subset member" : NULL;
+                                  : subset && !member             ? "is not a subset member"
+                                                                  : NULL;
                 if (why) {
                     st = ct_fail(CT_ERR_FORMAT, "cirr submission: %s: pairid %s: '%s' %s", path, qq->id, nm, why);
                     goto fail;
@@ -452,17 +477,19 @@ ct_status ct_validate_circo_submission(const char *path, const ct_dataset *ds) {
         char want[32];
         snprintf(want, sizeof want, "%d", i);
         if (find_pred(&p, want) < 0) {
-            st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: keys must be 0..%d; '%s' is missing", path, p.n - 1, want);
+            st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: keys must be 0..%d; '%s' is missing", path, p.n - 1,
+                         want);
             goto fail;
         }
         if (p.len[i] != 50) {
-            st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: %d ids (expected 50)", path, p.ids[i], p.len[i]);
+            st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: %d ids (expected 50)", path, p.ids[i],
+                         p.len[i]);
             goto fail;
         }
         for (int j = 0; j < p.len[i]; j++)
             if (!all_digits(p.names[i][j])) {
-                st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: '%s' is not an integer image id",
-                             path, p.ids[i], p.names[i][j]);
+                st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: '%s' is not an integer image id", path,
+                             p.ids[i], p.names[i][j]);
                 goto fail;
             }
     }
@@ -475,8 +502,8 @@ ct_status ct_validate_circo_submission(const char *path, const ct_dataset *ds) {
         for (int i = 0; i < p.n; i++)
             for (int j = 0; j < p.len[i]; j++)
                 if (ct_dataset_find(ds, p.names[i][j]) < 0) {
-                    st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: id %s is not in the gallery",
-                                 path, p.ids[i], p.names[i][j]);
+                    st = ct_fail(CT_ERR_FORMAT, "circo submission: %s: query %s: id %s is not in the gallery", path,
+                                 p.ids[i], p.names[i][j]);
                     goto fail;
                 }
     }

@@ -35,16 +35,16 @@
 /* Software prefetch in the row kernel (measured with bench/bench_topk: -20% time for one
  * query on F32, -50% on F16): one row at a time reads this many bytes ahead; four rows at a
  * time read the next four rows. */
-#define PREFETCH_BYTES 8192
-#define KERN_BLOCK 256     /* gallery rows per block for the row kernel */
-#define GEMM_BLOCK 1024    /* gallery rows per block for ct_sgemm */
-#define TOPK_QBLOCK 256    /* queries per ct_sgemm block */
-#define BLOCKS_PER_GRAB 8  /* consecutive blocks a thread takes at a time */
-#define RANK_ROW_BYTES ((size_t)256 << 20) /* cap of the score rows held by ct_topk_ranks */
+#define PREFETCH_BYTES      8192
+#define KERN_BLOCK          256                 /* gallery rows per block for the row kernel */
+#define GEMM_BLOCK          1024                /* gallery rows per block for ct_sgemm */
+#define TOPK_QBLOCK         256                 /* queries per ct_sgemm block */
+#define BLOCKS_PER_GRAB     8                   /* consecutive blocks a thread takes at a time */
+#define RANK_ROW_BYTES      ((size_t)256 << 20) /* cap of the score rows held by ct_topk_ranks */
 /* Up to this many queries the row kernel scores them, more go through ct_sgemm. At 64 queries
  * the AVX-512 kernel took half the CPU time of ct_sgemm (OpenBLAS 0.3.21 on a Zen 5, which it
  * runs with its Haswell kernel; bench/bench_topk); the portable one only wins for one or two. */
-#define KERN_MAX_Q_AVX512 64
+#define KERN_MAX_Q_AVX512   64
 #define KERN_MAX_Q_PORTABLE 2
 
 /* ---- scores of one row in double (rows the float sums cannot hold) ---- */
@@ -144,33 +144,35 @@ AVX512_TARGET static inline __attribute__((always_inline)) __m512 load16(const u
  * depend on which rows or queries share the call: per (row, query) one accumulator of 16
  * lanes, fused multiply-adds over the row in order (the last step masked), then the lanes'
  * sum; the same for the row's sum of squares. */
-AVX512_TARGET static inline float finish(float d, float inv, const float *q, const unsigned char *row, bool f16, int P) {
+AVX512_TARGET static inline float finish(float d, float inv, const float *q, const unsigned char *row, bool f16,
+                                         int P) {
     return inv >= 0 ? d * inv : score_double(q, row, f16, P);
 }
 
 /* NR (1 or 4) rows by MQ (0..4) queries, norms when NORM, F32 or F16 rows: all compile-time,
  * so that the accumulators live in registers. */
-#define TILE_STEP(k)                                                                          \
-    do {                                                                                      \
-        __m512 q[4];                                                                          \
-        _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++) {                                \
-            q[i] = _mm512_maskz_loadu_ps(k, qn + (size_t)i * P + p);                          \
-            if (NR > 1) __asm__("" : "+v"(q[i])); /* in a register: loaded once per step */    \
-        }                                                                                     \
-        _Pragma("GCC unroll 4") for (int r = 0; r < NR; r++) {                                \
-            const unsigned char *row = rows + (size_t)r * rs;                                 \
-            /* a little ahead of the loads: the next rows of a tile, further on in a single row */ \
-            _mm_prefetch((const char *)row + (NR == 1 ? PREFETCH_BYTES : 4 * rs) + (F16 ? 2 : 4) * (size_t)p, _MM_HINT_T0); \
-            __m512 x = load16(row, F16, p, k);                                                \
-            if (MQ > 1) __asm__("" : "+v"(x));                                                \
-            _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++) acc[r][i] = _mm512_fmadd_ps(x, q[i], acc[r][i]); \
-            if (NORM) ss[r] = _mm512_fmadd_ps(x, x, ss[r]);                                   \
-        }                                                                                     \
+#define TILE_STEP(k)                                                                                                   \
+    do {                                                                                                               \
+        __m512 q[4];                                                                                                   \
+        _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++) {                                                         \
+            q[i] = _mm512_maskz_loadu_ps(k, qn + (size_t)i * P + p);                                                   \
+            if (NR > 1) __asm__("" : "+v"(q[i])); /* in a register: loaded once per step */                            \
+        }                                                                                                              \
+        _Pragma("GCC unroll 4") for (int r = 0; r < NR; r++) {                                                         \
+            const unsigned char *row = rows + (size_t)r * rs;                                                          \
+            /* a little ahead of the loads: the next rows of a tile, further on in a single row */                     \
+            _mm_prefetch((const char *)row + (NR == 1 ? PREFETCH_BYTES : 4 * rs) + (F16 ? 2 : 4) * (size_t)p,          \
+                         _MM_HINT_T0);                                                                                 \
+            __m512 x = load16(row, F16, p, k);                                                                         \
+            if (MQ > 1) __asm__("" : "+v"(x));                                                                         \
+            _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++) acc[r][i] = _mm512_fmadd_ps(x, q[i], acc[r][i]);      \
+            if (NORM) ss[r] = _mm512_fmadd_ps(x, x, ss[r]);                                                            \
+        }                                                                                                              \
     } while (0)
 
 AVX512_TARGET static inline __attribute__((always_inline)) void
-tile_avx512(float *out, size_t ldo, float *inv, const float *qn, const unsigned char *rows, size_t rs,
-            int P, const bool F16, const int NR, const int MQ, const bool NORM) {
+tile_avx512(float *out, size_t ldo, float *inv, const float *qn, const unsigned char *rows, size_t rs, int P,
+            const bool F16, const int NR, const int MQ, const bool NORM) {
     __m512 acc[4][4], ss[4];
     _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++) {
         ss[r] = _mm512_setzero_ps();
@@ -181,17 +183,17 @@ tile_avx512(float *out, size_t ldo, float *inv, const float *qn, const unsigned 
     if (p < P) TILE_STEP((__mmask16)((1u << (P - p)) - 1));
     _Pragma("GCC unroll 4") for (int r = 0; r < NR; r++) {
         if (NORM) inv[r] = inv_norm_of(_mm512_reduce_add_ps(ss[r]));
-        _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++)
-            out[(size_t)i * ldo + r] = finish(_mm512_reduce_add_ps(acc[r][i]), inv[r], qn + (size_t)i * P,
-                                              rows + (size_t)r * rs, F16, P);
+        _Pragma("GCC unroll 4") for (int i = 0; i < MQ; i++) out[(size_t)i * ldo + r] =
+            finish(_mm512_reduce_add_ps(acc[r][i]), inv[r], qn + (size_t)i * P, rows + (size_t)r * rs, F16, P);
     }
 }
 #undef TILE_STEP
 
 /* NR rows: the queries in groups of four, the first group also taking the norms. */
-AVX512_TARGET static inline __attribute__((always_inline)) void
-rows_avx512(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m,
-            const unsigned char *rows, size_t rs, int P, const bool F16, const int NR) {
+AVX512_TARGET static inline __attribute__((always_inline)) void rows_avx512(float *out, size_t ldo, float *inv,
+                                                                            bool have_inv, const float *qn, int m,
+                                                                            const unsigned char *rows, size_t rs, int P,
+                                                                            const bool F16, const int NR) {
     int i = 0;
     do {
         int mq = m - i < 4 ? m - i : 4;
@@ -218,10 +220,10 @@ rows_avx512(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, 
     } while (i < m);
 }
 
-#define ROWS_FN(name, F16, NR)                                                                                 \
-    AVX512_TARGET static void name(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m, \
-                                   const unsigned char *rows, size_t rs, int P) {                            \
-        rows_avx512(out, ldo, inv, have_inv, qn, m, rows, rs, P, F16, NR);                                    \
+#define ROWS_FN(name, F16, NR)                                                                                         \
+    AVX512_TARGET static void name(float *out, size_t ldo, float *inv, bool have_inv, const float *qn, int m,          \
+                                   const unsigned char *rows, size_t rs, int P) {                                      \
+        rows_avx512(out, ldo, inv, have_inv, qn, m, rows, rs, P, F16, NR);                                             \
     }
 ROWS_FN(rows4_f32, false, 4)
 ROWS_FN(rows4_f16, true, 4)
@@ -235,12 +237,16 @@ AVX512_TARGET static void kern_avx512(float *out, size_t ldo, float *inv, bool h
     int r = 0;
     if (m > 1) /* one query: row after row, a single stream */
         for (; r + 4 <= n; r += 4) {
-            if (f16) rows4_f16(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
-            else rows4_f32(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
+            if (f16)
+                rows4_f16(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
+            else
+                rows4_f32(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
         }
     for (; r < n; r++) {
-        if (f16) rows1_f16(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
-        else rows1_f32(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
+        if (f16)
+            rows1_f16(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
+        else
+            rows1_f32(out + r, ldo, inv + r, have_inv, qn, m, rows + (size_t)r * rs, rs, P);
     }
 }
 
@@ -282,8 +288,8 @@ const char *ct_topk_kernel_name(void) { return have_avx512() ? "avx512" : "porta
  * the same way. */
 typedef struct {
     kern_fn kern;
-    bool gemm;  /* ct_sgemm for the dots, the row kernel for the norms */
-    int block;  /* gallery rows per block */
+    bool gemm; /* ct_sgemm for the dots, the row kernel for the norms */
+    int block; /* gallery rows per block */
 } scorer;
 
 static int kern_max_q = -1;
@@ -332,10 +338,11 @@ static void score_block(float *out, size_t ldo, const scorer *s, scratch *w, con
     if (f16 || (uintptr_t)rows % sizeof(float)) {
         x = w->conv;
 #ifdef TOPK_HAVE_AVX512
-        if (f16 && s->kern == kern_avx512) f16_rows_avx512(w->conv, rows, (size_t)n * P);
+        if (f16 && s->kern == kern_avx512)
+            f16_rows_avx512(w->conv, rows, (size_t)n * P);
         else
 #endif
-        if (f16)
+            if (f16)
             for (size_t j = 0; j < (size_t)n * P; j++) w->conv[j] = row_at(rows, true, j);
         else
             memcpy(w->conv, rows, (size_t)n * rs);
@@ -361,7 +368,10 @@ static ct_status check_args(const void *gallery, ct_dtype dt, int64_t G, int P) 
 /* ---- bounded heaps ----
  * The order: a is worse than b when its score is lower (NaN lowest of all), or equal with a
  * later gallery index. The heap's root is the WORST kept candidate. */
-typedef struct { float s; int g; } cand;
+typedef struct {
+    float s;
+    int g;
+} cand;
 static inline int worse(cand a, cand b) {
     int an = isnan(a.s), bn = isnan(b.s);
     if (an != bn) return an;
@@ -376,7 +386,9 @@ static void heap_push(cand *h, int *n, int k, cand c) {
         while (i > 0) {
             int p = (i - 1) / 2;
             if (!worse(h[i], h[p])) break;
-            cand t = h[i]; h[i] = h[p]; h[p] = t;
+            cand t = h[i];
+            h[i] = h[p];
+            h[p] = t;
             i = p;
         }
         return;
@@ -388,7 +400,9 @@ static void heap_push(cand *h, int *n, int k, cand c) {
         if (l < k && worse(h[l], h[m])) m = l;
         if (r < k && worse(h[r], h[m])) m = r;
         if (m == i) break;
-        cand t = h[i]; h[i] = h[m]; h[m] = t;
+        cand t = h[i];
+        h[i] = h[m];
+        h[m] = t;
         i = m;
     }
 }
@@ -448,8 +462,8 @@ static int team_for(int64_t nb) {
     return grabs < nt ? (int)(grabs > 0 ? grabs : 1) : nt;
 }
 
-ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
-                  const void *gallery, ct_dtype dt, int64_t G, int P, int k) {
+ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q, const void *gallery, ct_dtype dt,
+                  int64_t G, int P, int k) {
     ct_status st = check_args(gallery, dt, G, P);
     if (st) return st;
     if (k < 1 || Q < 0) return ct_fail(CT_ERR_ARG, "search: k = %d, Q = %d", k, Q);
@@ -464,7 +478,7 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
     int *fail = calloc((size_t)nt, sizeof *fail);
     if (!qn || !cands || !heaps || !fail) goto nomem;
     for (size_t i = 0; i < (size_t)nt * Q; i++) heaps[i] = (topheap){cands + i * k, 0, NAN};
-    #pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
         topheap *th = heaps + (size_t)t * Q;
@@ -472,8 +486,8 @@ ct_status ct_topk(int *out_idx, float *out_score, const float *queries, int Q,
         bool ok = scratch_init(&w, &sc, P);
         float *sbuf = malloc((size_t)qb * sc.block * sizeof *sbuf);
         if (!ok || !sbuf) fail[t] = 1;
-        /* consecutive grabs in gallery order; blocks a failed thread skips are noticed below */
-        #pragma omp for schedule(dynamic, BLOCKS_PER_GRAB)
+/* consecutive grabs in gallery order; blocks a failed thread skips are noticed below */
+#pragma omp for schedule(dynamic, BLOCKS_PER_GRAB)
         for (int64_t b = 0; b < nb; b++) {
             if (fail[t]) continue;
             int64_t g0 = b * sc.block;
@@ -513,8 +527,8 @@ done:
     return st;
 }
 
-ct_status ct_topk_ref(int *out_idx, float *out_score, const float *queries, int Q,
-                      const void *gallery, ct_dtype dt, int64_t G, int P, int k) {
+ct_status ct_topk_ref(int *out_idx, float *out_score, const float *queries, int Q, const void *gallery, ct_dtype dt,
+                      int64_t G, int P, int k) {
     ct_status st = check_args(gallery, dt, G, P);
     if (st) return st;
     if (k < 1 || Q < 0) return ct_fail(CT_ERR_ARG, "search: k = %d, Q = %d", k, Q);
@@ -528,8 +542,9 @@ ct_status ct_topk_ref(int *out_idx, float *out_score, const float *queries, int 
     for (int q = 0; q < Q; q++) {
         int n = 0; /* best [n]: sorted, best first; insertion of every row */
         for (int64_t g = 0; g < G; g++) {
-            cand c = {score_double(qn + (size_t)q * P, (const unsigned char *)gallery + (size_t)g * rs,
-                                   dt == CT_DT_F16, P), (int)g};
+            cand c = {
+                score_double(qn + (size_t)q * P, (const unsigned char *)gallery + (size_t)g * rs, dt == CT_DT_F16, P),
+                (int)g};
             if (n == k && !worse(best[k - 1], c)) continue;
             int i = n < k ? n++ : k - 1;
             for (; i > 0 && worse(best[i - 1], c); i--) best[i] = best[i - 1];
@@ -546,15 +561,18 @@ fail:
     return st;
 }
 
-ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype dt,
-                       int64_t G, int P, const int *idx, int n) {
+ct_status ct_scores_at(float *out, const float *query, const void *gallery, ct_dtype dt, int64_t G, int P,
+                       const int *idx, int n) {
     ct_status st = check_args(gallery, dt, G, P);
     if (st) return st;
     scorer sc = choose_scorer(1);
     float *qn = normalised_queries(query, 1, P);
     scratch w;
     bool ok = scratch_init(&w, &sc, P);
-    if (!qn || !ok) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto fail; }
+    if (!qn || !ok) {
+        st = ct_fail(CT_ERR_NOMEM, "search: out of memory");
+        goto fail;
+    }
     for (int i = 0; i < n; i++) {
         if (idx[i] < 0 || idx[i] >= G) {
             st = ct_fail(CT_ERR_ARG, "search: gallery index %d outside [0, %lld)", idx[i], (long long)G);
@@ -568,8 +586,7 @@ fail:
     return st;
 }
 
-ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *gallery,
-                        ct_dtype dt, int64_t G, int P) {
+ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *gallery, ct_dtype dt, int64_t G, int P) {
     ct_status st = check_args(gallery, dt, G, P);
     if (st) return st;
     if (G != plan->G) return ct_fail(CT_ERR_SHAPE, "search: gallery has %lld rows, the plan %d", (long long)G, plan->G);
@@ -585,15 +602,18 @@ ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *ga
     float *qn = normalised_queries(queries, Q, P);
     float *rows = malloc((size_t)(qb ? qb : 1) * per);
     int *fail = calloc((size_t)nt, sizeof *fail);
-    if (!qn || !rows || !fail) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto done; }
+    if (!qn || !rows || !fail) {
+        st = ct_fail(CT_ERR_NOMEM, "search: out of memory");
+        goto done;
+    }
     for (int q0 = 0; q0 < Q; q0 += qb) {
         int m = Q - q0 < qb ? Q - q0 : qb;
-        #pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt)
         {
             int t = omp_get_thread_num();
             scratch w;
             if (!scratch_init(&w, &sc, P)) fail[t] = 1;
-            #pragma omp for schedule(dynamic, BLOCKS_PER_GRAB)
+#pragma omp for schedule(dynamic, BLOCKS_PER_GRAB)
             for (int64_t b = 0; b < nb; b++) {
                 if (fail[t]) continue;
                 int64_t g0 = b * sc.block;
@@ -605,7 +625,10 @@ ct_status ct_topk_ranks(ct_eval_plan *plan, const float *queries, const void *ga
             scratch_free(&w);
         }
         for (int t = 0; t < nt; t++)
-            if (fail[t]) { st = ct_fail(CT_ERR_NOMEM, "search: out of memory"); goto done; }
+            if (fail[t]) {
+                st = ct_fail(CT_ERR_NOMEM, "search: out of memory");
+                goto done;
+            }
         ct_eval_rank_rows(plan, q0, m, rows);
     }
 done:

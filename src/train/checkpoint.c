@@ -13,19 +13,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "train/checkpoint.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "ctcir/log.h"
-#include "ctcir/version.h"
 #include "ctcir/safetensors.h"
+#include "ctcir/version.h"
+#include "train/checkpoint.h"
 
 static ct_status write_optimizer(const ct_model *m, const char *path) {
     ct_st_writer *w = NULL;
     ct_status s = ct_st_writer_new(&w);
     if (s) return s;
-    if (!(s = ct_params_add_block(w, &m->params, m->params.m, "m.")) && !(s = ct_params_add_block(w, &m->params, m->params.v, "v.")))
+    if (!(s = ct_params_add_block(w, &m->params, m->params.m, "m.")) &&
+        !(s = ct_params_add_block(w, &m->params, m->params.v, "v.")))
         s = ct_st_writer_save(w, path);
     ct_st_writer_free(w);
     return s;
@@ -69,8 +70,7 @@ static ct_status write_state(const ct_trainer_state *st, const char *config_json
     return s;
 }
 
-ct_status ct_checkpoint_save(const ct_model *m, const ct_trainer_state *st, const char *config_json,
-                             const char *dir) {
+ct_status ct_checkpoint_save(const ct_model *m, const ct_trainer_state *st, const char *config_json, const char *dir) {
     char tmp[4096], path[4200];
     ct_status s = ct_dir_begin(dir, tmp, sizeof tmp);
     if (s) return s;
@@ -93,7 +93,10 @@ static ct_status read_u64(const cJSON *v, uint64_t *out, const char *path, const
         char *end;
         errno = 0;
         unsigned long long x = strtoull(v->valuestring, &end, 10);
-        if (!errno && *end == '\0' && end != v->valuestring && v->valuestring[0] != '-') { *out = x; return CT_OK; }
+        if (!errno && *end == '\0' && end != v->valuestring && v->valuestring[0] != '-') {
+            *out = x;
+            return CT_OK;
+        }
     } else if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < U64_LIMIT &&
                v->valuedouble == floor(v->valuedouble)) {
         *out = (uint64_t)v->valuedouble;
@@ -112,7 +115,8 @@ static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *p
     memset(st, 0, sizeof *st);
     const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
     const cJSON *smp = cJSON_GetObjectItemCaseSensitive(j, "sampler");
-    if (!cJSON_IsNumber(step) || !cJSON_IsObject(smp)) return ct_fail(CT_ERR_FORMAT, "%s: missing \"step\" or \"sampler\"", path);
+    if (!cJSON_IsNumber(step) || !cJSON_IsObject(smp))
+        return ct_fail(CT_ERR_FORMAT, "%s: missing \"step\" or \"sampler\"", path);
     if (!int_in(step, 0, CT_MAX_STEP))
         return ct_fail(CT_ERR_FORMAT, "%s: \"step\" %g is not an integer in 0..2^53", path, step->valuedouble);
     st->step = (int64_t)step->valuedouble;
@@ -120,7 +124,8 @@ static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *p
     if (run) snprintf(st->run_id, sizeof st->run_id, "%s", run);
     const cJSON *best = cJSON_GetObjectItemCaseSensitive(j, "best");
     if (cJSON_IsObject(best)) {
-        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(best, "value"), *bs = cJSON_GetObjectItemCaseSensitive(best, "step");
+        const cJSON *bv = cJSON_GetObjectItemCaseSensitive(best, "value"),
+                    *bs = cJSON_GetObjectItemCaseSensitive(best, "step");
         const char *bm = ct_json_str(best, "metric");
         if (!bm || !cJSON_IsNumber(bv) || !isfinite(bv->valuedouble) || !int_in(bs, 0, st->step))
             return ct_fail(CT_ERR_FORMAT, "%s: malformed \"best\"", path);
@@ -130,14 +135,17 @@ static ct_status parse_state(ct_trainer_state *st, const cJSON *j, const char *p
         snprintf(st->best_metric, sizeof st->best_metric, "%s", bm);
     }
     const cJSON *rng = cJSON_GetObjectItemCaseSensitive(smp, "rng");
-    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(smp, "epoch"), *pos = cJSON_GetObjectItemCaseSensitive(smp, "pos");
-    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(smp, "n_sources"), *sh = cJSON_GetObjectItemCaseSensitive(smp, "shuffle");
-    if (!cJSON_IsArray(rng) || cJSON_GetArraySize(rng) != 4 || !int_in(ns, 0, CT_SAMPLER_MAX_SOURCES) || !int_in(sh, 0, 1) ||
-        !cJSON_IsArray(ep) || !cJSON_IsArray(pos) || cJSON_GetArraySize(ep) != (int)ns->valuedouble ||
-        cJSON_GetArraySize(pos) != (int)ns->valuedouble)
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(smp, "epoch"),
+                *pos = cJSON_GetObjectItemCaseSensitive(smp, "pos");
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(smp, "n_sources"),
+                *sh = cJSON_GetObjectItemCaseSensitive(smp, "shuffle");
+    if (!cJSON_IsArray(rng) || cJSON_GetArraySize(rng) != 4 || !int_in(ns, 0, CT_SAMPLER_MAX_SOURCES) ||
+        !int_in(sh, 0, 1) || !cJSON_IsArray(ep) || !cJSON_IsArray(pos) ||
+        cJSON_GetArraySize(ep) != (int)ns->valuedouble || cJSON_GetArraySize(pos) != (int)ns->valuedouble)
         return ct_fail(CT_ERR_FORMAT, "%s: malformed \"sampler\"", path);
     ct_status s = CT_OK;
-    for (int i = 0; i < 4 && !s; i++) s = read_u64(cJSON_GetArrayItem(rng, i), &st->sampler.rng[i], path, "sampler.rng");
+    for (int i = 0; i < 4 && !s; i++)
+        s = read_u64(cJSON_GetArrayItem(rng, i), &st->sampler.rng[i], path, "sampler.rng");
     if (!s) s = read_u64(cJSON_GetObjectItemCaseSensitive(smp, "seed"), &st->sampler.seed, path, "sampler.seed");
     st->sampler.n_sources = (int32_t)ns->valuedouble;
     st->sampler.shuffle = (int32_t)sh->valuedouble;
@@ -173,13 +181,15 @@ ct_status ct_checkpoint_load_state(ct_model *m, ct_trainer_state *st, const char
         for (int k = 0; k < 2 && !s; k++) {
             snprintf(name, sizeof name, "%s.%s", k ? "v" : "m", e->name);
             const ct_st_tensor *t = ct_st_find(f, name);
-            if (!t || t->numel != e->numel) s = ct_fail(CT_ERR_SHAPE, "%s: tensor '%s' missing or of the wrong size", path, name);
-            else s = ct_st_read_f32(f, t, (k ? m->params.v : m->params.m) + e->offset);
+            if (!t || t->numel != e->numel)
+                s = ct_fail(CT_ERR_SHAPE, "%s: tensor '%s' missing or of the wrong size", path, name);
+            else
+                s = ct_st_read_f32(f, t, (k ? m->params.v : m->params.m) + e->offset);
             const float *x = (k ? m->params.v : m->params.m) + e->offset;
             for (size_t i = 0; i < e->numel && !s; i++) /* v is a mean of squares */
                 if (!isfinite(x[i]) || (k && x[i] < 0))
-                    s = ct_fail(CT_ERR_FORMAT, "%s: tensor '%s' holds %g at %zu (must be finite%s)", path, name, x[i], i,
-                                k ? " and >= 0" : "");
+                    s = ct_fail(CT_ERR_FORMAT, "%s: tensor '%s' holds %g at %zu (must be finite%s)", path, name, x[i],
+                                i, k ? " and >= 0" : "");
         }
     }
     ct_st_close(f);
@@ -310,7 +320,8 @@ bool ct_checkpoint_dir_has_run(const char *dir) {
     struct stat st;
     while (!found && (e = readdir(d))) {
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        found = ct_checkpoint_parse_name(e->d_name, &step) || !strcmp(e->d_name, "last") || !strcmp(e->d_name, "best") ||
+        found = ct_checkpoint_parse_name(e->d_name, &step) || !strcmp(e->d_name, "last") ||
+                !strcmp(e->d_name, "best") ||
                 (!strcmp(e->d_name, "metrics.jsonl") && stat(path, &st) == 0 && st.st_size > 0);
     }
     closedir(d);
@@ -331,11 +342,14 @@ ct_status ct_checkpoint_remove_run(const char *dir) {
             if (!(s = ct_remove_dir(path))) n++;
         } else if (!strcmp(e->d_name, "last") || !strcmp(e->d_name, "best") || !strcmp(e->d_name, "metrics.jsonl") ||
                    !strcmp(e->d_name, "train_config.json")) {
-            if (unlink(path) != 0 && errno != ENOENT) s = ct_fail(CT_ERR_IO, "train: --force: cannot remove %s: %s", path, strerror(errno));
+            if (unlink(path) != 0 && errno != ENOENT)
+                s = ct_fail(CT_ERR_IO, "train: --force: cannot remove %s: %s", path, strerror(errno));
         }
     }
     closedir(d);
-    if (!s) ct_log(CT_LOG_WARN, "--force: removed the previous run in %s (%d checkpoint(s), its metrics and links)\n", dir, n);
+    if (!s)
+        ct_log(CT_LOG_WARN, "--force: removed the previous run in %s (%d checkpoint(s), its metrics and links)\n", dir,
+               n);
     return s;
 }
 
@@ -351,12 +365,15 @@ void ct_checkpoint_clean_stale(const char *dir) {
         errno = 0;
         long pid = strtol(t + 5, &end, 10);
         if (errno || *end || pid <= 0) continue;
-        if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue; /* alive (or not ours to judge) */
+        if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue; /* alive (or not ours to judge) */
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
         if (lstat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode)) ct_remove_dir(path);
-        else unlink(path);
+        if (S_ISDIR(st.st_mode))
+            ct_remove_dir(path);
+        else
+            unlink(path);
         ct_log(CT_LOG_INFO, "removed %s, left by a process (pid %ld) that no longer runs\n", path, pid);
     }
     closedir(d);
@@ -373,12 +390,13 @@ ct_status ct_checkpoint_lock(const char *dir, int *fd_out) {
         pid[n > 0 ? n : 0] = '\0';
         pid[strcspn(pid, "\n")] = '\0';
         close(fd);
-        return ct_fail(CT_ERR_IO, "train: %s is in use by another trainer%s%s%s (lock %s)", dir, pid[0] ? " (pid " : "", pid,
-                       pid[0] ? ")" : "", path);
+        return ct_fail(CT_ERR_IO, "train: %s is in use by another trainer%s%s%s (lock %s)", dir, pid[0] ? " (pid " : "",
+                       pid, pid[0] ? ")" : "", path);
     }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) { /* informative only */ }
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) { /* informative only */
+    }
     *fd_out = fd;
     return CT_OK;
 }

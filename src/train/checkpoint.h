@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model/model.h"
 #include "ctcir/dataset.h"
+#include "model/model.h"
 
 #define CT_RUN_ID_MAX 40
 
@@ -25,8 +25,7 @@ typedef struct {
 /* The largest step a checkpoint may claim (exactly representable in a JSON number). */
 #define CT_MAX_STEP ((int64_t)1 << 53)
 
-ct_status ct_checkpoint_save(const ct_model *m, const ct_trainer_state *st, const char *config_json,
-                             const char *dir);
+ct_status ct_checkpoint_save(const ct_model *m, const ct_trainer_state *st, const char *config_json, const char *dir);
 /* Reads trainer_state.json only (every number range-checked). */
 ct_status ct_checkpoint_read_state(ct_trainer_state *st, const char *dir);
 /* Reads trainer_state.json and the moments (m->params.m/v must be allocated). The weights

@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctcir/dist.h"
-#include "train/loader.h"
-#include "ctcir/nps.h"
 #include "core/timer.h"
+#include "ctcir/dist.h"
 #include "ctcir/log.h"
+#include "ctcir/nps.h"
+#include "train/loader.h"
 
 struct ct_loader {
     const ct_model *m;
@@ -22,7 +22,7 @@ struct ct_loader {
     ct_batch batch[2];
     ct_sampler_state state[2];
     const ct_record *rows[2][4096];
-    int fill;            /* which batch the thread fills next */
+    int fill; /* which batch the thread fills next */
     pthread_t thread;
     bool running;
     ct_status status;
@@ -47,7 +47,8 @@ static void *decode_rows(void *arg) {
         ct_status s = ct_model_load_image(m, rec->ref_path, j->b->ref_pixels + r * img);
         if (!s) s = ct_model_load_image(m, rec->tgt_path, j->b->tgt_pixels + r * img);
         j->row_status[r] = s;
-        if (s) ct_log(CT_LOG_WARN, "warning: %s record %lld skipped: %s\n", rec->where, (long long)rec->index, ct_error());
+        if (s)
+            ct_log(CT_LOG_WARN, "warning: %s record %lld skipped: %s\n", rec->where, (long long)rec->index, ct_error());
     }
     return NULL;
 }
@@ -75,7 +76,9 @@ static ct_status add_text(ct_loader *l, ct_batch *b, const ct_record *rec) {
 static ct_status replace_unreadable(ct_loader *l, ct_batch *b, const ct_record **rows, int r, ct_status *row_status) {
     int tries = 0;
     while (row_status[r] != CT_OK) {
-        if (l->strict) return ct_fail(row_status[r], "%s record %lld: unreadable image (--strict)", rows[r]->where, (long long)rows[r]->index);
+        if (l->strict)
+            return ct_fail(row_status[r], "%s record %lld: unreadable image (--strict)", rows[r]->where,
+                           (long long)rows[r]->index);
         l->stats.skipped++;
         if (++tries > 1000) return ct_fail(CT_ERR_IO, "training data: 1000 unreadable records in a row; giving up");
         rows[r] = draw(l);
@@ -122,7 +125,8 @@ static ct_status load_batch(ct_loader *l, int which) {
             ct_log(CT_LOG_WARN, "warning: %s; record skipped\n", ct_error());
             b->n_phrases = n_phrases, b->unmatched = unmatched; /* undo what the row added */
             l->stats.skipped++;
-            if (++tries > 1000) return ct_fail(CT_ERR_FORMAT, "training data: 1000 unusable records in a row; giving up");
+            if (++tries > 1000)
+                return ct_fail(CT_ERR_FORMAT, "training data: 1000 unusable records in a row; giving up");
             const int n = b->n;
             b->n = l->batch_size; /* decode_rows walks rows < b->n */
             rows[r] = draw(l);
@@ -165,7 +169,8 @@ static void *loader_main(void *arg) {
 ct_status ct_loader_new(ct_loader **out, const ct_model *m, ct_record **sources, const int64_t *counts,
                         ct_sampler *sampler, int batch_size, int threads, bool strict) {
     *out = NULL;
-    if (batch_size < 1 || batch_size > 4096) return ct_fail(CT_ERR_ARG, "loader: batch size %d outside 1..4096", batch_size);
+    if (batch_size < 1 || batch_size > 4096)
+        return ct_fail(CT_ERR_ARG, "loader: batch size %d outside 1..4096", batch_size);
     ct_loader *l = calloc(1, sizeof *l);
     if (!l) return ct_fail(CT_ERR_NOMEM, "loader: out of memory");
     l->m = m, l->sources = sources, l->counts = counts, l->sampler = sampler;

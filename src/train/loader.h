@@ -4,8 +4,8 @@
 #ifndef CTCIR_TRAIN_LOADER_H
 #define CTCIR_TRAIN_LOADER_H
 
-#include "train/train_step.h"
 #include "ctcir/dataset.h"
+#include "train/train_step.h"
 
 typedef struct ct_loader ct_loader;
 
@@ -14,14 +14,14 @@ typedef struct {
     const char *ref_path, *tgt_path, *caption;
     const char *const *nps; /* NULL: use the noun-phrase extractor */
     int n_nps;
-    const char *where;      /* dataset name, for messages */
-    int64_t index;          /* record index, for messages */
+    const char *where; /* dataset name, for messages */
+    int64_t index;     /* record index, for messages */
 } ct_record;
 
 typedef struct {
-    double wait_s;     /* time the trainer waited for batches */
-    double load_s;     /* time spent loading batches (in the background) */
-    int64_t skipped;   /* records skipped for unreadable images or unusable text */
+    double wait_s;   /* time the trainer waited for batches */
+    double load_s;   /* time spent loading batches (in the background) */
+    int64_t skipped; /* records skipped for unreadable images or unusable text */
 } ct_loader_stats;
 
 /* `sources[i]` holds counts[i] records. The sampler is owned by the loader from now on. */

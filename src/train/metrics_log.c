@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "train/metrics_log.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "train/metrics_log.h"
 
 struct ct_metrics_log {
     int fd;
@@ -29,11 +29,17 @@ static ct_status rewrite_kept(const char *path, int64_t keep_through) {
     ct_status s = ct_read_file(path, &text, &n, (size_t)1 << 32);
     if (s) return s;
     char *out = malloc(n + 1);
-    if (!out) { free(text); return ct_fail(CT_ERR_NOMEM, "%s: out of memory", path); }
+    if (!out) {
+        free(text);
+        return ct_fail(CT_ERR_NOMEM, "%s: out of memory", path);
+    }
     size_t len = 0, dropped = 0;
     for (char *line = text; line < text + n;) {
         char *nl = memchr(line, '\n', (size_t)(text + n - line));
-        if (!nl) { dropped++; break; } /* a torn last line */
+        if (!nl) {
+            dropped++;
+            break;
+        } /* a torn last line */
         *nl = '\0';
         cJSON *j = cJSON_Parse(line);
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(j, "step");
@@ -42,7 +48,8 @@ static ct_status rewrite_kept(const char *path, int64_t keep_through) {
             memcpy(out + len, line, k);
             out[len + k] = '\n';
             len += k + 1;
-        } else dropped++;
+        } else
+            dropped++;
         cJSON_Delete(j);
         line = nl + 1;
     }
@@ -55,8 +62,10 @@ static ct_status rewrite_kept(const char *path, int64_t keep_through) {
 ct_status ct_metrics_log_open(ct_metrics_log **out, const char *path, int64_t keep_through) {
     *out = NULL;
     ct_status s = CT_OK;
-    if (keep_through >= 0) s = rewrite_kept(path, keep_through);
-    else s = ct_write_file_atomic(path, "", 0);
+    if (keep_through >= 0)
+        s = rewrite_kept(path, keep_through);
+    else
+        s = ct_write_file_atomic(path, "", 0);
     if (s) return s;
     ct_metrics_log *l = calloc(1, sizeof *l);
     if (l) l->fd = -1;

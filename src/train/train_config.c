@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/train_config.h"
-#include "train/checkpoint.h"
 #include "core/fileio.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "train/checkpoint.h"
+#include "train/train_config.h"
 
 void ct_train_config_default(ct_train_config *c) {
     memset(c, 0, sizeof *c);
@@ -59,7 +59,8 @@ void ct_train_config_free(ct_train_config *c) {
 
 /* Remembers a model assignment so that it also applies over a ctcir folder's own options. */
 static ct_status remember_model_key(ct_train_config *c, const char *key, const char *value) {
-    if (c->n_model_keys >= CT_MAX_MODEL_KEYS) return ct_fail(CT_ERR_ARG, "config: more than %d model assignments", CT_MAX_MODEL_KEYS);
+    if (c->n_model_keys >= CT_MAX_MODEL_KEYS)
+        return ct_fail(CT_ERR_ARG, "config: more than %d model assignments", CT_MAX_MODEL_KEYS);
     char *kv = ct_strprintf("%s=%s", key, value);
     if (!kv) return ct_fail(CT_ERR_NOMEM, "config: out of memory");
     c->model_keys[c->n_model_keys++] = kv;
@@ -71,14 +72,18 @@ static ct_status number(const char *key, const char *text, double *out) {
     char *end;
     errno = 0;
     *out = strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(*out)) return ct_fail(CT_ERR_ARG, "config: %s: '%s' is not a number", key, text);
+    if (errno || end == text || *end || !isfinite(*out))
+        return ct_fail(CT_ERR_ARG, "config: %s: '%s' is not a number", key, text);
     return CT_OK;
 }
 
 static ct_status boolean(const char *key, const char *text, bool *out) {
-    if (!strcmp(text, "true") || !strcmp(text, "1")) *out = true;
-    else if (!strcmp(text, "false") || !strcmp(text, "0")) *out = false;
-    else return ct_fail(CT_ERR_ARG, "config: %s: expected true or false, got '%s'", key, text);
+    if (!strcmp(text, "true") || !strcmp(text, "1"))
+        *out = true;
+    else if (!strcmp(text, "false") || !strcmp(text, "0"))
+        *out = false;
+    else
+        return ct_fail(CT_ERR_ARG, "config: %s: expected true or false, got '%s'", key, text);
     return CT_OK;
 }
 
@@ -86,10 +91,19 @@ static ct_status boolean(const char *key, const char *text, bool *out) {
 static ct_status set_training(ct_train_config *c, const char *key, const char *v) {
     double d = 0;
     ct_status s;
-    struct { const char *name; double *dst; double lo; } reals[] = {
-        {"lr", &c->lr.lr_max, 0}, {"lr_min", &c->lr.lr_min, 0}, {"cycle_mult", &c->lr.cycle_mult, 1},
-        {"beta1", &c->adamw.beta1, 0}, {"beta2", &c->adamw.beta2, 0}, {"adam_eps", &c->adamw.eps, 0},
-        {"weight_decay", &c->adamw.weight_decay, 0}, {"max_grad_norm", &c->adamw.max_grad_norm, 0},
+    struct {
+        const char *name;
+        double *dst;
+        double lo;
+    } reals[] = {
+        {"lr", &c->lr.lr_max, 0},
+        {"lr_min", &c->lr.lr_min, 0},
+        {"cycle_mult", &c->lr.cycle_mult, 1},
+        {"beta1", &c->adamw.beta1, 0},
+        {"beta2", &c->adamw.beta2, 0},
+        {"adam_eps", &c->adamw.eps, 0},
+        {"weight_decay", &c->adamw.weight_decay, 0},
+        {"max_grad_norm", &c->adamw.max_grad_norm, 0},
     };
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
         if (!strcmp(key, reals[i].name)) {
@@ -98,9 +112,14 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
             *reals[i].dst = d;
             return CT_OK;
         }
-    struct { const char *name; int64_t *dst; int64_t lo; } ints[] = {
-        {"max_steps", &c->max_steps, 1}, {"warmup", &c->lr.warmup, 0}, {"cycle_steps", &c->lr.cycle, 1},
-        {"checkpoint_every", &c->checkpoint_every, 0}, {"val_every", &c->val_every, 0},
+    struct {
+        const char *name;
+        int64_t *dst;
+        int64_t lo;
+    } ints[] = {
+        {"max_steps", &c->max_steps, 1},  {"warmup", &c->lr.warmup, 0},
+        {"cycle_steps", &c->lr.cycle, 1}, {"checkpoint_every", &c->checkpoint_every, 0},
+        {"val_every", &c->val_every, 0},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (!strcmp(key, ints[i].name)) {
@@ -110,9 +129,15 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
             *ints[i].dst = (int64_t)d;
             return CT_OK;
         }
-    struct { const char *name; int *dst; int lo, hi; } small[] = {
-        {"batch_size", &c->batch_size, 1, 4096}, {"micro_batch", &c->micro_batch, 0, 4096},
-        {"keep_checkpoints", &c->keep_checkpoints, 1, 1000000}, {"threads", &c->threads, 0, 1024},
+    struct {
+        const char *name;
+        int *dst;
+        int lo, hi;
+    } small[] = {
+        {"batch_size", &c->batch_size, 1, 4096},
+        {"micro_batch", &c->micro_batch, 0, 4096},
+        {"keep_checkpoints", &c->keep_checkpoints, 1, 1000000},
+        {"threads", &c->threads, 0, 1024},
         {"loader_threads", &c->loader_threads, 1, 64},
     };
     for (size_t i = 0; i < sizeof small / sizeof small[0]; i++)
@@ -123,8 +148,14 @@ static ct_status set_training(ct_train_config *c, const char *key, const char *v
             *small[i].dst = (int)d;
             return CT_OK;
         }
-    struct { const char *name; bool *dst; } flags[] = {
-        {"shuffle", &c->shuffle}, {"freeze_vision", &c->freeze_vision}, {"freeze_text", &c->freeze_text}, {"strict", &c->strict},
+    struct {
+        const char *name;
+        bool *dst;
+    } flags[] = {
+        {"shuffle", &c->shuffle},
+        {"freeze_vision", &c->freeze_vision},
+        {"freeze_text", &c->freeze_text},
+        {"strict", &c->strict},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(key, flags[i].name)) return boolean(key, v, flags[i].dst);
@@ -180,7 +211,8 @@ ct_status ct_train_config_set_val(ct_train_config *c, const char *spec, const ch
         if ((size_t)(a - spec) >= sizeof k) return ct_fail(CT_ERR_ARG, "--val %s: unknown dataset kind", spec);
         memcpy(k, spec, (size_t)(a - spec));
         k[a - spec] = '\0';
-        if (ct_dataset_kind_parse(k, &kind) != CT_OK) return ct_fail(CT_ERR_ARG, "--val %s: unknown dataset kind '%s'", spec, k);
+        if (ct_dataset_kind_parse(k, &kind) != CT_OK)
+            return ct_fail(CT_ERR_ARG, "--val %s: unknown dataset kind '%s'", spec, k);
         char *root = ct_strdup(a + 1);
         if (!root) return ct_fail(CT_ERR_NOMEM, "config: out of memory");
         root[b - a - 1] = '\0';
@@ -197,9 +229,12 @@ static ct_status load_sources(ct_train_config *c, const cJSON *data, const char 
     const char *what = validation ? "val" : "data";
     const cJSON *one = data;
     int n = cJSON_IsArray(data) ? cJSON_GetArraySize(data) : 1;
-    if (n > CT_MAX_DATASETS) return ct_fail(CT_ERR_FORMAT, "%s: \"%s\": at most %d datasets", path, what, CT_MAX_DATASETS);
-    if (validation) ct_train_config_free_val(c);
-    else ct_train_config_free_data(c);
+    if (n > CT_MAX_DATASETS)
+        return ct_fail(CT_ERR_FORMAT, "%s: \"%s\": at most %d datasets", path, what, CT_MAX_DATASETS);
+    if (validation)
+        ct_train_config_free_val(c);
+    else
+        ct_train_config_free_data(c);
     for (int i = 0; i < n; i++) {
         if (cJSON_IsArray(data)) one = cJSON_GetArrayItem(data, i);
         ct_status s;
@@ -212,9 +247,11 @@ static ct_status load_sources(ct_train_config *c, const cJSON *data, const char 
             const double weight = cJSON_IsNumber(w) ? w->valuedouble : 1.0;
             if (!(weight > 0) || !isfinite(weight))
                 return ct_fail(CT_ERR_FORMAT, "%s: \"%s\"[%d]: weight must be > 0", path, what, i);
-            s = ct_train_config_add_source(c, validation, k, p, ct_json_str(one, "image_root"), ct_json_str(one, "split"));
+            s = ct_train_config_add_source(c, validation, k, p, ct_json_str(one, "image_root"),
+                                           ct_json_str(one, "split"));
             if (!s) (validation ? c->val : c->data)[i].weight = weight;
-        } else return ct_fail(CT_ERR_FORMAT, "%s: \"%s\"[%d]: expected a path or an object", path, what, i);
+        } else
+            return ct_fail(CT_ERR_FORMAT, "%s: \"%s\"[%d]: expected a path or an object", path, what, i);
         if (s) return s;
     }
     return CT_OK;
@@ -240,20 +277,26 @@ static ct_status load_text(ct_train_config *c, const char *text, size_t n, const
         if (it->string[0] == '_' || !strcmp(it->string, "comment")) continue; /* comments */
         char buf[64];
         const char *v = buf;
-        if (cJSON_IsString(it)) v = it->valuestring;
-        else if (cJSON_IsBool(it)) v = cJSON_IsTrue(it) ? "true" : "false";
+        if (cJSON_IsString(it))
+            v = it->valuestring;
+        else if (cJSON_IsBool(it))
+            v = cJSON_IsTrue(it) ? "true" : "false";
         else if (cJSON_IsNumber(it)) { /* the shortest text that reads back as the same double */
             for (int digits = 15; digits <= 17; digits++) {
                 snprintf(buf, sizeof buf, "%.*g", digits, it->valuedouble);
                 if (strtod(buf, NULL) == it->valuedouble) break;
             }
+        } else {
+            s = ct_fail(CT_ERR_FORMAT, "%s: key \"%s\": unexpected value type", path, it->string);
+            break;
         }
-        else { s = ct_fail(CT_ERR_FORMAT, "%s: key \"%s\": unexpected value type", path, it->string); break; }
         s = set_training(c, it->string, v);
         if (s == CT_ERR_UNSUPPORTED) {
             s = ct_cir_options_set(&c->model, it->string, v);
-            if (s == CT_ERR_UNSUPPORTED) s = ct_fail(CT_ERR_FORMAT, "%s: unknown key \"%s\"", path, it->string);
-            else if (s == CT_OK) s = remember_model_key(c, it->string, v);
+            if (s == CT_ERR_UNSUPPORTED)
+                s = ct_fail(CT_ERR_FORMAT, "%s: unknown key \"%s\"", path, it->string);
+            else if (s == CT_OK)
+                s = remember_model_key(c, it->string, v);
         }
         if (s && s != CT_ERR_FORMAT) s = ct_fail(s, "%s: %s", path, ct_error());
     }
@@ -328,16 +371,22 @@ ct_status ct_train_config_validate(const ct_train_config *c) {
     if (!(a->eps > 0)) return ct_fail(CT_ERR_ARG, "config: adam_eps = %g must be > 0 (AdamW divides by it)", a->eps);
     if (!(c->lr.lr_min <= c->lr.lr_max))
         return ct_fail(CT_ERR_ARG, "config: lr_min = %g is larger than lr = %g", c->lr.lr_min, c->lr.lr_max);
-    if (c->max_steps < 1) return ct_fail(CT_ERR_ARG, "config: max_steps = %lld: nothing to train", (long long)c->max_steps);
+    if (c->max_steps < 1)
+        return ct_fail(CT_ERR_ARG, "config: max_steps = %lld: nothing to train", (long long)c->max_steps);
     const ct_cir_options *o = &c->model;
     if (!(o->lambda_cc >= 0)) return ct_fail(CT_ERR_ARG, "config: lambda_cc = %g must be >= 0", o->lambda_cc);
-    if (!(o->tau >= 1e-4 && o->tau <= 1e4)) return ct_fail(CT_ERR_ARG, "config: tau = %g is outside [1e-4, 1e4]", o->tau);
-    if (!(o->cc_eps >= -1 && o->cc_eps <= 1)) return ct_fail(CT_ERR_ARG, "config: cc_eps = %g is outside [-1, 1]", o->cc_eps);
+    if (!(o->tau >= 1e-4 && o->tau <= 1e4))
+        return ct_fail(CT_ERR_ARG, "config: tau = %g is outside [1e-4, 1e4]", o->tau);
+    if (!(o->cc_eps >= -1 && o->cc_eps <= 1))
+        return ct_fail(CT_ERR_ARG, "config: cc_eps = %g is outside [-1, 1]", o->cc_eps);
     if (o->fusion_layers < 1 || o->fusion_layers > CT_MAX_FUSION_LAYERS)
-        return ct_fail(CT_ERR_ARG, "config: fusion_layers = %d is outside 1..%d", o->fusion_layers, CT_MAX_FUSION_LAYERS);
-    if (c->val_every > 0 && c->n_val == 0) return ct_fail(CT_ERR_ARG, "config: val_every without a validation set (--val)");
+        return ct_fail(CT_ERR_ARG, "config: fusion_layers = %d is outside 1..%d", o->fusion_layers,
+                       CT_MAX_FUSION_LAYERS);
+    if (c->val_every > 0 && c->n_val == 0)
+        return ct_fail(CT_ERR_ARG, "config: val_every without a validation set (--val)");
     if (c->n_val > 1) return ct_fail(CT_ERR_ARG, "config: \"val\": one validation set at most (got %d)", c->n_val);
-    if (c->val_metric && c->n_val == 0) return ct_fail(CT_ERR_ARG, "config: val_metric without a validation set (--val)");
+    if (c->val_metric && c->n_val == 0)
+        return ct_fail(CT_ERR_ARG, "config: val_metric without a validation set (--val)");
     return CT_OK;
 }
 
@@ -348,7 +397,10 @@ ct_status ct_train_config_load_saved(ct_train_config *c, const char *resume) {
     char *path = ct_path_join(dir, "trainer_state.json");
     if (!path) return ct_fail(CT_ERR_NOMEM, "config: out of memory");
     cJSON *state = NULL;
-    if ((s = ct_json_load(path, &state))) { free(path); return s; }
+    if ((s = ct_json_load(path, &state))) {
+        free(path);
+        return s;
+    }
     const cJSON *saved = cJSON_GetObjectItemCaseSensitive(state, "config");
     char *text = cJSON_IsObject(saved) ? cJSON_PrintUnformatted(saved) : NULL;
     cJSON_Delete(state);
@@ -363,7 +415,10 @@ ct_status ct_train_config_load_saved(ct_train_config *c, const char *resume) {
     s = load_text(&fresh, text, strlen(text), path);
     free(text);
     free(path);
-    if (s) { ct_train_config_free(&fresh); return s; }
+    if (s) {
+        ct_train_config_free(&fresh);
+        return s;
+    }
     ct_train_config_free(c);
     *c = fresh;
     return CT_OK;

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "ctcir/dist.h"
+#include "ctcir/log.h"
 #include "model/head.h"
 #include "train/train_step.h"
-#include "ctcir/log.h"
 
 /* ---- batches ------------------------------------------------------------------------- */
 
@@ -39,8 +39,8 @@ void ct_batch_clear(ct_batch *b) {
     b->unmatched = 0;
 }
 
-ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
-                            const char *const *phrases, int n_phrases) {
+ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption, const char *const *phrases,
+                            int n_phrases) {
     const int row = b->n;
     if (row >= b->cap) return ct_fail(CT_ERR_ARG, "batch: full (%d triplets)", b->cap);
     int64_t *ids = b->cap_ids + (size_t)row * CT_CONTEXT_LENGTH;
@@ -90,36 +90,36 @@ int ct_batch_max_text(const ct_batch *b) {
 
 struct ct_train_step {
     ct_model *m;
-    int micro, max_batch, phrase_cap;       /* phrase_cap: isolated passes run this many at a time */
+    int micro, max_batch, phrase_cap; /* phrase_cap: isolated passes run this many at a time */
     bool cc, detach, clip_mode, qneg;
     ct_clip_vision_acts va_ref, va_tgt;
     ct_clip_text_acts ta_cap, ta_empty, ta_ph;
-    ct_head_path q, n, t;    /* query, query negative, target */
-    ct_fusion_acts fa_iso;   /* isolated phrase passes (fusion only: their maps) */
-    ct_head_scratch hs;      /* backward scratch of every path (rows: micro = phrase_cap) */
+    ct_head_path q, n, t;  /* query, query negative, target */
+    ct_fusion_acts fa_iso; /* isolated phrase passes (fusion only: their maps) */
+    ct_head_scratch hs;    /* backward scratch of every path (rows: micro = phrase_cap) */
     float *mem;
     size_t bytes;
     /* whole-batch embeddings and their gradients [max_batch,P] */
     float *Q, *N, *Tg, *dQ, *dN, *dT;
     /* per micro-batch */
-    float *empty_tx, *d_empty_tx, *d_empty;  /* [micro,2,dt], [micro,2,dt], [2,dt]: start + end token */
-    float *dv0_ref, *dv0_tgt, *dtx_cap;      /* image token grads, text grads */
-    float *map_ctx, *dmap_ctx;               /* [micro,Nv,77] */
-    float *v0_iso, *dv0_iso, *dtx_iso;       /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
-    float *map_iso, *dmap_iso;               /* [phrase_cap,Nv,77] */
-    float *dv0_ref_cc;                       /* [micro,Nv,dv] image-token grads from the isolated passes */
+    float *empty_tx, *d_empty_tx, *d_empty; /* [micro,2,dt], [micro,2,dt], [2,dt]: start + end token */
+    float *dv0_ref, *dv0_tgt, *dtx_cap;     /* image token grads, text grads */
+    float *map_ctx, *dmap_ctx;              /* [micro,Nv,77] */
+    float *v0_iso, *dv0_iso, *dtx_iso;      /* [phrase_cap,Nv,dv], [phrase_cap,77,dt] */
+    float *map_iso, *dmap_iso;              /* [phrase_cap,Nv,77] */
+    float *dv0_ref_cc;                      /* [micro,Nv,dv] image-token grads from the isolated passes */
     int *key_cap, *key_empty, *key_iso;
     ct_cc_phrase *ph_local;
-    int64_t *ids_cap, *ids_ph;               /* packed ids of the chunk's captions / phrases */
-    double *loss_work;                       /* scratch of both losses */
-    int Tc, Ti;                              /* their lengths in this chunk */
-    int T_max;                               /* planned text length (captions and phrases) */
-    bool recompute;                          /* the towers recompute activations in backward */
+    int64_t *ids_cap, *ids_ph; /* packed ids of the chunk's captions / phrases */
+    double *loss_work;         /* scratch of both losses */
+    int Tc, Ti;                /* their lengths in this chunk */
+    int T_max;                 /* planned text length (captions and phrases) */
+    bool recompute;            /* the towers recompute activations in backward */
     /* data-parallel (ctcir/dist.h): this rank's rows are [rank*n, (rank+1)*n) of the global
      * batch; the contrastive loss runs over the global embeddings, gathered from all ranks */
     int rank, ranks;
-    float *Qg, *Ng, *Tgg, *dQg, *dNg, *dTg;  /* [ranks*max_batch,P] when ranks > 1 */
-    ct_dist_request *head_sum;               /* the head's gradient sum, started early */
+    float *Qg, *Ng, *Tgg, *dQg, *dNg, *dTg; /* [ranks*max_batch,P] when ranks > 1 */
+    ct_dist_request *head_sum;              /* the head's gradient sum, started early */
 };
 
 static void plan_buffers(ct_train_step *st, ct_plan *plan) {
@@ -174,8 +174,10 @@ bool ct_mem_available(size_t *avail, size_t *total) {
     unsigned long long kb;
     int found = 0;
     while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) *avail = (size_t)kb * 1024, found |= 1;
-        else if (sscanf(line, "MemTotal: %llu kB", &kb) == 1) *total = (size_t)kb * 1024, found |= 2;
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            *avail = (size_t)kb * 1024, found |= 1;
+        else if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+            *total = (size_t)kb * 1024, found |= 2;
     }
     fclose(f);
     return found == 3;
@@ -219,7 +221,8 @@ bool ct_train_step_recomputes(const ct_train_step *st) { return st->recompute; }
 ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_batch, int max_batch, int max_text,
                                  ct_recompute rc) {
     *out = NULL;
-    if (micro_batch < 1 || max_batch < 1) return ct_fail(CT_ERR_ARG, "train: batch %d, micro-batch %d", max_batch, micro_batch);
+    if (micro_batch < 1 || max_batch < 1)
+        return ct_fail(CT_ERR_ARG, "train: batch %d, micro-batch %d", max_batch, micro_batch);
     if (micro_batch > max_batch) micro_batch = max_batch;
     ct_train_step *st = calloc(1, sizeof *st);
     if (!st) return ct_fail(CT_ERR_NOMEM, "train: out of memory");
@@ -239,7 +242,8 @@ ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_bat
     if ((s = ct_clip_vision_acts_new_opts(&st->va_tgt, &m->clip, micro_batch, true, &ao))) goto fail;
     if ((s = ct_clip_text_acts_new_opts(&st->ta_cap, &m->clip, micro_batch, true, st->T_max, &ao))) goto fail;
     if ((s = ct_clip_text_acts_new_opts(&st->ta_empty, &m->clip, 1, true, 2, &ao))) goto fail;
-    if (st->cc && (s = ct_clip_text_acts_new_opts(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max, &ao))) goto fail;
+    if (st->cc && (s = ct_clip_text_acts_new_opts(&st->ta_ph, &m->clip, st->phrase_cap, !st->detach, st->T_max, &ao)))
+        goto fail;
     ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
     for (int i = 0; i < 3; i++)
         if ((s = ct_head_path_new(paths[i], m))) goto fail;
@@ -247,7 +251,10 @@ ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_bat
     ct_plan plan = {0};
     plan_buffers(st, &plan);
     st->bytes = plan.used * sizeof(float);
-    if (!ct_plan_alloc(&plan)) { s = ct_fail(CT_ERR_NOMEM, "train: cannot allocate %.1f MB of activations", st->bytes / 1e6); goto fail; }
+    if (!ct_plan_alloc(&plan)) {
+        s = ct_fail(CT_ERR_NOMEM, "train: cannot allocate %.1f MB of activations", st->bytes / 1e6);
+        goto fail;
+    }
     st->mem = plan.base;
     plan_buffers(st, &plan);
     st->bytes += st->va_ref.bytes + st->va_tgt.bytes + st->ta_cap.bytes + st->ta_empty.bytes + st->ta_ph.bytes;
@@ -262,11 +269,18 @@ ct_status ct_train_step_new_opts(ct_train_step **out, ct_model *m, int micro_bat
         const size_t g = (size_t)st->ranks * max_batch * m->P;
         float **bufs[6] = {&st->Qg, &st->Ng, &st->Tgg, &st->dQg, &st->dNg, &st->dTg};
         for (int i = 0; i < 6; i++)
-            if (!(*bufs[i] = malloc(g * sizeof(float)))) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+            if (!(*bufs[i] = malloc(g * sizeof(float)))) {
+                s = ct_fail(CT_ERR_NOMEM, "train: out of memory");
+                goto fail;
+            }
     }
     size_t work = ct_contrastive_work_size(max_batch * st->ranks, m->P), cc_work = 4 * (size_t)m->Nv;
     st->loss_work = malloc((work > cc_work ? work : cc_work) * sizeof(double));
-    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph || !st->loss_work) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    if (!st->key_cap || !st->key_empty || !st->key_iso || !st->ph_local || !st->ids_cap || !st->ids_ph ||
+        !st->loss_work) {
+        s = ct_fail(CT_ERR_NOMEM, "train: out of memory");
+        goto fail;
+    }
     for (int b = 0; b < micro_batch; b++) st->key_empty[b] = 2;
     *out = st;
     return CT_OK;
@@ -318,13 +332,15 @@ static ct_status chunk_forward(ct_train_step *st, const ct_batch *b, int c0, int
     const float *q = ct_head_forward(m, &st->q, st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     memcpy(st->Q + c0 * P, q, n * P * sizeof(float));
     if (st->qneg) {
-        const float *qn = st->clip_mode ? st->va_ref.embeds
-                                        : ct_head_forward(m, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
+        const float *qn = st->clip_mode
+                              ? st->va_ref.embeds
+                              : ct_head_forward(m, &st->n, st->va_ref.last_hidden, st->empty_tx, st->key_empty, n, 2);
         memcpy(st->N + c0 * P, qn, n * P * sizeof(float));
     }
     if ((s = ct_clip_vision_forward(&m->clip, &st->va_tgt, b->tgt_pixels + c0 * img, n))) return s;
-    const float *t = st->clip_mode ? st->va_tgt.embeds
-                                   : ct_head_forward(m, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
+    const float *t = st->clip_mode
+                         ? st->va_tgt.embeds
+                         : ct_head_forward(m, &st->t, st->va_tgt.last_hidden, st->empty_tx, st->key_empty, n, 2);
     memcpy(st->Tg + c0 * P, t, n * P * sizeof(float));
     return CT_OK;
 }
@@ -350,13 +366,15 @@ static ct_status chunk_cc(ct_train_step *st, const ct_batch *b, int c0, int n, i
             st->ph_local[k] = b->phrases[first + k0 + k];
             st->ph_local[k].sample -= c0;
             st->key_iso[k] = st->ph_local[k].iso_len + 2;
-            memcpy(st->v0_iso + k * tok_v, st->va_ref.last_hidden + (size_t)st->ph_local[k].sample * tok_v, tok_v * sizeof(float));
+            memcpy(st->v0_iso + k * tok_v, st->va_ref.last_hidden + (size_t)st->ph_local[k].sample * tok_v,
+                   tok_v * sizeof(float));
         }
-        ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv, Ti);
+        ct_fusion_forward(&m->fusion, &m->params, &st->fa_iso, st->v0_iso, st->ta_ph.last_hidden, st->key_iso, mk, Nv,
+                          Ti);
         ct_fusion_mean_map(st->map_iso, &m->fusion, &st->fa_iso, mk, Nv, Ti);
         if (!st->detach) memset(st->dmap_iso, 0, (size_t)mk * Nv * Ti * sizeof(float));
-        *cc += ct_cc_loss_ws(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, mk, n,
-                             Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc, st->loss_work);
+        *cc += ct_cc_loss_ws(st->dmap_ctx, st->detach ? NULL : st->dmap_iso, st->map_ctx, st->map_iso, st->ph_local, mk,
+                             n, Nv, Tc, Ti, total_phrases, &m->opt, m->opt.lambda_cc, st->loss_work);
         if (st->detach) continue;
         memset(st->dv0_iso, 0, mk * tok_v * sizeof(float));
         memset(st->dtx_iso, 0, (size_t)mk * Ti * m->dt * sizeof(float));
@@ -388,13 +406,13 @@ static ct_status chunk_backward(ct_train_step *st, int c0, int n, bool last) {
     memset(st->dv0_tgt, 0, n * tok_v * sizeof(float));
     memset(st->dtx_cap, 0, n * tok_t * sizeof(float));
     ct_head_backward(m, &st->q, &st->hs, st->dQ + c0 * P, st->cc ? st->dmap_ctx : NULL, st->dv0_ref, st->dtx_cap,
-                  st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
+                     st->va_ref.last_hidden, st->ta_cap.last_hidden, st->key_cap, n, st->Tc);
     if (st->qneg && !st->clip_mode)
         ct_head_backward(m, &st->n, &st->hs, st->dN + c0 * P, NULL, st->dv0_ref, st->d_empty_tx, st->va_ref.last_hidden,
-                      st->empty_tx, st->key_empty, n, 2);
+                         st->empty_tx, st->key_empty, n, 2);
     if (!st->clip_mode)
         ct_head_backward(m, &st->t, &st->hs, st->dT + c0 * P, NULL, st->dv0_tgt, st->d_empty_tx, st->va_tgt.last_hidden,
-                      st->empty_tx, st->key_empty, n, 2);
+                         st->empty_tx, st->key_empty, n, 2);
     ct_status s;
     if (last && st->ranks > 1 && (s = start_head_sum(st))) return s;
     if (st->cc && !st->detach) /* the isolated passes' share, from chunk_cc */
@@ -420,7 +438,8 @@ static ct_status global_contrastive(ct_train_step *st, int n, double *cont) {
     int rows = n;
     ct_status s;
     if (st->ranks > 1) {
-        if ((s = ct_dist_allgather_f32(st->Q, np, st->Qg)) || (s = ct_dist_allgather_f32(st->Tg, np, st->Tgg))) return s;
+        if ((s = ct_dist_allgather_f32(st->Q, np, st->Qg)) || (s = ct_dist_allgather_f32(st->Tg, np, st->Tgg)))
+            return s;
         if (st->qneg && (s = ct_dist_allgather_f32(st->N, np, st->Ng))) return s;
         Q = st->Qg, Tg = st->Tgg, N = st->Ng, dQ = st->dQg, dT = st->dTg, dN = st->dNg;
         rows = n * st->ranks;
@@ -428,8 +447,8 @@ static ct_status global_contrastive(ct_train_step *st, int n, double *cont) {
     memset(dQ, 0, rows * P * sizeof(float));
     memset(dT, 0, rows * P * sizeof(float));
     memset(dN, 0, rows * P * sizeof(float));
-    *cont = ct_contrastive_loss_ws(dQ, dT, dN, Q, Tg, st->qneg ? N : NULL, rows, (int)P, m->opt.tau, m->opt.query_negatives,
-                                   m->opt.symmetric, st->loss_work);
+    *cont = ct_contrastive_loss_ws(dQ, dT, dN, Q, Tg, st->qneg ? N : NULL, rows, (int)P, m->opt.tau,
+                                   m->opt.query_negatives, m->opt.symmetric, st->loss_work);
     if (st->ranks > 1) {
         const size_t own = (size_t)st->rank * np;
         memcpy(st->dQ, dQ + own, np * sizeof(float));
@@ -495,6 +514,7 @@ ct_status ct_train_step_run(ct_train_step *st, const ct_batch *b, ct_step_losses
     out->total = cont + m->opt.lambda_cc * cc;
     out->matched = st->cc ? (int)phrases[1] : 0;
     out->unmatched = (int)phrases[2];
-    if (!isfinite(out->total)) return ct_fail(CT_ERR_NONFINITE, "loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
+    if (!isfinite(out->total))
+        return ct_fail(CT_ERR_NONFINITE, "loss is %g (contrastive %g, cc %g)", out->total, cont, cc);
     return CT_OK;
 }

@@ -9,19 +9,19 @@
 #ifndef CTCIR_TRAIN_TRAIN_STEP_H
 #define CTCIR_TRAIN_TRAIN_STEP_H
 
-#include "model/loss.h"
 #include "ctcir/train.h"
+#include "model/loss.h"
 #include "model/model.h"
 
 typedef struct {
-    int n, cap;              /* triplets in the batch, capacity */
-    float *ref_pixels;       /* [cap,3,S,S] */
-    float *tgt_pixels;       /* [cap,3,S,S] */
-    int64_t *cap_ids;        /* [cap,77] */
+    int n, cap;        /* triplets in the batch, capacity */
+    float *ref_pixels; /* [cap,3,S,S] */
+    float *tgt_pixels; /* [cap,3,S,S] */
+    int64_t *cap_ids;  /* [cap,77] */
     int n_phrases, phrase_cap;
-    ct_cc_phrase *phrases;   /* matched phrases, sorted by sample */
-    int64_t *phrase_ids;     /* [phrase_cap,77] each phrase alone, clip.tokenize'd */
-    int unmatched;           /* phrases with no exact match in their caption */
+    ct_cc_phrase *phrases; /* matched phrases, sorted by sample */
+    int64_t *phrase_ids;   /* [phrase_cap,77] each phrase alone, clip.tokenize'd */
+    int unmatched;         /* phrases with no exact match in their caption */
 } ct_batch;
 
 ct_status ct_batch_new(ct_batch *b, const ct_model *m, int cap);
@@ -29,8 +29,8 @@ void ct_batch_free(ct_batch *b);
 void ct_batch_clear(ct_batch *b);
 /* Tokenizes `caption` into row `sample` (which must be b->n, the next free row), then
  * tokenizes, cuts to the first max_noun_phrases and matches its phrases (docs/model.md 6.2). */
-ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption,
-                            const char *const *phrases, int n_phrases);
+ct_status ct_batch_add_text(ct_batch *b, const ct_model *m, const char *caption, const char *const *phrases,
+                            int n_phrases);
 
 /* The longest caption of the batch in tokens (start and end included). */
 int ct_batch_max_text(const ct_batch *b);

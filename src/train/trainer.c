@@ -8,14 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "train/checkpoint.h"
-#include "train/loader.h"
-#include "train/metrics_log.h"
-#include "train/trainer.h"
 #include "core/blas.h"
 #include "core/dirio.h"
 #include "core/fileio.h"
@@ -26,6 +22,10 @@
 #include "ctcir/eval.h"
 #include "ctcir/log.h"
 #include "ctcir/safetensors.h"
+#include "train/checkpoint.h"
+#include "train/loader.h"
+#include "train/metrics_log.h"
+#include "train/trainer.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -63,7 +63,9 @@ static void sources_free(sources *s) {
 
 static ct_status sources_load(sources *out, const ct_train_config *cfg) {
     memset(out, 0, sizeof *out);
-    if (cfg->n_data == 0) return ct_fail(CT_ERR_ARG, "train: no training data (give --data MANIFEST --image-root DIR or \"data\" in the config)");
+    if (cfg->n_data == 0)
+        return ct_fail(CT_ERR_ARG,
+                       "train: no training data (give --data MANIFEST --image-root DIR or \"data\" in the config)");
     for (int i = 0; i < cfg->n_data; i++) {
         const ct_data_source *d = &cfg->data[i];
         ct_dataset_kind kind;
@@ -88,9 +90,13 @@ static ct_status sources_load(sources *out, const ct_train_config *cfg) {
         for (int q = 0; q < ds->n_queries; q++) {
             const ct_query *qu = &ds->queries[q];
             if (qu->n_targets < 1 || !qu->target_path || !qu->ref_path) continue;
-            out->rec[i][n++] = (ct_record){qu->ref_path, qu->target_path, qu->caption,
+            out->rec[i][n++] = (ct_record){qu->ref_path,
+                                           qu->target_path,
+                                           qu->caption,
                                            qu->n_nps >= 0 ? (const char *const *)qu->nps : NULL,
-                                           qu->n_nps >= 0 ? qu->n_nps : 0, ds->name, q};
+                                           qu->n_nps >= 0 ? qu->n_nps : 0,
+                                           ds->name,
+                                           q};
         }
         if (n == 0) return ct_fail(CT_ERR_FORMAT, "train: %s has no usable training triplets", ds->name);
         out->count[i] = n;
@@ -141,8 +147,10 @@ static ct_status dump_grads(const ct_model *m, const ct_step_losses *l, const ch
 static void format_eta(char *buf, size_t cap, double s) {
     if (!isfinite(s) || s < 0) s = 0;
     long t = (long)(s + 0.5);
-    if (t >= 3600) snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
 }
 
 struct ct_trainer {
@@ -156,14 +164,14 @@ struct ct_trainer {
     char *config_json;
     ct_trainer_state state;
     int lock_fd;
-    bool include_legacy;   /* resumed a checkpoint without a run id: such checkpoints are ours */
+    bool include_legacy; /* resumed a checkpoint without a run id: such checkpoints are ours */
     bool loader_started;
-    bool weights_bad;      /* never save these */
-    bool writer;           /* rank 0 (ctcir/dist.h): the one process that writes files */
+    bool weights_bad; /* never save these */
+    bool writer;      /* rank 0 (ctcir/dist.h): the one process that writes files */
     int64_t first, total, last_saved;
     double t_start, compute_s;
     int64_t triplets;
-    ct_eval_opts val;      /* val.dataset NULL: no validation */
+    ct_eval_opts val; /* val.dataset NULL: no validation */
     char val_metric[64];
 };
 
@@ -182,8 +190,9 @@ static void new_run_id(char *buf, size_t cap) {
 
 /* Keys a resumed run may change freely: how long, how often to save or validate, threads. */
 static bool may_differ(const char *key) {
-    static const char *const free_keys[] = {"max_steps", "threads", "loader_threads", "checkpoint_every", "keep_checkpoints",
-                                            "strict", "init", "val", "val_every", "val_metric", "micro_batch"};
+    static const char *const free_keys[] = {"max_steps",        "threads",    "loader_threads", "checkpoint_every",
+                                            "keep_checkpoints", "strict",     "init",           "val",
+                                            "val_every",        "val_metric", "micro_batch"};
     for (size_t i = 0; i < sizeof free_keys / sizeof free_keys[0]; i++)
         if (!strcmp(key, free_keys[i])) return true;
     return false;
@@ -221,18 +230,20 @@ static ct_status compare_config(const char *now_json, const char *dir, bool over
                path, diff, n_diff > 8 ? ", ..." : "");
         return CT_OK;
     }
-    return ct_fail(CT_ERR_ARG, "resume: the configuration differs from the one saved in %s: %s%s; resume without those "
-                   "flags (the saved configuration is the default on resume) or give --override", path, diff,
-                   n_diff > 8 ? ", ..." : "");
+    return ct_fail(CT_ERR_ARG,
+                   "resume: the configuration differs from the one saved in %s: %s%s; resume without those "
+                   "flags (the saved configuration is the default on resume) or give --override",
+                   path, diff, n_diff > 8 ? ", ..." : "");
 }
 
 static ct_status check_weights(ct_trainer *t, const char *when) {
     int bad = first_nonfinite_param(&t->m->params);
     if (bad < 0) return CT_OK;
     t->weights_bad = true;
-    return ct_fail(CT_ERR_NONFINITE, "step %lld: %s weight '%s' is not finite (learning rate or AdamW settings too large?); "
-                   "stopping without saving (the last good checkpoint is kept)", (long long)t->state.step, when,
-                   t->m->params.entries[bad].name);
+    return ct_fail(CT_ERR_NONFINITE,
+                   "step %lld: %s weight '%s' is not finite (learning rate or AdamW settings too large?); "
+                   "stopping without saving (the last good checkpoint is kept)",
+                   (long long)t->state.step, when, t->m->params.entries[bad].name);
 }
 
 static ct_status save_checkpoint(ct_trainer *t) {
@@ -248,7 +259,8 @@ static ct_status save_checkpoint(ct_trainer *t) {
             return s;
         ct_log(CT_LOG_INFO, "checkpoint: %s (%.1f s)\n", dir, ct_now_s() - t0);
         if (t->state.has_best) ct_checkpoint_name(best, sizeof best, t->state.best_step);
-        s = ct_checkpoint_prune(t->out_dir, t->cfg->keep_checkpoints, t->state.run_id, t->include_legacy, best[0] ? best : NULL);
+        s = ct_checkpoint_prune(t->out_dir, t->cfg->keep_checkpoints, t->state.run_id, t->include_legacy,
+                                best[0] ? best : NULL);
     }
     t->last_saved = t->state.step;
     return s;
@@ -269,7 +281,8 @@ static ct_status setup_validation(ct_trainer *t) {
     if (!strcmp(v->kind, "manifest") && stat(v->path, &st) == 0 && S_ISREG(st.st_mode)) { /* a records file */
         t->val.file = v->path;
         t->val.root = v->image_root ? v->image_root : ".";
-    } else t->val.root = v->path; /* a dataset root (manifest: <root>/<split>.jsonl) */
+    } else
+        t->val.root = v->path; /* a dataset root (manifest: <root>/<split>.jsonl) */
     const char *metric = c->val_metric ? c->val_metric : ct_eval_headline_metric(v->kind, NULL);
     if (!metric) return ct_fail(CT_ERR_ARG, "train: validation set: unknown dataset kind '%s'", v->kind);
     snprintf(t->val_metric, sizeof t->val_metric, "%s", metric);
@@ -300,7 +313,9 @@ static ct_status validate(ct_trainer *t, bool *is_best) {
     s = t->log ? ct_metrics_log_printf(t->log, "{\"step\": %lld, \"val\": %s}", (long long)t->state.step, json) : CT_OK;
     free(json);
     if (s) return s;
-    if (!has) return ct_fail(CT_ERR_ARG, "validation: the results have no metric '%s' (see eval --json for the keys)", t->val_metric);
+    if (!has)
+        return ct_fail(CT_ERR_ARG, "validation: the results have no metric '%s' (see eval --json for the keys)",
+                       t->val_metric);
     ct_log(CT_LOG_INFO, "validation at step %lld: %s %.4f (%.1f s)\n", (long long)t->state.step, t->val_metric, value,
            ct_now_s() - t0);
     if (isfinite(value) && (!t->state.has_best || value > t->state.best_value)) {
@@ -326,15 +341,20 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     }
     if (!model_dir) return ct_fail(CT_ERR_ARG, "no model to start from (give --init DIR: a CLIP or ctcir folder)");
     if (!run->resume && !run->force && ct_checkpoint_dir_has_run(run->out_dir))
-        return ct_fail(CT_ERR_ARG, "%s already holds a training run; give --resume %s to continue it, or --force to start "
-                       "a new run there (deleting the old one)", run->out_dir, run->out_dir);
+        return ct_fail(CT_ERR_ARG,
+                       "%s already holds a training run; give --resume %s to continue it, or --force to start "
+                       "a new run there (deleting the old one)",
+                       run->out_dir, run->out_dir);
     ct_trainer *t = calloc(1, sizeof *t);
     if (!t) return ct_fail(CT_ERR_NOMEM, "train: out of memory");
     t->cfg = cfg;
     t->lock_fd = -1;
     t->out_dir = ct_strdup(run->out_dir);
     t->dump_first_grads = run->dump_first_grads ? ct_strdup(run->dump_first_grads) : NULL;
-    if (!t->out_dir || (run->dump_first_grads && !t->dump_first_grads)) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    if (!t->out_dir || (run->dump_first_grads && !t->dump_first_grads)) {
+        s = ct_fail(CT_ERR_NOMEM, "train: out of memory");
+        goto fail;
+    }
     ct_set_threads(cfg->threads);
     if ((s = ct_set_matmul_precision(cfg->precision))) goto fail;
     t->writer = ct_dist_rank() == 0;
@@ -344,7 +364,8 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
         if (!run->resume && run->force && (s = ct_checkpoint_remove_run(run->out_dir))) goto fail;
     }
     ct_model *m = NULL;
-    if ((s = ct_model_load(&m, model_dir, &cfg->model, (const char *const *)cfg->model_keys, cfg->n_model_keys))) goto fail;
+    if ((s = ct_model_load(&m, model_dir, &cfg->model, (const char *const *)cfg->model_keys, cfg->n_model_keys)))
+        goto fail;
     t->m = m;
     cfg->model = m->opt;
     ct_model_mark_used(m, cfg->freeze_vision, cfg->freeze_text);
@@ -354,8 +375,8 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     if (run->resume) {
         if ((s = ct_checkpoint_load_state(m, &t->state, resume_dir))) goto fail;
         if (t->state.step > cfg->max_steps) {
-            s = ct_fail(CT_ERR_ARG, "resume: %s is at step %lld, beyond max_steps %lld", resume_dir, (long long)t->state.step,
-                        (long long)cfg->max_steps);
+            s = ct_fail(CT_ERR_ARG, "resume: %s is at step %lld, beyond max_steps %lld", resume_dir,
+                        (long long)t->state.step, (long long)cfg->max_steps);
             goto fail;
         }
         if (!t->state.run_id[0]) {
@@ -368,7 +389,10 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
     }
     ct_bf16_cache_refresh(); /* bf16: the packed weights follow what resume loaded */
     t->last_saved = t->state.step;
-    if (!(t->config_json = ct_train_config_to_json(cfg))) { s = ct_fail(CT_ERR_NOMEM, "train: out of memory"); goto fail; }
+    if (!(t->config_json = ct_train_config_to_json(cfg))) {
+        s = ct_fail(CT_ERR_NOMEM, "train: out of memory");
+        goto fail;
+    }
     if (run->resume && (s = compare_config(t->config_json, resume_dir, run->override))) goto fail;
     ct_log(CT_LOG_INFO, "effective config:\n%s", t->config_json);
     if ((s = setup_validation(t))) goto fail;
@@ -392,12 +416,14 @@ ct_status ct_trainer_open(ct_trainer **out, ct_train_config *cfg, const ct_train
         ct_sampler_free(sampler);
         goto fail;
     }
-    ct_log(CT_LOG_INFO, "plan: activation recomputation %s (recompute=%s)\n", ct_train_step_recomputes(t->step) ? "on" : "off",
-           ct_recompute_name(cfg->recompute));
-    ct_log(CT_LOG_DEBUG, "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
-           "captions up to %d tokens)\n", m->params.total * 16.0 / 1e6, ct_train_step_bytes(t->step) / 1e6, micro,
-           cfg->batch_size, max_text);
-    if ((s = ct_loader_new(&t->loader, m, t->src.rec, t->src.count, sampler, cfg->batch_size, cfg->loader_threads, cfg->strict))) {
+    ct_log(CT_LOG_INFO, "plan: activation recomputation %s (recompute=%s)\n",
+           ct_train_step_recomputes(t->step) ? "on" : "off", ct_recompute_name(cfg->recompute));
+    ct_log(CT_LOG_DEBUG,
+           "plan: %.1f MB of parameters + gradients + moments, %.1f MB of activations (micro-batch %d of %d, "
+           "captions up to %d tokens)\n",
+           m->params.total * 16.0 / 1e6, ct_train_step_bytes(t->step) / 1e6, micro, cfg->batch_size, max_text);
+    if ((s = ct_loader_new(&t->loader, m, t->src.rec, t->src.count, sampler, cfg->batch_size, cfg->loader_threads,
+                           cfg->strict))) {
         ct_sampler_free(sampler);
         goto fail;
     }
@@ -425,9 +451,10 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     if (t->state.step >= t->total) {
         ct_loader_stats ls;
         ct_loader_get_stats(t->loader, &ls);
-        ct_log(CT_LOG_INFO, "done: %lld steps, compute %.1f s, data loading %.1f s in the background, trainer waited %.1f s "
-               "for data, %lld records skipped\n", (long long)(t->state.step - t->first + 1), t->compute_s, ls.load_s,
-               ls.wait_s, (long long)ls.skipped);
+        ct_log(CT_LOG_INFO,
+               "done: %lld steps, compute %.1f s, data loading %.1f s in the background, trainer waited %.1f s "
+               "for data, %lld records skipped\n",
+               (long long)(t->state.step - t->first + 1), t->compute_s, ls.load_s, ls.wait_s, (long long)ls.skipped);
         *done = true;
         return CT_OK;
     }
@@ -440,16 +467,19 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     ct_sampler_state after;
     if ((s = ct_loader_wait(t->loader, &b, &after))) return s;
     double t0 = ct_now_s();
-    if (step < t->total) ct_loader_start(t->loader);
-    else t->loader_started = false;
+    if (step < t->total)
+        ct_loader_start(t->loader);
+    else
+        t->loader_started = false;
     const double lr = ct_lr_at(&cfg->lr, step);
     ct_step_losses L;
     if ((s = ct_train_step_run(t->step, b, &L))) {
         if (s == CT_ERR_NONFINITE) {
             int bad = first_nonfinite_param(&m->params);
             if (bad >= 0) t->weights_bad = true;
-            s = ct_fail(s, "step %lld: %s%s%s; stopping (the last good checkpoint is kept)", (long long)step, ct_error(),
-                        bad >= 0 ? "; first non-finite weight: " : "", bad >= 0 ? m->params.entries[bad].name : "");
+            s = ct_fail(s, "step %lld: %s%s%s; stopping (the last good checkpoint is kept)", (long long)step,
+                        ct_error(), bad >= 0 ? "; first non-finite weight: " : "",
+                        bad >= 0 ? m->params.entries[bad].name : "");
         }
         return s;
     }
@@ -457,12 +487,13 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     const double norm = ct_grad_norm(&m->params);
     if (!isfinite(norm)) {
         int bad = ct_grad_first_nonfinite(&m->params);
-        return ct_fail(CT_ERR_NONFINITE, "step %lld: gradient of tensor '%s' is not finite; stopping (the last good checkpoint is kept)",
+        return ct_fail(CT_ERR_NONFINITE,
+                       "step %lld: gradient of tensor '%s' is not finite; stopping (the last good checkpoint is kept)",
                        (long long)step, bad >= 0 ? m->params.entries[bad].name : "?");
     }
     ct_adamw_step(&cfg->adamw, &m->params, lr, step, norm);
     ct_bf16_cache_refresh(); /* bf16: weights converted once per step, after the update */
-    t->state.step = step; /* the weights are now those of this step */
+    t->state.step = step;    /* the weights are now those of this step */
     if ((s = check_weights(t, "after the update,"))) return s;
     t->state.sampler = after;
     double dt = ct_now_s() - t0;
@@ -471,13 +502,15 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
     const double rate = t->triplets / (ct_now_s() - t->t_start);
     char eta[32];
     format_eta(eta, sizeof eta, (t->total - step) * (double)b->n / rate);
-    ct_log(CT_LOG_INFO, "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",
+    ct_log(CT_LOG_INFO,
+           "step %lld/%lld | loss %.6f (cont %.6f, cc %.6f) | lr %.3e | grad norm %.4f | %.2f triplets/s | ETA %s\n",
            (long long)step, (long long)t->total, L.total, L.cont, L.cc, lr, norm, rate, eta);
-    if (t->log && (s = ct_metrics_log_printf(t->log,
-                                   "{\"step\": %lld, \"loss\": %.9g, \"loss_cont\": %.9g, \"loss_cc\": %.9g, \"lr\": %.9g, "
-                                   "\"grad_norm\": %.9g, \"triplets_per_s\": %.4g, \"step_s\": %.4g, \"matched_phrases\": %d, "
-                                   "\"unmatched_phrases\": %d}",
-                                   (long long)step, L.total, L.cont, L.cc, lr, norm, rate, dt, L.matched, L.unmatched)))
+    if (t->log && (s = ct_metrics_log_printf(
+                       t->log,
+                       "{\"step\": %lld, \"loss\": %.9g, \"loss_cont\": %.9g, \"loss_cc\": %.9g, \"lr\": %.9g, "
+                       "\"grad_norm\": %.9g, \"triplets_per_s\": %.4g, \"step_s\": %.4g, \"matched_phrases\": %d, "
+                       "\"unmatched_phrases\": %d}",
+                       (long long)step, L.total, L.cont, L.cc, lr, norm, rate, dt, L.matched, L.unmatched)))
         return s;
     const bool last = step == t->total;
     /* every rank stops after the same step: a signal seen by any rank counts for all */
@@ -495,7 +528,8 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
             char name[64];
             ct_checkpoint_name(name, sizeof name, step);
             if ((s = ct_checkpoint_link(t->out_dir, "best", name))) return s;
-            ct_log(CT_LOG_INFO, "best: %s/best -> %s (%s %.4f)\n", t->out_dir, name, t->val_metric, t->state.best_value);
+            ct_log(CT_LOG_INFO, "best: %s/best -> %s (%s %.4f)\n", t->out_dir, name, t->val_metric,
+                   t->state.best_value);
         }
     }
     if (interrupted) {
@@ -510,8 +544,8 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
 ct_status ct_trainer_close(ct_trainer *t, ct_status status) {
     if (!t) return status;
     /* a failure after some unsaved steps: keep them, unless the weights themselves went bad */
-    if (status != CT_OK && status != CT_ERR_INTERRUPTED && status != CT_ERR_NONFINITE && t->m && t->log && !t->weights_bad &&
-        t->state.step > t->last_saved) {
+    if (status != CT_OK && status != CT_ERR_INTERRUPTED && status != CT_ERR_NONFINITE && t->m && t->log &&
+        !t->weights_bad && t->state.step > t->last_saved) {
         char msg[2048];
         snprintf(msg, sizeof msg, "%s", ct_error());
         ct_status cs = save_checkpoint(t);

@@ -22,8 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (d < data || t->nbytes > size || d > data + size - t->nbytes) abort();
         void *out = malloc(t->numel * 8 + 8);
         if (!out) continue;
-        if (t->dtype <= CT_DT_BF16) (void)ct_st_read_f32(f, t, out);
-        else (void)ct_st_read_i64(f, t, out);
+        if (t->dtype <= CT_DT_BF16)
+            (void)ct_st_read_f32(f, t, out);
+        else
+            (void)ct_st_read_i64(f, t, out);
         free(out);
     }
     for (int i = 0; i < ct_st_metadata_count(f); i++) {
