@@ -34,7 +34,8 @@ void ct_log_set_level(ct_log_level max);
 ct_log_level ct_log_get_level(void);
 bool ct_log_enabled(ct_log_level level);
 
-/* printf-style; the message is formatted, then handed to the hook. */
+/* printf-style; the message is formatted, then handed to the hook. Under mpirun
+ * (ctcir/dist.h) ranks other than 0 pass on only warnings and errors. */
 void ct_log(ct_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* True when the default handler writes progress to a terminal (redraws in place); else

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "ctcir/dist.h"
 #include "ctcir/log.h"
 
 static ct_log_fn log_fn;
@@ -22,6 +23,8 @@ bool ct_log_progress_is_tty(void) { return !log_fn && isatty(STDERR_FILENO); }
 
 void ct_log(ct_log_level level, const char *fmt, ...) {
     if (level > log_max) return;
+    /* under mpirun only rank 0 reports what a run does; warnings and errors come from every rank */
+    if (level >= CT_LOG_INFO && ct_dist_rank() > 0) return;
     char buf[4096];
     va_list ap;
     va_start(ap, fmt);
