@@ -82,7 +82,7 @@ static int obj_matches(const ct_synth_object *o, const ct_synth_object *d, int m
 }
 
 /* Where does the reference object at `cell` end up in the target (-1: removed)? */
-static int result_cell(const ct_synth_triplet *t, int cell) {
+int synth_result_cell(const ct_synth_triplet *t, int cell) {
     for (int k = 0; k < t->n_edits; k++) {
         const ct_synth_edit *e = &t->edits[k];
         if (e->cell != cell || e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_BACKGROUND) continue;
@@ -97,7 +97,7 @@ static int result_cell(const ct_synth_triplet *t, int cell) {
 static int unique(const ct_synth_triplet *t, const ct_synth_object *d, int mask) {
     for (int i = 0; i < t->ref.n; i++)
         if (t->ref.obj[i].cell != d->cell && obj_matches(&t->ref.obj[i], d, mask)) return 0;
-    int own = result_cell(t, d->cell);
+    int own = synth_result_cell(t, d->cell);
     for (int i = 0; i < t->tgt.n; i++)
         if (t->tgt.obj[i].cell != own && obj_matches(&t->tgt.obj[i], d, mask)) return 0;
     return 1;

@@ -223,23 +223,12 @@ static int matches(const ct_synth_object *o, const ct_synth_object *d, int mask)
            (!(mask & A_SIZE) || o->size == d->size) && (!(mask & A_TEX) || o->texture == d->texture);
 }
 
-/* Where the reference object at `cell` is in the target (-1: removed). */
-static int result_cell(const ct_synth_triplet *t, int cell) {
-    for (int k = 0; k < t->n_edits; k++) {
-        const ct_synth_edit *e = &t->edits[k];
-        if (e->cell != cell || e->kind == CT_EDIT_ADD || e->kind == CT_EDIT_BACKGROUND) continue;
-        if (e->kind == CT_EDIT_REMOVE) return -1;
-        if (e->kind == CT_EDIT_MOVE) return e->obj.cell;
-    }
-    return cell;
-}
-
 /* Does "the <mask attributes> <shape>" pick out reference object d alone, in the reference
  * and among the target's objects other than d's own successor? */
 static int unique_attr(const ct_synth_triplet *t, const ct_synth_object *d, int mask) {
     for (int i = 0; i < t->ref.n; i++)
         if (t->ref.obj[i].cell != d->cell && matches(&t->ref.obj[i], d, mask)) return 0;
-    int own = result_cell(t, d->cell);
+    int own = synth_result_cell(t, d->cell);
     for (int i = 0; i < t->tgt.n; i++)
         if (t->tgt.obj[i].cell != own && matches(&t->tgt.obj[i], d, mask)) return 0;
     return 1;
@@ -316,7 +305,7 @@ static int describe(synth_np_tree *tr, const ct_synth_triplet *t, const ct_synth
             /* the head's attributes: none or one; the relation does the picking; the target
              * object next to the anchor (if not d's successor) must not match them */
             int hm = below(r, 2) ? 0 : 1 << below(r, 3);
-            int nb = rel_cell(a, rl), own = result_cell(t, d->cell);
+            int nb = rel_cell(a, rl), own = synth_result_cell(t, d->cell);
             int j = synth_find_cell(&t->tgt, nb);
             if (j >= 0 && nb != own && matches(&t->tgt.obj[j], d, hm)) hm = 7;
             if (j >= 0 && nb != own && matches(&t->tgt.obj[j], d, hm))

@@ -66,4 +66,7 @@ void synth_cat(char *dst, size_t cap, const char *fmt, ...) __attribute__((forma
 /* Writes the caption, edit clauses and noun phrases of t (edits, ref and tgt already set). */
 void synth_write_caption(ct_synth_triplet *t, ct_rng *r);
 
+/* Where the reference object at `cell` is in the target after the triplet's edits (-1: removed). */
+int synth_result_cell(const ct_synth_triplet *t, int cell);
+
 #endif
