@@ -35,20 +35,6 @@ size_t attention_fused_scratch_floats(int Tq, int Tk, int nslots) {
     return (size_t)(nslots < 1 ? 1 : nslots) * 2 * row_block(Tq) * Tk;
 }
 
-/* y [C] = softmax(x [C]) exactly as softmax_row computes it, also returning the max and sum. */
-static inline void softmax_row_stats(float *y, const float *x, int C, float *mx_out, float *sum_out) {
-    float mx = -INFINITY;
-    for (int c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
-#pragma omp simd
-    for (int c = 0; c < C; c++) y[c] = ct_expf(x[c] - mx);
-    float s = 0.0f;
-    for (int c = 0; c < C; c++) s += y[c];
-    float inv = 1.0f / s;
-    for (int c = 0; c < C; c++) y[c] *= inv;
-    *mx_out = mx;
-    *sum_out = s;
-}
-
 /* The softmax weights of one row rebuilt from its scores and saved statistics: the same
  * arithmetic as softmax_row_stats, so the same floats. Masked entries (j >= L) become 0. */
 static inline void softmax_row_rebuild(float *y, int L, int Tk, float mx, float s) {

@@ -123,6 +123,9 @@ void patch_embed_forward_ref(float *out, const float *pix, const float *weight, 
 
 /* Row helpers shared by softmax and attention: y [C] = softmax(x) (may alias), dx += ... */
 void softmax_row(float *y, const float *x, int C);
+/* The same, also returning the row's max and the sum of its exponentials (fused attention keeps
+ * these instead of the row). */
+void softmax_row_stats(float *y, const float *x, int C, float *mx_out, float *sum_out);
 void softmax_row_backward(float *dx, const float *dy, const float *y, int C);
 
 #endif

@@ -5,7 +5,7 @@
 #include "nn/vecmath.h"
 
 /* The exponentials in a separate (vectorised, ct_expf) loop from the in-order sum. */
-void softmax_row(float *y, const float *x, int C) {
+void softmax_row_stats(float *y, const float *x, int C, float *mx_out, float *sum_out) {
     float mx = -INFINITY;
     for (int c = 0; c < C; c++) mx = x[c] > mx ? x[c] : mx;
 #pragma omp simd
@@ -14,6 +14,13 @@ void softmax_row(float *y, const float *x, int C) {
     for (int c = 0; c < C; c++) s += y[c];
     float inv = 1.0f / s;
     for (int c = 0; c < C; c++) y[c] *= inv;
+    *mx_out = mx;
+    *sum_out = s;
+}
+
+void softmax_row(float *y, const float *x, int C) {
+    float mx, s;
+    softmax_row_stats(y, x, C, &mx, &s);
 }
 
 /* libm's expf, one row at a time: the reference for softmax_forward. */
