@@ -5,6 +5,7 @@
 #define CTCIR_RUNTIME_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ctcir/status.h"
 
@@ -19,6 +20,13 @@ void ct_set_threads(int n);
 
 /* Seconds from a monotonic clock (only differences mean anything). */
 double ct_now_s(void);
+
+/* Opens a list file for reading: "-" is standard input (its name becomes "stdin" and relative
+ * entries resolve against "."), anything else must be a regular file (a FIFO or a folder is
+ * refused without blocking). *base gets the folder the entries are relative to. Close with
+ * ct_close_input. */
+ct_status ct_open_input(const char *path, FILE **f, const char **name, char *base, size_t base_cap);
+void ct_close_input(FILE *f); /* leaves stdin open; NULL-safe */
 
 /* The linked BLAS ("OpenBLAS 0.3.21") and its running kernel ("Cooperlake"). */
 const char *ct_blas_name(void);

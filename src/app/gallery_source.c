@@ -13,6 +13,7 @@
 #include "ctcir/embed.h"
 #include "ctcir/image.h"
 #include "ctcir/log.h"
+#include "ctcir/runtime.h"
 
 static const char *const image_ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga",
                                         ".ppm", ".pgm", ".pnm",  ".psd", NULL};
@@ -163,17 +164,9 @@ ct_status ct_gallery_from_dir(ct_gallery *g, const char *dir) {
 ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
     memset(g, 0, sizeof *g);
     /* "-" is standard input (relative paths then resolve against the current folder). */
-    bool from_stdin = strcmp(file, "-") == 0;
-    FILE *f = stdin;
-    if (!from_stdin && ct_fopen_regular(file, &f)) return ct_fail(CT_ERR_IO, "gallery: %s", ct_error());
+    FILE *f;
     char base[4096];
-    snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
-    char *slash = strrchr(base, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(base, sizeof base, ".");
-    if (from_stdin) file = "stdin";
+    if (ct_open_input(file, &f, &file, base, sizeof base)) return ct_fail(CT_ERR_IO, "gallery: %s", ct_error());
     int64_t cap = 0, line_no = 0;
     char line[8192];
     ct_status s = CT_OK;
@@ -194,7 +187,7 @@ ct_status ct_gallery_from_list(ct_gallery *g, const char *file) {
         s = push(g, &cap, strip_ext(line), strdup(full));
     }
     if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "gallery: %s: read error", file);
-    if (!from_stdin) fclose(f);
+    ct_close_input(f);
     if (!s && g->n == 0) s = ct_fail(CT_ERR_FORMAT, "gallery: %s lists no images", file);
     return s;
 }

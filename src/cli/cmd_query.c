@@ -253,17 +253,10 @@ static void print_tsv(const engine *g, const query_in *in, const query_out *o) {
 
 /* --queries FILE: one JSON object per line, {"image", "text", "id"?, "target"?, "exclude"?}. */
 static ct_status run_file(engine *g, const char *file, const query_in *common, int k) {
-    const bool from_stdin = !strcmp(file, "-");
-    FILE *f = from_stdin ? stdin : fopen(file, "r");
-    if (!f) return ct_fail(CT_ERR_IO, "query: cannot open %s", file);
-    const char *name = from_stdin ? "stdin" : file;
+    FILE *f;
+    const char *name;
     char base[4096];
-    snprintf(base, sizeof base, "%s", from_stdin ? "." : file);
-    char *slash = strrchr(base, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(base, sizeof base, ".");
+    if (ct_open_input(file, &f, &name, base, sizeof base)) return ct_fail(CT_ERR_IO, "query: %s", ct_error());
     char *line = NULL, path[8300], where[4200];
     size_t cap = 0;
     ssize_t len;
@@ -328,7 +321,7 @@ static ct_status run_file(engine *g, const char *file, const query_in *common, i
     }
     if (!s && ferror(f)) s = ct_fail(CT_ERR_IO, "query: error reading %s", name);
     free(line), free(excl);
-    if (!from_stdin) fclose(f);
+    ct_close_input(f);
     if (!s) ct_log(CT_LOG_INFO, "query: %ld queries from %s\n", answered, name);
     return s;
 }

@@ -1,12 +1,14 @@
 /* Whole-file reads and atomic writes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "ctcir/runtime.h"
 
 static const char *file_kind(mode_t m) {
     if (S_ISDIR(m)) return "a folder";
@@ -198,4 +200,22 @@ ct_status ct_write_file_atomic(const char *path, const void *data, size_t n) {
         return s;
     }
     return ct_atomic_commit(&a);
+}
+
+ct_status ct_open_input(const char *path, FILE **f, const char **name, char *base, size_t base_cap) {
+    const bool from_stdin = strcmp(path, "-") == 0;
+    *f = stdin;
+    if (!from_stdin && ct_fopen_regular(path, f)) return CT_ERR_IO;
+    *name = from_stdin ? "stdin" : path;
+    snprintf(base, base_cap, "%s", from_stdin ? "." : path);
+    char *slash = strrchr(base, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(base, base_cap, ".");
+    return CT_OK;
+}
+
+void ct_close_input(FILE *f) {
+    if (f && f != stdin) fclose(f);
 }
