@@ -130,10 +130,17 @@ static void test_auto_phrases(void) {
     int64_t ids[77];
     const float *abar = NULL;
     int Nv = 0, T = 0;
-    if (m && ct_encoder_new(&e, m, 1) == CT_OK && ct_model_load_image(m, image_path, pixels) == CT_OK &&
+    if (m && ct_encoder_new_with_maps(&e, m, 1) == CT_OK && ct_model_load_image(m, image_path, pixels) == CT_OK &&
         ct_model_tokenize(m, CAPTION, ids) == CT_OK && ct_encode_query(e, pixels, ids, 1, q) == CT_OK)
         abar = ct_encoder_last_map(e, &Nv, &T);
     CHECK(abar != NULL && Nv == 17 && T == ct_eot_index(ids, 77) + 1);
+    /* an encoder without maps (fused attention): no map, the same embedding floats */
+    ct_encoder *ef = NULL;
+    float qf[16] = {0};
+    CHECK(m && ct_encoder_new(&ef, m, 1) == CT_OK && ct_encode_query(ef, pixels, ids, 1, qf) == CT_OK);
+    CHECK(ef && ct_encoder_last_map(ef, NULL, NULL) == NULL);
+    CHECK_MSG(memcmp(q, qf, sizeof q) == 0, "fused-attention query embedding differs from the mapped one");
+    ct_encoder_free(ef);
     bool saw_red = false;
     for (int i = 0; i < n && abar; i++) {
         const cJSON *p = cJSON_GetArrayItem(list, i);

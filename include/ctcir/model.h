@@ -41,7 +41,12 @@ ct_status ct_model_tokenize(const ct_model *m, const char *text, int64_t *ids);
 /* Decodes + preprocesses an image file into [3,S,S]. */
 ct_status ct_model_load_image(const ct_model *m, const char *path, float *pixels);
 
+/* An encoder for batches of up to max_batch. ct_encoder_new runs the fusion's attention fused
+ * (no attention weights kept: the fast path for index, query and eval); an encoder made with
+ * ct_encoder_new_with_maps keeps them, so that ct_encoder_last_map can average them. The
+ * embeddings are the same floats either way. */
 ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch);
+ct_status ct_encoder_new_with_maps(ct_encoder **out, const ct_model *m, int max_batch);
 void ct_encoder_free(ct_encoder *e);
 /* pixels [n,3,S,S], ids [n,77] -> out [n,P] (not normalised). n <= max_batch. */
 ct_status ct_encode_query(ct_encoder *e, const float *pixels, const int64_t *ids, int n, float *out);
@@ -49,7 +54,7 @@ ct_status ct_encode_query(ct_encoder *e, const float *pixels, const int64_t *ids
 ct_status ct_encode_target(ct_encoder *e, const float *pixels, int n, float *out);
 /* After ct_encode_query: the mean fusion attention map Abar [n, Nv, T] of the last call, where
  * T is the longest caption's length in tokens (start and end tokens included): column t is
- * token t of each caption. */
+ * token t of each caption. NULL for an encoder made without maps (ct_encoder_new). */
 const float *ct_encoder_last_map(const ct_encoder *e, int *Nv, int *T);
 
 #ifdef __cplusplus

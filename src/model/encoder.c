@@ -12,14 +12,14 @@ struct ct_encoder {
     ct_head_path hp;
     float *mem;
     float *empty_tx; /* [cap,2,dt] the empty text's tokens (start, end), repeated */
-    float *map;      /* [cap,Nv,last_T] */
+    float *map;      /* [cap,Nv,last_T], or NULL: made without maps */
     int64_t *ids;    /* [cap,77] packed ids */
     int *key_len;    /* [cap] */
     int *empty_len;  /* [cap] all 2 */
     int last_n, last_T;
 };
 
-ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
+static ct_status encoder_new(ct_encoder **out, const ct_model *m, int max_batch, bool maps) {
     *out = NULL;
     if (max_batch < 1) return ct_fail(CT_ERR_ARG, "encoder: batch %d", max_batch);
     ct_encoder *e = calloc(1, sizeof *e);
@@ -32,9 +32,9 @@ ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
     if ((s = ct_head_path_new(&e->hp, m))) goto fail;
     ct_plan plan = {0};
     for (int pass = 0; pass < 2; pass++) {
-        ct_head_path_plan(&e->hp, m, &plan, max_batch, m->T);
+        ct_head_path_plan(&e->hp, m, &plan, max_batch, m->T, maps);
         e->empty_tx = ct_plan_take(&plan, (size_t)max_batch * 2 * m->dt);
-        e->map = ct_plan_take(&plan, (size_t)max_batch * m->Nv * m->T);
+        e->map = maps ? ct_plan_take(&plan, (size_t)max_batch * m->Nv * m->T) : NULL;
         if (pass == 0 && !(e->mem = ct_plan_alloc(&plan))) {
             s = ct_fail(CT_ERR_NOMEM, "encoder: out of memory");
             goto fail;
@@ -54,6 +54,14 @@ ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
 fail:
     ct_encoder_free(e);
     return s;
+}
+
+ct_status ct_encoder_new(ct_encoder **out, const ct_model *m, int max_batch) {
+    return encoder_new(out, m, max_batch, false);
+}
+
+ct_status ct_encoder_new_with_maps(ct_encoder **out, const ct_model *m, int max_batch) {
+    return encoder_new(out, m, max_batch, true);
 }
 
 void ct_encoder_free(ct_encoder *e) {
@@ -78,7 +86,7 @@ ct_status ct_encode_query(ct_encoder *e, const float *pixels, const int64_t *ids
     const int T = ct_pack_ids(e->ids, e->key_len, ids, n);
     if ((s = ct_clip_text_forward_len(&m->clip, &e->ta, e->ids, n, T))) return s;
     const float *r = ct_head_forward(m, &e->hp, e->va.last_hidden, e->ta.last_hidden, e->key_len, n, T);
-    ct_fusion_mean_map(e->map, &m->fusion, &e->hp.fa, n, m->Nv, T);
+    if (e->map) ct_fusion_mean_map(e->map, &m->fusion, &e->hp.fa, n, m->Nv, T);
     e->last_T = T;
     memcpy(out, r, (size_t)n * m->P * sizeof(float));
     e->last_n = n;

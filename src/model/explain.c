@@ -49,7 +49,7 @@ ct_status ct_explain(ct_explain_result *r, const ct_model *m, const float *pixel
     if ((s = ct_model_tokenize(m, caption, ids))) goto fail;
     for (int i = 0; i < n; i++)
         if ((s = ct_phrase_span(m, ids, phrases[i], &r->start[i], &r->end[i]))) goto fail;
-    if ((s = ct_encoder_new(&e, m, 1))) goto fail;
+    if ((s = ct_encoder_new_with_maps(&e, m, 1))) goto fail;
     float *q = malloc((size_t)m->P * sizeof *q);
     if (!q) {
         s = ct_fail(CT_ERR_NOMEM, "explain: out of memory");

@@ -1,5 +1,6 @@
 /* Fusion blocks: forward and backward side by side. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,11 @@ void ct_fusion_acts_free(ct_fusion_acts *a) {
     a->blk = NULL;
 }
 
-void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T) {
+void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T, bool maps) {
     size_t n = (size_t)B * Nv, nd = n * f->dv, td = (size_t)B * T * f->dv;
-    a->B = B, a->Nv = Nv, a->T = T;
+    a->B = B, a->Nv = Nv, a->T = T, a->maps = maps;
+    a->att_slots = maps ? 0 : omp_get_max_threads();
+    a->att_scratch = maps ? NULL : ct_plan_take(plan, attention_fused_scratch_floats(Nv, T, a->att_slots));
     for (int l = 0; l < f->L; l++) {
         ct_fusion_block_acts *b = &a->blk[l];
         b->xa = ct_plan_take(plan, nd);
@@ -89,7 +92,8 @@ void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, i
         b->q = ct_plan_take(plan, nd);
         b->k = ct_plan_take(plan, td);
         b->u = ct_plan_take(plan, td);
-        b->att = ct_plan_take(plan, n * f->H * T);
+        b->att = maps ? ct_plan_take(plan, n * f->H * T) : NULL;
+        b->att_stats = maps ? NULL : ct_plan_take(plan, n * f->H * 2);
         b->ao = ct_plan_take(plan, nd);
         b->v1 = ct_plan_take(plan, nd);
         b->xf = ct_plan_take(plan, nd);
@@ -101,7 +105,7 @@ void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, i
     }
 }
 
-void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T) {
+void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T, bool maps) {
     size_t nd = (size_t)B * Nv * f->dv, td = (size_t)B * T * f->dv, at = (size_t)B * f->H * Nv * T;
     s->dcur = ct_plan_take(plan, nd);
     s->dv1 = ct_plan_take(plan, nd);
@@ -113,8 +117,8 @@ void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *p
     s->dk = ct_plan_take(plan, td);
     s->du = ct_plan_take(plan, td);
     s->dxa = ct_plan_take(plan, nd);
-    s->datt = ct_plan_take(plan, at);
-    s->att_scratch = ct_plan_take(plan, at);
+    s->datt = maps ? ct_plan_take(plan, at) : NULL;
+    s->att_scratch = maps ? ct_plan_take(plan, at) : NULL;
 }
 
 static void add_into(float *y, const float *x, size_t n) {
@@ -135,7 +139,11 @@ void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a
         linear_forward(b->q, b->xa, ct_param(p, w->q_w), ct_param(p, w->q_b), N, dv, dv);
         linear_forward(b->k, tx, ct_param(p, w->k_w), ct_param(p, w->k_b), B * T, dt, dv);
         linear_forward(b->u, tx, ct_param(p, w->v_w), ct_param(p, w->v_b), B * T, dt, dv);
-        attention_forward(b->ao, b->att, b->q, b->k, b->u, key_len, false, scale, B, Nv, T, dv, f->H);
+        if (a->maps)
+            attention_forward(b->ao, b->att, b->q, b->k, b->u, key_len, false, scale, B, Nv, T, dv, f->H);
+        else
+            attention_fused_forward(b->ao, b->att_stats, b->q, b->k, b->u, key_len, false, scale, B, Nv, T, dv, f->H,
+                                    a->att_scratch, a->att_slots);
         linear_forward(b->v1, b->ao, ct_param(p, w->o_w), ct_param(p, w->o_b), N, dv, dv);
         add_into(b->v1, vin, (size_t)N * dv);
         layernorm_forward(b->xf, b->mean_f, b->rstd_f, b->v1, ct_param(p, w->ln_f_w), ct_param(p, w->ln_f_b), N, dv,
@@ -153,7 +161,6 @@ void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a
 void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a, ct_fusion_scratch *s,
                         float *dv0, float *dtx, const float *dout, const float *dmap, const float *v0, const float *tx,
                         const int *key_len, int B, int Nv, int T) {
-    (void)key_len;
     const int dv = f->dv, dt = f->dt, N = B * Nv, H = f->H;
     const size_t nd = (size_t)N * dv, td = (size_t)B * T * dv;
     const float scale = 1.0f / sqrtf((float)(dv / H));
@@ -192,8 +199,12 @@ void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_f
         memset(s->dq, 0, nd * sizeof(float));
         memset(s->dk, 0, td * sizeof(float));
         memset(s->du, 0, td * sizeof(float));
-        attention_backward(s->dq, s->dk, s->du, s->dao, dmap ? s->datt : NULL, b->att, b->q, b->k, b->u, scale, B, Nv,
-                           T, dv, H, s->att_scratch);
+        if (a->maps)
+            attention_backward(s->dq, s->dk, s->du, s->dao, dmap ? s->datt : NULL, b->att, b->q, b->k, b->u, scale, B,
+                               Nv, T, dv, H, s->att_scratch);
+        else
+            attention_fused_backward(s->dq, s->dk, s->du, s->dao, b->att_stats, b->q, b->k, b->u, key_len, false, scale,
+                                     B, Nv, T, dv, H, a->att_scratch, a->att_slots);
         memset(s->dxa, 0, nd * sizeof(float));
         linear_backward(s->dxa, GRAD(w->q_w), GRAD(w->q_b), s->dq, b->xa, ct_param(p, w->q_w), N, dv, dv);
         linear_backward(dtx, GRAD(w->k_w), GRAD(w->k_b), s->dk, tx, ct_param(p, w->k_w), B * T, dt, dv);
@@ -209,6 +220,7 @@ void ct_fusion_mean_map(float *map, const ct_fusion *f, const ct_fusion_acts *a,
     const size_t plane = (size_t)Nv * T;
     const float w = 1.0f / (float)(f->L * H);
     memset(map, 0, (size_t)B * plane * sizeof(float));
+    if (!a->maps) return; /* planned without maps: nothing to average */
     for (int l = 0; l < f->L; l++)
         for (int bi = 0; bi < B; bi++)
             for (int h = 0; h < H; h++) {

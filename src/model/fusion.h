@@ -29,7 +29,8 @@ typedef struct {
     float *xa, *mean_a, *rstd_a; /* LN_a(v) [B,Nv,dv], stats [B*Nv] */
     float *q;                    /* [B,Nv,dv] */
     float *k, *u;                /* [B,T,dv] */
-    float *att;                  /* [B,H,Nv,T] softmax weights */
+    float *att;                  /* [B,H,Nv,T] softmax weights (maps kept) or NULL */
+    float *att_stats;            /* [B,H,Nv,2] softmax row max and exp-sum (maps not kept) */
     float *ao;                   /* [B,Nv,dv] attention output before Wo */
     float *v1;                   /* [B,Nv,dv] after the attention residual */
     float *xf, *mean_f, *rstd_f; /* LN_f(v1) [B,Nv,dv], stats */
@@ -39,14 +40,17 @@ typedef struct {
 
 typedef struct {
     int B, Nv, T;              /* capacity */
+    bool maps;                 /* attention maps kept (att), or fused attention (att_stats) */
+    int att_slots;             /* fused attention: threads, one scratch slot each */
+    float *att_scratch;        /* fused attention scratch, shared by the blocks */
     ct_fusion_block_acts *blk; /* [L] */
 } ct_fusion_acts;
 
 /* Backward scratch, shared by all blocks. */
 typedef struct {
     float *dcur, *dv1, *dxf, *dg, *dh, *dao, *dq, *dk, *du, *dxa; /* see fusion.c */
-    float *datt;                                                  /* [B,H,Nv,T] per-head copy of the map gradient */
-    float *att_scratch;                                           /* [B,H,Nv,T] attention_backward scratch */
+    float *datt;        /* [B,H,Nv,T] per-head copy of the map gradient (planned with maps) */
+    float *att_scratch; /* [B,H,Nv,T] attention_backward scratch (planned with maps) */
 } ct_fusion_scratch;
 
 ct_status ct_fusion_register(ct_fusion *f, ct_params *p, int L, int H, int dv, int dt);
@@ -56,11 +60,16 @@ void ct_fusion_free(ct_fusion *f);
 void ct_fusion_init(const ct_fusion *f, ct_params *p, ct_rng *rng);
 
 /* Planning (see core/plan.h): call with the same plan in the measuring and binding pass.
- * `blk` arrays are malloc'ed by ct_fusion_acts_new; ct_fusion_acts_free frees them. */
+ * `blk` arrays are malloc'ed by ct_fusion_acts_new; ct_fusion_acts_free frees them.
+ * With `maps` the blocks keep their attention weights [B,H,Nv,T] (what the mean map, the CC
+ * loss and its gradient need); without, they run fused attention (src/nn/attention_fused.c):
+ * no score matrix outlives a row block, two statistics per row are kept for backward, and
+ * the outputs and gradients are the same floats. A scratch planned without maps serves only
+ * backward passes without a map gradient. */
 ct_status ct_fusion_acts_new(ct_fusion_acts *a, const ct_fusion *f);
 void ct_fusion_acts_free(ct_fusion_acts *a);
-void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T);
-void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T);
+void ct_fusion_acts_plan(ct_fusion_acts *a, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T, bool maps);
+void ct_fusion_scratch_plan(ct_fusion_scratch *s, const ct_fusion *f, ct_plan *plan, int B, int Nv, int T, bool maps);
 
 /* v0 [B,Nv,dv], tx [B,T,dt], key_len [B] (keys j >= key_len[b] are padding).
  * Output: a->blk[L-1].v2. */
@@ -70,12 +79,14 @@ void ct_fusion_forward(const ct_fusion *f, const ct_params *p, ct_fusion_acts *a
 /* Accumulates parameter gradients into p->grad (skipped when `param_grads` is false), and
  * d v0 into dv0 [B,Nv,dv] and d tx into dtx [B,T,dt] when those are not NULL.
  * dout [B,Nv,dv] or NULL (zero); dmap [B,Nv,T] or NULL: gradient of the loss w.r.t. the map
- * Abar = mean over blocks and heads of the attention weights. */
+ * Abar = mean over blocks and heads of the attention weights (acts and scratch planned with
+ * maps; must be NULL without). */
 void ct_fusion_backward(const ct_fusion *f, ct_params *p, bool param_grads, ct_fusion_acts *a, ct_fusion_scratch *s,
                         float *dv0, float *dtx, const float *dout, const float *dmap, const float *v0, const float *tx,
                         const int *key_len, int B, int Nv, int T);
 
-/* Abar [B,Nv,T] = mean over blocks and heads of the saved attention weights. */
+/* Abar [B,Nv,T] = mean over blocks and heads of the saved attention weights (acts planned
+ * with maps). */
 void ct_fusion_mean_map(float *map, const ct_fusion *f, const ct_fusion_acts *a, int B, int Nv, int T);
 
 #endif

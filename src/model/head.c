@@ -10,13 +10,13 @@ ct_status ct_head_path_new(ct_head_path *h, const ct_model *m) {
 
 void ct_head_path_free(ct_head_path *h) { ct_fusion_acts_free(&h->fa); }
 
-void ct_head_path_plan(ct_head_path *h, const ct_model *m, ct_plan *plan, int B, int T) {
-    ct_fusion_acts_plan(&h->fa, &m->fusion, plan, B, m->Nv, T);
+void ct_head_path_plan(ct_head_path *h, const ct_model *m, ct_plan *plan, int B, int T, bool maps) {
+    ct_fusion_acts_plan(&h->fa, &m->fusion, plan, B, m->Nv, T, maps);
     ct_pool_acts_plan(&h->pa, &m->pool, plan, B, m->Nv);
 }
 
-void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, int B, int T) {
-    ct_fusion_scratch_plan(&s->fs, &m->fusion, plan, B, m->Nv, T);
+void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, int B, int T, bool maps) {
+    ct_fusion_scratch_plan(&s->fs, &m->fusion, plan, B, m->Nv, T, maps);
     ct_pool_scratch_plan(&s->ps, &m->pool, plan, B, m->Nv);
     s->dz = ct_plan_take(plan, (size_t)B * m->Nv * m->dv);
 }

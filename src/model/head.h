@@ -24,9 +24,11 @@ typedef struct {
 
 ct_status ct_head_path_new(ct_head_path *h, const ct_model *m);
 void ct_head_path_free(ct_head_path *h);
-/* Capacity for B rows of T text positions. */
-void ct_head_path_plan(ct_head_path *h, const ct_model *m, ct_plan *plan, int B, int T);
-void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, int B, int T);
+/* Capacity for B rows of T text positions; `maps`: the fusion keeps its attention maps (for
+ * ct_fusion_mean_map and a map gradient in backward), else it runs fused attention
+ * (model/fusion.h). The scratch needs `maps` when some backward gets a map gradient. */
+void ct_head_path_plan(ct_head_path *h, const ct_model *m, ct_plan *plan, int B, int T, bool maps);
+void ct_head_scratch_plan(ct_head_scratch *s, const ct_model *m, ct_plan *plan, int B, int T, bool maps);
 
 /* v0 [B,Nv,dv] image tokens, tx [B,T,dt] text tokens, key_len [B] -> r [B,P] (returned,
  * inside h). */
@@ -34,7 +36,8 @@ const float *ct_head_forward(const ct_model *m, ct_head_path *h, const float *v0
                              int B, int T);
 /* The fused tokens Z [B,Nv,dv] of the last forward (the pooling's input). */
 const float *ct_head_tokens(const ct_model *m, const ct_head_path *h);
-/* dr [B,P] and dmap [B,Nv,T] (gradient of the mean attention map, or NULL) -> accumulates into
+/* dr [B,P] and dmap [B,Nv,T] (gradient of the mean attention map, or NULL; only on a path
+ * planned with maps) -> accumulates into
  * dv0 [B,Nv,dv], dtx [B,T,dt] and the head's parameter gradients. */
 void ct_head_backward(ct_model *m, ct_head_path *h, ct_head_scratch *s, const float *dr, const float *dmap, float *dv0,
                       float *dtx, const float *v0, const float *tx, const int *key_len, int B, int T);

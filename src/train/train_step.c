@@ -127,11 +127,13 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     const int mb = st->micro, pc = st->phrase_cap, Nv = m->Nv, T = st->T_max;
     const size_t P = (size_t)m->P, tok_v = (size_t)Nv * m->dv, tok_t = (size_t)T * m->dt, map = (size_t)Nv * T;
     ct_head_path *paths[3] = {&st->q, &st->n, &st->t};
-    for (int i = 0; i < 3; i++) /* the query path sees captions, the other two the 2-token empty text */
-        ct_head_path_plan(paths[i], m, plan, mb, i == 0 ? T : 2);
-    if (st->cc) ct_fusion_acts_plan(&st->fa_iso, &m->fusion, plan, pc, Nv, T);
+    /* the query path sees captions, the other two the 2-token empty text; only the CC loss
+     * needs attention maps (the query path's and the isolated passes'): without it every path
+     * runs fused attention */
+    for (int i = 0; i < 3; i++) ct_head_path_plan(paths[i], m, plan, mb, i == 0 ? T : 2, i == 0 && st->cc);
+    if (st->cc) ct_fusion_acts_plan(&st->fa_iso, &m->fusion, plan, pc, Nv, T, true);
     /* one scratch serves the paths (mb rows) and the isolated passes (pc rows): pc == mb */
-    ct_head_scratch_plan(&st->hs, m, plan, mb > pc ? mb : pc, T);
+    ct_head_scratch_plan(&st->hs, m, plan, mb > pc ? mb : pc, T, st->cc);
     float **whole[6] = {&st->Q, &st->N, &st->Tg, &st->dQ, &st->dN, &st->dT};
     for (int i = 0; i < 6; i++) *whole[i] = ct_plan_take(plan, (size_t)st->max_batch * P);
     const size_t tok_e = (size_t)2 * m->dt;
@@ -141,9 +143,9 @@ static void plan_buffers(ct_train_step *st, ct_plan *plan) {
     st->dv0_ref = ct_plan_take(plan, mb * tok_v);
     st->dv0_tgt = ct_plan_take(plan, mb * tok_v);
     st->dtx_cap = ct_plan_take(plan, mb * tok_t);
-    st->map_ctx = ct_plan_take(plan, mb * map);
-    st->dmap_ctx = ct_plan_take(plan, mb * map);
     if (st->cc) {
+        st->map_ctx = ct_plan_take(plan, mb * map);
+        st->dmap_ctx = ct_plan_take(plan, mb * map);
         st->v0_iso = ct_plan_take(plan, pc * tok_v);
         st->dv0_iso = ct_plan_take(plan, pc * tok_v);
         st->dtx_iso = ct_plan_take(plan, pc * tok_t);
