@@ -57,13 +57,7 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout, cons
             for (size_t e = 0; e < (size_t)Tq * Tk; e++) ds[e] += di[e];
         }
         if (dv) ct_matmul(true, false, Tk, HS, Tq, 1.0f, a, Tk, dout + qoff, C, 1.0f, dv + koff, C);
-        for (int i = 0; i < Tq; i++) {
-            const float *y = a + (size_t)i * Tk;
-            float *g = ds + (size_t)i * Tk;
-            float dot = 0.0f;
-            for (int j = 0; j < Tk; j++) dot += g[j] * y[j];
-            for (int j = 0; j < Tk; j++) g[j] = y[j] * (g[j] - dot); /* masked: y = 0 -> 0 */
-        }
+        for (int i = 0; i < Tq; i++) softmax_row_backward_inplace(ds + (size_t)i * Tk, a + (size_t)i * Tk, Tk);
         if (dq) ct_matmul(false, false, Tq, HS, Tk, scale, ds, Tk, k + koff, C, 1.0f, dq + qoff, C);
         if (dk) ct_matmul(true, false, Tk, HS, Tq, scale, ds, Tk, q + qoff, C, 1.0f, dk + koff, C);
     }

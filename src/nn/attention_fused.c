@@ -97,13 +97,7 @@ void attention_fused_backward(float *dq, float *dk, float *dv, const float *dout
             /* then as attention_backward, one block of rows at a time */
             ct_matmul(false, true, nb, Tk, HS, 1.0f, dout + qoff, C, v + koff, C, 0.0f, ds, Tk);
             if (dv) ct_matmul(true, false, Tk, HS, nb, 1.0f, a, Tk, dout + qoff, C, 1.0f, dv + koff, C);
-            for (int i = 0; i < nb; i++) {
-                const float *y = a + (size_t)i * Tk;
-                float *g = ds + (size_t)i * Tk;
-                float dot = 0.0f;
-                for (int j = 0; j < Tk; j++) dot += g[j] * y[j];
-                for (int j = 0; j < Tk; j++) g[j] = y[j] * (g[j] - dot);
-            }
+            for (int i = 0; i < nb; i++) softmax_row_backward_inplace(ds + (size_t)i * Tk, a + (size_t)i * Tk, Tk);
             if (dq) ct_matmul(false, false, nb, HS, Tk, scale, ds, Tk, k + koff, C, 1.0f, dq + qoff, C);
             if (dk) ct_matmul(true, false, Tk, HS, nb, scale, ds, Tk, q + qoff, C, 1.0f, dk + koff, C);
         }

@@ -127,5 +127,7 @@ void softmax_row(float *y, const float *x, int C);
  * these instead of the row). */
 void softmax_row_stats(float *y, const float *x, int C, float *mx_out, float *sum_out);
 void softmax_row_backward(float *dx, const float *dy, const float *y, int C);
+/* g [C] = y * (g - g . y): the gradient through the softmax, in place (masked y = 0 -> 0). */
+void softmax_row_backward_inplace(float *g, const float *y, int C);
 
 #endif

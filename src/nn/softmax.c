@@ -34,6 +34,12 @@ void softmax_forward_ref(float *out, const float *inp, int N, int C) {
     }
 }
 
+void softmax_row_backward_inplace(float *g, const float *y, int C) {
+    float dot = 0.0f;
+    for (int c = 0; c < C; c++) dot += g[c] * y[c];
+    for (int c = 0; c < C; c++) g[c] = y[c] * (g[c] - dot);
+}
+
 void softmax_row_backward(float *dx, const float *dy, const float *y, int C) {
     float dot = 0.0f;
     for (int c = 0; c < C; c++) dot += dy[c] * y[c];
