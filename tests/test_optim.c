@@ -54,7 +54,7 @@ static void test_adamw(void) {
         double norm = ct_grad_norm(&p);
         CHECK(fabs(norm - sqrt(norm2)) < 1e-5 * sqrt(norm2));
         double lr = 0.01, clip = fmin(1.0, 1.0 / (norm + 1e-6));
-        ct_adamw_step(&o, &p, lr, t, norm);
+        CHECK(ct_adamw_step(&o, &p, lr, t, norm)); /* finite weights: true */
         /* the reference update in double */
         double bc1 = 1 - pow(0.9, t), bc2 = 1 - pow(0.98, t);
         for (int i = 0; i < 9; i++) {
@@ -72,6 +72,10 @@ static void test_adamw(void) {
         CHECK_MSG(err < 1e-6, "step %d: max error %g", t, err);
     }
     CHECK(ct_param(&p, ifz)[0] == 5 && ct_param(&p, iun)[0] == 7);
+    /* an update that overflows a weight is reported, a frozen or unused NaN is not (never updated) */
+    ct_param(&p, ifz)[1] = NAN;
+    CHECK(ct_adamw_step(&o, &p, 0.01, 4, 1.0));
+    CHECK(!ct_adamw_step(&o, &p, 1e39, 5, 1.0)); /* step size overflows float */
     ct_grad(&p, ib)[1] = NAN;
     CHECK(ct_grad_first_nonfinite(&p) == ib);
     ct_params_free(&p);

@@ -1,4 +1,5 @@
 /* AdamW, schedule and clipping. */
+#include <float.h>
 #include <math.h>
 
 #include "train/optim.h"
@@ -42,23 +43,27 @@ int ct_grad_first_nonfinite(const ct_params *p) {
     return -1;
 }
 
-void ct_adamw_step(const ct_adamw *o, ct_params *p, double lr, int64_t t, double norm) {
+bool ct_adamw_step(const ct_adamw *o, ct_params *p, double lr, int64_t t, double norm) {
     const double clip = o->max_grad_norm > 0 ? fmin(1.0, o->max_grad_norm / (norm + 1e-6)) : 1.0;
     const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
     const float step = (float)(lr / bc1), sqrt_bc2 = (float)sqrt(bc2);
     const float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->eps, c = (float)clip;
+    int bad = 0; /* 1 once an updated weight is NaN or infinite (checked as it is written) */
     for (int i = 0; i < p->count; i++) {
         const ct_param_entry *e = &p->entries[i];
         if (!trainable(e)) continue;
         float *w = p->param + e->offset, *g = p->grad + e->offset, *m = p->m + e->offset, *v = p->v + e->offset;
         const float decay = e->ndim >= 2 ? (float)(1.0 - lr * o->weight_decay) : 1.0f;
-#pragma omp parallel for schedule(static) if (e->numel > 100000)
+#pragma omp parallel for schedule(static) reduction(| : bad) if (e->numel > 100000)
         for (size_t k = 0; k < e->numel; k++) {
             float gk = g[k] * c;
-            w[k] *= decay;
+            float wk = w[k] * decay;
             m[k] = b1 * m[k] + (1.0f - b1) * gk;
             v[k] = b2 * v[k] + (1.0f - b2) * gk * gk;
-            w[k] -= step * m[k] / (sqrtf(v[k]) / sqrt_bc2 + eps);
+            wk -= step * m[k] / (sqrtf(v[k]) / sqrt_bc2 + eps);
+            w[k] = wk;
+            bad |= !(fabsf(wk) <= FLT_MAX);
         }
     }
+    return !bad;
 }

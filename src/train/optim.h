@@ -22,7 +22,8 @@ double ct_grad_norm(const ct_params *p);
 /* Finds the first trainable tensor holding a non-finite gradient; -1 when none. */
 int ct_grad_first_nonfinite(const ct_params *p);
 
-/* One step t (from 1): clip by `norm` (the value of ct_grad_norm), decay, moments, update. */
-void ct_adamw_step(const ct_adamw *o, ct_params *p, double lr, int64_t t, double norm);
+/* One step t (from 1): clip by `norm` (the value of ct_grad_norm), decay, moments, update.
+ * Returns false when an updated weight came out NaN or infinite (the caller stops). */
+bool ct_adamw_step(const ct_adamw *o, ct_params *p, double lr, int64_t t, double norm);
 
 #endif

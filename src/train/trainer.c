@@ -166,8 +166,9 @@ struct ct_trainer {
     int lock_fd;
     bool include_legacy; /* resumed a checkpoint without a run id: such checkpoints are ours */
     bool loader_started;
-    bool weights_bad; /* never save these */
-    bool writer;      /* rank 0 (ctcir/dist.h): the one process that writes files */
+    bool weights_bad;     /* never save these */
+    bool weights_scanned; /* every weight checked once after an update; later AdamW checks its own */
+    bool writer;          /* rank 0 (ctcir/dist.h): the one process that writes files */
     int64_t first, total, last_saved;
     double t_start, compute_s;
     int64_t triplets;
@@ -491,10 +492,13 @@ ct_status ct_trainer_step(ct_trainer *t, bool *done) {
                        "step %lld: gradient of tensor '%s' is not finite; stopping (the last good checkpoint is kept)",
                        (long long)step, bad >= 0 ? m->params.entries[bad].name : "?");
     }
-    ct_adamw_step(&cfg->adamw, &m->params, lr, step, norm);
-    ct_bf16_cache_refresh(); /* bf16: weights converted once per step, after the update */
-    t->state.step = step;    /* the weights are now those of this step */
-    if ((s = check_weights(t, "after the update,"))) return s;
+    const bool finite = ct_adamw_step(&cfg->adamw, &m->params, lr, step, norm);
+    ct_bf16_cache_refresh();              /* bf16: weights converted once per step, after the update */
+    t->state.step = step;                 /* the weights are now those of this step */
+    if (!finite || !t->weights_scanned) { /* the full scan names the tensor (and covers frozen ones once) */
+        if ((s = check_weights(t, "after the update,"))) return s;
+        t->weights_scanned = true;
+    }
     t->state.sampler = after;
     double dt = ct_now_s() - t0;
     t->compute_s += dt;
