@@ -75,6 +75,24 @@ static void check_case(bool ta, bool tb, int M, int N, int K, float alpha, float
     free(C0);
 }
 
+/* Two threads give the bytes one thread gives, B packed by the team (several NC and KC blocks,
+ * partial panels) or by each chunk. */
+static void check_threads_exact(bool ta, bool tb, int M, int N, int K) {
+    size_t na = (size_t)M * K, nb = (size_t)N * K, nc = (size_t)M * N;
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C1 = malloc(nc * sizeof *C1),
+          *C2 = malloc(nc * sizeof *C2);
+    for (size_t i = 0; i < na; i++) A[i] = frand();
+    for (size_t i = 0; i < nb; i++) B[i] = frand();
+    ct_gemm_bf16(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C1, N, 1);
+    ct_gemm_bf16(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C2, N, 2);
+    CHECK_MSG(memcmp(C1, C2, nc * sizeof *C1) == 0, "%c%c M=%d N=%d K=%d: 2 threads differ from 1", ta ? 't' : 'n',
+              tb ? 't' : 'n', M, N, K);
+    free(A);
+    free(B);
+    free(C1);
+    free(C2);
+}
+
 int main(void) {
     /* rounding: ties to even, NaN stays NaN, denormals to zero, exact values unchanged */
     CHECK(ct_bf16_round(1.0f) == 1.0f);
@@ -98,7 +116,7 @@ int main(void) {
     }
     /* sizes around the kernel's blocks: MR 8, NR 48, KC 512, NC 768, MC 96 */
     static const int shapes[][3] = {{200, 100, 110}, {7, 49, 1},     {20, 97, 513}, {9, 800, 40},
-                                    {5, 7, 3},       {17, 47, 1030}, {1, 1, 2}};
+                                    {5, 7, 3},       {17, 47, 1030}, {1, 1, 2},     {41, 790, 1030}};
     for (int threads = 1; threads <= 2; threads++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
             for (int tr = 0; tr < 4; tr++) {
@@ -107,6 +125,10 @@ int main(void) {
                 check_case(tr & 1, tr & 2, M, N, K, 0.5f, 1.0f, 3, threads, false);
                 if (threads == 2) check_case(tr & 1, tr & 2, M, N, K, -1.0f, 0.25f, 1, threads, true);
             }
+    for (int tr = 0; tr < 4; tr++) {
+        check_threads_exact(tr & 1, tr & 2, 300, 1700, 1100);
+        check_threads_exact(tr & 1, tr & 2, 50, 97, 515);
+    }
 
     /* the weight cache: a cached W used as B^T gives exactly the uncached product, before and
      * after W changes and is refreshed; sizes with several N and K blocks and ragged edges */

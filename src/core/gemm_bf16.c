@@ -322,6 +322,39 @@ static const uint32_t *cache_find(bool tb, const float *B, int ldb, int N, int K
     return NULL;
 }
 
+/* Part `part` of `parts` of op(B) [K, N] packed whole, in the layout of pack_whole: every
+ * thread packs its share of the NR panels of each block. */
+static void pack_part(uint32_t *dst, bool tb, const float *B, int ldb, int N, int K, int part, int parts) {
+    for (int j0 = 0; j0 < N; j0 += NC) {
+        int nb = N - j0 < NC ? N - j0 : NC, npan = (nb + NR - 1) / NR;
+        const float *Bj = tb ? B + (size_t)j0 * ldb : B + j0;
+        int p0 = (int)((long)npan * part / parts), p1 = (int)((long)npan * (part + 1) / parts);
+        int i0 = p0 * NR, i1 = p1 * NR < nb ? p1 * NR : nb;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kb = K - k0 < KC ? K - k0 : KC, np = (kb + 1) / 2;
+            if (i1 > i0) pack_op(dst + (size_t)p0 * np * NR, tb, Bj, ldb, i0, i1 - i0, k0, kb, NR, false);
+            dst += (size_t)npan * NR * np;
+        }
+    }
+}
+
+/* The calling thread's buffer for an op(B) packed once and shared by the team: grows to the
+ * largest B seen (at most SHARED_MAX bytes) and is kept, so a training step does not allocate. */
+enum { SHARED_MAX = 64 << 20 };
+static uint32_t *shared_buffer(size_t words) {
+    static _Thread_local uint32_t *buf;
+    static _Thread_local size_t cap;
+    if (words * 4 > SHARED_MAX) return NULL;
+    if (words > cap) {
+        size_t bytes = (words * 4 + 63) / 64 * 64;
+        uint32_t *b = aligned_alloc(64, bytes);
+        if (!b) return NULL;
+        free(buf);
+        buf = b, cap = bytes / 4;
+    }
+    return buf;
+}
+
 void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
                   float beta, float *C, int ldc, int nthreads) {
     if (M <= 0 || N <= 0) return;
@@ -333,21 +366,31 @@ void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const floa
             }
         return;
     }
-    /* Threads take chunks of rows, two per thread, dynamically: one parallel region and no
-     * barrier inside it, so a thread that loses its core to another process for a while only
-     * delays its own chunk (each chunk repacks B: K x N words against (M / chunks) K N products).
+    /* Threads take chunks of rows, two per thread, dynamically, so a thread that loses its core
+     * to another process for a while only delays its own chunk. op(B) is packed once: a cached
+     * weight already is; any other B is packed by the whole team into a shared buffer first (one
+     * barrier), or, when that buffer would pass SHARED_MAX, by every chunk for itself.
      * Products under 2^21 multiply-adds stay on one thread. */
     if (nthreads < 1 || omp_in_parallel() || (long)M * N * K < (1L << 21)) nthreads = 1;
     int units = (M + MR - 1) / MR, chunks = nthreads == 1 ? 1 : 2 * nthreads;
     if (chunks > units) chunks = units;
     if (nthreads > chunks) nthreads = chunks;
     const uint32_t *Bpre = cache_find(tb, B, ldb, N, K);
+    uint32_t *Bshared = !Bpre && chunks > 1 ? shared_buffer(packed_words(N, K)) : NULL;
     bool ok = true;
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (nthreads > 1) reduction(&& : ok)
-    for (int c = 0; c < chunks; c++) {
-        int m0 = (int)((long)units * c / chunks) * MR, m1 = (int)((long)units * (c + 1) / chunks) * MR;
-        if (m1 > M) m1 = M;
-        if (m1 > m0) ok = rows_product(ta, tb, m0, m1, N, K, alpha, A, lda, B, ldb, Bpre, beta, C, ldc) && ok;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+        if (Bshared) {
+            pack_part(Bshared, tb, B, ldb, N, K, omp_get_thread_num(), omp_get_num_threads());
+#pragma omp barrier
+        }
+        const uint32_t *Bp = Bshared ? Bshared : Bpre;
+#pragma omp for schedule(dynamic, 1) reduction(&& : ok)
+        for (int c = 0; c < chunks; c++) {
+            int m0 = (int)((long)units * c / chunks) * MR, m1 = (int)((long)units * (c + 1) / chunks) * MR;
+            if (m1 > M) m1 = M;
+            if (m1 > m0) ok = rows_product(ta, tb, m0, m1, N, K, alpha, A, lda, B, ldb, Bp, beta, C, ldc) && ok;
+        }
     }
     if (!ok) /* a thread could not get its 1.6 MB of scratch: the reference still gives the answer */
         ct_gemm_bf16_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
