@@ -206,10 +206,10 @@ static void micro_kernel(int np, const uint32_t *Ap, const uint32_t *Bp, float *
 }
 
 /* One MC block of rows against the packed B block. */
-static void block_rows(const uint32_t *Bp, uint32_t *Ap, bool ta, const float *A, int lda, int m0, int mb, int k0,
-                       int kb, int nb, float alpha, float beta, float *C, int ldc) {
+/* One MC block of rows (packed in Ap) against the packed B block. */
+static void block_kernels(const uint32_t *Bp, const uint32_t *Ap, int m0, int mb, int kb, int nb, float alpha,
+                          float beta, float *C, int ldc) {
     int np = (kb + 1) / 2;
-    pack_op(Ap, ta, A, lda, m0, mb, k0, kb, MR, true);
     for (int jr = 0; jr < nb; jr += NR)
         for (int ir = 0; ir < mb; ir += MR)
             micro_kernel(np, Ap + (size_t)(ir / MR) * np * MR, Bp + (size_t)(jr / NR) * np * NR,
@@ -217,8 +217,6 @@ static void block_rows(const uint32_t *Bp, uint32_t *Ap, bool ta, const float *A
                          nb - jr < NR ? nb - jr : NR, alpha, beta);
 }
 
-/* Rows [m0, m1) of C, the whole N and K: packs its own B blocks into this thread's scratch.
- * Returns false when the scratch cannot be allocated. */
 /* Words of op(B) [K, N] packed whole, block after block in the order rows_product visits them. */
 static size_t packed_words(int N, int K) {
     size_t w = 0;
@@ -229,9 +227,31 @@ static size_t packed_words(int N, int K) {
     return w;
 }
 
-/* Rows [m0, m1) of C, the whole N and K. B comes packed whole in Bpre (the weight cache) or is
- * packed here block by block into this thread's scratch. False when the scratch cannot be
- * allocated. */
+/* Words of op(A) rows [0, rows) x the whole K packed in MR panels, one KC block after another. */
+static size_t a_words(int rows, int K) {
+    return (size_t)(rows + MR - 1) / MR * MR * (size_t)((K + 1) / 2 + (K / KC + 1)); /* + odd tails */
+}
+
+/* This thread's buffer for its chunk's op(A) packed whole (grow-only, at most AMAX bytes). */
+enum { AMAX = 32 << 20 };
+static uint32_t *chunk_a_buffer(size_t words) {
+    static _Thread_local uint32_t *buf;
+    static _Thread_local size_t cap;
+    if (words * 4 > AMAX) return NULL;
+    if (words > cap) {
+        size_t bytes = (words * 4 + 63) / 64 * 64;
+        uint32_t *b = aligned_alloc(64, bytes);
+        if (!b) return NULL;
+        free(buf);
+        buf = b, cap = bytes / 4;
+    }
+    return buf;
+}
+
+/* Rows [m0, m1) of C, the whole N and K. B comes packed whole in Bpre (the weight cache or the
+ * team's shared buffer) or is packed here block by block into this thread's scratch. When N
+ * spans several NC blocks, the chunk's A is packed once for all of them (else once per block).
+ * False when the scratch cannot be allocated. */
 static bool rows_product(bool ta, bool tb, int m0, int m1, int N, int K, float alpha, const float *A, int lda,
                          const float *B, int ldb, const uint32_t *Bpre, float beta, float *C, int ldc) {
     /* Fixed maximum size, allocated once per thread (a training step never allocates). */
@@ -240,19 +260,37 @@ static bool rows_product(bool ta, bool tb, int m0, int m1, int N, int K, float a
     if (!scratch) scratch = aligned_alloc(64, (size_t)(BWORDS + AWORDS) * 4);
     if (!scratch) return false;
     uint32_t *Ap = scratch + BWORDS;
+    const int rows = m1 - m0, rpanels = (rows + MR - 1) / MR;
+    uint32_t *Aall = N > NC ? chunk_a_buffer(a_words(rows, K)) : NULL;
+    if (Aall) {
+        uint32_t *d = Aall;
+        for (int k0 = 0; k0 < K; k0 += KC) {
+            int kb = K - k0 < KC ? K - k0 : KC;
+            pack_op(d, ta, A, lda, m0, rows, k0, kb, MR, true);
+            d += (size_t)rpanels * MR * ((kb + 1) / 2);
+        }
+    }
     for (int j0 = 0; j0 < N; j0 += NC) {
         int nb = N - j0 < NC ? N - j0 : NC;
         const float *Bj = tb ? B + (size_t)j0 * ldb : B + j0;
+        size_t aoff = 0; /* this k block's place in Aall */
         for (int k0 = 0; k0 < K; k0 += KC) {
-            int kb = K - k0 < KC ? K - k0 : KC;
+            int kb = K - k0 < KC ? K - k0 : KC, np = (kb + 1) / 2;
             const uint32_t *Bp = Bpre;
             if (Bpre)
-                Bpre += (size_t)(nb + NR - 1) / NR * NR * ((kb + 1) / 2);
+                Bpre += (size_t)(nb + NR - 1) / NR * NR * np;
             else
                 pack_op(scratch, tb, Bj, ldb, 0, nb, k0, kb, NR, false), Bp = scratch;
-            for (int mb0 = m0; mb0 < m1; mb0 += MC)
-                block_rows(Bp, Ap, ta, A, lda, mb0, m1 - mb0 < MC ? m1 - mb0 : MC, k0, kb, nb, alpha,
-                           k0 == 0 ? beta : 1.0f, C + j0, ldc);
+            for (int mb0 = m0; mb0 < m1; mb0 += MC) {
+                int mb = m1 - mb0 < MC ? m1 - mb0 : MC;
+                const uint32_t *Ablk = Ap;
+                if (Aall)
+                    Ablk = Aall + aoff + (size_t)((mb0 - m0) / MR) * np * MR;
+                else
+                    pack_op(Ap, ta, A, lda, mb0, mb, k0, kb, MR, true);
+                block_kernels(Bp, Ablk, mb0, mb, kb, nb, alpha, k0 == 0 ? beta : 1.0f, C + j0, ldc);
+            }
+            aoff += (size_t)rpanels * MR * np;
         }
     }
     return true;
