@@ -232,20 +232,25 @@ static size_t a_words(int rows, int K) {
     return (size_t)(rows + MR - 1) / MR * MR * (size_t)((K + 1) / 2 + (K / KC + 1)); /* + odd tails */
 }
 
-/* This thread's buffer for its chunk's op(A) packed whole (grow-only, at most AMAX bytes). */
-enum { AMAX = 32 << 20 };
-static uint32_t *chunk_a_buffer(size_t words) {
-    static _Thread_local uint32_t *buf;
-    static _Thread_local size_t cap;
-    if (words * 4 > AMAX) return NULL;
-    if (words > cap) {
+/* Grows a thread's buffer to `words` (kept between calls, so a training step does not
+ * allocate); NULL past max_bytes or without memory (callers then pack block by block). */
+static uint32_t *grow_buffer(uint32_t **buf, size_t *cap, size_t words, size_t max_bytes) {
+    if (words * 4 > max_bytes) return NULL;
+    if (words > *cap) {
         size_t bytes = (words * 4 + 63) / 64 * 64;
         uint32_t *b = aligned_alloc(64, bytes);
         if (!b) return NULL;
-        free(buf);
-        buf = b, cap = bytes / 4;
+        free(*buf);
+        *buf = b, *cap = bytes / 4;
     }
-    return buf;
+    return *buf;
+}
+
+/* This thread's buffer for its chunk's op(A) packed whole (at most 32 MB). */
+static uint32_t *chunk_a_buffer(size_t words) {
+    static _Thread_local uint32_t *buf;
+    static _Thread_local size_t cap;
+    return grow_buffer(&buf, &cap, words, (size_t)32 << 20);
 }
 
 /* Rows [m0, m1) of C, the whole N and K. B comes packed whole in Bpre (the weight cache or the
@@ -377,20 +382,12 @@ static void pack_part(uint32_t *dst, bool tb, const float *B, int ldb, int N, in
 }
 
 /* The calling thread's buffer for an op(B) packed once and shared by the team: grows to the
- * largest B seen (at most SHARED_MAX bytes) and is kept, so a training step does not allocate. */
+ * largest B seen (at most SHARED_MAX bytes) and is kept. */
 enum { SHARED_MAX = 64 << 20 };
 static uint32_t *shared_buffer(size_t words) {
     static _Thread_local uint32_t *buf;
     static _Thread_local size_t cap;
-    if (words * 4 > SHARED_MAX) return NULL;
-    if (words > cap) {
-        size_t bytes = (words * 4 + 63) / 64 * 64;
-        uint32_t *b = aligned_alloc(64, bytes);
-        if (!b) return NULL;
-        free(buf);
-        buf = b, cap = bytes / 4;
-    }
-    return buf;
+    return grow_buffer(&buf, &cap, words, SHARED_MAX);
 }
 
 void ct_gemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
