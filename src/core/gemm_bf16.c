@@ -205,7 +205,6 @@ static void micro_kernel(int np, const uint32_t *Ap, const uint32_t *Bp, float *
     }
 }
 
-/* One MC block of rows against the packed B block. */
 /* One MC block of rows (packed in Ap) against the packed B block. */
 static void block_kernels(const uint32_t *Bp, const uint32_t *Ap, int m0, int mb, int kb, int nb, float alpha,
                           float beta, float *C, int ldc) {
